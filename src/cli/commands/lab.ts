@@ -1,0 +1,125 @@
+/** `matrix lab ...`: a real cluster of dockerd nodes in network namespaces on this machine. */
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { MatrixError } from '../../core/errors.ts';
+import { homePaths } from '../../manager/home.ts';
+import { DEFAULT_LAB, managerAddress, type LabConfig } from '../../manager/lab/lab-config.ts';
+import { Lab } from '../../manager/lab/lab.ts';
+import { labPki } from '../../manager/lab/lab-pki.ts';
+import { readManagerConfig, writeManagerConfig, validateManagerConfig } from '../../manager/manager-config.ts';
+import { ApiClient } from '../api-client.ts';
+import { startManagerInBackground, stopManager } from '../manager-process.ts';
+import { table } from '../output.ts';
+import { stopPid } from '../../util/pidfile.ts';
+import type { HomePaths } from '../../manager/home.ts';
+
+function intOption(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) throw new MatrixError('E_BAD_REQUEST', `--${name} must be an integer in ${min}..${max}, got "${v}"`);
+    return n;
+  };
+}
+
+async function openLab(): Promise<{ lab: Lab; paths: ReturnType<typeof homePaths> }> {
+  const paths = homePaths();
+  const lab = new Lab(paths.lab, await labPki(paths.pki), (m) => console.log(`  ${m}`));
+  return { lab, paths };
+}
+
+export function labCommands(program: Command): void {
+  const lab = program.command('lab').description('a real multi-node cluster on this machine (network namespaces + dockerd)');
+
+  lab
+    .command('up')
+    .description('create the lab (idempotent), start the manager, registry and ingress, register the nodes')
+    .option('-n, --nodes <count>', 'number of nodes', intOption('nodes', 1, 200), 3)
+    .option('--prefix <prefix>', 'name prefix of namespaces and links', DEFAULT_LAB.prefix)
+    .option('--bridge <name>', 'bridge interface', DEFAULT_LAB.bridge)
+    .option('--subnet <a.b.c>', 'the /24 to use: manager .1, node i .(10+i)', DEFAULT_LAB.subnet)
+    .option('--ingress <addr:port>', 'where Varnish listens', ':6081')
+    .option('--ingress-admin <host:port>', "Varnish's admin port (loopback)", '127.0.0.1:6082')
+    .option('--api <host:port>', 'where the manager API listens', '127.0.0.1:7070')
+    .action(async (o: { nodes: number; prefix: string; bridge: string; subnet: string; ingress: string; ingressAdmin: string; api: string }) => {
+      const { lab: l, paths } = await openLab();
+      const config: LabConfig = { ...DEFAULT_LAB, prefix: o.prefix, bridge: o.bridge, subnet: o.subnet };
+      const before = l.state();
+      console.log(before ? `lab exists in ${paths.lab}: checking it` : `creating a lab of ${o.nodes} nodes in ${paths.lab}`);
+      const state = await l.up(config, o.nodes);
+      writeManagerConfig(paths, validateManagerConfig({ api: o.api, ingress: o.ingress, ingressAdmin: o.ingressAdmin, registry: `${managerAddress(config)}:${config.registryPort}` }));
+      console.log('starting the manager (registry, ingress, API)');
+      await startManagerInBackground(paths);
+      const api = ApiClient.fromEnv(paths);
+      for (const n of state.nodes) {
+        await api.request('PUT', `/v1/nodes/${n.name}`, { address: n.address, enginePort: config.enginePort });
+      }
+      await printStatus(l);
+      const mc = readManagerConfig(paths);
+      console.log(`\nmanager API  http://${mc.api}  (token in ${paths.token})`);
+      console.log(`registry     ${mc.registry}`);
+      console.log(`ingress      http://127.0.0.1:${mc.ingress.split(':').pop()}/<app>/`);
+    });
+
+  lab
+    .command('status')
+    .description('show each node, its network and whether its engine answers')
+    .action(async () => {
+      const { lab: l } = await openLab();
+      if (!l.state()) {
+        console.log('no lab (create one with `matrix lab up`)');
+        return;
+      }
+      await printStatus(l);
+    });
+
+  lab
+    .command('down')
+    .description('stop the manager and remove every namespace, link, process and file the lab made')
+    .option('--keep-state', 'keep the manager state (CA, token, registry images, desired state) for the next `lab up`', false)
+    .action(async (o: { keepState: boolean }) => {
+      const { lab: l, paths } = await openLab();
+      if (await stopManager(paths)) console.log('manager stopped');
+      // a manager killed with -9 leaves its daemons behind: end exactly those
+      await stopPid(join(paths.varnishDir, 'varnishd.pid'), 'varnishd');
+      await stopPid(join(paths.registry, 'registry.pid'), 'docker-registry');
+      await l.down();
+      if (!o.keepState) removeManagerState(paths);
+      console.log(o.keepState ? `lab removed (state kept in ${paths.root})` : 'lab removed');
+    });
+
+  lab
+    .command('poweroff <node>')
+    .description('switch a node off: its links go down and every process it runs is killed')
+    .action(async (node: string) => {
+      const { lab: l } = await openLab();
+      const killed = await l.powerOff(node);
+      console.log(`${node} is off (${killed} processes killed)`);
+    });
+
+  lab
+    .command('poweron <node>')
+    .description('switch a node back on: links up, engine restarted')
+    .action(async (node: string) => {
+      const { lab: l } = await openLab();
+      await l.powerOn(node);
+      console.log(`${node} is on`);
+    });
+}
+
+async function printStatus(l: Lab): Promise<void> {
+  const nodes = await l.status();
+  console.log(table(['NODE', 'ADDRESS', 'ENGINE', 'NETWORK', 'PROCESSES'], nodes.map((n) => [n.name, `${n.address}:${n.enginePort}`, n.engine, n.network, n.pids])));
+}
+
+/** Removes only the entries cloudmatrix writes, then the home itself if that left it empty. */
+function removeManagerState(p: HomePaths): void {
+  for (const f of [p.pki, p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.managerConfig, p.managerPid, p.managerLog, p.registry, p.varnishDir, p.lab]) {
+    rmSync(f, { recursive: true, force: true });
+  }
+  try {
+    if (readdirSync(p.root).length === 0) rmdirSync(p.root);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Every failure a user can cause or meet has a stable code. The API maps codes to HTTP
+ * statuses in one place (src/manager/api/error-mapper.ts); the CLI prints
+ * `error[E_CODE]: message` and exits non-zero. docs/errors.md documents each code.
+ */
+export const ERROR_CODES = {
+  E_PLAN_SYNTAX: 'a plan line is not `app node extport intport`',
+  E_PORT_RANGE: 'a port is not an integer in 1..65535',
+  E_PORT_CONFLICT: 'two replicas publish the same host port on one node',
+  E_UNKNOWN_NODE: 'the plan names a node the cluster does not have',
+  E_IMAGE_NOT_FOUND: 'the image is not in the cluster registry',
+  E_BAD_REQUEST: 'the request body or arguments are invalid',
+  E_AUTH: 'missing or wrong API token',
+  E_NOT_FOUND: 'no such resource',
+  E_NODE_DOWN: 'a node needed for the operation does not answer',
+  E_DEPLOY_FAILED: 'an action on a node failed while deploying',
+  E_MANAGER_UNREACHABLE: 'the CLI cannot reach the manager API',
+  E_LAB: 'the lab could not be created, inspected or removed',
+  E_REGISTRY: 'the cluster registry refused or failed an operation',
+  E_PKI: 'the cluster certificates could not be created, read or matched to their keys',
+  E_INGRESS: 'Varnish refused a generated configuration',
+  E_INTERNAL: 'an unexpected failure (a bug)',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class MatrixError extends Error {
+  readonly code: ErrorCode;
+  /** Where the bad input is: `applications.plan:3` or `apps.web.replicas`. */
+  readonly path?: string;
+  /** Further problems found in the same input, so a user fixes them all at once. */
+  readonly details?: MatrixError[];
+
+  constructor(code: ErrorCode, message: string, opts: { path?: string; details?: MatrixError[] } = {}) {
+    super(message);
+    this.name = 'MatrixError';
+    this.code = code;
+    if (opts.path !== undefined) this.path = opts.path;
+    if (opts.details !== undefined) this.details = opts.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; path?: string; details?: unknown[] } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.path !== undefined ? { path: this.path } : {}),
+      ...(this.details ? { details: this.details.map((d) => d.toJSON()) } : {}),
+    };
+  }
+}
+
+export function isMatrixError(e: unknown): e is MatrixError {
+  return e instanceof MatrixError;
+}
+
+/** One line per problem, as the CLI prints it. */
+export function formatError(e: { code: string; message: string; path?: string }): string {
+  return `error[${e.code}]: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}

@@ -1,0 +1,233 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MatrixError } from '../errors.ts';
+import type { Route } from '../model.ts';
+import { backendName, DEFAULT_INGRESS_OPTIONS, renderVcl, type IngressOptions } from './vcl.ts';
+
+const TESTDATA = join(import.meta.dirname, 'testdata');
+const VARNISHD = '/usr/sbin/varnishd';
+const r = (app: string, node: string, address: string, port: number): Route => ({ app, node, address, port });
+
+const ONE_APP = [r('simplewebapp1', 'node1', '10.210.0.11', 5050), r('simplewebapp1', 'node2', '10.210.0.12', 5050)];
+const TWO_APPS = [
+  r('simplewebapp2', 'node2', '10.210.0.12', 5051),
+  r('simplewebapp1', 'node2', '10.210.0.12', 5050),
+  r('simplewebapp1', 'node1', '10.210.0.11', 5050),
+  r('simplewebapp2', 'node3', '10.210.0.13', 5051),
+];
+const OPTS_ROUTES = [r('web-app', 'node-1', '127.0.0.1', 8081), r('api', 'node1', '10.210.0.11', 9000)];
+const OPTS: IngressOptions = {
+  connectTimeout: 2,
+  firstByteTimeout: 5.25,
+  probeUrl: '/healthz?full=1',
+  probeInterval: 0.25,
+  probeTimeout: 0.2,
+  probeWindow: 8,
+  probeThreshold: 5,
+  probeInitial: 0,
+  retries: 0,
+};
+
+const GOLDEN: [file: string, render: () => string][] = [
+  ['empty.vcl', () => renderVcl([])],
+  ['one-app-two-nodes.vcl', () => renderVcl(ONE_APP)],
+  ['two-apps.vcl', () => renderVcl(TWO_APPS)],
+  ['options.vcl', () => renderVcl(OPTS_ROUTES, OPTS)],
+];
+
+// Runs the real VCL compiler: exit 0 and C code on success, the error on stderr otherwise.
+const workDir = mkdtempSync(join(tmpdir(), 'cloudmatrix-vcc-'));
+// Run as root, varnishd compiles as an unprivileged user (vcache), which must read the files.
+chmodSync(workDir, 0o755);
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+let n = 0;
+function compile(vcl: string): { ok: boolean; error: string } {
+  const file = join(workDir, `t${n++}.vcl`);
+  writeFileSync(file, vcl);
+  chmodSync(file, 0o644);
+  const p = spawnSync(VARNISHD, ['-C', '-n', join(workDir, 'n'), '-f', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (p.error) throw p.error; // varnishd missing is a failure, never a skip
+  const error = p.status === 0 ? '' : p.stderr.split('\n').filter((l) => !l.startsWith('/*') && l.trim() !== '').slice(0, 20).join('\n');
+  return { ok: p.status === 0, error };
+}
+
+describe('renderVcl golden files', () => {
+  it.each(GOLDEN)('%s matches exactly', (file, render) => {
+    const out = render();
+    if (process.env.UPDATE_GOLDEN) writeFileSync(join(TESTDATA, file), out);
+    expect(out).toBe(readFileSync(join(TESTDATA, file), 'utf8'));
+  });
+
+  it.each(GOLDEN.map(([f]) => f))('%s compiles with varnishd -C', (file) => {
+    const res = compile(readFileSync(join(TESTDATA, file), 'utf8'));
+    expect(res.error).toBe('');
+    expect(res.ok).toBe(true);
+  }, 30_000);
+
+  it('the compiler check really rejects bad VCL', () => {
+    const res = compile(renderVcl(ONE_APP).replace('return (pass);', 'return (nonsense);'));
+    expect(res.ok).toBe(false);
+    expect(res.error).not.toBe('');
+  }, 30_000);
+
+  it('odd but valid names (dashes, 63 chars, IPv6, many routes) compile', () => {
+    const long = 'a'.repeat(62) + '-';
+    const routes = [r(long, 'n'.repeat(63), '::1', 65535), r('a-b', 'c', '127.0.0.1', 1), r('a', 'b-c', '127.0.0.1', 1)];
+    for (let i = 0; i < 50; i++) routes.push(r(`app${i % 7}`, `node${i}`, `10.210.0.${i + 2}`, 5000 + (i % 3)));
+    const res = compile(renderVcl(routes, { retries: 5 }));
+    expect(res.error).toBe('');
+  }, 30_000);
+});
+
+describe('renderVcl structure', () => {
+  const vcl = renderVcl(TWO_APPS);
+
+  it('starts with vcl 4.1, imports directors and has a none default backend', () => {
+    expect(vcl.startsWith('vcl 4.1;\n')).toBe(true);
+    expect(vcl).toContain('\nimport directors;\n');
+    expect(vcl).toContain('\nbackend default none;\n');
+    expect(vcl.endsWith('}\n')).toBe(true);
+  });
+
+  it('the input order of routes does not change the output', () => {
+    const shuffled = [TWO_APPS[3]!, TWO_APPS[0]!, TWO_APPS[2]!, TWO_APPS[1]!];
+    expect(renderVcl(shuffled)).toBe(vcl);
+    expect(renderVcl([...TWO_APPS].reverse())).toBe(vcl);
+  });
+
+  it('identical routes given twice make one backend', () => {
+    expect(renderVcl([...ONE_APP, ...ONE_APP])).toBe(renderVcl(ONE_APP));
+  });
+
+  it('sorts ports numerically within a node', () => {
+    const out = renderVcl([r('web', 'n1', '10.0.0.1', 10000), r('web', 'n1', '10.0.0.1', 9000)]);
+    expect(out.indexOf('b_web_n1_9000 {')).toBeLessThan(out.indexOf('b_web_n1_10000 {'));
+  });
+
+  it('one round_robin director per app, built in vcl_init, with its backends', () => {
+    const init = vcl.slice(vcl.indexOf('sub vcl_init {'), vcl.indexOf('sub vcl_recv {'));
+    expect(init.match(/directors\.round_robin\(\)/g)).toHaveLength(2);
+    expect(init).toContain('d_simplewebapp1.add_backend(b_simplewebapp1_node1_5050);');
+    expect(init).toContain('d_simplewebapp2.add_backend(b_simplewebapp2_node3_5051);');
+  });
+
+  it('routes by prefix, strips it, sets X-Forwarded-Prefix and passes', () => {
+    expect(vcl).toContain('if (req.url ~ "^/simplewebapp1/") {');
+    expect(vcl).toContain('set req.url = regsub(req.url, "^/simplewebapp1/", "/");');
+    expect(vcl).toContain('set req.http.X-Forwarded-Prefix = "/simplewebapp1";');
+    expect(vcl).toContain('set req.backend_hint = d_simplewebapp1.backend();');
+    expect(vcl.match(/return \(pass\);/g)).toHaveLength(2);
+    expect(vcl).not.toMatch(/return \(hash\)/);
+  });
+
+  it('redirects /<app> (with or without a query) to /<app>/ with a 301', () => {
+    expect(vcl).toContain('if (req.url ~ "^/simplewebapp2(\\?|$)") {');
+    expect(vcl).toContain('return (synth(750, "Moved Permanently"));');
+    expect(vcl).toContain('set resp.status = 301;');
+    expect(vcl).toContain('set resp.http.Location = req.http.X-Matrix-Location;');
+  });
+
+  it('anything else is a 404 listing the apps; an empty cluster says none run', () => {
+    expect(vcl).toContain('return (synth(404, "Not Found"));');
+    expect(vcl).toContain('Apps:\n  /simplewebapp1/\n  /simplewebapp2/\n"};');
+    expect(renderVcl([])).toContain('no apps are running');
+  });
+
+  it('retries only GET/HEAD, only from vcl_backend_error, up to opts.retries', () => {
+    const be = vcl.slice(vcl.indexOf('sub vcl_backend_error {'));
+    expect(be).toContain('if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {');
+    expect(renderVcl(ONE_APP, { retries: 4 })).toContain('bereq.retries < 4 &&');
+    expect(vcl).not.toContain('sub vcl_backend_response');
+  });
+
+  it('marks responses with X-Matrix-App and drops client-sent copies', () => {
+    expect(vcl).toContain('set resp.http.X-Matrix-App = req.http.X-Matrix-App;');
+    expect(vcl).toContain('unset req.http.X-Matrix-App;');
+  });
+
+  it('backends carry host, port, timeouts and the app probe', () => {
+    expect(vcl).toContain(
+      [
+        'backend b_simplewebapp2_node3_5051 {',
+        '    .host = "10.210.0.13";',
+        '    .port = "5051";',
+        '    .connect_timeout = 0.5s;',
+        '    .first_byte_timeout = 30s;',
+        '    .probe = p_simplewebapp2;',
+        '}',
+      ].join('\n'),
+    );
+    expect(vcl.match(/^probe /gm)).toHaveLength(2);
+  });
+
+  it('defaults are the documented ones', () => {
+    expect(DEFAULT_INGRESS_OPTIONS).toEqual({
+      connectTimeout: 0.5,
+      firstByteTimeout: 30,
+      probeUrl: '/',
+      probeInterval: 1,
+      probeTimeout: 1,
+      probeWindow: 3,
+      probeThreshold: 2,
+      probeInitial: 2,
+      retries: 2,
+    });
+    expect(renderVcl(ONE_APP, {})).toBe(renderVcl(ONE_APP, DEFAULT_INGRESS_OPTIONS));
+  });
+});
+
+describe('backendName', () => {
+  it('is b_<app>_<node>_<port> for plain names', () => {
+    expect(backendName(r('simplewebapp1', 'node1', '10.0.0.1', 5050))).toBe('b_simplewebapp1_node1_5050');
+  });
+
+  it('replaces unsafe characters and adds a hash so different routes never collide', () => {
+    const a = backendName(r('a-b', 'c', 'x', 1));
+    const b = backendName(r('a', 'b-c', 'x', 1));
+    expect(a).toMatch(/^b_a_b_c_1_[0-9a-f]{8}$/);
+    expect(b).toMatch(/^b_a_b_c_1_[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+    expect(backendName(r('a-b', 'c', 'y', 1))).toBe(a); // address is not part of the name
+  });
+});
+
+describe('renderVcl refuses input that would break or inject VCL', () => {
+  const refuse = (routes: Route[], opts: Partial<IngressOptions> = {}, code = 'E_INTERNAL') => {
+    try {
+      renderVcl(routes, opts);
+    } catch (e) {
+      expect(e).toBeInstanceOf(MatrixError);
+      expect((e as MatrixError).code).toBe(code);
+      return;
+    }
+    throw new Error('renderVcl did not throw');
+  };
+
+  it.each([
+    ['app with a quote', r('we"b', 'n', '1.2.3.4', 80)],
+    ['uppercase app', r('Web', 'n', '1.2.3.4', 80)],
+    ['app with a slash', r('a/b', 'n', '1.2.3.4', 80)],
+    ['node with a space', r('web', 'n 1', '1.2.3.4', 80)],
+    ['address with a quote', r('web', 'n', '1.2.3.4"', 80)],
+    ['port 0', r('web', 'n', '1.2.3.4', 0)],
+    ['port 65536', r('web', 'n', '1.2.3.4', 65536)],
+    ['fractional port', r('web', 'n', '1.2.3.4', 80.5)],
+  ])('%s', (_name, route) => refuse([route]));
+
+  it.each<[string, Partial<IngressOptions>]>([
+    ['zero timeout', { connectTimeout: 0 }],
+    ['NaN timeout', { firstByteTimeout: Number.NaN }],
+    ['probe url without slash', { probeUrl: 'health' }],
+    ['probe url with quote', { probeUrl: '/"' }],
+    ['probe url with space', { probeUrl: '/a b' }],
+    ['window 0', { probeWindow: 0 }],
+    ['window 65', { probeWindow: 65 }],
+    ['threshold above window', { probeWindow: 3, probeThreshold: 4 }],
+    ['initial above threshold', { probeInitial: 3 }],
+    ['negative retries', { retries: -1 }],
+    ['fractional retries', { retries: 1.5 }],
+  ])('option: %s', (_name, opts) => refuse(ONE_APP, opts, 'E_BAD_REQUEST'));
+});

@@ -1,0 +1,80 @@
+/**
+ * The pure reconciler: desired + observed + node health -> ordered actions.
+ * Level-triggered: it looks only at the current state, never at history, so applying its
+ * output and running it again yields nothing, and a restarted manager can just call it.
+ */
+import type { Action, DesiredReplica, NodeStatus, ObservedReplica } from '../model.ts';
+
+export interface Blocked {
+  id: string;
+  node: string;
+  reason: string;
+}
+
+export interface ReconcileResult {
+  actions: Action[];
+  blocked: Blocked[];
+}
+
+type Stop = Extract<Action, { kind: 'stop' }>;
+
+// Code-unit order, not localeCompare: output must be byte-stable on every machine.
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const key = (node: string, id: string): string => `${node}\u0000${id}`;
+
+export function reconcile(desired: DesiredReplica[], observed: ObservedReplica[], nodes: NodeStatus[]): ReconcileResult {
+  const state = new Map(nodes.map((n) => [n.name, n.state]));
+  const blocked: Blocked[] = [];
+  const stops: Stop[] = [];
+  const starts: DesiredReplica[] = [];
+
+  // Containers on down or unknown nodes cannot be acted on and may come back: ignore them.
+  const byKey = new Map<string, ObservedReplica[]>();
+  for (const o of observed) {
+    if (state.get(o.node) !== 'up') continue;
+    const k = key(o.node, o.id);
+    byKey.set(k, [...(byKey.get(k) ?? []), o]);
+  }
+
+  const wanted = new Set<string>();
+  for (const d of desired) {
+    const k = key(d.node, d.id);
+    if (wanted.has(k)) continue; // a repeated id is the same replica; the spec layer forbids it anyway
+    wanted.add(k);
+    const ns = state.get(d.node);
+    if (ns !== 'up') {
+      blocked.push({ id: d.id, node: d.node, reason: ns === 'down' ? `node ${d.node} is down` : `node ${d.node} is not in the cluster` });
+      continue;
+    }
+    const containers = [...(byKey.get(k) ?? [])].sort((a, b) => cmp(a.containerId, b.containerId));
+    const keep = containers.find((c) => c.revision === d.revision && c.state === 'running');
+    for (const c of containers) {
+      if (c === keep) continue;
+      stops.push(stopOf(c, c.revision !== d.revision ? 'revision changed' : c.state !== 'running' ? `not running (${c.state})` : 'duplicate'));
+    }
+    if (!keep) starts.push(d);
+  }
+
+  for (const [k, containers] of byKey) {
+    if (!wanted.has(k)) for (const c of containers) stops.push(stopOf(c, 'not in plan'));
+  }
+
+  stops.sort((a, b) => cmp(a.node, b.node) || cmp(a.id, b.id) || cmp(a.containerId, b.containerId));
+  starts.sort((a, b) => cmp(a.node, b.node) || cmp(a.id, b.id));
+  blocked.sort((a, b) => cmp(a.node, b.node) || cmp(a.id, b.id));
+  // Stops first: a replaced replica publishes the same host port as the container it replaces.
+  return { actions: [...stops, ...starts.map((replica): Action => ({ kind: 'start', replica }))], blocked };
+}
+
+function stopOf(c: ObservedReplica, reason: string): Stop {
+  return { kind: 'stop', node: c.node, containerId: c.containerId, app: c.app, id: c.id, reason };
+}
+
+/** One line per action, for `--dry-run` and the event log. */
+export function describeAction(a: Action): string {
+  if (a.kind === 'start') {
+    const r = a.replica;
+    return `start ${r.app} on ${r.node} (${r.hostPort}->${r.containerPort}) image ${r.image}`;
+  }
+  return `stop ${a.app} on ${a.node} container ${a.containerId.slice(0, 12)}: ${a.reason}`;
+}

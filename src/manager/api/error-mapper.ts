@@ -1,0 +1,31 @@
+/** The one mapping from error codes to HTTP statuses. */
+import { MatrixError, isMatrixError, type ErrorCode } from '../../core/errors.ts';
+
+const STATUS: Record<ErrorCode, number> = {
+  E_PLAN_SYNTAX: 422,
+  E_PORT_RANGE: 422,
+  E_PORT_CONFLICT: 422,
+  E_UNKNOWN_NODE: 422,
+  E_IMAGE_NOT_FOUND: 422,
+  E_BAD_REQUEST: 400,
+  E_AUTH: 401,
+  E_NOT_FOUND: 404,
+  E_NODE_DOWN: 503,
+  E_DEPLOY_FAILED: 502,
+  E_MANAGER_UNREACHABLE: 503,
+  E_LAB: 500,
+  E_REGISTRY: 502,
+  E_INGRESS: 502,
+  E_PKI: 500,
+  E_INTERNAL: 500,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+/** Anything thrown becomes `{ error: { code, message, path?, details? } }`; unknown errors are E_INTERNAL. */
+export function toErrorBody(e: unknown): { status: number; body: { error: ReturnType<MatrixError['toJSON']> } } {
+  const err = isMatrixError(e) ? e : new MatrixError('E_INTERNAL', e instanceof Error ? e.message : String(e));
+  return { status: statusOf(err.code), body: { error: err.toJSON() } };
+}

@@ -1,0 +1,38 @@
+/** Request-body checks: each failure is E_BAD_REQUEST with the path of the bad field. */
+import { isIP } from 'node:net';
+import { MatrixError } from '../../core/errors.ts';
+import type { NodeInfo } from '../../core/model.ts';
+import type { DeployRequest } from '../controllers/deployer.ts';
+
+function obj(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new MatrixError('E_BAD_REQUEST', 'the request body must be a JSON object', { path: 'body' });
+  }
+  return body as Record<string, unknown>;
+}
+
+const MAX_PLAN_BYTES = 1024 * 1024;
+
+export function deployRequest(body: unknown): DeployRequest {
+  const b = obj(body);
+  if (typeof b.source !== 'string') throw new MatrixError('E_BAD_REQUEST', 'must be the plan text (a string)', { path: 'source' });
+  if (b.source.length > MAX_PLAN_BYTES) throw new MatrixError('E_BAD_REQUEST', `must be at most ${MAX_PLAN_BYTES} bytes`, { path: 'source' });
+  if (b.file !== undefined && (typeof b.file !== 'string' || b.file.length > 255)) {
+    throw new MatrixError('E_BAD_REQUEST', 'must be a file name of at most 255 characters', { path: 'file' });
+  }
+  if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: 'dryRun' });
+  return { source: b.source, file: (b.file as string | undefined) || 'applications.plan', dryRun: b.dryRun === true };
+}
+
+export function nodeRequest(name: string, body: unknown): NodeInfo {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+    throw new MatrixError('E_BAD_REQUEST', 'must be 1-63 of [a-z0-9-], starting with a letter or digit', { path: 'name' });
+  }
+  const b = obj(body);
+  if (typeof b.address !== 'string' || isIP(b.address) === 0) throw new MatrixError('E_BAD_REQUEST', 'must be an IP address', { path: 'address' });
+  const port = b.enginePort ?? 2376;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new MatrixError('E_BAD_REQUEST', 'must be an integer in 1..65535', { path: 'enginePort' });
+  }
+  return { name, address: b.address, enginePort: port };
+}

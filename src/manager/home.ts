@@ -1,0 +1,40 @@
+/**
+ * Where cloudmatrix keeps its state on the manager host: `$MATRIX_HOME`, else
+ * `~/.cloudmatrix`. Every file path the manager, the lab and the CLI share is named here.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface HomePaths {
+  root: string;
+  pki: string;
+  db: string;
+  token: string;
+  managerConfig: string;
+  managerPid: string;
+  managerLog: string;
+  registry: string;
+  varnishDir: string;
+  lab: string;
+  labState: string;
+}
+
+export function matrixHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.MATRIX_HOME || join(homedir(), '.cloudmatrix'));
+}
+
+export function homePaths(root: string = matrixHome()): HomePaths {
+  return {
+    root,
+    pki: join(root, 'pki'),
+    db: join(root, 'state.db'),
+    token: join(root, 'token'),
+    managerConfig: join(root, 'manager.json'),
+    managerPid: join(root, 'manager.pid'),
+    managerLog: join(root, 'manager.log'),
+    registry: join(root, 'registry'),
+    varnishDir: join(root, 'varnish'),
+    lab: join(root, 'lab'),
+    labState: join(root, 'lab', 'lab.json'),
+  };
+}

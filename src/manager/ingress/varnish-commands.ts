@@ -1,0 +1,52 @@
+/** varnishd and varnishadm invocations, as data. */
+export interface VarnishFiles {
+  workDir: string; // -n: shared memory and compiled VCLs
+  pidFile: string;
+  secretFile: string; // -S: the admin secret, readable by root only
+}
+
+/**
+ * Boots with no VCL of its own (`-b none`): the manager loads the real one inline over the
+ * admin port right after, as it does for every later change.
+ */
+export function varnishdCommand(listen: string, admin: string, f: VarnishFiles, cacheMb = 64): string[] {
+  return [
+    'varnishd',
+    '-n', f.workDir,
+    '-a', listen,
+    '-T', admin,
+    '-S', f.secretFile,
+    '-b', 'none',
+    '-P', f.pidFile,
+    '-s', `malloc,${cacheMb}m`,
+  ];
+}
+
+export interface VclListEntry {
+  status: string; // active | available | discarded
+  state: string; // auto | cold | warm
+  temperature: string;
+  busy: number;
+  name: string;
+}
+
+/** Pure: parses `vcl.list` output (`active   auto    warm         1    boot`). */
+export function parseVclList(out: string): VclListEntry[] {
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 5)
+    .map(([status, state, temperature, busy, name]) => ({
+      status: status!,
+      state: state!,
+      temperature: temperature!,
+      busy: Number(busy),
+      name: name!,
+    }));
+}
+
+/** Pure: the loaded VCLs to discard after a switch: all inactive ones but the newest `keep`. */
+export function vclsToDiscard(entries: VclListEntry[], keep = 1): string[] {
+  const inactive = entries.filter((e) => e.status === 'available' && e.name.startsWith('mx'));
+  return inactive.slice(0, Math.max(0, inactive.length - keep)).map((e) => e.name);
+}

@@ -1,0 +1,91 @@
+/**
+ * The ingress process: one varnishd per manager. Routing changes are applied hitless with
+ * `vcl.inline` + `vcl.use` over the admin port (never a restart), and old VCLs are
+ * discarded so they go cold. A varnishd left running by a killed manager is adopted, so
+ * the ingress keeps serving across manager restarts.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MatrixError } from '../../core/errors.ts';
+import { run } from '../../util/exec.ts';
+import { livePid } from '../../util/pidfile.ts';
+import * as vc from './varnish-commands.ts';
+import { heredocCommand, VarnishCli } from './varnish-cli.ts';
+
+export class Varnish {
+  private seq = 0;
+  private current = '';
+  private cli: VarnishCli | null = null;
+
+  constructor(
+    private readonly workDir: string,
+    private readonly listen: string,
+    private readonly admin: string,
+  ) {}
+
+  private get files(): vc.VarnishFiles {
+    return {
+      workDir: this.workDir,
+      pidFile: join(this.workDir, 'varnishd.pid'),
+      secretFile: join(this.workDir, 'secret'),
+    };
+  }
+
+  pid(): number | null {
+    return livePid(this.files.pidFile, 'varnishd');
+  }
+
+  /** Starts varnishd unless one is already running for this work dir, then activates `vcl`. */
+  async start(vcl: string): Promise<void> {
+    mkdirSync(this.workDir, { recursive: true });
+    if (!existsSync(this.files.secretFile)) writeFileSync(this.files.secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    if (this.pid() === null) {
+      // varnishd daemonizes: the command returns once its child is up, or with the reason it is not
+      const r = await run(vc.varnishdCommand(this.listen, this.admin, this.files), { timeoutMs: 60_000 });
+      if (r.code !== 0) {
+        throw new MatrixError('E_INGRESS', `varnishd failed to start on ${this.listen}: ${(r.stderr || r.stdout).trim()}`);
+      }
+    }
+    await this.apply(vcl);
+  }
+
+  private async connection(): Promise<VarnishCli> {
+    if (!this.cli) {
+      const at = this.admin.lastIndexOf(':');
+      this.cli = await VarnishCli.connect(this.admin.slice(0, at), Number(this.admin.slice(at + 1)), readFileSync(this.files.secretFile));
+    }
+    return this.cli;
+  }
+
+  /** Loads and activates `vcl` if it differs from the active one. Returns whether it changed. */
+  async apply(vcl: string): Promise<boolean> {
+    if (vcl === this.current) return false;
+    const name = `mx${Date.now().toString(36)}${(this.seq++).toString(36)}`;
+    try {
+      const cli = await this.connection();
+      await cli.ok(heredocCommand(['vcl.inline', name], vcl));
+      await cli.ok(`vcl.use ${name}\n`);
+      this.current = vcl;
+      for (const old of vc.vclsToDiscard(vc.parseVclList(await cli.ok('vcl.list\n')))) {
+        await cli.send(`vcl.discard ${old}\n`);
+      }
+    } catch (e) {
+      this.cli?.close();
+      this.cli = null; // reconnect next time: varnishd may have been restarted
+      throw e;
+    }
+    return true;
+  }
+
+  activeVcl(): string {
+    return this.current;
+  }
+
+  stop(): void {
+    this.cli?.close();
+    this.cli = null;
+    const pid = this.pid();
+    if (pid !== null) process.kill(pid, 'SIGTERM');
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Commands as data: every command the lab runs is built here as an argv array, so tests
+ * assert on the exact commands and execution stays a separate, small layer (exec.ts).
+ */
+import type { LabConfig, LabNode } from './lab-config.ts';
+import { managerAddress } from './lab-config.ts';
+
+export type Argv = string[];
+
+export function bridgeUp(c: LabConfig): Argv[] {
+  return [
+    ['ip', 'link', 'add', c.bridge, 'type', 'bridge'],
+    ['ip', 'addr', 'add', `${managerAddress(c)}/24`, 'dev', c.bridge],
+    ['ip', 'link', 'set', c.bridge, 'up'],
+  ];
+}
+
+export function bridgeDown(c: LabConfig): Argv[] {
+  return [['ip', 'link', 'del', c.bridge]];
+}
+
+/** The node's cable: a veth pair, host end on the bridge, node end `eth0` inside the netns. */
+export function nodeNetworkUp(c: LabConfig, n: LabNode): Argv[] {
+  return [
+    ['ip', 'netns', 'add', n.netns],
+    ['ip', 'link', 'add', n.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns],
+    ['ip', 'link', 'set', n.hostVeth, 'master', c.bridge, 'up'],
+    ['ip', '-n', n.netns, 'addr', 'add', `${n.address}/24`, 'dev', 'eth0'],
+    ['ip', '-n', n.netns, 'link', 'set', 'lo', 'up'],
+    ['ip', '-n', n.netns, 'link', 'set', 'eth0', 'up'],
+    ['ip', '-n', n.netns, 'route', 'add', 'default', 'via', managerAddress(c)],
+  ];
+}
+
+export function nodeLinksDown(n: LabNode): Argv[] {
+  return [
+    ['ip', 'link', 'set', n.hostVeth, 'down'],
+    ['ip', '-n', n.netns, 'link', 'set', 'eth0', 'down'],
+  ];
+}
+
+export function nodeLinksUp(c: LabConfig, n: LabNode): Argv[] {
+  return [
+    ['ip', 'link', 'set', n.hostVeth, 'up'],
+    ['ip', '-n', n.netns, 'link', 'set', 'eth0', 'up'],
+    // setting eth0 down dropped the default route with it
+    ['ip', '-n', n.netns, 'route', 'replace', 'default', 'via', managerAddress(c)],
+  ];
+}
+
+export function nodeNetworkDown(n: LabNode): Argv[] {
+  return [
+    ['ip', 'link', 'del', n.hostVeth],
+    ['ip', 'netns', 'del', n.netns],
+  ];
+}
+
+export interface EngineFiles {
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  socket: string;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * `nsenter --net` and not `ip netns exec`: the latter remounts /sys and dockerd then fails
+ * with "Devices cgroup isn't mounted". TLS on the TCP socket (a plain-TCP engine also waits
+ * 15 s at start). The cgroup parent names the node so its containers are findable.
+ */
+export function dockerdCommand(c: LabConfig, n: LabNode, f: EngineFiles): Argv {
+  return [
+    'nsenter', `--net=/var/run/netns/${n.netns}`, '--',
+    'dockerd',
+    '--data-root', f.dataRoot,
+    '--exec-root', f.execRoot,
+    '--pidfile', f.pidfile,
+    '-H', `unix://${f.socket}`,
+    '-H', `tcp://${n.address}:${c.enginePort}`,
+    '--tlsverify',
+    '--tlscacert', f.ca,
+    '--tlscert', f.cert,
+    '--tlskey', f.key,
+    '--cgroup-parent', `/${n.netns}`,
+    '--label', `matrix.node=${n.name}`,
+  ];
+}

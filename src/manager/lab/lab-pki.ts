@@ -1,0 +1,15 @@
+/** The lab's view of the cluster PKI: a CA, a server certificate per node, the manager's client cert. */
+import { Pki } from '../pki/pki.ts';
+import { nodeSans } from '../pki/sans.ts';
+import type { LabPki } from './lab.ts';
+
+export async function labPki(dir: string): Promise<LabPki> {
+  const pki = new Pki(dir);
+  const ca = await pki.ensureCa();
+  await pki.ensureClientCert('manager');
+  return {
+    caFile: ca.cert,
+    nodeCert: (n) => pki.ensureServerCert(n.name, nodeSans(n)),
+    clientTls: () => pki.clientTls('manager'),
+  };
+}

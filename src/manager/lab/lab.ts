@@ -1,0 +1,260 @@
+/**
+ * The lab driver: creates, inspects, powers off/on and removes a real cluster of dockerd
+ * nodes in network namespaces. What it made is recorded in lab.json, so `down` removes
+ * exactly that (and nothing it did not make), even after a failed `up`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MatrixError } from '../../core/errors.ts';
+import { run, runOk } from '../../util/exec.ts';
+import { pingEngine, type ClientTls } from '../nodes/docker-client.ts';
+import * as cmd from './lab-commands.ts';
+import { type LabConfig, type LabNode, labNodes, validateLabConfig, registryAddress, managerAddress } from './lab-config.ts';
+import { killTree, nodeProcessTree } from './processes.ts';
+
+/** What the lab needs from the cluster PKI: per-node server certs and the manager's client cert. */
+export interface LabPki {
+  caFile: string;
+  nodeCert(node: LabNode): Promise<{ cert: string; key: string }>;
+  clientTls(): ClientTls;
+}
+
+export interface LabState {
+  config: LabConfig;
+  nodes: LabNode[];
+  /** The registry CA we installed for the engines (certs.d is global to the host's engines). */
+  registryCaDir: string | null;
+}
+
+export interface NodeReport extends LabNode {
+  enginePort: number;
+  network: 'up' | 'down' | 'missing';
+  engine: 'answering' | 'not answering';
+  pids: number;
+}
+
+const ENGINE_READY_MS = 60_000;
+
+export class Lab {
+  constructor(
+    private readonly dir: string,
+    private readonly pki: LabPki,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  private get stateFile(): string {
+    return join(this.dir, 'lab.json');
+  }
+
+  state(): LabState | null {
+    if (!existsSync(this.stateFile)) return null;
+    return JSON.parse(readFileSync(this.stateFile, 'utf8')) as LabState;
+  }
+
+  private save(s: LabState): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.stateFile, JSON.stringify(s, null, 2) + '\n');
+  }
+
+  private nodeDir(n: LabNode): string {
+    return join(this.dir, n.name);
+  }
+
+  /** Idempotent: creates what is missing, starts engines that are not running, reports the rest. */
+  async up(requested: LabConfig, count: number): Promise<LabState> {
+    requireRoot();
+    const existing = this.state();
+    if (existing && JSON.stringify(existing.config) !== JSON.stringify(requested)) {
+      throw new MatrixError('E_LAB', `a lab with another config exists in ${this.dir}; run \`matrix lab down\` first`);
+    }
+    const config = validateLabConfig(requested);
+    const want = labNodes(config, Math.max(count, existing?.nodes.length ?? 0));
+    const state: LabState = existing ?? { config, nodes: [], registryCaDir: null };
+    this.save(state); // record intent before touching the host: `down` can then clean a half-made lab
+
+    if (!(await linkExists(config.bridge))) {
+      this.log(`creating bridge ${config.bridge} (${managerAddress(config)}/24)`);
+      await runAll(cmd.bridgeUp(config));
+    }
+    state.registryCaDir = this.installRegistryCa(config);
+    this.save(state);
+
+    for (const n of want) {
+      if (!state.nodes.some((s) => s.name === n.name)) state.nodes.push(n);
+      this.save(state);
+      if (!existsSync(`/var/run/netns/${n.netns}`)) {
+        this.log(`creating ${n.name}: netns ${n.netns}, ${n.address}`);
+        await runAll(cmd.nodeNetworkUp(config, n));
+      }
+      await this.startEngine(config, n);
+    }
+    await Promise.all(want.map((n) => this.waitEngine(config, n)));
+    return state;
+  }
+
+  private installRegistryCa(c: LabConfig): string {
+    // dockerd reads registry CAs only from /etc/docker/certs.d/<host:port>/ (global to the host)
+    const dir = `/etc/docker/certs.d/${registryAddress(c)}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ca.crt'), readFileSync(this.pki.caFile));
+    return dir;
+  }
+
+  private engineFiles(n: LabNode, tls: { cert: string; key: string }): cmd.EngineFiles {
+    const d = this.nodeDir(n);
+    return {
+      dataRoot: join(d, 'data'),
+      execRoot: join(d, 'exec'),
+      pidfile: join(d, 'dockerd.pid'),
+      socket: join(d, 'docker.sock'),
+      ca: this.pki.caFile,
+      cert: tls.cert,
+      key: tls.key,
+    };
+  }
+
+  private engineRunning(n: LabNode): boolean {
+    const pidfile = join(this.nodeDir(n), 'dockerd.pid');
+    if (!existsSync(pidfile)) return false;
+    const pid = Number(readFileSync(pidfile, 'utf8').trim());
+    return pid > 0 && nodeProcessTree(n.netns).includes(pid);
+  }
+
+  private async startEngine(c: LabConfig, n: LabNode): Promise<void> {
+    if (this.engineRunning(n)) return;
+    const tls = await this.pki.nodeCert(n);
+    const files = this.engineFiles(n, tls);
+    mkdirSync(files.dataRoot, { recursive: true });
+    mkdirSync(files.execRoot, { recursive: true });
+    rmSync(files.pidfile, { force: true }); // a stale pidfile from a killed engine blocks its start
+    const argv = cmd.dockerdCommand(c, n, files);
+    this.log(`starting dockerd for ${n.name} on ${n.address}:${c.enginePort} (TLS)`);
+    const out = openSync(join(this.nodeDir(n), 'dockerd.log'), 'a');
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
+    child.unref();
+  }
+
+  private async waitEngine(c: LabConfig, n: LabNode): Promise<void> {
+    const deadline = Date.now() + ENGINE_READY_MS;
+    const tls = this.pki.clientTls();
+    while (Date.now() < deadline) {
+      if (await pingEngine({ address: n.address, enginePort: c.enginePort }, tls, 1000)) return;
+      await sleep(250);
+    }
+    const logTail = safeTail(join(this.nodeDir(n), 'dockerd.log'));
+    throw new MatrixError('E_LAB', `the engine of ${n.name} did not answer on ${n.address}:${c.enginePort} within ${ENGINE_READY_MS / 1000}s:\n${logTail}`);
+  }
+
+  async status(): Promise<NodeReport[]> {
+    const s = this.state();
+    if (!s) return [];
+    const tls = this.pki.clientTls();
+    return Promise.all(
+      s.nodes.map(async (n) => {
+        const hasNs = existsSync(`/var/run/netns/${n.netns}`);
+        const linkUp = hasNs ? (await run(['ip', '-o', 'link', 'show', n.hostVeth])).stdout.includes('state UP') : false;
+        const answers = hasNs && (await pingEngine({ address: n.address, enginePort: s.config.enginePort }, tls, 1000));
+        return {
+          ...n,
+          enginePort: s.config.enginePort,
+          network: !hasNs ? 'missing' : linkUp ? 'up' : 'down',
+          engine: answers ? 'answering' : 'not answering',
+          pids: hasNs ? nodeProcessTree(n.netns).length : 0,
+        } satisfies NodeReport;
+      }),
+    );
+  }
+
+  private node(name: string): { s: LabState; n: LabNode } {
+    const s = this.state();
+    const n = s?.nodes.find((x) => x.name === name);
+    if (!s || !n) throw new MatrixError('E_NOT_FOUND', `no lab node named ${name}${s ? ` (nodes: ${s.nodes.map((x) => x.name).join(', ')})` : ' (no lab)'}`);
+    return { s, n };
+  }
+
+  /** As when a VM is switched off: its links go down and every process it runs dies. */
+  async powerOff(name: string): Promise<number> {
+    requireRoot();
+    const { n } = this.node(name);
+    await runAll(cmd.nodeLinksDown(n), true);
+    return killTree(n.netns).length;
+  }
+
+  async powerOn(name: string): Promise<void> {
+    requireRoot();
+    const { s, n } = this.node(name);
+    await runAll(cmd.nodeLinksUp(s.config, n), true);
+    await this.startEngine(s.config, n);
+    await this.waitEngine(s.config, n);
+  }
+
+  /** Removes every namespace, link, process, mount and file the lab made. Safe to repeat. */
+  async down(): Promise<void> {
+    requireRoot();
+    const s = this.state();
+    if (!s) return;
+    for (const n of s.nodes) {
+      killTree(n.netns);
+    }
+    await sleep(200);
+    unmountUnder(this.dir);
+    for (const n of s.nodes) {
+      await runAll(cmd.nodeNetworkDown(n), true);
+    }
+    await runAll(cmd.bridgeDown(s.config), true);
+    if (s.registryCaDir) {
+      rmSync(s.registryCaDir, { recursive: true, force: true });
+      removeIfEmpty('/etc/docker/certs.d');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new MatrixError('E_LAB', 'the lab creates network namespaces and engines: run it as root');
+}
+
+async function runAll(cmds: string[][], ignoreErrors = false): Promise<void> {
+  for (const argv of cmds) {
+    if (ignoreErrors) await run(argv);
+    else await runOk(argv, 'E_LAB');
+  }
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return (await run(['ip', 'link', 'show', name])).code === 0;
+}
+
+/** dockerd leaves overlay and netns mounts under its roots when killed; unmount deepest first. */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    // lazy: a dying process may still hold it; the kernel finishes once it is gone
+    spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // not there
+  }
+}
+
+function safeTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

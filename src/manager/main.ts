@@ -1,0 +1,90 @@
+/**
+ * Composition root of the manager: builds every part from the home directory and the
+ * manager config, nothing global. Runs until SIGTERM/SIGINT, then stops what it started.
+ */
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { renderVcl } from '../core/ingress/vcl.ts';
+import { buildApi } from './api/server.ts';
+import { newToken } from './api/auth.ts';
+import { Cluster } from './controllers/cluster.ts';
+import { Deployer } from './controllers/deployer.ts';
+import type { HomePaths } from './home.ts';
+import { pushSampleImages } from './images/sample-image.ts';
+import { Varnish } from './ingress/varnish.ts';
+import { readManagerConfig } from './manager-config.ts';
+import { Pki } from './pki/pki.ts';
+import { registrySans } from './pki/sans.ts';
+import { RegistryClient } from './registry/registry-client.ts';
+import { startRegistry } from './registry/registry-process.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import { stopPid, writePid } from '../util/pidfile.ts';
+
+export async function runManager(paths: HomePaths): Promise<void> {
+  const log = pino({ base: { svc: 'manager' } });
+  const config = readManagerConfig(paths);
+  mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.managerPid, String(process.pid));
+
+  const pki = new Pki(paths.pki);
+  await pki.ensureCa();
+  await pki.ensureClientCert('manager');
+  const registryHost = config.registry.slice(0, config.registry.lastIndexOf(':'));
+  const regCert = await pki.ensureServerCert('registry', registrySans(registryHost));
+  const tls = pki.clientTls();
+
+  const store = new SqliteStore(paths.db);
+  let token = store.getSetting('api-token');
+  if (!token) {
+    token = newToken();
+    store.setSetting('api-token', token);
+  }
+  writeFileSync(paths.token, token + '\n', { mode: 0o600 });
+  chmodSync(paths.token, 0o600);
+
+  const registryPid = join(paths.registry, 'registry.pid');
+  await stopPid(registryPid, 'docker-registry'); // left behind by a manager that was killed
+  const registry = await startRegistry({
+    home: paths.registry,
+    addr: config.registry,
+    tls: { certFile: regCert.cert, keyFile: regCert.key, ca: tls.ca },
+  });
+  writePid(registryPid, registry.pid);
+  log.info({ registry: config.registry, pid: registry.pid }, 'registry ready');
+  const registryClient = new RegistryClient({ addr: config.registry, ca: tls.ca });
+
+  const varnish = new Varnish(paths.varnishDir, config.ingress, config.ingressAdmin);
+  await varnish.start(renderVcl([]));
+  log.info({ ingress: config.ingress }, 'ingress ready');
+
+  const cluster = new Cluster({ store, tls, ingress: varnish, log });
+  const deployer = new Deployer(store, cluster, registryClient, config.registry);
+  const api = buildApi({
+    token,
+    store,
+    cluster,
+    deployer,
+    log,
+    pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
+    info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
+  });
+  const [host, port] = [config.api.slice(0, config.api.lastIndexOf(':')), Number(config.api.split(':').pop())];
+  await api.listen({ host, port });
+  cluster.start(1000);
+  log.info({ api: config.api }, 'manager ready');
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  log.info('stopping');
+  cluster.stop();
+  await api.close();
+  varnish.stop();
+  await registry.stop();
+  rmSync(registryPid, { force: true });
+  store.close();
+  rmSync(paths.managerPid, { force: true });
+}

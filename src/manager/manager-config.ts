@@ -1,0 +1,49 @@
+/**
+ * The manager's settings, kept in <MATRIX_HOME>/manager.json so the CLI, the lab and a
+ * restarted manager agree on addresses. Flags to `matrix manager start` override and persist.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MatrixError } from '../core/errors.ts';
+import type { HomePaths } from './home.ts';
+
+export interface ManagerConfig {
+  /** host:port of the API (loopback by default: the token is the only guard). */
+  api: string;
+  /** host:port the registry listens on and nodes pull from. */
+  registry: string;
+  /** address:port Varnish listens on. */
+  ingress: string;
+  /** host:port of Varnish's admin CLI (secret-protected; keep it on loopback). */
+  ingressAdmin: string;
+}
+
+export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
+  api: '127.0.0.1:7070',
+  registry: '127.0.0.1:5000',
+  ingress: ':6081',
+  ingressAdmin: '127.0.0.1:6082',
+};
+
+const HOSTPORT = /^(?:[0-9.]*|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d{1,5})$/i;
+
+export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig {
+  const out = { ...DEFAULT_MANAGER_CONFIG, ...c };
+  for (const key of ['api', 'registry', 'ingress', 'ingressAdmin'] as const) {
+    const m = HOSTPORT.exec(out[key]);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
+      throw new MatrixError('E_BAD_REQUEST', `must be host:port (e.g. ${DEFAULT_MANAGER_CONFIG[key]}), got "${out[key]}"`, { path: key });
+    }
+  }
+  return out;
+}
+
+export function readManagerConfig(p: HomePaths): ManagerConfig {
+  if (!existsSync(p.managerConfig)) return { ...DEFAULT_MANAGER_CONFIG };
+  return validateManagerConfig(JSON.parse(readFileSync(p.managerConfig, 'utf8')) as Partial<ManagerConfig>);
+}
+
+export function writeManagerConfig(p: HomePaths, c: ManagerConfig): void {
+  mkdirSync(dirname(p.managerConfig), { recursive: true });
+  writeFileSync(p.managerConfig, JSON.stringify(c, null, 2) + '\n');
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { DesiredReplica } from '../../core/model.ts';
+import { containerName, createContainerBody, toObserved } from './container-spec.ts';
+
+const r: DesiredReplica = {
+  app: 'simplewebapp1', node: 'node1', image: '10.210.0.1:5000/cloud/simplewebapp1:latest',
+  hostPort: 5050, containerPort: 8080, id: 'simplewebapp1.node1.5050', revision: 'abcdef123456',
+};
+
+describe('createContainerBody', () => {
+  it('publishes ext:int, labels the replica, runs with init and restarts unless stopped', () => {
+    const b = createContainerBody(r);
+    expect(b.name).toBe('mx.simplewebapp1.node1.5050.abcdef123456');
+    expect(b.Image).toBe(r.image);
+    expect(b.HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostPort: '5050' }] });
+    expect(b.ExposedPorts).toEqual({ '8080/tcp': {} });
+    expect(b.HostConfig.Init).toBe(true);
+    expect(b.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
+    expect(b.Labels).toEqual({
+      'matrix.managed': 'true', 'matrix.app': 'simplewebapp1', 'matrix.replica': 'simplewebapp1.node1.5050',
+      'matrix.revision': 'abcdef123456', 'matrix.node': 'node1',
+    });
+    expect(b.Env).toContain('MATRIX_NODE=node1');
+    expect(b.Env).toContain('MATRIX_REPLICA=simplewebapp1.node1.5050');
+  });
+
+  it('gives each revision its own name so a replacement never collides with the old container', () => {
+    expect(containerName({ ...r, revision: 'x' })).not.toBe(containerName(r));
+  });
+});
+
+describe('toObserved', () => {
+  it('reads a managed container back from its labels and ports', () => {
+    const b = createContainerBody(r);
+    const o = toObserved('node1', {
+      Id: 'c1', State: 'running', Labels: b.Labels,
+      Ports: [{ PrivatePort: 8080, PublicPort: 5050, Type: 'tcp', IP: '0.0.0.0' }],
+    });
+    expect(o).toEqual({
+      containerId: 'c1', node: 'node1', app: 'simplewebapp1', id: 'simplewebapp1.node1.5050',
+      revision: 'abcdef123456', state: 'running', hostPort: 5050, containerPort: 8080,
+    });
+  });
+
+  it('ignores unmanaged or unlabeled containers and maps unknown states to dead', () => {
+    expect(toObserved('n', { Id: 'x', State: 'running', Labels: {}, Ports: [] })).toBeNull();
+    expect(toObserved('n', { Id: 'x', State: 'running', Labels: { 'matrix.managed': 'true' }, Ports: [] })).toBeNull();
+    const o = toObserved('n', { Id: 'x', State: 'weird', Labels: { 'matrix.managed': 'true', 'matrix.app': 'a', 'matrix.replica': 'a.n.1' }, Ports: [] });
+    expect(o?.state).toBe('dead');
+    expect(o?.hostPort).toBeNull();
+  });
+});

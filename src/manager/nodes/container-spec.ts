@@ -1,0 +1,73 @@
+/**
+ * Pure: what a desired replica becomes on a Docker engine (the create-container body), and
+ * how a listed container reads back as an observed replica. The labels are the contract
+ * that lets a restarted manager rebuild its view from the nodes alone.
+ */
+import { LABELS, type ContainerState, type DesiredReplica, type ObservedReplica } from '../../core/model.ts';
+
+export interface CreateContainerBody {
+  name: string;
+  Image: string;
+  Env: string[];
+  Labels: Record<string, string>;
+  ExposedPorts: Record<string, Record<string, never>>;
+  HostConfig: {
+    PortBindings: Record<string, { HostPort: string }[]>;
+    /** docker-init as PID 1: busybox httpd ignores SIGTERM, so every stop would wait the grace period. */
+    Init: boolean;
+    RestartPolicy: { Name: 'unless-stopped' };
+  };
+}
+
+export function containerName(r: DesiredReplica): string {
+  return `mx.${r.id}.${r.revision}`;
+}
+
+export function createContainerBody(r: DesiredReplica): CreateContainerBody {
+  const port = `${r.containerPort}/tcp`;
+  return {
+    name: containerName(r),
+    Image: r.image,
+    Env: [`MATRIX_APP=${r.app}`, `MATRIX_NODE=${r.node}`, `MATRIX_REPLICA=${r.id}`, `PORT=${r.containerPort}`],
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.app]: r.app,
+      [LABELS.replica]: r.id,
+      [LABELS.revision]: r.revision,
+      [LABELS.node]: r.node,
+    },
+    ExposedPorts: { [port]: {} },
+    HostConfig: {
+      PortBindings: { [port]: [{ HostPort: String(r.hostPort) }] },
+      Init: true,
+      RestartPolicy: { Name: 'unless-stopped' },
+    },
+  };
+}
+
+/** The subset of Docker's list-containers item we read. */
+export interface ListedContainer {
+  Id: string;
+  State: string;
+  Labels: Record<string, string>;
+  Ports: { PrivatePort: number; PublicPort?: number; Type: string; IP?: string }[];
+}
+
+const STATES: ContainerState[] = ['running', 'exited', 'created', 'restarting', 'paused', 'dead', 'removing'];
+
+/** Returns null for containers cloudmatrix does not manage or whose labels are incomplete. */
+export function toObserved(node: string, c: ListedContainer): ObservedReplica | null {
+  const l = c.Labels ?? {};
+  if (l[LABELS.managed] !== 'true' || !l[LABELS.app] || !l[LABELS.replica]) return null;
+  const tcp = (c.Ports ?? []).find((p) => p.Type === 'tcp' && p.PublicPort !== undefined);
+  return {
+    containerId: c.Id,
+    node,
+    app: l[LABELS.app]!,
+    id: l[LABELS.replica]!,
+    revision: l[LABELS.revision] ?? '',
+    state: (STATES as string[]).includes(c.State) ? (c.State as ContainerState) : 'dead',
+    hostPort: tcp?.PublicPort ?? null,
+    containerPort: tcp?.PrivatePort ?? null,
+  };
+}

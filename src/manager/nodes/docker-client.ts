@@ -1,0 +1,34 @@
+/**
+ * The manager's only way to talk to a node: the Docker Engine API over mutual TLS with the
+ * cluster's client certificate. No agent runs on nodes.
+ */
+import Docker from 'dockerode';
+import type { NodeInfo } from '../../core/model.ts';
+
+export interface ClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, timeoutMs = 0): Docker {
+  return new Docker({
+    protocol: 'https',
+    host: node.address,
+    port: node.enginePort,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}),
+  });
+}
+
+/** True when the engine answers a ping within the timeout. */
+export async function pingEngine(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, timeoutMs = 1000): Promise<boolean> {
+  try {
+    await engineClient(node, tls, timeoutMs).ping();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Shared by the end-to-end tests: runs the real `matrix` CLI against a lab of its own (own
+ * MATRIX_HOME, namespace prefix, bridge and subnet) so it never touches a demo lab, and
+ * always takes the lab down afterwards.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import http from 'node:http';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const MATRIX = join(ROOT, 'bin', 'matrix');
+
+export interface LabEnv {
+  home: string;
+  prefix: string;
+  bridge: string;
+  subnet: string;
+  ingressPort: number;
+  apiPort: number;
+}
+
+export function newLabEnv(name: string, subnetThird: number, ingressPort = 6081): LabEnv {
+  return {
+    home: mkdtempSync(join(tmpdir(), `mx-${name}-`)),
+    prefix: 'mxe-',
+    bridge: 'mxe0',
+    subnet: `10.${subnetThird}.0`,
+    ingressPort,
+    apiPort: 17070,
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function matrix(env: LabEnv, args: string[], timeoutMs = 240_000): Promise<CliResult> {
+  return new Promise((res) => {
+    execFile(MATRIX, args, { env: { ...process.env, MATRIX_HOME: env.home }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      res({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+export async function matrixOk(env: LabEnv, args: string[]): Promise<string> {
+  const r = await matrix(env, args);
+  if (r.code !== 0) throw new Error(`matrix ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function labUpArgs(env: LabEnv, nodes: number): string[] {
+  return ['lab', 'up', '--nodes', String(nodes), '--prefix', env.prefix, '--bridge', env.bridge, '--subnet', env.subnet,
+    '--ingress', `:${env.ingressPort}`, '--api', `127.0.0.1:${env.apiPort}`];
+}
+
+export async function labDown(env: LabEnv): Promise<void> {
+  await matrix(env, ['lab', 'down']);
+  rmSync(env.home, { recursive: true, force: true });
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** One GET to the ingress on loopback; never throws (a failure is status 0). */
+export function get(port: number, path: string, timeoutMs = 10_000): Promise<HttpAnswer> {
+  return new Promise((res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (c: string) => (body += c));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => res({ status: 0, body: String(e) }));
+  });
+}
+
+/** Reads `node=<name>` from a sample app page. */
+export function nodeOf(body: string): string | null {
+  return /node=([a-z0-9-]+)/.exec(body)?.[1] ?? null;
+}
+
+/** Retries until `ok` or `attempts` run out; returns the last value. Counts attempts, not time. */
+export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, attempts = 60, pauseMs = 500): Promise<T> {
+  let v = await f();
+  for (let i = 1; i < attempts && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, pauseMs));
+    v = await f();
+  }
+  return v;
+}
+
+export function readToken(env: LabEnv): string {
+  return readFileSync(join(env.home, 'token'), 'utf8').trim();
+}

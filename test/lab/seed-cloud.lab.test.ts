@@ -1,0 +1,174 @@
+/**
+ * The seed's private cloud, end to end, in a real lab: 3 dockerd nodes in network
+ * namespaces with mTLS, the registry, Varnish, the sample apps, and a node switched off.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCa, createLeaf } from '../../src/manager/pki/certs.ts';
+import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+
+const env: LabEnv = newLabEnv('seed', 212);
+const node = (i: number) => `10.212.0.${10 + i}`;
+const plans = mkdtempSync(join(tmpdir(), 'mx-plans-'));
+function plan(name: string, text: string): string {
+  const p = join(plans, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const SEED_PLAN = `#app name     node      ext. port   int. port
+simplewebapp1 node1     5050        8080
+simplewebapp1 node2     5050        8080
+simplewebapp2 node2\t5051\t8080
+simplewebapp2 node3     5051        8080   # trailing comment
+`;
+
+async function ps(): Promise<string[]> {
+  const out = await matrixOk(env, ['ps']);
+  return out.split('\n').filter((l) => /^simplewebapp/.test(l));
+}
+
+function ping(host: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
+  return new Promise((res) => {
+    const req = https.get({ host, port: 2376, path: '/_ping', ...tls, timeout: 5000, agent: false }, (r) => {
+      let b = '';
+      r.on('data', (c) => (b += c));
+      r.on('end', () => res(`${r.statusCode} ${b}`));
+    });
+    req.on('error', (e) => res(`refused: ${e.message}`));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+beforeAll(async () => {
+  await labDown(env).catch(() => undefined);
+  const up = await matrixOk(env, labUpArgs(env, 3));
+  expect(up).toMatch(/node3\s+10\.212\.0\.13:2376\s+answering/);
+});
+
+afterAll(async () => {
+  await labDown(env);
+});
+
+describe('the seed cloud in a real lab', () => {
+  it('lab up is idempotent and reports the existing lab', async () => {
+    const again = await matrixOk(env, labUpArgs(env, 3));
+    expect(again).toMatch(/lab exists/);
+    const status = await matrixOk(env, ['lab', 'status']);
+    expect(status.match(/answering/g)?.length).toBe(3);
+  });
+
+  it('node engines accept only clients with a certificate from the cluster CA', async () => {
+    const pki = join(env.home, 'pki');
+    const ca = readFileSync(join(pki, 'ca.pem'), 'utf8');
+    const cert = readFileSync(join(pki, 'clients/manager/cert.pem'), 'utf8');
+    const key = readFileSync(join(pki, 'clients/manager/key.pem'), 'utf8');
+    expect(await ping(node(1), { ca, cert, key })).toBe('200 OK');
+    expect(await ping(node(1), { ca })).toMatch(/^refused|^[45]\d\d/);
+    const rogueCa = await createCa('rogue CA');
+    const rogue = await createLeaf(rogueCa, { commonName: 'intruder', kind: 'client' });
+    expect(await ping(node(1), { ca, cert: rogue.certPem, key: rogue.keyPem })).toMatch(/^refused/);
+  });
+
+  it('the API needs the token', async () => {
+    const r = await fetch(`http://127.0.0.1:${env.apiPort}/v1/nodes`);
+    expect(r.status).toBe(401);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('E_AUTH');
+  });
+
+  it('pushes the sample images to the cluster registry', async () => {
+    const out = await matrixOk(env, ['images', 'sample']);
+    expect(out).toContain('10.212.0.1:5000/cloud/simplewebapp1:latest');
+    expect(out).toContain('10.212.0.1:5000/cloud/simplewebapp2:latest');
+  });
+
+  it('rejects bad plans with a code and the line, and deploys nothing', async () => {
+    const cases: [string, RegExp][] = [
+      ['simplewebapp1 node1 5050 8080\nsimplewebapp1 node9 5050 8080\n', /error\[E_UNKNOWN_NODE\]: bad\.plan:2: .*node9/],
+      ['simplewebapp1 node1 5050\n', /error\[E_PLAN_SYNTAX\]: bad\.plan:1: /],
+      ['simplewebapp1 node1 5050 8080\nsimplewebapp1 node2 70000 8080\n', /error\[E_PORT_RANGE\]: bad\.plan:2: .*70000/],
+      ['simplewebapp1 node1 5050 8080\nnosuchapp node2 5050 8080\n', /error\[E_IMAGE_NOT_FOUND\]: bad\.plan:2: .*cloud\/nosuchapp/],
+    ];
+    for (const [text, expected] of cases) {
+      const r = await matrix(env, ['deploy', plan('bad.plan', text)]);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(expected);
+    }
+    const missing = await matrix(env, ['deploy', join(plans, 'does-not-exist.plan')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/error\[E_BAD_REQUEST\]: .*does-not-exist\.plan: cannot read/);
+    expect(await ps()).toEqual([]);
+  });
+
+  it('dry-run prints the actions and does nothing', async () => {
+    const out = await matrixOk(env, ['deploy', '--dry-run', plan('applications.plan', SEED_PLAN)]);
+    expect(out.match(/^would: start /gm)?.length).toBe(4);
+    expect(await ps()).toEqual([]);
+  });
+
+  it('deploys the seed plan and routes /<app>/ round-robin over both nodes', async () => {
+    const out = await matrixOk(env, ['deploy', plan('applications.plan', SEED_PLAN)]);
+    expect(out.match(/^did: start /gm)?.length).toBe(4);
+    const rows = await ps();
+    expect(rows).toHaveLength(4);
+    expect(rows.every((r) => /\brunning\b/.test(r))).toBe(true);
+    expect(rows.some((r) => /simplewebapp1\s+node1\s+10\.212\.0\.11:5050/.test(r))).toBe(true);
+
+    for (const app of ['simplewebapp1', 'simplewebapp2']) {
+      const seen = new Set<string>();
+      await until(
+        async () => {
+          const a = await get(env.ingressPort, `/${app}/`);
+          if (a.status === 200 && a.body.includes(`app=${app}`)) seen.add(nodeOf(a.body) ?? '?');
+          return seen.size;
+        },
+        (n) => n >= 2,
+        80,
+        250,
+      );
+      expect([...seen].sort()).toEqual(app === 'simplewebapp1' ? ['node1', 'node2'] : ['node2', 'node3']);
+    }
+    const missingApp = await get(env.ingressPort, '/nosuchapp/');
+    expect(missingApp.status).toBe(404);
+  });
+
+  it('re-deploying the same plan changes nothing; a changed plan converges', async () => {
+    const before = await ps();
+    const same = await matrixOk(env, ['deploy', plan('applications.plan', SEED_PLAN)]);
+    expect(same).toMatch(/nothing to do/);
+    expect(await ps()).toEqual(before);
+
+    const smaller = SEED_PLAN.split('\n').filter((l) => !l.startsWith('simplewebapp2 node3')).join('\n');
+    const out = await matrixOk(env, ['deploy', plan('applications.plan', smaller)]);
+    expect(out).toMatch(/^did: stop simplewebapp2 on node3 .*not in plan/m);
+    const rows = await ps();
+    expect(rows).toHaveLength(3);
+    expect(rows.some((r) => /simplewebapp2\s+node3/.test(r))).toBe(false);
+    const a = await until(() => get(env.ingressPort, '/simplewebapp2/'), (x) => x.status === 200 && nodeOf(x.body) === 'node2');
+    expect(nodeOf(a.body)).toBe('node2');
+  });
+
+  it('keeps answering when a node is switched off', async () => {
+    await matrixOk(env, ['lab', 'poweroff', 'node1']);
+    // everything in node1's namespace and every container it ran is gone
+    const status = await matrixOk(env, ['lab', 'status']);
+    expect(status).toMatch(/node1\s+10\.212\.0\.11:2376\s+not answering\s+down\s+0/);
+    const answers = [];
+    for (let i = 0; i < 20; i++) answers.push(await get(env.ingressPort, '/simplewebapp1/'));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((a) => nodeOf(a.body)))).toEqual(new Set(['node2']));
+  });
+
+  it('lab down removes every namespace, link and process it made', async () => {
+    await matrixOk(env, ['lab', 'down']);
+    const netns = existsSync('/var/run/netns') ? execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }) : '';
+    expect(netns).not.toMatch(/mxe-node/);
+    expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).not.toMatch(/mxe0|mxe-node/);
+    expect(existsSync(join(env.home, 'lab'))).toBe(false);
+    expect((await get(env.ingressPort, '/simplewebapp1/', 2000)).status).toBe(0);
+  });
+});
