@@ -4,8 +4,7 @@
  * always takes the lab down afterwards.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import http from 'node:http';
 
@@ -21,9 +20,12 @@ export interface LabEnv {
   apiPort: number;
 }
 
+/** Lab homes live in the repo (git-ignored) so `.ci/run` can take down a lab a crashed run left. */
+export const TEST_LABS = join(ROOT, '.test-labs');
+
 export function newLabEnv(name: string, subnetThird: number, ingressPort = 6081): LabEnv {
   return {
-    home: mkdtempSync(join(tmpdir(), `mx-${name}-`)),
+    home: join(TEST_LABS, name),
     prefix: 'mxe-',
     bridge: 'mxe0',
     subnet: `10.${subnetThird}.0`,

@@ -157,6 +157,8 @@ describe('the seed cloud in a real lab', () => {
     // everything in node1's namespace and every container it ran is gone
     const status = await matrixOk(env, ['lab', 'status']);
     expect(status).toMatch(/node1\s+10\.212\.0\.11:2376\s+not answering\s+down\s+0/);
+    const rows = await until(ps, (r) => r.some((l) => /simplewebapp1\s+node1\s+.*unknown \(node down\)/.test(l)));
+    expect(rows.find((l) => /simplewebapp1\s+node1/.test(l))).toMatch(/unknown \(node down\)/);
     const answers = [];
     for (let i = 0; i < 20; i++) answers.push(await get(env.ingressPort, '/simplewebapp1/'));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));

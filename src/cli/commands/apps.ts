@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
-import type { NodeStatus, ObservedReplica } from '../../core/model.ts';
+import type { NodeStatus } from '../../core/model.ts';
+import type { ReplicaRow } from '../../core/replica-status.ts';
 import type { DeployResult } from '../../manager/controllers/deployer.ts';
 import { ApiClient } from '../api-client.ts';
 import { table } from '../output.ts';
@@ -42,12 +43,10 @@ export function appCommands(program: Command): void {
     .command('ps')
     .description('list replicas: app, node, address, state')
     .action(async () => {
-      const r = await ApiClient.fromEnv().request<{ replicas: (ObservedReplica & { address: string })[]; desired: number }>('GET', '/v1/replicas');
-      const rows = [...r.replicas]
-        .sort((a, b) => a.app.localeCompare(b.app) || a.node.localeCompare(b.node))
-        .map((x) => [x.app, x.node, x.address, x.state, x.containerId.slice(0, 12), x.revision]);
+      const r = await ApiClient.fromEnv().request<{ replicas: ReplicaRow[]; desired: number }>('GET', '/v1/replicas');
+      const rows = r.replicas.map((x) => [x.app, x.node, x.address, x.desired ? x.state : `${x.state} (not in plan)`, x.containerId?.slice(0, 12) ?? '-', x.revision]);
       console.log(table(['APP', 'NODE', 'ADDRESS', 'STATE', 'CONTAINER', 'REVISION'], rows));
-      console.log(`\n${r.replicas.filter((x) => x.state === 'running').length} running, ${r.desired} desired`);
+      console.log(`\n${r.replicas.filter((x) => x.state === 'running' && x.desired).length} running, ${r.desired} desired`);
     });
 
   program

@@ -5,6 +5,7 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { MatrixError } from '../../core/errors.ts';
+import { replicaRows } from '../../core/replica-status.ts';
 import type { Cluster } from '../controllers/cluster.ts';
 import type { Deployer } from '../controllers/deployer.ts';
 import type { Store } from '../store/store.ts';
@@ -23,7 +24,8 @@ export interface ApiDeps {
 }
 
 export function buildApi(d: ApiDeps) {
-  const app = Fastify({ loggerInstance: d.log, bodyLimit: 2 * 1024 * 1024, disableRequestLogging: true });
+  // fastify's per-request lines stay quiet (warn); our own lines go to d.log
+  const app = Fastify({ loggerInstance: d.log.child({ svc: 'api' }, { level: 'warn' }), bodyLimit: 2 * 1024 * 1024 });
 
   app.setErrorHandler((err, _req, reply) => {
     // fastify's own errors (bad JSON, too large) carry a statusCode: they are the client's fault
@@ -63,9 +65,8 @@ export function buildApi(d: ApiDeps) {
   });
 
   app.get('/v1/replicas', async () => {
-    const v = d.cluster.view();
     const desired = d.store.currentDeployment()?.replicas ?? [];
-    return { replicas: v.replicas, desired: desired.length };
+    return { replicas: replicaRows(desired, d.cluster.observedReplicas(), d.cluster.nodeStatuses()), desired: desired.length };
   });
   app.get('/v1/routes', async () => ({ routes: d.cluster.view().routes }));
   app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));

@@ -27,7 +27,6 @@ export interface ClusterDeps {
 
 export interface ClusterView {
   nodes: NodeStatus[];
-  replicas: (ObservedReplica & { address: string })[];
   routes: Route[];
 }
 
@@ -85,12 +84,7 @@ export class Cluster {
 
   view(): ClusterView {
     const nodes = this.deps.store.listNodes().map((n) => this.nodeStates.get(n.name) ?? { ...n, state: 'down' as const });
-    const addr = new Map(nodes.map((n) => [n.name, n.address]));
-    return {
-      nodes,
-      replicas: this.observed.map((o) => ({ ...o, address: `${addr.get(o.node) ?? '?'}:${o.hostPort ?? '-'}` })),
-      routes: this.routes(),
-    };
+    return { nodes, routes: this.routes() };
   }
 
   /** Reads node health and the containers of every answering node. Call inside `exclusive`. */

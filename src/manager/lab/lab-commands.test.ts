@@ -56,13 +56,14 @@ describe('lab commands', () => {
   it('starts dockerd with nsenter --net, its own roots and TLS verification on the node address', () => {
     const argv = cmd.dockerdCommand(DEFAULT_LAB, n1, {
       dataRoot: '/h/lab/node1/data', execRoot: '/h/lab/node1/exec', pidfile: '/h/lab/node1/dockerd.pid',
-      socket: '/h/lab/node1/docker.sock', ca: '/h/pki/ca.pem', cert: '/h/c.pem', key: '/h/k.pem',
+      socket: '/h/lab/node1/docker.sock', configFile: '/h/lab/node1/daemon.json', ca: '/h/pki/ca.pem', cert: '/h/c.pem', key: '/h/k.pem',
     });
     expect(argv.slice(0, 4)).toEqual(['nsenter', '--net=/var/run/netns/mx-node1', '--', 'dockerd']);
     const flag = (f: string) => argv[argv.indexOf(f) + 1];
     expect(argv).toContain('--tlsverify');
     expect(flag('--tlscacert')).toBe('/h/pki/ca.pem');
     expect(flag('--data-root')).toBe('/h/lab/node1/data');
+    expect(flag('--config-file')).toBe('/h/lab/node1/daemon.json');
     expect(flag('--exec-root')).toBe('/h/lab/node1/exec');
     expect(argv).toContain('tcp://10.210.0.11:2376');
     expect(argv).toContain('unix:///h/lab/node1/docker.sock');

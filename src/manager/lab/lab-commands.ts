@@ -60,6 +60,8 @@ export interface EngineFiles {
   execRoot: string;
   pidfile: string;
   socket: string;
+  /** Our own (empty) daemon.json: a host's /etc/docker/daemon.json must not leak into the lab. */
+  configFile: string;
   ca: string;
   cert: string;
   key: string;
@@ -74,6 +76,7 @@ export function dockerdCommand(c: LabConfig, n: LabNode, f: EngineFiles): Argv {
   return [
     'nsenter', `--net=/var/run/netns/${n.netns}`, '--',
     'dockerd',
+    '--config-file', f.configFile,
     '--data-root', f.dataRoot,
     '--exec-root', f.execRoot,
     '--pidfile', f.pidfile,

@@ -25,6 +25,8 @@ export interface LabState {
   nodes: LabNode[];
   /** The registry CA we installed for the engines (certs.d is global to the host's engines). */
   registryCaDir: string | null;
+  /** dockerd 20.10 writes its identity key to /etc/docker/key.json (no flag moves it); remove it if we caused it. */
+  createdEngineKey?: boolean;
 }
 
 export interface NodeReport extends LabNode {
@@ -35,6 +37,7 @@ export interface NodeReport extends LabNode {
 }
 
 const ENGINE_READY_MS = 60_000;
+const ENGINE_KEY = '/etc/docker/key.json';
 
 export class Lab {
   constructor(
@@ -70,7 +73,7 @@ export class Lab {
     }
     const config = validateLabConfig(requested);
     const want = labNodes(config, Math.max(count, existing?.nodes.length ?? 0));
-    const state: LabState = existing ?? { config, nodes: [], registryCaDir: null };
+    const state: LabState = existing ?? { config, nodes: [], registryCaDir: null, createdEngineKey: !existsSync(ENGINE_KEY) };
     this.save(state); // record intent before touching the host: `down` can then clean a half-made lab
 
     if (!(await linkExists(config.bridge))) {
@@ -108,6 +111,7 @@ export class Lab {
       execRoot: join(d, 'exec'),
       pidfile: join(d, 'dockerd.pid'),
       socket: join(d, 'docker.sock'),
+      configFile: join(d, 'daemon.json'),
       ca: this.pki.caFile,
       cert: tls.cert,
       key: tls.key,
@@ -128,6 +132,7 @@ export class Lab {
     mkdirSync(files.dataRoot, { recursive: true });
     mkdirSync(files.execRoot, { recursive: true });
     rmSync(files.pidfile, { force: true }); // a stale pidfile from a killed engine blocks its start
+    writeFileSync(files.configFile, '{}\n');
     const argv = cmd.dockerdCommand(c, n, files);
     this.log(`starting dockerd for ${n.name} on ${n.address}:${c.enginePort} (TLS)`);
     const out = openSync(join(this.nodeDir(n), 'dockerd.log'), 'a');
@@ -207,6 +212,7 @@ export class Lab {
       rmSync(s.registryCaDir, { recursive: true, force: true });
       removeIfEmpty('/etc/docker/certs.d');
     }
+    if (s.createdEngineKey) rmSync(ENGINE_KEY, { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import type { DesiredReplica, NodeStatus, ObservedReplica } from './model.ts';
+import { replicaRows } from './replica-status.ts';
+
+const nodes: NodeStatus[] = [
+  { name: 'node1', address: '10.0.0.11', enginePort: 2376, state: 'down' },
+  { name: 'node2', address: '10.0.0.12', enginePort: 2376, state: 'up' },
+];
+const d = (app: string, node: string, port: number, revision = 'r1'): DesiredReplica => ({
+  app, node, image: `reg/cloud/${app}:latest`, hostPort: port, containerPort: 8080, id: `${app}.${node}.${port}`, revision,
+});
+const o = (r: DesiredReplica, state: ObservedReplica['state'] = 'running', revision = r.revision): ObservedReplica => ({
+  containerId: `c-${r.id}`, node: r.node, app: r.app, id: r.id, revision, state, hostPort: r.hostPort, containerPort: 8080,
+});
+
+describe('replicaRows', () => {
+  it('shows observed containers and marks desired replicas without one', () => {
+    const a1 = d('web', 'node1', 5050);
+    const a2 = d('web', 'node2', 5050);
+    const b2 = d('api', 'node2', 6000);
+    const rows = replicaRows([a1, a2, b2], [o(a2)], nodes);
+    expect(rows.map((r) => [r.app, r.node, r.state, r.address, r.containerId])).toEqual([
+      ['api', 'node2', 'missing', '10.0.0.12:6000', null],
+      ['web', 'node1', 'unknown (node down)', '10.0.0.11:5050', null],
+      ['web', 'node2', 'running', '10.0.0.12:5050', 'c-web.node2.5050'],
+    ]);
+  });
+
+  it('flags containers that are not (or no longer) desired', () => {
+    const a2 = d('web', 'node2', 5050);
+    const rows = replicaRows([a2], [o(a2, 'running', 'old'), o(d('gone', 'node2', 7000), 'exited')], nodes);
+    expect(rows.map((r) => [r.app, r.state, r.desired])).toEqual([
+      ['gone', 'exited', false],
+      ['web', 'running', false],
+    ]);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Pure: what `matrix ps` shows. Observed containers, plus each desired replica that has no
+ * container to show: `missing` on an answering node, `unknown` on a node that is down (its
+ * containers cannot be seen, and are not counted as running).
+ */
+import type { DesiredReplica, NodeStatus, ObservedReplica } from './model.ts';
+
+export interface ReplicaRow {
+  app: string;
+  node: string;
+  id: string;
+  address: string;
+  state: string;
+  containerId: string | null;
+  revision: string;
+  desired: boolean;
+}
+
+export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica[], nodes: NodeStatus[]): ReplicaRow[] {
+  const addr = new Map(nodes.map((n) => [n.name, n.address]));
+  const down = new Set(nodes.filter((n) => n.state === 'down').map((n) => n.name));
+  const wanted = new Set(desired.map((d) => `${d.id} ${d.revision}`));
+  const rows: ReplicaRow[] = observed.map((o) => ({
+    app: o.app,
+    node: o.node,
+    id: o.id,
+    address: `${addr.get(o.node) ?? '?'}:${o.hostPort ?? '-'}`,
+    state: o.state,
+    containerId: o.containerId,
+    revision: o.revision,
+    desired: wanted.has(`${o.id} ${o.revision}`),
+  }));
+  const seen = new Set(observed.map((o) => o.id));
+  for (const d of desired) {
+    if (seen.has(d.id)) continue;
+    rows.push({
+      app: d.app,
+      node: d.node,
+      id: d.id,
+      address: `${addr.get(d.node) ?? '?'}:${d.hostPort}`,
+      state: down.has(d.node) ? 'unknown (node down)' : 'missing',
+      containerId: null,
+      revision: d.revision,
+      desired: true,
+    });
+  }
+  return rows.sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.node < b.node ? -1 : a.node > b.node ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

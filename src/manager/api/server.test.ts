@@ -1,0 +1,401 @@
+/**
+ * The API over fastify's inject, with real parts behind it: a SQLite store on a temp file,
+ * the real Cluster and Deployer, and a real docker-registry holding one sample image. No
+ * Docker engine answers here, so every registered node is `down` (its address is loopback
+ * with a port nothing listens on), which is exactly what the E_NODE_DOWN path needs.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderVcl } from '../../core/ingress/vcl.ts';
+import { Cluster, type Ingress } from '../controllers/cluster.ts';
+import { Deployer } from '../controllers/deployer.ts';
+import { pushSampleImages } from '../images/sample-image.ts';
+import { freePort, startTestRegistry, type TestRegistry } from '../registry/test-registry.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { newToken } from './auth.ts';
+import { buildApi } from './server.ts';
+
+type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+const TOKEN = newToken();
+const WRONG = newToken();
+
+class RecordingIngress implements Ingress {
+  readonly applied: string[] = [];
+  private current = '';
+  async apply(vcl: string): Promise<boolean> {
+    this.applied.push(vcl);
+    const changed = vcl !== this.current;
+    this.current = vcl;
+    return changed;
+  }
+}
+
+let dir = '';
+let reg: TestRegistry | undefined;
+let store: SqliteStore | undefined;
+let cluster: Cluster | undefined;
+let api: ReturnType<typeof buildApi> | undefined;
+let closedPort = 0;
+const ingress = new RecordingIngress();
+const logLines: string[] = [];
+const responses: LightMyRequestResponse[] = [];
+
+async function call(
+  method: Method,
+  url: string,
+  opts: { body?: unknown; raw?: string; token?: string | null; contentType?: string; authorization?: string } = {},
+): Promise<LightMyRequestResponse> {
+  const headers: Record<string, string> = {};
+  const token = opts.token === undefined ? TOKEN : opts.token;
+  if (opts.authorization !== undefined) headers.authorization = opts.authorization;
+  else if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (opts.contentType) headers['content-type'] = opts.contentType;
+  const res = await api!.inject({
+    method,
+    url,
+    headers,
+    ...(opts.raw !== undefined ? { payload: opts.raw } : opts.body !== undefined ? { payload: opts.body as object } : {}),
+  });
+  responses.push(res);
+  return res;
+}
+
+const json = (res: LightMyRequestResponse): any => JSON.parse(res.body);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mx-api-'));
+  reg = await startTestRegistry();
+  // one image exists (simplewebapp1), so a plan can name an existing and a missing one
+  await pushSampleImages(reg.client, ['simplewebapp1']);
+  await reg.pki.ensureClientCert('manager');
+  closedPort = await freePort();
+
+  const log = pino(
+    { level: 'trace' },
+    {
+      write(line: string) {
+        logLines.push(line);
+      },
+    },
+  );
+  store = new SqliteStore(join(dir, 'matrix.db'));
+  cluster = new Cluster({ store, tls: reg.pki.clientTls(), ingress, log });
+  const deployer = new Deployer(store, cluster, reg.client, reg.client.addr);
+  const registry = reg;
+  api = buildApi({
+    token: TOKEN,
+    store,
+    cluster,
+    deployer,
+    log,
+    pushSampleImages: () => pushSampleImages(registry.client, ['simplewebapp1']),
+    info: () => ({ registry: registry.client.addr, ingress: '127.0.0.1:0', pid: process.pid }),
+  });
+  await api.ready();
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  cluster?.stop();
+  store?.close();
+  await reg?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe('auth', () => {
+  it('answers /v1/health without a token', async () => {
+    const res = await call('GET', '/v1/health', { token: null });
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toEqual({ ok: true });
+  });
+
+  const routes: [Method, string, unknown?][] = [
+    ['GET', '/v1/info'],
+    ['GET', '/v1/nodes'],
+    ['PUT', '/v1/nodes/node1', { address: '127.0.0.1', enginePort: 2376 }],
+    ['DELETE', '/v1/nodes/node1'],
+    ['GET', '/v1/replicas'],
+    ['GET', '/v1/routes'],
+    ['GET', '/v1/deployment'],
+    ['POST', '/v1/deploy', { source: '' }],
+    ['POST', '/v1/images/sample', {}],
+    ['GET', '/v1/nope'],
+  ];
+
+  it.each(routes)('refuses %s %s without a token or with a wrong one', async (method, url, body) => {
+    const variants: Parameters<typeof call>[2][] = [
+      { token: null },
+      { token: WRONG },
+      { token: TOKEN + 'x' },
+      { token: TOKEN.slice(1) },
+      { authorization: TOKEN },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: 'Bearer ' },
+    ];
+    for (const v of variants) {
+      const res = await call(method, url, { ...v, ...(body !== undefined ? { body } : {}) });
+      expect(res.statusCode, JSON.stringify(v)).toBe(401);
+      expect(json(res)).toMatchObject({ error: { code: 'E_AUTH' } });
+    }
+    // nothing reached the store
+    expect(store!.listNodes()).toEqual([]);
+    expect(store!.currentDeployment()).toBeNull();
+  });
+
+  it('accepts the right token', async () => {
+    const res = await call('GET', '/v1/info');
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toMatchObject({ registry: reg!.client.addr, pid: process.pid });
+  });
+});
+
+describe('errors', () => {
+  it('answers an unknown route with 404 E_NOT_FOUND', async () => {
+    for (const [m, u] of [['GET', '/v1/nope'], ['POST', '/v1/health'], ['GET', '/']] as [Method, string][]) {
+      const res = await call(m, u);
+      expect(res.statusCode).toBe(404);
+      expect(json(res)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+    }
+  });
+
+  it('answers malformed JSON with 400 E_BAD_REQUEST', async () => {
+    for (const raw of ['{"source":', '{source: 1}', 'nope']) {
+      const res = await call('POST', '/v1/deploy', { raw, contentType: 'application/json' });
+      expect(res.statusCode, raw).toBe(400);
+      expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST' } });
+    }
+    const put = await call('PUT', '/v1/nodes/node1', { raw: '{"address":', contentType: 'application/json' });
+    expect(put.statusCode).toBe(400);
+    expect(json(put)).toMatchObject({ error: { code: 'E_BAD_REQUEST' } });
+    expect(store!.listNodes()).toEqual([]);
+  });
+
+  it('answers a body of the wrong media type with 400 E_BAD_REQUEST, not a 5xx', async () => {
+    const res = await call('POST', '/v1/deploy', { raw: 'web node1 80 8080', contentType: 'text/csv' });
+    expect(res.statusCode).toBe(400);
+    expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST' } });
+  });
+});
+
+describe('POST /v1/deploy validation', () => {
+  const bad: [string, unknown, string][] = [
+    ['source missing', {}, 'source'],
+    ['source a number', { source: 42 }, 'source'],
+    ['source null', { source: null }, 'source'],
+    ['source an array', { source: ['a'] }, 'source'],
+    ['dryRun a string', { source: '', dryRun: 'yes' }, 'dryRun'],
+    ['dryRun a number', { source: '', dryRun: 1 }, 'dryRun'],
+    ['file not a string', { source: '', file: 7 }, 'file'],
+    ['body an array', [], 'body'],
+    ['body a string', 'hello', 'body'],
+    ['body null', null, 'body'],
+  ];
+  it.each(bad)('%s -> 400 with the path of the bad field', async (_what, body, path) => {
+    const res = await call('POST', '/v1/deploy', { raw: JSON.stringify(body), contentType: 'application/json' });
+    expect(res.statusCode).toBe(400);
+    expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST', path } });
+  });
+
+  it('refuses a plan over 1 MiB with a path, before parsing it', async () => {
+    const res = await call('POST', '/v1/deploy', { body: { source: '#'.repeat(1024 * 1024 + 1) } });
+    expect(res.statusCode).toBe(400);
+    expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST', path: 'source' } });
+  });
+
+  it('refuses a body over the body limit with 400, not a 5xx', async () => {
+    const res = await call('POST', '/v1/deploy', { body: { source: '#'.repeat(3 * 1024 * 1024) } });
+    expect(res.statusCode).toBe(400);
+    expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST' } });
+  });
+});
+
+describe('PUT /v1/nodes/:name', () => {
+  const bad: [string, string, unknown, string][] = [
+    ['uppercase name', 'Node1', { address: '127.0.0.1' }, 'name'],
+    ['underscore in name', 'node_1', { address: '127.0.0.1' }, 'name'],
+    ['name starting with -', '-node', { address: '127.0.0.1' }, 'name'],
+    ['name of 64 characters', 'n'.repeat(64), { address: '127.0.0.1' }, 'name'],
+    ['address missing', 'node1', {}, 'address'],
+    ['address a host name', 'node1', { address: 'localhost' }, 'address'],
+    ['address out of range', 'node1', { address: '127.0.0.256' }, 'address'],
+    ['address a number', 'node1', { address: 2130706433 }, 'address'],
+    ['port 0', 'node1', { address: '127.0.0.1', enginePort: 0 }, 'enginePort'],
+    ['port 65536', 'node1', { address: '127.0.0.1', enginePort: 65536 }, 'enginePort'],
+    ['port not an integer', 'node1', { address: '127.0.0.1', enginePort: 2376.5 }, 'enginePort'],
+    ['port a string', 'node1', { address: '127.0.0.1', enginePort: '2376' }, 'enginePort'],
+    ['body an array', 'node1', [], 'body'],
+  ];
+  it.each(bad)('%s -> 400 with path', async (_what, name, body, path) => {
+    const res = await call('PUT', `/v1/nodes/${encodeURIComponent(name)}`, { raw: JSON.stringify(body), contentType: 'application/json' });
+    expect(res.statusCode).toBe(400);
+    expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST', path } });
+    expect(store!.listNodes()).toEqual([]);
+  });
+
+  it('stores a valid node, which shows as down in GET /v1/nodes (no engine answers there)', async () => {
+    const res = await call('PUT', '/v1/nodes/node1', { body: { address: '127.0.0.1', enginePort: closedPort } });
+    expect(res.statusCode).toBe(200);
+    const node = { name: 'node1', address: '127.0.0.1', enginePort: closedPort, state: 'down' };
+    expect(json(res)).toEqual({ node });
+    const list = await call('GET', '/v1/nodes');
+    expect(list.statusCode).toBe(200);
+    expect(json(list)).toEqual({ nodes: [node] });
+    // the tick behind the upsert routed the ingress to what runs: nothing
+    expect(ingress.applied.length).toBeGreaterThan(0);
+    expect(ingress.applied.every((v) => v === renderVcl([]))).toBe(true);
+    expect(json(await call('GET', '/v1/routes'))).toEqual({ routes: [] });
+    expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0 });
+  });
+
+  it('updates a node in place and defaults the engine port to 2376', async () => {
+    const res = await call('PUT', '/v1/nodes/node2', { body: { address: '127.0.0.2' } });
+    expect(res.statusCode).toBe(200);
+    expect(json(res).node).toMatchObject({ name: 'node2', address: '127.0.0.2', enginePort: 2376, state: 'down' });
+    const again = await call('PUT', '/v1/nodes/node2', { body: { address: '127.0.0.1', enginePort: closedPort } });
+    expect(json(again).node).toEqual({ name: 'node2', address: '127.0.0.1', enginePort: closedPort, state: 'down' });
+    expect(json(await call('GET', '/v1/nodes')).nodes.map((n: { name: string }) => n.name)).toEqual(['node1', 'node2']);
+  });
+});
+
+describe('POST /v1/deploy', { timeout: 30_000 }, () => {
+  const deploy = (source: string, extra: Record<string, unknown> = {}) => call('POST', '/v1/deploy', { body: { source, file: 'x.plan', ...extra } });
+  const expectNothingStored = async () => {
+    const res = await call('GET', '/v1/deployment');
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toEqual({ deployment: null });
+  };
+
+  it('answers plan syntax problems with 422, the first code on top and every problem in details with its path', async () => {
+    const res = await deploy('# app node ext int\nsimplewebapp1 node1 0 8080\nsimplewebapp1\nBad node1 80 8080\n');
+    expect(res.statusCode).toBe(422);
+    const { error } = json(res);
+    expect(error.code).toBe('E_PORT_RANGE');
+    expect(error.details.map((d: { code: string; path: string }) => [d.code, d.path])).toEqual([
+      ['E_PORT_RANGE', 'x.plan:2'],
+      ['E_PLAN_SYNTAX', 'x.plan:3'],
+      ['E_PLAN_SYNTAX', 'x.plan:4'],
+    ]);
+    await expectNothingStored();
+  });
+
+  it('answers a single plan problem with 422 and its path', async () => {
+    const res = await deploy('\nsimplewebapp1 node1 5050 5050 extra\n');
+    expect(res.statusCode).toBe(422);
+    const { error } = json(res);
+    expect(error.code).toBe('E_PLAN_SYNTAX');
+    expect(error.details).toEqual([expect.objectContaining({ code: 'E_PLAN_SYNTAX', path: 'x.plan:2' })]);
+  });
+
+  it('names the plan file in paths as given, defaulting to applications.plan', async () => {
+    const res = await call('POST', '/v1/deploy', { body: { source: 'web node1 80' } });
+    expect(res.statusCode).toBe(422);
+    expect(json(res).error.details[0].path).toBe('applications.plan:1');
+  });
+
+  it('answers a port conflict and an unknown node with 422', async () => {
+    const conflict = await deploy('simplewebapp1 node1 5050 8080\nsimplewebapp1 node1 5050 8080\n');
+    expect(conflict.statusCode).toBe(422);
+    expect(json(conflict).error).toMatchObject({ code: 'E_PORT_CONFLICT', details: [{ code: 'E_PORT_CONFLICT', path: 'x.plan:2' }] });
+
+    const unknown = await deploy('simplewebapp1 node1 5050 8080\nsimplewebapp1 node9 5050 8080\n');
+    expect(unknown.statusCode).toBe(422);
+    expect(json(unknown).error).toMatchObject({ code: 'E_UNKNOWN_NODE', details: [{ code: 'E_UNKNOWN_NODE', path: 'x.plan:2' }] });
+    expect(json(unknown).error.details[0].message).toContain('node1, node2');
+    await expectNothingStored();
+  });
+
+  it('answers 422 E_IMAGE_NOT_FOUND for an image the registry does not have', async () => {
+    const res = await deploy('simplewebapp1 node1 5050 8080\nnosuchapp node1 5051 8080\n');
+    expect(res.statusCode).toBe(422);
+    expect(json(res).error).toMatchObject({ code: 'E_IMAGE_NOT_FOUND', path: 'x.plan:2' });
+    expect(json(res).error.message).toContain(`${reg!.client.addr}/cloud/nosuchapp:latest`);
+    await expectNothingStored();
+  });
+
+  it('lists every missing image in details', async () => {
+    const res = await deploy('nosuchapp node1 5050 8080\nsimplewebapp1 node1 5051 8080\nalsomissing node2 5050 8080\n');
+    expect(res.statusCode).toBe(422);
+    const { error } = json(res);
+    expect(error.code).toBe('E_IMAGE_NOT_FOUND');
+    expect(error.details.map((d: { code: string; path: string }) => [d.code, d.path]).sort()).toEqual([
+      ['E_IMAGE_NOT_FOUND', 'x.plan:1'],
+      ['E_IMAGE_NOT_FOUND', 'x.plan:3'],
+    ]);
+  });
+
+  it('answers 503 E_NODE_DOWN for an existing image on a registered but down node, and stores nothing', async () => {
+    const res = await deploy('# one replica\nsimplewebapp1 node1 5050 8080\n');
+    expect(res.statusCode).toBe(503);
+    expect(json(res).error).toMatchObject({ code: 'E_NODE_DOWN', path: 'x.plan:2' });
+    await expectNothingStored();
+
+    const dry = await deploy('simplewebapp1 node1 5050 8080\n', { dryRun: true });
+    expect(dry.statusCode).toBe(503);
+    expect(json(dry).error.code).toBe('E_NODE_DOWN');
+
+    const two = await deploy('simplewebapp1 node1 5050 8080\nsimplewebapp1 node2 5050 8080\n');
+    expect(two.statusCode).toBe(503);
+    expect(json(two).error).toMatchObject({
+      code: 'E_NODE_DOWN',
+      details: [
+        { code: 'E_NODE_DOWN', path: 'x.plan:1' },
+        { code: 'E_NODE_DOWN', path: 'x.plan:2' },
+      ],
+    });
+    await expectNothingStored();
+    expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0 });
+  });
+
+  it('dry-runs an empty plan without storing it, then stores it for real', async () => {
+    const dry = await deploy('# nothing yet\n', { dryRun: true });
+    expect(dry.statusCode).toBe(200);
+    expect(json(dry)).toEqual({ dryRun: true, generation: null, actions: [], blocked: [], replicas: 0 });
+    await expectNothingStored();
+
+    const real = await deploy('# nothing yet\n');
+    expect(real.statusCode).toBe(200);
+    expect(json(real)).toEqual({ dryRun: false, generation: 1, actions: [], blocked: [], replicas: 0 });
+    const got = json(await call('GET', '/v1/deployment')).deployment;
+    expect(got).toMatchObject({ generation: 1, file: 'x.plan', source: '# nothing yet\n', replicas: [] });
+  });
+});
+
+describe('other routes', { timeout: 30_000 }, () => {
+  it('pushes the sample images through POST /v1/images/sample', async () => {
+    const res = await call('POST', '/v1/images/sample');
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toEqual({ images: [`${reg!.client.addr}/cloud/simplewebapp1:latest`] });
+  });
+
+  it('deletes a node, then answers 404 for it', async () => {
+    const del = await call('DELETE', '/v1/nodes/node2');
+    expect(del.statusCode).toBe(200);
+    expect(json(del)).toEqual({ removed: 'node2' });
+    expect(store!.listNodes().map((n) => n.name)).toEqual(['node1']);
+
+    const again = await call('DELETE', '/v1/nodes/node2');
+    expect(again.statusCode).toBe(404);
+    expect(json(again)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+    const never = await call('DELETE', '/v1/nodes/never-was');
+    expect(never.statusCode).toBe(404);
+    expect(json(never)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+  });
+});
+
+describe('secrecy', () => {
+  it('never puts the token in a response or a log line', () => {
+    expect(responses.length).toBeGreaterThan(50);
+    // the log really captured something (the down node, the 503), so the check below means something
+    expect(logLines.some((l) => l.includes('node1'))).toBe(true);
+    for (const res of responses) {
+      expect(res.body).not.toContain(TOKEN);
+      expect(JSON.stringify(res.headers)).not.toContain(TOKEN);
+    }
+    for (const line of logLines) expect(line).not.toContain(TOKEN);
+  });
+});

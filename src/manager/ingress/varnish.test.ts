@@ -1,0 +1,208 @@
+/**
+ * The Varnish ingress against a real varnishd on loopback: routing, hitless reloads (same
+ * pid throughout), old VCLs discarded, adoption of a running varnishd, refusal of bad VCL.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MatrixError } from '../../core/errors.ts';
+import { renderVcl } from '../../core/ingress/vcl.ts';
+import type { Route } from '../../core/model.ts';
+import { isRunning } from '../../util/pidfile.ts';
+import { freePort } from '../registry/test-registry.ts';
+import { parseVclList } from './varnish-commands.ts';
+import { VarnishCli } from './varnish-cli.ts';
+import { Varnish } from './varnish.ts';
+
+let dir = '';
+let workDir = '';
+let listen = '';
+let admin = '';
+let varnish: Varnish | undefined;
+let adopter: Varnish | undefined;
+let startedPid: number | null = null;
+const backends: http.Server[] = [];
+const ports: Record<'a' | 'b', number> = { a: 0, b: 0 };
+
+function backend(name: string): Promise<http.Server> {
+  const srv = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+    res.end(name);
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+function get(path: string): Promise<{ status: number; body: string }> {
+  const port = Number(listen.split(':')[1]);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Bodies of up to `max` requests to `path`, stopping once every one of `want` was seen. */
+async function answersUntil(path: string, want: string[], max = 20): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < max && !want.every((w) => seen.has(w)); i++) {
+    const r = await get(path);
+    expect(r.status).toBe(200);
+    seen.add(r.body);
+  }
+  return seen;
+}
+
+const route = (node: 'a' | 'b'): Route => ({ app: 'web', node: `node-${node}`, address: '127.0.0.1', port: ports[node] });
+
+/**
+ * Generated VCLs loaded in varnishd (active or available), read over the admin port with its
+ * own connection. Discarded ones are left out: varnishd lists a discarded VCL until the last
+ * reference to it drops (an idle worker thread keeps one for up to a minute), but it is already
+ * cold and gone for good, which is all `vcl.discard` can do.
+ */
+async function generatedVcls(): Promise<string[]> {
+  const at = admin.lastIndexOf(':');
+  const cli = await VarnishCli.connect(admin.slice(0, at), Number(admin.slice(at + 1)), readFileSync(join(workDir, 'secret')));
+  try {
+    return parseVclList(await cli.ok('vcl.list\n'))
+      .filter((e) => e.name.startsWith('mx') && e.status !== 'discarded')
+      .map((e) => `${e.status} ${e.name}`);
+  } finally {
+    cli.close();
+  }
+}
+
+/** Pids of processes running varnishd for our work dir (the manager and its child). */
+function varnishdPids(): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('varnishd') && argv.includes(workDir)) pids.push(Number(p));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids.sort((x, y) => x - y);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mx-varnish-'));
+  workDir = join(dir, 'varnish');
+  listen = `127.0.0.1:${await freePort()}`;
+  admin = `127.0.0.1:${await freePort()}`;
+  for (const name of ['a', 'b'] as const) {
+    const srv = await backend(name);
+    backends.push(srv);
+    ports[name] = (srv.address() as AddressInfo).port;
+  }
+  varnish = new Varnish(workDir, listen, admin);
+  await varnish.start(renderVcl([]));
+  startedPid = varnish.pid();
+}, 60_000);
+
+afterAll(async () => {
+  const pid = varnish?.pid() ?? startedPid;
+  adopter?.stop();
+  varnish?.stop();
+  if (pid !== null && pid !== undefined) {
+    // varnishd is not our child: poll /proc until it is gone (bounded, then give up loudly)
+    const deadline = Date.now() + 30_000;
+    while (isRunning(pid, 'varnishd') && Date.now() < deadline) await sleep(50);
+    expect(isRunning(pid, 'varnishd')).toBe(false);
+  }
+  await Promise.all(backends.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
+  it('runs varnishd and answers 404 before any route', async () => {
+    expect(startedPid).not.toBeNull();
+    expect(varnishdPids()).toContain(startedPid);
+    const r = await get('/x/');
+    expect(r.status).toBe(404);
+    expect(r.body).toContain('no apps are running');
+    expect(varnish!.activeVcl()).toBe(renderVcl([]));
+  });
+
+  it('routes an app to both replicas, round robin', async () => {
+    const vcl = renderVcl([route('a'), route('b')]);
+    expect(await varnish!.apply(vcl)).toBe(true);
+    expect(varnish!.activeVcl()).toBe(vcl);
+    expect(await answersUntil('/web/', ['a', 'b'])).toEqual(new Set(['a', 'b']));
+    // other paths are still not routed
+    expect((await get('/other/')).status).toBe(404);
+    // `/web` is redirected to `/web/`
+    const redirect = await get('/web');
+    expect(redirect.status).toBe(301);
+  });
+
+  it('does not reload for the same VCL', async () => {
+    expect(await varnish!.apply(renderVcl([route('b'), route('a')]))).toBe(false);
+    expect(await varnish!.apply(renderVcl([route('a'), route('b')]))).toBe(false);
+  });
+
+  it('routes to the one replica left after a change', async () => {
+    expect(await varnish!.apply(renderVcl([route('a')]))).toBe(true);
+    for (let i = 0; i < 6; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
+  });
+
+  it('keeps at most two generated VCLs loaded over many applies, without restarting varnishd', async () => {
+    const sets = [[route('a'), route('b')], [route('b')], [route('a')], []];
+    for (let i = 0; i < 12; i++) {
+      expect(await varnish!.apply(renderVcl(sets[i % sets.length]!))).toBe(true);
+      const loaded = await generatedVcls();
+      expect(loaded.length, loaded.join(', ')).toBeLessThanOrEqual(2);
+      expect(loaded.filter((l) => l.startsWith('active '))).toHaveLength(1);
+    }
+    // the last set was [] -> nothing routed
+    expect((await get('/web/')).status).toBe(404);
+    expect(await varnish!.apply(renderVcl([route('b')]))).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
+    expect(varnish!.pid()).toBe(startedPid);
+  });
+
+  it('a second Varnish on the same work dir adopts the running varnishd', async () => {
+    const before = varnishdPids();
+    adopter = new Varnish(workDir, listen, admin);
+    expect(adopter.pid()).toBe(startedPid);
+    await adopter.start(renderVcl([route('a'), route('b')]));
+    expect(varnishdPids()).toEqual(before);
+    expect(adopter.pid()).toBe(startedPid);
+    expect(await answersUntil('/web/', ['a', 'b'])).toEqual(new Set(['a', 'b']));
+    expect(await adopter.apply(renderVcl([route('a')]))).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
+    const l2 = await generatedVcls();
+    expect(l2.length, l2.join(', ')).toBeLessThanOrEqual(2);
+  });
+
+  it('rejects invalid VCL with E_INGRESS and keeps serving the previous one', async () => {
+    const previous = adopter!.activeVcl();
+    const err = await adopter!.apply('vcl 4.1;\nbackend broken { .host = ; }\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MatrixError);
+    expect((err as MatrixError).code).toBe('E_INGRESS');
+    expect(adopter!.activeVcl()).toBe(previous);
+    for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
+    const loaded = await generatedVcls();
+    expect(loaded.length, loaded.join(', ')).toBeLessThanOrEqual(2);
+    expect(loaded.filter((l) => l.startsWith('active '))).toHaveLength(1);
+    // and the ingress still takes good VCL afterwards (it reconnects to the admin port)
+    expect(await adopter!.apply(renderVcl([route('b')]))).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
+    expect(adopter!.pid()).toBe(startedPid);
+    expect(varnish!.pid()).toBe(startedPid);
+  });
+});
