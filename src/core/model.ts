@@ -64,3 +64,83 @@ export interface Route {
   address: string;
   port: number;
 }
+
+// ---------------------------------------------------------------------------------------
+// Apps and scheduling (matrix.yaml). A plan file becomes apps whose replicas are pinned.
+
+/** Reservations: what the scheduler counts against node capacity (also enforced as limits). */
+export interface Resources {
+  cpus: number; // 0.5 = half a core
+  memoryMb: number;
+}
+
+export type Strategy = 'spread' | 'binpack';
+
+/** `zone==a`, `node!=node2`: key `node` is the node name, any other key a node label. */
+export interface Constraint {
+  key: string;
+  op: '==' | '!=';
+  value: string;
+}
+
+export interface HealthCheck {
+  path: string; // HTTP path probed on the container port
+  intervalS: number;
+  timeoutS: number;
+  /** Consecutive passes (of the last `window`) that make a replica healthy. */
+  threshold: number;
+  window: number;
+}
+
+export interface Dependency {
+  app: string;
+  /** When true, a replica may only go to a node that runs a replica of `app`. */
+  colocate: boolean;
+}
+
+export type RestartPolicy = 'always' | 'unless-stopped' | 'on-failure' | 'no';
+
+/** Where the seed's plan file puts each replica: slot i runs on pins[i].node. */
+export interface Pin {
+  node: string;
+  hostPort: number;
+  containerPort: number;
+}
+
+export interface AppSpec {
+  name: string;
+  image: string;
+  replicas: number;
+  port: number; // container port
+  /** Host port every replica publishes; absent = the engine picks one per replica. */
+  publish?: number;
+  health?: HealthCheck;
+  resources: Resources;
+  constraints: Constraint[];
+  affinity: string[]; // apps this app must share a node with
+  antiAffinity: string[]; // apps this app must not share a node with (may name itself)
+  dependsOn: Dependency[];
+  env: Record<string, string>;
+  restart: RestartPolicy;
+  strategy?: Strategy; // default: the cluster's
+  /** Set for apps from a plan file: replicas === pins.length and they never move. */
+  pins?: Pin[];
+  /** Where the spec came from, for messages: `matrix.yaml` or `applications.plan:3`. */
+  source?: string;
+}
+
+/** What the scheduler sees of a node. */
+export interface SchedNode {
+  name: string;
+  up: boolean;
+  labels: Record<string, string>;
+  capacity: Resources;
+}
+
+/** One replica slot of an app assigned to a node (persisted: it is the scheduler's memory). */
+export interface Placement {
+  app: string;
+  slot: number; // 0-based; the replica id is `<app>.<slot>`
+  node: string;
+  hostPort: number | null; // null: engine-assigned
+}
