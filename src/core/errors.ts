@@ -5,6 +5,7 @@
  */
 export const ERROR_CODES = {
   E_PLAN_SYNTAX: 'a plan line is not `app node extport intport`',
+  E_SPEC_INVALID: 'a matrix.yaml or compose file is invalid',
   E_PORT_RANGE: 'a port is not an integer in 1..65535',
   E_PORT_CONFLICT: 'two replicas publish the same host port on one node',
   E_UNKNOWN_NODE: 'the plan names a node the cluster does not have',

@@ -24,19 +24,23 @@ export interface NodeStatus extends NodeInfo {
   state: NodeState;
 }
 
-/** One replica the user wants: an image pinned to a node, publishing ext -> int. */
+/** One replica the user wants on a node: the scheduler's placement made concrete. */
 export interface DesiredReplica {
   app: string;
   node: string;
   image: string; // full reference: 10.210.0.1:5000/cloud/simplewebapp1:latest
-  hostPort: number;
+  /** null: the engine picks a free host port (routes read it back from the container). */
+  hostPort: number | null;
   containerPort: number;
-  /** Stable identity of the replica across deploys: `<app>.<node>.<hostPort>`. */
+  /** Stable identity of the replica across deploys: `<app>.<slot>`. */
   id: string;
   /** Hash of everything that, when changed, needs a new container. */
   revision: string;
   /** Where it came from (`applications.plan:3`), for error messages and `ps`. */
   source?: string;
+  env?: Record<string, string>;
+  resources?: Resources;
+  restart?: RestartPolicy;
 }
 
 export type ContainerState = 'running' | 'exited' | 'created' | 'restarting' | 'paused' | 'dead' | 'removing';

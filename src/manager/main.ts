@@ -10,6 +10,7 @@ import { buildApi } from './api/server.ts';
 import { newToken } from './api/auth.ts';
 import { Cluster } from './controllers/cluster.ts';
 import { Deployer } from './controllers/deployer.ts';
+import { dockerEngines } from './nodes/docker-engine.ts';
 import type { HomePaths } from './home.ts';
 import { pushSampleImages } from './images/sample-image.ts';
 import { Varnish } from './ingress/varnish.ts';
@@ -58,7 +59,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   await varnish.start(renderVcl([]));
   log.info({ ingress: config.ingress }, 'ingress ready');
 
-  const cluster = new Cluster({ store, tls, ingress: varnish, log });
+  const cluster = new Cluster({ store, engines: dockerEngines(tls), ingress: varnish, log, registry: config.registry });
   const deployer = new Deployer(store, cluster, registryClient, config.registry);
   const api = buildApi({
     token,
@@ -71,7 +72,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   });
   const [host, port] = [config.api.slice(0, config.api.lastIndexOf(':')), Number(config.api.split(':').pop())];
   await api.listen({ host, port });
-  cluster.start(1000);
+  cluster.start(500);
   log.info({ api: config.api }, 'manager ready');
 
   await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@ import { MatrixError, isMatrixError, type ErrorCode } from '../../core/errors.ts
 
 const STATUS: Record<ErrorCode, number> = {
   E_PLAN_SYNTAX: 422,
+  E_SPEC_INVALID: 422,
   E_PORT_RANGE: 422,
   E_PORT_CONFLICT: 422,
   E_UNKNOWN_NODE: 422,

@@ -11,6 +11,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderVcl } from '../../core/ingress/vcl.ts';
+import { dockerEngines } from '../nodes/docker-engine.ts';
 import { Cluster, type Ingress } from '../controllers/cluster.ts';
 import { Deployer } from '../controllers/deployer.ts';
 import { pushSampleImages } from '../images/sample-image.ts';
@@ -84,7 +85,7 @@ beforeAll(async () => {
     },
   );
   store = new SqliteStore(join(dir, 'matrix.db'));
-  cluster = new Cluster({ store, tls: reg.pki.clientTls(), ingress, log });
+  cluster = new Cluster({ store, engines: dockerEngines(reg.pki.clientTls()), ingress, log, registry: reg.client.addr });
   const deployer = new Deployer(store, cluster, reg.client, reg.client.addr);
   const registry = reg;
   api = buildApi({
@@ -240,7 +241,8 @@ describe('PUT /v1/nodes/:name', () => {
   it('stores a valid node, which shows as down in GET /v1/nodes (no engine answers there)', async () => {
     const res = await call('PUT', '/v1/nodes/node1', { body: { address: '127.0.0.1', enginePort: closedPort } });
     expect(res.statusCode).toBe(200);
-    const node = { name: 'node1', address: '127.0.0.1', enginePort: closedPort, state: 'down' };
+    // a node that never answered has no known capacity and only the labels set through the API
+    const node = { name: 'node1', address: '127.0.0.1', enginePort: closedPort, state: 'down', labels: {}, apiLabels: {}, capacity: { cpus: 0, memoryMb: 0 } };
     expect(json(res)).toEqual({ node });
     const list = await call('GET', '/v1/nodes');
     expect(list.statusCode).toBe(200);
@@ -249,7 +251,7 @@ describe('PUT /v1/nodes/:name', () => {
     expect(ingress.applied.length).toBeGreaterThan(0);
     expect(ingress.applied.every((v) => v === renderVcl([]))).toBe(true);
     expect(json(await call('GET', '/v1/routes'))).toEqual({ routes: [] });
-    expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0 });
+    expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0, unplaced: [] });
   });
 
   it('updates a node in place and defaults the engine port to 2376', async () => {
@@ -257,7 +259,11 @@ describe('PUT /v1/nodes/:name', () => {
     expect(res.statusCode).toBe(200);
     expect(json(res).node).toMatchObject({ name: 'node2', address: '127.0.0.2', enginePort: 2376, state: 'down' });
     const again = await call('PUT', '/v1/nodes/node2', { body: { address: '127.0.0.1', enginePort: closedPort } });
-    expect(json(again).node).toEqual({ name: 'node2', address: '127.0.0.1', enginePort: closedPort, state: 'down' });
+    expect(json(again).node).toMatchObject({ name: 'node2', address: '127.0.0.1', enginePort: closedPort, state: 'down' });
+    const labelled = await call('PUT', '/v1/nodes/node2', { body: { address: '127.0.0.1', enginePort: closedPort, labels: { zone: 'a' } } });
+    expect(json(labelled).node).toMatchObject({ labels: { zone: 'a' }, apiLabels: { zone: 'a' } });
+    const badLabel = await call('PUT', '/v1/nodes/node2', { body: { address: '127.0.0.1', labels: { zone: 'a b' } } });
+    expect(json(badLabel).error).toMatchObject({ code: 'E_BAD_REQUEST', path: 'labels.zone' });
     expect(json(await call('GET', '/v1/nodes')).nodes.map((n: { name: string }) => n.name)).toEqual(['node1', 'node2']);
   });
 });
@@ -348,20 +354,20 @@ describe('POST /v1/deploy', { timeout: 30_000 }, () => {
       ],
     });
     await expectNothingStored();
-    expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0 });
+    expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0, unplaced: [] });
   });
 
   it('dry-runs an empty plan without storing it, then stores it for real', async () => {
     const dry = await deploy('# nothing yet\n', { dryRun: true });
     expect(dry.statusCode).toBe(200);
-    expect(json(dry)).toEqual({ dryRun: true, generation: null, actions: [], blocked: [], replicas: 0 });
+    expect(json(dry)).toEqual({ dryRun: true, generation: null, actions: [], blocked: [], unplaced: [], warnings: [], failed: [], replicas: 0 });
     await expectNothingStored();
 
     const real = await deploy('# nothing yet\n');
     expect(real.statusCode).toBe(200);
-    expect(json(real)).toEqual({ dryRun: false, generation: 1, actions: [], blocked: [], replicas: 0 });
+    expect(json(real)).toEqual({ dryRun: false, generation: 1, actions: [], blocked: [], unplaced: [], warnings: [], failed: [], replicas: 0 });
     const got = json(await call('GET', '/v1/deployment')).deployment;
-    expect(got).toMatchObject({ generation: 1, file: 'x.plan', source: '# nothing yet\n', replicas: [] });
+    expect(got).toMatchObject({ generation: 1, kind: 'plan', file: 'x.plan', source: '# nothing yet\n', apps: [] });
   });
 });
 

@@ -11,7 +11,7 @@ import type { Deployer } from '../controllers/deployer.ts';
 import type { Store } from '../store/store.ts';
 import { tokenMatches } from './auth.ts';
 import { toErrorBody } from './error-mapper.ts';
-import { deployRequest, nodeRequest } from './validate.ts';
+import { deployRequest, nodeRequest, scaleRequest } from './validate.ts';
 
 export interface ApiDeps {
   token: string;
@@ -51,12 +51,12 @@ export function buildApi(d: ApiDeps) {
   app.get('/v1/health', async () => ({ ok: true }));
   app.get('/v1/info', async () => d.info());
 
-  app.get('/v1/nodes', async () => ({ nodes: d.cluster.view().nodes }));
+  app.get('/v1/nodes', async () => ({ nodes: nodesView(d) }));
   app.put<{ Params: { name: string } }>('/v1/nodes/:name', async (req) => {
     const node = nodeRequest(req.params.name, req.body);
     d.store.upsertNode(node);
     await d.cluster.tick();
-    return { node: d.cluster.view().nodes.find((n) => n.name === node.name) };
+    return { node: nodesView(d).find((n) => n.name === node.name) };
   });
   app.delete<{ Params: { name: string } }>('/v1/nodes/:name', async (req) => {
     if (!d.store.removeNode(req.params.name)) throw new MatrixError('E_NOT_FOUND', `no node named ${req.params.name}`);
@@ -65,14 +65,63 @@ export function buildApi(d: ApiDeps) {
   });
 
   app.get('/v1/replicas', async () => {
-    const desired = d.store.currentDeployment()?.replicas ?? [];
-    return { replicas: replicaRows(desired, d.cluster.observedReplicas(), d.cluster.nodeStatuses()), desired: desired.length };
+    const plan = d.cluster.latestPlan();
+    const desired = plan?.desired ?? [];
+    return {
+      replicas: replicaRows(desired, d.cluster.observedReplicas(), d.cluster.nodeStatuses()),
+      desired: desired.length,
+      unplaced: plan?.unplaced ?? [],
+    };
   });
-  app.get('/v1/routes', async () => ({ routes: d.cluster.view().routes }));
+  app.get('/v1/apps', async () => {
+    const current = d.store.currentDeployment();
+    const rows = replicaRows(d.cluster.latestPlan()?.desired ?? [], d.cluster.observedReplicas(), d.cluster.nodeStatuses());
+    const unplaced = d.cluster.latestPlan()?.unplaced ?? [];
+    return {
+      apps: (current?.apps ?? []).map((a) => ({
+        name: a.name,
+        image: a.image,
+        desired: a.replicas,
+        running: rows.filter((r) => r.app === a.name && r.desired && r.state === 'running').length,
+        unplaced: unplaced.filter((u) => u.app === a.name).length,
+        pinned: !!a.pins,
+      })),
+    };
+  });
+  app.get<{ Params: { name: string } }>('/v1/apps/:name', async (req) => {
+    const spec = d.store.currentDeployment()?.apps.find((a) => a.name === req.params.name);
+    if (!spec) throw new MatrixError('E_NOT_FOUND', `no app named ${req.params.name}`);
+    const plan = d.cluster.latestPlan();
+    return {
+      app: spec,
+      placements: d.store.listPlacements().filter((p) => p.app === spec.name),
+      replicas: replicaRows(plan?.desired ?? [], d.cluster.observedReplicas(), d.cluster.nodeStatuses()).filter((r) => r.app === spec.name),
+      unplaced: (plan?.unplaced ?? []).filter((u) => u.app === spec.name),
+      blocked: (plan?.blocked ?? []).filter((b) => b.id.startsWith(`${spec.name}.`)),
+    };
+  });
+  app.post<{ Params: { name: string } }>('/v1/apps/:name/scale', async (req) => {
+    const { replicas, dryRun } = scaleRequest(req.body);
+    return d.deployer.scale(req.params.name, replicas, dryRun);
+  });
+  app.get('/v1/routes', async () => ({ routes: d.cluster.routes() }));
   app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));
 
   app.post('/v1/deploy', async (req) => d.deployer.deploy(deployRequest(req.body)));
   app.post('/v1/images/sample', async () => ({ images: await d.pushSampleImages() }));
 
   return app;
+}
+
+/** Nodes with health, labels and capacity as the scheduler sees them. */
+function nodesView(d: ApiDeps) {
+  const sched = new Map(d.cluster.schedNodes().map((n) => [n.name, n]));
+  const stored = new Map(d.store.listNodes().map((n) => [n.name, n.labels]));
+  return d.cluster.nodeStatuses().map((n) => ({
+    ...n,
+    labels: sched.get(n.name)?.labels ?? {},
+    /** The labels set through the API (engine labels are merged under them in `labels`). */
+    apiLabels: stored.get(n.name) ?? {},
+    capacity: sched.get(n.name)?.capacity ?? null,
+  }));
 }

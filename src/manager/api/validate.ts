@@ -24,7 +24,29 @@ export function deployRequest(body: unknown): DeployRequest {
   return { source: b.source, file: (b.file as string | undefined) || 'applications.plan', dryRun: b.dryRun === true };
 }
 
-export function nodeRequest(name: string, body: unknown): NodeInfo {
+const LABEL_KEY = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+function labels(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MatrixError('E_BAD_REQUEST', 'must be an object of string labels', { path: 'labels' });
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (!LABEL_KEY.test(k) || k === 'node') throw new MatrixError('E_BAD_REQUEST', 'label keys are 1-63 of [A-Za-z0-9._-] and not "node"', { path: `labels.${k}` });
+    if (typeof val !== 'string' || val.length > 63 || /[\s=]/.test(val)) throw new MatrixError('E_BAD_REQUEST', 'must be a string of at most 63 characters without spaces or "="', { path: `labels.${k}` });
+    out[k] = val;
+  }
+  return out;
+}
+
+export function scaleRequest(body: unknown): { replicas: number; dryRun: boolean } {
+  const b = obj(body);
+  if (typeof b.replicas !== 'number' || !Number.isInteger(b.replicas) || b.replicas < 0) {
+    throw new MatrixError('E_BAD_REQUEST', 'must be an integer >= 0', { path: 'replicas' });
+  }
+  if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: 'dryRun' });
+  return { replicas: b.replicas, dryRun: b.dryRun === true };
+}
+
+export function nodeRequest(name: string, body: unknown): NodeInfo & { labels?: Record<string, string> } {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
     throw new MatrixError('E_BAD_REQUEST', 'must be 1-63 of [a-z0-9-], starting with a letter or digit', { path: 'name' });
   }
@@ -34,5 +56,5 @@ export function nodeRequest(name: string, body: unknown): NodeInfo {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new MatrixError('E_BAD_REQUEST', 'must be an integer in 1..65535', { path: 'enginePort' });
   }
-  return { name, address: b.address, enginePort: port };
+  return { name, address: b.address, enginePort: port, ...(b.labels !== undefined ? { labels: labels(b.labels) } : {}) };
 }

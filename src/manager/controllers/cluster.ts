@@ -1,18 +1,19 @@
 /**
- * The control loop. Every tick (and after every deploy) it reads observed state from the
- * nodes, routes the ingress to what is really running, and converges the nodes toward the
- * stored desired state. Level-triggered: it only ever compares desired with observed, so a
- * restarted manager, a lost event or a repeated tick changes nothing that is already right.
+ * The control loop. Every tick (and at once when an engine reports a container event) it
+ * reads observed state from the nodes, routes the ingress to what really runs, schedules
+ * the stored desired state onto healthy nodes, and converges the nodes toward it.
+ * Level-triggered: it only ever compares desired with observed, so a restarted manager, a
+ * lost event or a repeated tick changes nothing that is already right.
  */
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { Action, NodeInfo, NodeStatus, ObservedReplica, Route } from '../../core/model.ts';
-import { reconcile } from '../../core/reconcile/reconcile.ts';
+import type { Action, NodeStatus, ObservedReplica, Placement, Route, SchedNode } from '../../core/model.ts';
 import { renderVcl } from '../../core/ingress/vcl.ts';
 import { Serial } from '../../util/serial.ts';
-import { engineClient, pingEngine, type ClientTls } from '../nodes/docker-client.ts';
-import { listManaged, pullImage, startReplica, stopAndRemove } from '../nodes/node-ops.ts';
-import type { Store } from '../store/store.ts';
+import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
+import type { Store, StoredNode } from '../store/store.ts';
+import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
+import type { Deployment } from '../store/store.ts';
+import { executeActions, type ExecuteReport } from './execute.ts';
 
 export interface Ingress {
   apply(vcl: string): Promise<boolean>;
@@ -20,36 +21,39 @@ export interface Ingress {
 
 export interface ClusterDeps {
   store: Store;
-  tls: ClientTls;
+  engines: EngineFactory;
   ingress: Ingress;
   log: Logger;
+  registry: string;
+  /** How long a ping may take before the node counts as down. */
+  pingTimeoutMs?: number;
 }
-
-export interface ClusterView {
-  nodes: NodeStatus[];
-  routes: Route[];
-}
-
-const PING_TIMEOUT_MS = 800;
-const API_TIMEOUT_MS = 10_000;
 
 export class Cluster {
   private readonly serial = new Serial();
   private nodeStates = new Map<string, NodeStatus>();
+  private infos = new Map<string, EngineInfo>();
   private observed: ObservedReplica[] = [];
+  private lastPlan: DeploymentPlan | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private clients = new Map<string, Docker>();
+  private running = false;
+  private inTick = false;
+  private kicked = false;
+  private intervalMs = 500;
+  private readonly engineCache = new Map<string, NodeEngine>();
+  private readonly watches = new Map<string, () => void>();
+  private readonly pulled = new Set<string>();
 
   constructor(private readonly deps: ClusterDeps) {}
 
-  client(node: NodeInfo): Docker {
+  engine(node: StoredNode | NodeStatus): NodeEngine {
     const key = `${node.name}@${node.address}:${node.enginePort}`;
-    let c = this.clients.get(key);
-    if (!c) {
-      c = engineClient(node, this.deps.tls, API_TIMEOUT_MS);
-      this.clients.set(key, c);
+    let e = this.engineCache.get(key);
+    if (!e) {
+      e = this.deps.engines(node);
+      this.engineCache.set(key, e);
     }
-    return c;
+    return e;
   }
 
   /** Exclusive access to the nodes for the deployer, so it never races the loop. */
@@ -57,45 +61,69 @@ export class Cluster {
     return this.serial.run(job);
   }
 
-  start(intervalMs = 1000): void {
-    const loop = async () => {
-      await this.tick().catch((e) => this.deps.log.error({ err: e }, 'control loop tick failed'));
-      if (this.timer) this.timer = setTimeout(loop, intervalMs);
-    };
-    this.timer = setTimeout(loop, 0);
+  start(intervalMs = 500): void {
+    this.running = true;
+    this.intervalMs = intervalMs;
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.loop(), ms);
+  }
+
+  private async loop(): Promise<void> {
+    this.timer = null;
+    this.inTick = true;
+    this.kicked = false;
+    try {
+      await this.tick();
+    } catch (e) {
+      this.deps.log.error({ err: e }, 'control loop tick failed');
+    } finally {
+      this.inTick = false;
+    }
+    if (this.running) this.schedule(this.kicked ? 0 : this.intervalMs);
+  }
+
+  /** Something changed on a node: run the next tick now instead of at the next interval. */
+  kick(): void {
+    if (!this.running) return;
+    if (this.inTick) this.kicked = true;
+    else this.schedule(0);
   }
 
   stop(): void {
+    this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    for (const unwatch of this.watches.values()) unwatch();
+    this.watches.clear();
   }
 
   tick(): Promise<void> {
     return this.serial.run(async () => {
       await this.refresh();
       await this.syncIngress();
-      const actions = await this.converge();
-      if (actions.length) {
+      const report = await this.converge();
+      if (report.done > 0) {
         await this.refresh();
         await this.syncIngress();
       }
     });
   }
 
-  view(): ClusterView {
-    const nodes = this.deps.store.listNodes().map((n) => this.nodeStates.get(n.name) ?? { ...n, state: 'down' as const });
-    return { nodes, routes: this.routes() };
-  }
-
   /** Reads node health and the containers of every answering node. Call inside `exclusive`. */
   async refresh(): Promise<void> {
     const nodes = this.deps.store.listNodes();
+    const timeout = this.deps.pingTimeoutMs ?? 800;
     const results = await Promise.all(
       nodes.map(async (n) => {
-        const up = await pingEngine(n, this.deps.tls, PING_TIMEOUT_MS);
-        if (!up) return { n, up: false, observed: [] as ObservedReplica[] };
+        const e = this.engine(n);
         try {
-          return { n, up: true, observed: await listManaged(n.name, this.client(n)) };
+          if (!(await e.ping(timeout))) return { n, up: false, observed: [] as ObservedReplica[] };
+          if (!this.infos.has(n.name)) this.infos.set(n.name, await e.info());
+          return { n, up: true, observed: await e.listManaged() };
         } catch {
           return { n, up: false, observed: [] as ObservedReplica[] };
         }
@@ -105,11 +133,29 @@ export class Cluster {
     for (const r of results) {
       const before = this.nodeStates.get(r.n.name)?.state;
       const state = r.up ? 'up' : 'down';
-      if (before !== state) this.deps.log.info({ node: r.n.name, state }, `node ${r.n.name} is ${state}`);
-      next.set(r.n.name, { ...r.n, state });
+      if (before !== state) {
+        this.deps.log.info({ node: r.n.name, state }, `node ${r.n.name} is ${state}`);
+        this.onNodeStateChange(r.n, state);
+      }
+      next.set(r.n.name, { name: r.n.name, address: r.n.address, enginePort: r.n.enginePort, state });
     }
     this.nodeStates = next;
     this.observed = results.flatMap((r) => r.observed);
+  }
+
+  private onNodeStateChange(n: StoredNode, state: 'up' | 'down'): void {
+    this.watches.get(n.name)?.();
+    this.watches.delete(n.name);
+    for (const key of [...this.pulled]) if (key.startsWith(`${n.name} `)) this.pulled.delete(key);
+    if (state === 'down') {
+      this.infos.delete(n.name); // capacity and labels are read again when it returns
+      return;
+    }
+    const e = this.engine(n);
+    if (!e.watch || !this.running) return;
+    e.watch(() => this.kick(), () => this.kick())
+      .then((unwatch) => this.watches.set(n.name, unwatch))
+      .catch(() => undefined);
   }
 
   /** Backends for the ingress: running replicas on answering nodes, minus those about to stop. */
@@ -130,49 +176,93 @@ export class Cluster {
   }
 
   nodeStatuses(): NodeStatus[] {
-    return this.view().nodes;
+    return this.deps.store.listNodes().map((n) => this.nodeStates.get(n.name) ?? { name: n.name, address: n.address, enginePort: n.enginePort, state: 'down' as const });
+  }
+
+  schedNodes(): SchedNode[] {
+    return this.deps.store.listNodes().map((n) => {
+      const info = this.infos.get(n.name);
+      return {
+        name: n.name,
+        up: this.nodeStates.get(n.name)?.state === 'up',
+        labels: { ...(info?.labels ?? {}), ...n.labels },
+        capacity: info?.capacity ?? { cpus: 0, memoryMb: 0 },
+      };
+    });
   }
 
   observedReplicas(): ObservedReplica[] {
     return this.observed;
   }
 
-  /** Brings nodes to the stored desired state. Call inside `exclusive` (tick does). */
-  async converge(): Promise<Action[]> {
-    const d = this.deps.store.currentDeployment();
-    if (!d) return [];
-    const { actions } = reconcile(d.replicas, this.observed, this.nodeStatuses());
-    await this.execute(actions);
-    return actions;
+  /** The last plan the loop computed: placements, unplaced replicas with reasons, actions. */
+  latestPlan(): DeploymentPlan | null {
+    return this.lastPlan;
   }
 
+  /** What converging `d` would do now, without doing it. */
+  plan(d: Deployment): DeploymentPlan {
+    return planDeployment({
+      deployment: d,
+      nodes: this.schedNodes(),
+      statuses: this.nodeStatuses(),
+      existing: this.deps.store.listPlacements(),
+      observed: this.observed,
+      registry: this.deps.registry,
+    });
+  }
+
+  /** Brings nodes to the stored desired state. Call inside `exclusive` (tick does). */
+  async converge(): Promise<ExecuteReport> {
+    const d = this.deps.store.currentDeployment();
+    if (!d) return { done: 0, failed: [] };
+    const p = this.plan(d);
+    this.lastPlan = p;
+    this.savePlacements(p.placements);
+    return this.execute(p.actions);
+  }
+
+  savePlacements(next: Placement[]): void {
+    const before = new Map(this.deps.store.listPlacements().map((p) => [`${p.app}\0${p.slot}`, p]));
+    const put: Placement[] = [];
+    for (const p of next) {
+      const key = `${p.app}\0${p.slot}`;
+      const old = before.get(key);
+      before.delete(key);
+      if (!old || old.node !== p.node || old.hostPort !== p.hostPort) put.push(p);
+    }
+    const drop = [...before.values()];
+    if (put.length || drop.length) this.deps.store.updatePlacements(put, drop);
+  }
+
+  /** Pulls every image the starts need onto their nodes; throws on the first failure. */
   async pullAll(actions: Action[]): Promise<void> {
-    const pulls = new Map<string, { node: NodeInfo; image: string }>();
+    const wanted = new Map<string, { node: NodeStatus; image: string }>();
     for (const a of actions) {
       if (a.kind !== 'start') continue;
       const node = this.nodeStates.get(a.replica.node);
-      if (node) pulls.set(`${node.name} ${a.replica.image}`, { node, image: a.replica.image });
+      const key = `${a.replica.node} ${a.replica.image}`;
+      if (node && !this.pulled.has(key)) wanted.set(key, { node, image: a.replica.image });
     }
-    await Promise.all([...pulls.values()].map(({ node, image }) => pullImage(node.name, this.client(node), image)));
+    await Promise.all(
+      [...wanted.entries()].map(async ([key, { node, image }]) => {
+        await this.engine(node).pull(image);
+        this.pulled.add(key);
+      }),
+    );
   }
 
-  async execute(actions: Action[]): Promise<void> {
-    if (!actions.length) return;
-    await this.pullAll(actions);
+  async execute(actions: Action[]): Promise<ExecuteReport> {
+    if (!actions.length) return { done: 0, failed: [] };
+    await this.pullAll(actions).catch((e) => this.deps.log.warn({ err: e }, 'pull failed'));
     // take replicas out of the ingress before stopping them, not after
     const leaving = new Set(actions.flatMap((a) => (a.kind === 'stop' ? [a.containerId] : [])));
     if (leaving.size) await this.syncIngress(leaving);
-    for (const a of actions) {
-      const nodeName = a.kind === 'start' ? a.replica.node : a.node;
-      const node = this.nodeStates.get(nodeName);
-      if (!node) continue;
-      if (a.kind === 'start') {
-        const id = await startReplica(this.client(node), a.replica);
-        this.deps.log.info({ node: node.name, replica: a.replica.id, container: id.slice(0, 12) }, 'started replica');
-      } else {
-        await stopAndRemove(this.client(node), node.name, a.containerId);
-        this.deps.log.info({ node: node.name, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'stopped replica');
-      }
-    }
+    const report = await executeActions(actions, (name) => {
+      const n = this.nodeStates.get(name);
+      return n && n.state === 'up' ? this.engine(n) : null;
+    }, this.deps.log);
+    for (const f of report.failed) this.deps.log.warn({ action: f.action, error: f.error }, 'action failed');
+    return report;
   }
 }

@@ -1,15 +1,18 @@
 /**
- * `matrix deploy`: validate everything first (plan syntax, nodes, images, node health,
- * every image pulled onto its node), and only then record the new desired state and act.
- * A deploy that fails validation changes nothing on the nodes and nothing in the store.
+ * `matrix deploy` and `matrix scale`: validate everything first (spec, nodes, images, node
+ * health, every image pulled onto its node), and only then record the new desired state
+ * and act. A deploy that fails validation changes nothing on the nodes or in the store.
  */
 import { MatrixError } from '../../core/errors.ts';
-import { parsePlan } from '../../core/spec/plan.ts';
-import { imagesOf, planToDesired } from '../../core/spec/desired.ts';
-import { describeAction, reconcile } from '../../core/reconcile/reconcile.ts';
-import type { DesiredReplica } from '../../core/model.ts';
+import type { AppSpec } from '../../core/model.ts';
+import { describeAction } from '../../core/reconcile/reconcile.ts';
+import type { DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
+import { loadSpec, type SpecWarning } from '../../core/spec/load-spec.ts';
+import { parsePlan, problemsError } from '../../core/spec/plan.ts';
+import { planToApps } from '../../core/spec/plan-apps.ts';
+import { resolveImage, splitImage } from '../../core/spec/image-ref.ts';
 import type { Cluster } from './cluster.ts';
-import type { Store } from '../store/store.ts';
+import type { Deployment, Store } from '../store/store.ts';
 
 export interface ImageChecker {
   manifestExists(repo: string, tag: string): Promise<boolean>;
@@ -26,8 +29,13 @@ export interface DeployResult {
   generation: number | null;
   actions: string[];
   blocked: { id: string; node: string; reason: string }[];
+  unplaced: { app: string; slot: number; message: string }[];
+  warnings: SpecWarning[];
+  failed: { action: string; error: string }[];
   replicas: number;
 }
+
+export const MAX_REPLICAS = 10_000;
 
 export class Deployer {
   constructor(
@@ -39,53 +47,117 @@ export class Deployer {
   ) {}
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
-    const lines = parsePlan(req.source, req.file);
-    const desired = planToDesired(lines, { registry: this.registryAddr, nodes: this.store.listNodes(), file: req.file });
-    await this.checkImages(desired);
+    const spec = loadSpec(req.source, req.file);
+    let apps: AppSpec[];
+    let pinnedLines: { node: string; path: string }[] = [];
+    if (spec.kind === 'plan') {
+      const lines = parsePlan(req.source, req.file);
+      pinnedLines = lines.map((l) => ({ node: l.node, path: `${req.file}:${l.line}` }));
+      this.checkKnownNodes(pinnedLines, req.file);
+      apps = planToApps(lines, req.file);
+    } else {
+      apps = spec.apps ?? [];
+    }
+    await this.checkImages(apps);
+    const current = this.store.currentDeployment();
+    const candidate = {
+      kind: spec.kind,
+      file: req.file,
+      source: req.source,
+      apps,
+      strategy: spec.strategy ?? current?.strategy ?? 'spread',
+    } satisfies Omit<Deployment, 'generation' | 'createdAt'>;
     return this.cluster.exclusive(async () => {
       await this.cluster.refresh();
-      this.checkNodesUp(desired);
-      const { actions, blocked } = reconcile(desired, this.cluster.observedReplicas(), this.cluster.nodeStatuses());
-      const result = { dryRun: req.dryRun, generation: null, actions: actions.map(describeAction), blocked, replicas: desired.length };
-      if (req.dryRun) return result;
-      // pulls are the step most likely to fail: do them all before stopping anything
-      await this.cluster.pullAll(actions);
-      const saved = this.store.saveDeployment({ file: req.file, source: req.source, replicas: desired }, this.now());
-      await this.cluster.execute(actions);
-      await this.cluster.refresh();
-      await this.cluster.syncIngress();
-      return { ...result, generation: saved.generation };
+      this.checkNodesUp(pinnedLines);
+      return this.apply(candidate, req.dryRun, spec.warnings);
     });
   }
 
-  private async checkImages(desired: DesiredReplica[]): Promise<void> {
+  async scale(app: string, replicas: number, dryRun = false): Promise<DeployResult> {
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS) {
+      throw new MatrixError('E_BAD_REQUEST', `must be an integer in 0..${MAX_REPLICAS}`, { path: 'replicas' });
+    }
+    return this.cluster.exclusive(async () => {
+      const current = this.store.currentDeployment();
+      const spec = current?.apps.find((a) => a.name === app);
+      if (!current || !spec) throw new MatrixError('E_NOT_FOUND', `no app named ${app}${current ? ` (apps: ${current.apps.map((a) => a.name).join(', ')})` : ''}`);
+      if (spec.pins) {
+        throw new MatrixError('E_BAD_REQUEST', `${app} comes from a plan file and is pinned to nodes; edit ${current.file} instead`, { path: 'app' });
+      }
+      await this.cluster.refresh();
+      const apps = current.apps.map((a) => (a.name === app ? { ...a, replicas } : a));
+      const { generation: _g, createdAt: _c, ...rest } = current;
+      return this.apply({ ...rest, apps }, dryRun, []);
+    });
+  }
+
+  /** Inside `exclusive`, after a refresh: plan, and unless dry-run, pull, record, act. */
+  private async apply(candidate: Omit<Deployment, 'generation' | 'createdAt'>, dryRun: boolean, warnings: SpecWarning[]): Promise<DeployResult> {
+    const generation = (this.store.currentDeployment()?.generation ?? 0) + 1;
+    const plan = this.cluster.plan({ ...candidate, generation, createdAt: '' });
+    const result = summary(plan, dryRun, warnings);
+    if (dryRun) return result;
+    try {
+      // pulls are the step most likely to fail: do them all before stopping anything
+      await this.cluster.pullAll(plan.actions);
+    } catch (e) {
+      throw new MatrixError('E_DEPLOY_FAILED', `${(e as Error).message}; nothing was changed`);
+    }
+    const saved = this.store.saveDeployment(candidate, this.now());
+    this.cluster.savePlacements(plan.placements);
+    const report = await this.cluster.execute(plan.actions);
+    await this.cluster.refresh();
+    await this.cluster.syncIngress();
+    return { ...result, generation: saved.generation, failed: report.failed };
+  }
+
+  private checkKnownNodes(lines: { node: string; path: string }[], file: string): void {
+    const known = this.store.listNodes().map((n) => n.name);
+    const problems = lines
+      .filter((l) => !known.includes(l.node))
+      .map((l) => new MatrixError('E_UNKNOWN_NODE', `unknown node "${l.node}"; the cluster has: ${known.join(', ') || '(no nodes)'}`, { path: l.path }));
+    if (problems.length) throw problemsError(file, problems);
+  }
+
+  private checkNodesUp(lines: { node: string; path: string }[]): void {
+    const down = new Set(this.cluster.nodeStatuses().filter((n) => n.state === 'down').map((n) => n.name));
+    const problems = lines
+      .filter((l) => down.has(l.node))
+      .map((l) => new MatrixError('E_NODE_DOWN', `node ${l.node} does not answer; nothing was deployed`, { path: l.path }));
+    throwAll(problems);
+  }
+
+  private async checkImages(apps: AppSpec[]): Promise<void> {
     const problems: MatrixError[] = [];
-    for (const image of imagesOf(desired)) {
+    const seen = new Set<string>();
+    for (const app of apps) {
+      const image = resolveImage(app.image, this.registryAddr);
+      if (seen.has(image)) continue;
+      seen.add(image);
       const { repo, tag } = splitImage(image, this.registryAddr);
       if (await this.registry.manifestExists(repo, tag)) continue;
-      const first = desired.find((d) => d.image === image);
       problems.push(
         new MatrixError('E_IMAGE_NOT_FOUND', `image ${image} is not in the cluster registry (push it first, e.g. \`matrix images sample\` for the sample apps)`, {
-          ...(first?.source ? { path: first.source } : {}),
+          ...(app.source ? { path: app.source } : {}),
         }),
       );
     }
     throwAll(problems);
   }
-
-  private checkNodesUp(desired: DesiredReplica[]): void {
-    const down = new Set(this.cluster.nodeStatuses().filter((n) => n.state === 'down').map((n) => n.name));
-    const problems = desired
-      .filter((d) => down.has(d.node))
-      .map((d) => new MatrixError('E_NODE_DOWN', `node ${d.node} does not answer; nothing was deployed`, { ...(d.source ? { path: d.source } : {}) }));
-    throwAll(problems);
-  }
 }
 
-export function splitImage(image: string, registryAddr: string): { repo: string; tag: string } {
-  const rest = image.startsWith(registryAddr + '/') ? image.slice(registryAddr.length + 1) : image;
-  const at = rest.lastIndexOf(':');
-  return at > 0 ? { repo: rest.slice(0, at), tag: rest.slice(at + 1) } : { repo: rest, tag: 'latest' };
+function summary(plan: DeploymentPlan, dryRun: boolean, warnings: SpecWarning[]): DeployResult {
+  return {
+    dryRun,
+    generation: null,
+    actions: plan.actions.map(describeAction),
+    blocked: plan.blocked,
+    unplaced: plan.unplaced.map((u) => ({ app: u.app, slot: u.slot, message: u.message })),
+    warnings,
+    failed: [],
+    replicas: plan.desired.length,
+  };
 }
 
 function throwAll(problems: MatrixError[]): void {
@@ -94,3 +166,4 @@ function throwAll(problems: MatrixError[]): void {
   if (problems.length === 1) throw first;
   throw new MatrixError(first.code, `${problems.length} problems`, { details: problems });
 }
+

@@ -24,6 +24,17 @@ describe('createContainerBody', () => {
     expect(b.Env).toContain('MATRIX_REPLICA=simplewebapp1.node1.5050');
   });
 
+  it('lets the engine pick the host port when none is published, and enforces reservations as limits', () => {
+    const b = createContainerBody({ ...r, hostPort: null, resources: { cpus: 0.5, memoryMb: 64 }, restart: 'no', env: { A: '1' } });
+    expect(b.HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostPort: '' }] });
+    expect(b.HostConfig.NanoCpus).toBe(500_000_000);
+    expect(b.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(b.HostConfig.RestartPolicy.Name).toBe('');
+    expect(b.Env[0]).toBe('A=1');
+    expect(createContainerBody({ ...r, restart: 'always' }).HostConfig.RestartPolicy.Name).toBe('always');
+    expect(createContainerBody(r).HostConfig.NanoCpus).toBeUndefined();
+  });
+
   it('gives each revision its own name so a replacement never collides with the old container', () => {
     expect(containerName({ ...r, revision: 'x' })).not.toBe(containerName(r));
   });

@@ -3,7 +3,9 @@
  * how a listed container reads back as an observed replica. The labels are the contract
  * that lets a restarted manager rebuild its view from the nodes alone.
  */
-import { LABELS, type ContainerState, type DesiredReplica, type ObservedReplica } from '../../core/model.ts';
+import { LABELS, type ContainerState, type DesiredReplica, type ObservedReplica, type RestartPolicy } from '../../core/model.ts';
+
+const MIB = 1024 * 1024;
 
 export interface CreateContainerBody {
   name: string;
@@ -15,7 +17,11 @@ export interface CreateContainerBody {
     PortBindings: Record<string, { HostPort: string }[]>;
     /** docker-init as PID 1: busybox httpd ignores SIGTERM, so every stop would wait the grace period. */
     Init: boolean;
-    RestartPolicy: { Name: 'unless-stopped' };
+    RestartPolicy: { Name: RestartPolicy | '' };
+    /** Reservations are enforced as limits too, so the scheduler's arithmetic holds. */
+    NanoCpus?: number;
+    Memory?: number;
+    MemoryReservation?: number;
   };
 }
 
@@ -28,7 +34,13 @@ export function createContainerBody(r: DesiredReplica): CreateContainerBody {
   return {
     name: containerName(r),
     Image: r.image,
-    Env: [`MATRIX_APP=${r.app}`, `MATRIX_NODE=${r.node}`, `MATRIX_REPLICA=${r.id}`, `PORT=${r.containerPort}`],
+    Env: [
+      ...Object.entries(r.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      `MATRIX_APP=${r.app}`,
+      `MATRIX_NODE=${r.node}`,
+      `MATRIX_REPLICA=${r.id}`,
+      `PORT=${r.containerPort}`,
+    ],
     Labels: {
       [LABELS.managed]: 'true',
       [LABELS.app]: r.app,
@@ -38,9 +50,14 @@ export function createContainerBody(r: DesiredReplica): CreateContainerBody {
     },
     ExposedPorts: { [port]: {} },
     HostConfig: {
-      PortBindings: { [port]: [{ HostPort: String(r.hostPort) }] },
+      // an empty HostPort asks the engine for a free one
+      PortBindings: { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
       Init: true,
-      RestartPolicy: { Name: 'unless-stopped' },
+      RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? 'unless-stopped') },
+      ...(r.resources && r.resources.cpus > 0 ? { NanoCpus: Math.round(r.resources.cpus * 1e9) } : {}),
+      ...(r.resources && r.resources.memoryMb > 0
+        ? { Memory: r.resources.memoryMb * MIB, MemoryReservation: r.resources.memoryMb * MIB }
+        : {}),
     },
   };
 }

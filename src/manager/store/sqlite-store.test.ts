@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DesiredReplica } from '../../core/model.ts';
+import type { AppSpec } from '../../core/model.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const dirs: string[] = [];
@@ -13,21 +13,23 @@ function fresh(): { path: string } {
 }
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const replica: DesiredReplica = {
-  app: 'web', node: 'node1', image: 'r:5000/cloud/web:latest', hostPort: 5050, containerPort: 8080,
-  id: 'web.node1.5050', revision: 'abc', source: 'p:1',
+const web: AppSpec = {
+  name: 'web', image: 'cloud/web', replicas: 3, port: 8080, resources: { cpus: 0, memoryMb: 0 }, constraints: [],
+  affinity: [], antiAffinity: [], dependsOn: [], env: {}, restart: 'unless-stopped',
 };
 
 describe('SqliteStore', () => {
-  it('upserts, lists and removes nodes', () => {
+  it('upserts, lists and removes nodes, keeping labels unless new ones are given', () => {
     const s = new SqliteStore(fresh().path);
     s.upsertNode({ name: 'node2', address: '10.0.0.12', enginePort: 2376 });
-    s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376 });
+    s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' } });
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377 });
     expect(s.listNodes()).toEqual([
-      { name: 'node1', address: '10.0.0.99', enginePort: 2377 },
-      { name: 'node2', address: '10.0.0.12', enginePort: 2376 },
+      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' } },
+      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {} },
     ]);
+    s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: {} });
+    expect(s.listNodes()[0]!.labels).toEqual({});
     expect(s.removeNode('node2')).toBe(true);
     expect(s.removeNode('node2')).toBe(false);
     expect(s.listNodes().map((n) => n.name)).toEqual(['node1']);
@@ -37,13 +39,20 @@ describe('SqliteStore', () => {
     const { path } = fresh();
     const s = new SqliteStore(path);
     expect(s.currentDeployment()).toBeNull();
-    const a = s.saveDeployment({ file: 'a.plan', source: 'x', replicas: [replica] }, new Date(0));
-    const b = s.saveDeployment({ file: 'b.plan', source: 'y', replicas: [] }, new Date(1000));
+    const a = s.saveDeployment({ kind: 'matrix', file: 'a.yaml', source: 'x', apps: [web], strategy: 'spread' }, new Date(0));
+    const b = s.saveDeployment({ kind: 'plan', file: 'b.plan', source: 'y', apps: [], strategy: 'binpack' }, new Date(1000));
     expect(b.generation).toBe(a.generation + 1);
     s.close();
     const again = new SqliteStore(path);
     expect(again.currentDeployment()).toEqual(b);
     again.close();
+  });
+
+  it('updates placements in one transaction: upserts and drops', () => {
+    const s = new SqliteStore(fresh().path);
+    s.updatePlacements([{ app: 'web', slot: 0, node: 'n1', hostPort: null }, { app: 'web', slot: 1, node: 'n2', hostPort: 5050 }], []);
+    s.updatePlacements([{ app: 'web', slot: 0, node: 'n3', hostPort: null }], [{ app: 'web', slot: 1 }]);
+    expect(s.listPlacements()).toEqual([{ app: 'web', slot: 0, node: 'n3', hostPort: null }]);
   });
 
   it('stores settings', () => {

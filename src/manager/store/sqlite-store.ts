@@ -1,20 +1,30 @@
 import Database from 'better-sqlite3';
-import type { NodeInfo } from '../../core/model.ts';
-import type { Deployment, Store } from './store.ts';
+import type { NodeInfo, Placement } from '../../core/model.ts';
+import type { Deployment, Store, StoredNode } from './store.ts';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS nodes (
+CREATE TABLE IF NOT EXISTS cluster_nodes (
   name TEXT PRIMARY KEY,
   address TEXT NOT NULL,
-  engine_port INTEGER NOT NULL
+  engine_port INTEGER NOT NULL,
+  labels TEXT NOT NULL DEFAULT '{}'
 );
-CREATE TABLE IF NOT EXISTS deployments (
+CREATE TABLE IF NOT EXISTS app_deployments (
   generation INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
   file TEXT NOT NULL,
   source TEXT NOT NULL,
-  replicas TEXT NOT NULL,
+  apps TEXT NOT NULL,
+  strategy TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS placements (
+  app TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  node TEXT NOT NULL,
+  host_port INTEGER,
+  PRIMARY KEY (app, slot)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -23,9 +33,11 @@ CREATE TABLE IF NOT EXISTS settings (
 
 interface DeploymentRow {
   generation: number;
+  kind: Deployment['kind'];
   file: string;
   source: string;
-  replicas: string;
+  apps: string;
+  strategy: Deployment['strategy'];
   created_at: string;
 }
 
@@ -40,33 +52,56 @@ export class SqliteStore implements Store {
     this.db.exec(SCHEMA);
   }
 
-  listNodes(): NodeInfo[] {
+  listNodes(): StoredNode[] {
     return this.db
-      .prepare<[], { name: string; address: string; engine_port: number }>('SELECT name, address, engine_port FROM nodes ORDER BY name')
+      .prepare<[], { name: string; address: string; engine_port: number; labels: string }>('SELECT * FROM cluster_nodes ORDER BY name')
       .all()
-      .map((r) => ({ name: r.name, address: r.address, enginePort: r.engine_port }));
+      .map((r) => ({ name: r.name, address: r.address, enginePort: r.engine_port, labels: JSON.parse(r.labels) as Record<string, string> }));
   }
 
-  upsertNode(n: NodeInfo): void {
+  upsertNode(n: NodeInfo & { labels?: Record<string, string> }): void {
+    const labels = n.labels ? JSON.stringify(n.labels) : null;
     this.db
-      .prepare('INSERT INTO nodes (name, address, engine_port) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port')
-      .run(n.name, n.address, n.enginePort);
+      .prepare(
+        `INSERT INTO cluster_nodes (name, address, engine_port, labels) VALUES (?, ?, ?, COALESCE(?, '{}'))
+         ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port,
+           labels = COALESCE(?, cluster_nodes.labels)`,
+      )
+      .run(n.name, n.address, n.enginePort, labels, labels);
   }
 
   removeNode(name: string): boolean {
-    return this.db.prepare('DELETE FROM nodes WHERE name = ?').run(name).changes > 0;
+    return this.db.prepare('DELETE FROM cluster_nodes WHERE name = ?').run(name).changes > 0;
   }
 
   currentDeployment(): Deployment | null {
-    const row = this.db.prepare<[], DeploymentRow>('SELECT * FROM deployments ORDER BY generation DESC LIMIT 1').get();
+    const row = this.db.prepare<[], DeploymentRow>('SELECT * FROM app_deployments ORDER BY generation DESC LIMIT 1').get();
     return row ? toDeployment(row) : null;
   }
 
   saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date): Deployment {
     const info = this.db
-      .prepare('INSERT INTO deployments (file, source, replicas, created_at) VALUES (?, ?, ?, ?)')
-      .run(d.file, d.source, JSON.stringify(d.replicas), now.toISOString());
+      .prepare('INSERT INTO app_deployments (kind, file, source, apps, strategy, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(d.kind, d.file, d.source, JSON.stringify(d.apps), d.strategy, now.toISOString());
     return { ...d, generation: Number(info.lastInsertRowid), createdAt: now.toISOString() };
+  }
+
+  listPlacements(): Placement[] {
+    return this.db
+      .prepare<[], { app: string; slot: number; node: string; host_port: number | null }>('SELECT * FROM placements ORDER BY app, slot')
+      .all()
+      .map((r) => ({ app: r.app, slot: r.slot, node: r.node, hostPort: r.host_port }));
+  }
+
+  updatePlacements(put: Placement[], drop: Pick<Placement, 'app' | 'slot'>[]): void {
+    const up = this.db.prepare(
+      'INSERT INTO placements (app, slot, node, host_port) VALUES (?, ?, ?, ?) ON CONFLICT(app, slot) DO UPDATE SET node = excluded.node, host_port = excluded.host_port',
+    );
+    const del = this.db.prepare('DELETE FROM placements WHERE app = ? AND slot = ?');
+    this.db.transaction(() => {
+      for (const d of drop) del.run(d.app, d.slot);
+      for (const p of put) up.run(p.app, p.slot, p.node, p.hostPort);
+    })();
   }
 
   getSetting(key: string): string | null {
@@ -83,5 +118,13 @@ export class SqliteStore implements Store {
 }
 
 function toDeployment(r: DeploymentRow): Deployment {
-  return { generation: r.generation, file: r.file, source: r.source, replicas: JSON.parse(r.replicas), createdAt: r.created_at };
+  return {
+    generation: r.generation,
+    kind: r.kind,
+    file: r.file,
+    source: r.source,
+    apps: JSON.parse(r.apps),
+    strategy: r.strategy,
+    createdAt: r.created_at,
+  };
 }

@@ -1,25 +1,35 @@
 /**
- * Desired state and cluster membership. Observed state is never stored: it is read back
- * from the nodes (container labels). One interface; SQLite now, etcd later for HA.
+ * Desired state, placements and cluster membership. Observed state is never stored: it is
+ * read back from the nodes (container labels). One interface; SQLite now, etcd later for HA.
  */
-import type { DesiredReplica, NodeInfo } from '../../core/model.ts';
+import type { AppSpec, NodeInfo, Placement, Strategy } from '../../core/model.ts';
 
 export interface Deployment {
-  /** Increases by one per accepted deploy. */
+  /** Increases by one per accepted deploy or scale. */
   generation: number;
+  kind: 'plan' | 'matrix' | 'compose';
   file: string;
   source: string;
-  replicas: DesiredReplica[];
+  apps: AppSpec[];
+  strategy: Strategy;
   createdAt: string;
 }
 
+export interface StoredNode extends NodeInfo {
+  /** Labels set through the API; engine labels are merged under them. */
+  labels: Record<string, string>;
+}
+
 export interface Store {
-  listNodes(): NodeInfo[];
-  upsertNode(node: NodeInfo): void;
+  listNodes(): StoredNode[];
+  upsertNode(node: NodeInfo & { labels?: Record<string, string> }): void;
   removeNode(name: string): boolean;
   currentDeployment(): Deployment | null;
   /** Atomically records a new desired state; returns it with its generation. */
   saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date): Deployment;
+  listPlacements(): Placement[];
+  /** One transaction: upserts `put`, deletes `drop` (by app+slot). */
+  updatePlacements(put: Placement[], drop: Pick<Placement, 'app' | 'slot'>[]): void;
   getSetting(key: string): string | null;
   setSetting(key: string, value: string): void;
   close(): void;

@@ -1,0 +1,55 @@
+/**
+ * Pure: one step of the control loop's thinking. Desired apps + nodes + the placements the
+ * scheduler made before + what runs now -> new placements, the replicas they mean, and the
+ * ordered actions to get there. The manager persists the placements and runs the actions.
+ */
+import type { Action, DesiredReplica, NodeStatus, ObservedReplica, Placement, SchedNode, AppSpec, Strategy } from '../model.ts';
+import { schedule, type Unplaced } from '../scheduler/schedule.ts';
+import { appsToDesired } from './apps-to-desired.ts';
+import { reconcile, type Blocked } from './reconcile.ts';
+
+export interface DeploymentPlanInput {
+  deployment: { apps: AppSpec[]; strategy: Strategy; generation: number };
+  nodes: SchedNode[];
+  statuses: NodeStatus[];
+  existing: Placement[];
+  observed: ObservedReplica[];
+  registry: string;
+}
+
+export interface DeploymentPlan {
+  placements: Placement[];
+  unplaced: Unplaced[];
+  desired: DesiredReplica[];
+  actions: Action[];
+  blocked: Blocked[];
+}
+
+export function planDeployment(i: DeploymentPlanInput): DeploymentPlan {
+  const { apps, strategy, generation } = i.deployment;
+  const sched = schedule({ apps, nodes: i.nodes, existing: i.existing, strategy, seed: generation });
+  const desired = appsToDesired(apps, sched.placements, i.registry);
+  const r = reconcile(desired, i.observed, i.statuses);
+  const gated = gateOnDependencies(r.actions, apps, i.observed, i.statuses);
+  return { placements: sched.placements, unplaced: sched.unplaced, desired, actions: gated.actions, blocked: [...r.blocked, ...gated.blocked] };
+}
+
+/** `depends_on`: a replica starts only once every app it depends on has a running replica. */
+export function gateOnDependencies(actions: Action[], apps: AppSpec[], observed: ObservedReplica[], statuses: NodeStatus[]): { actions: Action[]; blocked: Blocked[] } {
+  const up = new Set(statuses.filter((s) => s.state === 'up').map((s) => s.name));
+  const runningApps = new Set(observed.filter((o) => o.state === 'running' && up.has(o.node)).map((o) => o.app));
+  const deps = new Map(apps.map((a) => [a.name, a.dependsOn.map((d) => d.app)]));
+  const out: Action[] = [];
+  const blocked: Blocked[] = [];
+  for (const a of actions) {
+    if (a.kind === 'start') {
+      const waiting = (deps.get(a.replica.app) ?? []).filter((d) => !runningApps.has(d));
+      if (waiting.length) {
+        blocked.push({ id: a.replica.id, node: a.replica.node, reason: `waiting for ${waiting.join(', ')} to run` });
+        continue;
+      }
+    }
+    out.push(a);
+  }
+  return { actions: out, blocked };
+}

@@ -1,0 +1,345 @@
+import { describe, expect, it } from 'vitest';
+import { MatrixError } from '../errors.ts';
+import type { AppSpec } from '../model.ts';
+import { parseCompose, translateSwarmConstraint } from './compose.ts';
+
+const FULL = `
+version: "3.8"
+services:
+  web:
+    image: cloud/simplewebapp1:v2
+    ports: [ "5050:8080" ]
+    environment:
+      GREETING: hello
+      N: 3
+    deploy:
+      replicas: 3
+      resources:
+        reservations: { cpus: "0.25", memory: 64M }
+        limits: { cpus: "1", memory: 256M }
+      placement:
+        constraints: [ "node.labels.zone == a", "node.hostname != node2" ]
+      restart_policy: { condition: on-failure }
+    depends_on: [ db ]
+  db:
+    image: cloud/db
+    expose: [ 5432 ]
+    environment: [ "POSTGRES_DB=app" ]
+    mem_limit: 512m
+    cpus: 0.5
+    restart: always
+`;
+
+function fail(text: string, file?: string): MatrixError {
+  try {
+    parseCompose(text, file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MatrixError);
+    return e as MatrixError;
+  }
+  throw new Error('parseCompose did not throw');
+}
+
+function problems(text: string, file?: string): [string | undefined, string][] {
+  const e = fail(text, file);
+  expect(e.code).toBe('E_SPEC_INVALID');
+  return (e.details ?? []).map((d) => [d.path, d.message]);
+}
+
+/** A one-service file: `lines` go under the service (indented by 4). */
+const svc = (lines: string, name = 'web'): string => `services:\n  ${name}:\n    image: cloud/x\n${lines}`;
+const withPort = (lines: string): string => svc(`    ports: ["8080"]\n${lines}`);
+
+describe('parseCompose: valid input', () => {
+  it('reads the supported subset', () => {
+    const { apps, warnings } = parseCompose(FULL);
+    expect(warnings).toEqual([]);
+    expect(apps).toEqual([
+      {
+        name: 'db',
+        image: 'cloud/db',
+        replicas: 1,
+        port: 5432,
+        resources: { cpus: 0.5, memoryMb: 512 },
+        constraints: [],
+        affinity: [],
+        antiAffinity: [],
+        dependsOn: [],
+        env: { POSTGRES_DB: 'app' },
+        restart: 'always',
+        source: 'compose.yaml#services.db',
+      },
+      {
+        name: 'web',
+        image: 'cloud/simplewebapp1:v2',
+        replicas: 3,
+        port: 8080,
+        publish: 5050,
+        resources: { cpus: 0.25, memoryMb: 64 },
+        constraints: [
+          { key: 'zone', op: '==', value: 'a' },
+          { key: 'node', op: '!=', value: 'node2' },
+        ],
+        affinity: [],
+        antiAffinity: [],
+        dependsOn: [{ app: 'db', colocate: false }],
+        env: { GREETING: 'hello', N: '3' },
+        restart: 'on-failure',
+        source: 'compose.yaml#services.web',
+      },
+    ] satisfies AppSpec[]);
+  });
+
+  it.each([
+    ['8080', { port: 8080 }],
+    ['"8080"', { port: 8080 }],
+    ['"5050:8080"', { port: 8080, publish: 5050 }],
+    ['"5050:8080/tcp"', { port: 8080, publish: 5050 }],
+    ['"0.0.0.0:5050:8080"', { port: 8080, publish: 5050 }],
+    ['"0.0.0.0::8080"', { port: 8080 }],
+    ['{ target: 8080 }', { port: 8080 }],
+    ['{ target: 8080, published: 5050 }', { port: 8080, publish: 5050 }],
+    ['{ target: 8080, published: "5050", protocol: tcp }', { port: 8080, publish: 5050 }],
+    ['{ target: "8080", published: 5050, host_ip: 0.0.0.0 }', { port: 8080, publish: 5050 }],
+  ])('port %s', (port, want) => {
+    const { apps } = parseCompose(svc(`    ports: [ ${port} ]\n`));
+    expect({ port: apps[0]?.port, ...(apps[0]?.publish !== undefined ? { publish: apps[0].publish } : {}) }).toEqual(want);
+  });
+
+  it('expose gives the container port when ports is absent', () => {
+    expect(parseCompose(svc('    expose: ["3000"]\n')).apps[0]?.port).toBe(3000);
+  });
+
+  it.each([
+    ['node.labels.zone == a', { key: 'zone', op: '==', value: 'a' }],
+    ['node.labels.zone==a', { key: 'zone', op: '==', value: 'a' }],
+    ['node.labels.com.example.tier != db', { key: 'com.example.tier', op: '!=', value: 'db' }],
+    ['node.hostname == node1', { key: 'node', op: '==', value: 'node1' }],
+    ['  node.hostname!=node-2 ', { key: 'node', op: '!=', value: 'node-2' }],
+  ])('constraint %j', (s, want) => {
+    expect(translateSwarmConstraint(s)).toEqual(want);
+  });
+
+  it.each([
+    ['node.role == manager', 'unsupported constraint "node.role": only node.hostname and node.labels.<key> are supported'],
+    ['engine.labels.os == linux', 'unsupported constraint "engine.labels.os": only node.hostname and node.labels.<key> are supported'],
+    ['node.labels. == a', 'unsupported constraint "node.labels.": only node.hostname and node.labels.<key> are supported'],
+    ['node.hostname = a', 'bad constraint "node.hostname = a": expected "node.hostname == <node>" or "node.labels.<key> == <value>" (or !=)'],
+    ['node.hostname == Node1', 'bad node name "Node1": node names must match ^[a-z0-9][a-z0-9-]{0,62}$'],
+  ])('refuses constraint %j', (s, msg) => {
+    expect(translateSwarmConstraint(s)).toBe(msg);
+  });
+
+  it('resources: reservations first, limits as fallback, then v2 keys; compose bare memory is bytes', () => {
+    const res = (lines: string): AppSpec['resources'] | undefined => parseCompose(withPort(lines)).apps[0]?.resources;
+    expect(res('')).toEqual({ cpus: 0, memoryMb: 0 });
+    expect(res('    deploy: { resources: { limits: { cpus: 2, memory: 1G } } }\n')).toEqual({ cpus: 2, memoryMb: 1024 });
+    expect(res('    deploy: { resources: { reservations: { memory: 128M }, limits: { cpus: "2", memory: 1G } } }\n')).toEqual({ cpus: 2, memoryMb: 128 });
+    expect(res('    mem_limit: 1g\n    mem_reservation: 100m\n    cpus: "1.5"\n')).toEqual({ cpus: 1.5, memoryMb: 100 });
+    expect(res('    mem_limit: 1g\n')).toEqual({ cpus: 0, memoryMb: 1024 });
+    expect(res('    mem_limit: 67108864\n')).toEqual({ cpus: 0, memoryMb: 64 });
+    expect(res('    mem_limit: 64mb\n')).toEqual({ cpus: 0, memoryMb: 64 });
+  });
+
+  it('replicas: deploy.replicas, scale, default 1', () => {
+    expect(parseCompose(withPort('')).apps[0]?.replicas).toBe(1);
+    expect(parseCompose(withPort('    scale: 4\n')).apps[0]?.replicas).toBe(4);
+    expect(parseCompose(withPort('    deploy: { replicas: 0 }\n')).apps[0]?.replicas).toBe(0);
+    expect(parseCompose(withPort('    scale: 2\n    deploy: { replicas: 2 }\n')).apps[0]?.replicas).toBe(2);
+  });
+
+  it('restart: the key, else deploy.restart_policy, else unless-stopped', () => {
+    const restart = (lines: string): string | undefined => parseCompose(withPort(lines)).apps[0]?.restart;
+    expect(restart('')).toBe('unless-stopped');
+    expect(restart('    restart: "no"\n')).toBe('no');
+    expect(restart('    restart: no\n')).toBe('no');
+    expect(restart('    restart: unless-stopped\n')).toBe('unless-stopped');
+    expect(restart('    deploy: { restart_policy: { condition: none } }\n')).toBe('no');
+    expect(restart('    deploy: { restart_policy: { condition: any } }\n')).toBe('always');
+    expect(restart('    deploy: { restart_policy: {} }\n')).toBe('always');
+  });
+
+  it('depends_on: list or map form', () => {
+    const t = 'services:\n  a: { image: x, ports: ["1"], depends_on: { b: { condition: service_started }, c: null } }\n  b: { image: x, ports: ["1"] }\n  c: { image: x, ports: ["1"] }\n';
+    const { apps, warnings } = parseCompose(t);
+    expect(apps[0]?.dependsOn).toEqual([
+      { app: 'b', colocate: false },
+      { app: 'c', colocate: false },
+    ]);
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('parseCompose: warnings for what is ignored', () => {
+  it('lists every unsupported key with its path, and still imports', () => {
+    const text = `
+version: "3"
+name: shop
+x-common: &common { restart: always }
+volumes: { data: {} }
+networks: { back: {} }
+services:
+  web:
+    <<: *common
+    image: cloud/x
+    build: .
+    command: [ "httpd", "-f" ]
+    volumes: [ "data:/data" ]
+    networks: [ back ]
+    container_name: web1
+    x-note: fine
+    ports: [ { target: 8080, published: 80, mode: host } ]
+    expose: [ 9000 ]
+    environment: [ "FROM_SHELL", "A=1" ]
+    healthcheck: { test: [ "CMD", "true" ], interval: 5s }
+    depends_on: { db: { condition: service_healthy, restart: true } }
+    restart: on-failure:3
+    deploy:
+      mode: replicated
+      replicas: 2
+      update_config: { parallelism: 1 }
+      resources:
+        reservations: { cpus: "0.5", devices: [] }
+      placement: { constraints: [ "node.labels.zone==a" ], preferences: [] }
+      restart_policy: { condition: any }
+  db:
+    image: cloud/db
+    ports: [ "5432" ]
+    labels: [ "a=b" ]
+    environment: { PASSWORD: "\${DB_PASSWORD}" }
+`;
+    const { apps, warnings } = parseCompose(text, 'docker-compose.yml');
+    expect(apps.map((a) => [a.name, a.replicas, a.port, a.publish, a.restart])).toEqual([
+      ['db', 1, 5432, undefined, 'unless-stopped'],
+      ['web', 2, 8080, 80, 'on-failure'],
+    ]);
+    expect(apps[1]?.env).toEqual({ A: '1' });
+    expect(apps[0]?.env).toEqual({ PASSWORD: '${DB_PASSWORD}' });
+    expect(warnings.map((w) => [w.path, w.message])).toEqual([
+      ['name', '"name" is not supported by cloudmatrix; ignored'],
+      ['volumes', '"volumes" is not supported by cloudmatrix; ignored'],
+      ['networks', '"networks" is not supported by cloudmatrix; ignored'],
+      ['services.db.environment.PASSWORD', 'variable substitution ($VAR, ${VAR}, $$) is not supported; the value is used as written'],
+      ['services.web.build', '"build" is not supported by cloudmatrix; ignored'],
+      ['services.web.command', '"command" is not supported by cloudmatrix; ignored'],
+      ['services.web.volumes', '"volumes" is not supported by cloudmatrix; ignored'],
+      ['services.web.networks', '"networks" is not supported by cloudmatrix; ignored'],
+      ['services.web.container_name', '"container_name" is not supported by cloudmatrix; ignored'],
+      ['services.web.expose', '"expose" is ignored when "ports" is given'],
+      ['services.web.ports[0].mode', '"mode" is not used by cloudmatrix; ignored'],
+      ['services.web.deploy.mode', '"mode" is not supported by cloudmatrix; ignored'],
+      ['services.web.deploy.update_config', '"update_config" is not supported by cloudmatrix; ignored'],
+      ['services.web.deploy.resources.reservations.devices', '"devices" is not supported by cloudmatrix; ignored'],
+      ['services.web.deploy.placement.preferences', '"preferences" is not supported by cloudmatrix; ignored'],
+      ['services.web.depends_on.db.condition', 'condition service_healthy is not supported; treated as service_started'],
+      ['services.web.depends_on.db.restart', '"restart" is not supported by cloudmatrix; ignored'],
+      ['services.web.environment[0]', '"FROM_SHELL" has no value: a value taken from the shell is not supported; ignored'],
+      ['services.web.deploy.restart_policy', '"restart" is given, so deploy.restart_policy is ignored'],
+      ['services.web.restart', 'the retry count of on-failure is not supported; retries are unlimited'],
+      ['services.web.healthcheck', 'health check commands are not run; cloudmatrix probes HTTP: use `health:` in a matrix.yaml to get one'],
+      ['services.db.labels', '"labels" is not supported by cloudmatrix; ignored'],
+    ]);
+  });
+
+  it('has no warnings for a plain file', () => {
+    expect(parseCompose(withPort('')).warnings).toEqual([]);
+  });
+});
+
+describe('parseCompose: errors, with their paths', () => {
+  it.each([
+    ['ports: ["5050:8080", "9090:9090"]', 'services.web.ports', 'exactly one port is needed, got 2: cloudmatrix routes one container port per app'],
+    ['ports: []', 'services.web.ports', 'exactly one port is needed, got 0: cloudmatrix routes one container port per app'],
+    ['ports: "8080"', 'services.web.ports', 'must be a list of ports'],
+    ['ports: ["5000-5010:8080"]', 'services.web.ports[0]', 'port ranges are not supported: exactly one port is needed'],
+    ['ports: ["5050:8080/udp"]', 'services.web.ports[0]', 'protocol udp is not supported: cloudmatrix routes HTTP over tcp'],
+    ['ports: ["127.0.0.1:5050:8080"]', 'services.web.ports[0]', 'binding to host address 127.0.0.1 is not supported: published ports listen on every address of the node'],
+    ['ports: ["70000:8080"]', 'services.web.ports[0]', 'host port must be an integer in 1..65535'],
+    ['ports: ["5050:0"]', 'services.web.ports[0]', 'container port must be an integer in 1..65535'],
+    ['ports: ["http"]', 'services.web.ports[0]', 'must be "container", "host:container" or a long-syntax mapping (target, published)'],
+    ['ports: [true]', 'services.web.ports[0]', 'must be "container", "host:container" or a long-syntax mapping (target, published)'],
+    ['ports: [{ published: 80 }]', 'services.web.ports[0]', 'target (the container port) is required'],
+    ['ports: [{ target: 0 }]', 'services.web.ports[0]', 'target must be an integer in 1..65535'],
+    ['ports: [{ target: 80, published: 0 }]', 'services.web.ports[0]', 'published must be an integer in 1..65535'],
+    ['ports: [{ target: 80, published: "8000-8010" }]', 'services.web.ports[0]', 'port ranges are not supported: exactly one port is needed'],
+    ['ports: [{ target: 80, protocol: udp }]', 'services.web.ports[0]', 'protocol udp is not supported: cloudmatrix routes HTTP over tcp'],
+    ['expose: ["5050:8080"]', 'services.web.expose[0]', 'must be a container port (expose publishes nothing)'],
+    ['expose: [1, 2]', 'services.web.expose', 'exactly one port is needed, got 2: cloudmatrix routes one container port per app'],
+  ])('%s', (line, path, message) => {
+    expect(problems(svc(`    ${line}\n`))).toEqual([[path, message]]);
+  });
+
+  it('a service without any port', () => {
+    expect(problems(svc(''))).toEqual([['services.web.ports', 'exactly one port is needed (the container port the app listens on), e.g. ports: ["5050:8080"] or ["8080"]']]);
+  });
+
+  it.each([
+    ['deploy: { replicas: -1 }', 'services.web.deploy.replicas', 'must be an integer >= 0'],
+    ['scale: 20000', 'services.web.scale', 'must be <= 10000'],
+    ['deploy: { resources: { reservations: { cpus: "lots" } } }', 'services.web.deploy.resources.reservations.cpus', 'must be a number of CPUs > 0 and <= 1024'],
+    ['deploy: { resources: { limits: { memory: 64Q } } }', 'services.web.deploy.resources.limits.memory', 'must be a memory size > 0 like 64M, 512Mi, 1G (a plain number is bytes)'],
+    ['mem_limit: 20t', 'services.web.mem_limit', 'must be <= 16T'],
+    ['cpus: 0', 'services.web.cpus', 'must be a number of CPUs > 0 and <= 1024'],
+    ['deploy: { resources: [] }', 'services.web.deploy.resources', 'must be a mapping (reservations, limits)'],
+    ['deploy: { resources: { limits: 1 } }', 'services.web.deploy.resources.limits', 'must be a mapping (cpus, memory)'],
+    ['deploy: 3', 'services.web.deploy', 'must be a mapping'],
+    ['deploy: { placement: { constraints: ["node.role == manager"] } }', 'services.web.deploy.placement.constraints[0]', 'unsupported constraint "node.role": only node.hostname and node.labels.<key> are supported'],
+    ['deploy: { placement: { constraints: [1] } }', 'services.web.deploy.placement.constraints[0]', 'must be a string like "node.labels.zone == a", got a number'],
+    ['deploy: { placement: { constraints: "node.labels.a==b" } }', 'services.web.deploy.placement.constraints', 'must be a list of constraints like "node.labels.zone == a"'],
+    ['deploy: { placement: [] }', 'services.web.deploy.placement', 'must be a mapping (constraints)'],
+    ['restart: sometimes', 'services.web.restart', 'must be one of always, unless-stopped, on-failure, no (or on-failure:N)'],
+    ['deploy: { restart_policy: { condition: never } }', 'services.web.deploy.restart_policy.condition', 'must be one of none, on-failure, any'],
+    ['deploy: { restart_policy: always }', 'services.web.deploy.restart_policy', 'must be a mapping (condition)'],
+    ['environment: { "A-B": x }', 'services.web.environment.A-B', 'bad env key "A-B": must match ^[A-Za-z_][A-Za-z0-9_]*$'],
+    ['environment: "A=1"', 'services.web.environment', 'must be a mapping of KEY: value or a list of "KEY=value"'],
+    ['depends_on: [nope]', 'services.web.depends_on[0]', 'unknown service "nope": the file has web'],
+    ['depends_on: [web]', 'services.web.depends_on[0]', '"web" is the service itself'],
+    ['depends_on: { nope: null }', 'services.web.depends_on.nope', 'unknown service "nope": the file has web'],
+    ['depends_on: "db"', 'services.web.depends_on', 'must be a list of service names or a mapping, got a string'],
+  ])('%s', (line, path, message) => {
+    expect(problems(withPort(`    ${line}\n`))).toEqual([[path, message]]);
+  });
+
+  it('scale contradicting deploy.replicas', () => {
+    expect(problems(withPort('    scale: 2\n    deploy: { replicas: 3 }\n'))).toEqual([['services.web.scale', '2 contradicts deploy.replicas (3)']]);
+  });
+
+  it('image is required and checked', () => {
+    expect(problems('services:\n  web: { ports: ["1"] }\n')).toEqual([
+      ['services.web.image', 'is required (building images is not supported: push the image to the cluster registry)'],
+    ]);
+    expect(problems('services:\n  web: { image: "Web:1", ports: ["1"] }\n')).toEqual([
+      ['services.web.image', 'invalid image reference "Web:1": repository names must be lowercase'],
+    ]);
+  });
+
+  it('service names must be cloudmatrix app names', () => {
+    const [p] = problems('services:\n  my_web: { image: x, ports: ["1"] }\n');
+    expect(p?.[0]).toBe('services.my_web');
+    expect(p?.[1]).toMatch(/^bad service name "my_web": cloudmatrix app names are used in URLs/);
+  });
+
+  it('top level and service shapes', () => {
+    expect(problems('[]\n', 'c.yaml')).toEqual([['c.yaml', 'must be a mapping with a `services:` key, got a list']]);
+    expect(problems('version: "3"\n')).toEqual([['services', 'is required: a mapping of service name to service']]);
+    expect(problems('services: [web]\n')).toEqual([['services', 'must be a mapping of service name to service, got a list']]);
+    expect(problems('services:\n  web: nginx\n')).toEqual([['services.web', 'must be a mapping (image, ports, ...), got a string']]);
+  });
+
+  it('depends_on cycles', () => {
+    const t = 'services:\n  a: { image: x, ports: ["1"], depends_on: [b] }\n  b: { image: x, ports: ["1"], depends_on: { a: { condition: service_started } } }\n';
+    expect(problems(t)).toEqual([['services.a.depends_on', 'dependency cycle: a -> b -> a']]);
+  });
+
+  it('all problems at once, wrapped like plan errors', () => {
+    const t = 'services:\n  a: { image: x, ports: ["1", "2"], deploy: { replicas: -1 } }\n  b: { ports: ["0"], restart: later }\n';
+    const e = fail(t, 'docker-compose.yml');
+    expect(e.message).toBe('5 problems in docker-compose.yml');
+    expect(e.details?.map((d) => d.path)).toEqual(['services.a.ports', 'services.a.deploy.replicas', 'services.b.image', 'services.b.ports[0]', 'services.b.restart']);
+  });
+
+  it('YAML syntax errors at <file>:<line>', () => {
+    const e = fail('services:\n  web:\n    image: "x\n', 'compose.yaml');
+    expect(e.details?.[0]?.path).toMatch(/^compose\.yaml:\d+$/);
+  });
+});

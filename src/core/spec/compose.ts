@@ -1,0 +1,361 @@
+/**
+ * Imports a useful subset of the Compose file format (docs/matrix-yaml.md, "Compose"):
+ * `services.<name>` with image, one port, environment, replicas, cpus/memory, Swarm placement
+ * constraints, depends_on and restart. What cloudmatrix does not use (volumes, networks,
+ * build, command, healthcheck tests, ...) becomes a warning, so the user sees what was
+ * ignored; what it uses but cannot read is an error with its path (`services.web.ports[0]`).
+ */
+import type { AppSpec, Constraint, Dependency, Resources, RestartPolicy } from '../model.ts';
+import {
+  at,
+  Collector,
+  findCycles,
+  isMap,
+  parseCpus,
+  parseMemoryMb,
+  parsePort,
+  parseReplicas,
+  parseString,
+  readEnv,
+  readList,
+  readYaml,
+  take,
+  typeName,
+  type SpecWarning,
+  type YamlMap,
+} from './fields.ts';
+import { checkImage } from './image-ref.ts';
+import { RESTART_POLICIES } from './matrix-yaml.ts';
+import { APP_NAME, NODE_NAME } from './plan.ts';
+
+export interface ComposeSpec {
+  apps: AppSpec[];
+  warnings: SpecWarning[];
+}
+
+/** Top-level keys read without a warning (`version` is obsolete in Compose itself). */
+const QUIET_TOP_KEYS = ['services', 'version'];
+/** Service keys cloudmatrix reads; any other is warned about and ignored. */
+const SERVICE_KEYS = ['image', 'ports', 'expose', 'environment', 'deploy', 'depends_on', 'restart', 'healthcheck', 'mem_limit', 'mem_reservation', 'cpus', 'scale'];
+const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'];
+
+interface PortSpec {
+  port: number;
+  publish?: number;
+}
+
+/** Parses a compose file; throws one E_SPEC_INVALID error listing every problem. */
+export function parseCompose(text: string, file = 'compose.yaml'): ComposeSpec {
+  const root = readYaml(text, file);
+  const c = new Collector(file);
+  if (!isMap(root)) {
+    c.error(file, `must be a mapping with a \`services:\` key, got ${typeName(root)}`);
+    c.throwIfAny();
+    return { apps: [], warnings: [] };
+  }
+  ignoreOthers(root, QUIET_TOP_KEYS, '', c);
+  warnInterpolation(root, '', c);
+  const apps: AppSpec[] = [];
+  if (root.services === undefined) c.error('services', 'is required: a mapping of service name to service');
+  else if (!isMap(root.services)) c.error('services', `must be a mapping of service name to service, got ${typeName(root.services)}`);
+  else {
+    const names = new Set(Object.keys(root.services));
+    const graph = new Map<string, string[]>();
+    for (const [name, body] of Object.entries(root.services)) {
+      const app = readService(name, body, names, graph, file, c);
+      if (app) apps.push(app);
+    }
+    for (const cycle of findCycles(graph)) {
+      c.error(at(at('services', cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
+    }
+  }
+  c.throwIfAny();
+  apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { apps, warnings: c.warnings };
+}
+
+/** Keys outside `known` are warned about; `x-` extension keys are Compose's own "ignore me". */
+function ignoreOthers(obj: YamlMap, known: readonly string[], path: string, c: Collector): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key) && !key.startsWith('x-')) c.warn(at(path, key), `"${key}" is not supported by cloudmatrix; ignored`);
+  }
+}
+
+/** Compose substitutes `${VAR}` from the shell; cloudmatrix does not, so such values are used as written. */
+function warnInterpolation(v: unknown, path: string, c: Collector): void {
+  if (typeof v === 'string') {
+    if (/\$[{A-Za-z_$]/.test(v)) c.warn(path, 'variable substitution ($VAR, ${VAR}, $$) is not supported; the value is used as written');
+  } else if (Array.isArray(v)) v.forEach((x, i) => warnInterpolation(x, at(path, i), c));
+  else if (isMap(v)) for (const [k, x] of Object.entries(v)) warnInterpolation(x, at(path, k), c);
+}
+
+function readService(name: string, body: unknown, names: Set<string>, graph: Map<string, string[]>, file: string, c: Collector): AppSpec | undefined {
+  const path = at('services', name);
+  const p = (k: string): string => at(path, k);
+  const before = c.problems.length;
+  if (!APP_NAME.test(name)) {
+    c.error(path, `bad service name "${name}": cloudmatrix app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`);
+  }
+  if (!isMap(body)) {
+    c.error(path, `must be a mapping (image, ports, ...), got ${typeName(body)}`);
+    return undefined;
+  }
+  ignoreOthers(body, SERVICE_KEYS, path, c);
+
+  let image: string | undefined;
+  if (body.image === undefined) c.error(p('image'), 'is required (building images is not supported: push the image to the cluster registry)');
+  else {
+    image = take(parseString(body.image), p('image'), c);
+    const problem = image === undefined ? undefined : checkImage(image);
+    if (problem) c.error(p('image'), problem);
+  }
+  const ports = readPorts(body, path, c);
+  const deploy = isMap(body.deploy) ? body.deploy : {};
+  if (body.deploy !== undefined && !isMap(body.deploy)) c.error(p('deploy'), 'must be a mapping');
+  ignoreOthers(deploy, DEPLOY_KEYS, p('deploy'), c);
+  const replicas = readReplicas(body, deploy, path, c);
+  const resources = readResources(body, deploy, path, c);
+  const constraints = readPlacement(deploy.placement, at(p('deploy'), 'placement'), c);
+  const dependsOn = body.depends_on === undefined ? [] : readDependsOn(body.depends_on, p('depends_on'), name, names, c);
+  graph.set(name, dependsOn.map((d) => d.app));
+  const env = body.environment === undefined ? {} : readEnv(body.environment, p('environment'), c, 'warn');
+  const restart = readRestart(body.restart, deploy.restart_policy, path, c);
+  if (body.healthcheck !== undefined) {
+    c.warn(p('healthcheck'), 'health check commands are not run; cloudmatrix probes HTTP: use `health:` in a matrix.yaml to get one');
+  }
+
+  if (c.problems.length > before || image === undefined || !ports || replicas === undefined || !resources || !restart) return undefined;
+  return {
+    name,
+    image,
+    replicas,
+    port: ports.port,
+    ...(ports.publish !== undefined ? { publish: ports.publish } : {}),
+    resources,
+    constraints,
+    affinity: [],
+    antiAffinity: [],
+    dependsOn,
+    env,
+    restart,
+    source: `${file}#${path}`,
+  };
+}
+
+/** Exactly one port: from `ports` (short or long syntax), else from `expose`. */
+function readPorts(body: YamlMap, path: string, c: Collector): PortSpec | undefined {
+  const key = body.ports !== undefined ? 'ports' : body.expose !== undefined ? 'expose' : undefined;
+  if (key === undefined) {
+    c.error(at(path, 'ports'), 'exactly one port is needed (the container port the app listens on), e.g. ports: ["5050:8080"] or ["8080"]');
+    return undefined;
+  }
+  if (key === 'ports' && body.expose !== undefined) c.warn(at(path, 'expose'), '"expose" is ignored when "ports" is given');
+  const list = readList(body[key], at(path, key), c, 'ports');
+  if (!Array.isArray(body[key])) return undefined;
+  if (list.length !== 1) {
+    c.error(at(path, key), `exactly one port is needed, got ${list.length}: cloudmatrix routes one container port per app`);
+    return undefined;
+  }
+  const p = at(at(path, key), 0);
+  const item = list[0];
+  if (key === 'expose') {
+    const r = parseShortPort(item);
+    if (typeof r === 'string') return void c.error(p, r);
+    if (r.publish !== undefined) return void c.error(p, 'must be a container port (expose publishes nothing)');
+    return r;
+  }
+  const r = isMap(item) ? parseLongPort(item, p, c) : parseShortPort(item);
+  if (typeof r === 'string') return void c.error(p, r);
+  return r;
+}
+
+const SHORT_PORT = /^(?:(?:(\[[0-9a-fA-F:]+\]|[0-9.]+):)?(\d+)?:)?(\d+)(?:\/(tcp|udp|sctp))?$/;
+
+/** `8080`, `"8080"`, `"5050:8080"`, `"127.0.0.1:5050:8080"`, `"5050:8080/tcp"`. */
+function parseShortPort(v: unknown): PortSpec | string {
+  const usage = 'must be "container", "host:container" or a long-syntax mapping (target, published)';
+  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : undefined;
+  if (s === undefined) return usage;
+  if (/\d-\d/.test(s)) return 'port ranges are not supported: exactly one port is needed';
+  const m = SHORT_PORT.exec(s);
+  if (!m) return usage;
+  const [, ip, published, target, proto] = m;
+  if (proto !== undefined && proto !== 'tcp') return `protocol ${proto} is not supported: cloudmatrix routes HTTP over tcp`;
+  if (ip !== undefined && ip !== '0.0.0.0') return `binding to host address ${ip} is not supported: published ports listen on every address of the node`;
+  const port = parsePort(Number(target));
+  if (!port.ok) return `container port ${port.message}`;
+  if (published === undefined) return { port: port.value };
+  const publish = parsePort(Number(published));
+  if (!publish.ok) return `host port ${publish.message}`;
+  return { port: port.value, publish: publish.value };
+}
+
+const LONG_PORT_KEYS = ['target', 'published', 'protocol', 'mode', 'host_ip', 'name', 'app_protocol'];
+
+function parseLongPort(v: YamlMap, path: string, c: Collector): PortSpec | string {
+  ignoreOthers(v, LONG_PORT_KEYS, path, c);
+  for (const k of ['mode', 'name', 'app_protocol']) if (v[k] !== undefined) c.warn(at(path, k), `"${k}" is not used by cloudmatrix; ignored`);
+  if (v.protocol !== undefined && v.protocol !== 'tcp') return `protocol ${String(v.protocol)} is not supported: cloudmatrix routes HTTP over tcp`;
+  if (v.host_ip !== undefined && v.host_ip !== '0.0.0.0') return `binding to host address ${String(v.host_ip)} is not supported`;
+  if (v.target === undefined) return 'target (the container port) is required';
+  const port = parsePort(typeof v.target === 'string' && /^\d+$/.test(v.target) ? Number(v.target) : v.target);
+  if (!port.ok) return `target ${port.message}`;
+  if (v.published === undefined) return { port: port.value };
+  if (typeof v.published === 'string' && /\d-\d/.test(v.published)) return 'port ranges are not supported: exactly one port is needed';
+  const publish = parsePort(typeof v.published === 'string' && /^\d+$/.test(v.published) ? Number(v.published) : v.published);
+  if (!publish.ok) return `published ${publish.message}`;
+  return { port: port.value, publish: publish.value };
+}
+
+/** `deploy.replicas`, else `scale` (v2), else 1. */
+function readReplicas(body: YamlMap, deploy: YamlMap, path: string, c: Collector): number | undefined {
+  const fromDeploy = deploy.replicas === undefined ? undefined : take(parseReplicas(deploy.replicas), at(at(path, 'deploy'), 'replicas'), c);
+  const fromScale = body.scale === undefined ? undefined : take(parseReplicas(body.scale), at(path, 'scale'), c);
+  if (fromDeploy !== undefined && fromScale !== undefined && fromDeploy !== fromScale) {
+    c.error(at(path, 'scale'), `${fromScale} contradicts deploy.replicas (${fromDeploy})`);
+  }
+  if ((deploy.replicas !== undefined && fromDeploy === undefined) || (body.scale !== undefined && fromScale === undefined)) return undefined;
+  return fromDeploy ?? fromScale ?? 1;
+}
+
+/**
+ * Reservations are what the scheduler counts, so the first found wins:
+ * cpus: deploy.resources.reservations.cpus, deploy.resources.limits.cpus, cpus;
+ * memory: reservations.memory, mem_reservation, limits.memory, mem_limit.
+ */
+function readResources(body: YamlMap, deploy: YamlMap, path: string, c: Collector): Resources | undefined {
+  const rPath = at(at(path, 'deploy'), 'resources');
+  const res = deploy.resources;
+  if (res !== undefined && !isMap(res)) c.error(rPath, 'must be a mapping (reservations, limits)');
+  const resMap = isMap(res) ? res : {};
+  ignoreOthers(resMap, ['reservations', 'limits'], rPath, c);
+  const part = (k: 'reservations' | 'limits'): YamlMap => {
+    const v = resMap[k];
+    if (v === undefined) return {};
+    if (!isMap(v)) {
+      c.error(at(rPath, k), 'must be a mapping (cpus, memory)');
+      return {};
+    }
+    ignoreOthers(v, ['cpus', 'memory'], at(rPath, k), c);
+    return v;
+  };
+  const reservations = part('reservations');
+  const limits = part('limits');
+  let ok = true;
+  const first = (candidates: [unknown, string][], parse: (v: unknown) => ReturnType<typeof parseCpus>): number => {
+    const found = candidates.find(([v]) => v !== undefined);
+    if (!found) return 0;
+    const r = take(parse(found[0]), found[1], c);
+    if (r === undefined) ok = false;
+    return r ?? 0;
+  };
+  const cpus = first(
+    [
+      [reservations.cpus, at(at(rPath, 'reservations'), 'cpus')],
+      [limits.cpus, at(at(rPath, 'limits'), 'cpus')],
+      [body.cpus, at(path, 'cpus')],
+    ],
+    parseCpus,
+  );
+  const memoryMb = first(
+    [
+      [reservations.memory, at(at(rPath, 'reservations'), 'memory')],
+      [body.mem_reservation, at(path, 'mem_reservation')],
+      [limits.memory, at(at(rPath, 'limits'), 'memory')],
+      [body.mem_limit, at(path, 'mem_limit')],
+    ],
+    (v) => parseMemoryMb(v, 'b'),
+  );
+  return ok ? { cpus, memoryMb } : undefined;
+}
+
+const SWARM_CONSTRAINT = /^\s*([A-Za-z0-9_.\-/]+)\s*(==|!=)\s*(\S+)\s*$/;
+
+/** Swarm's `node.hostname == n1`, `node.labels.zone != a` -> our `node==n1`, `zone!=a`. */
+export function translateSwarmConstraint(s: string): Constraint | string {
+  const m = SWARM_CONSTRAINT.exec(s);
+  if (!m) return `bad constraint "${s}": expected "node.hostname == <node>" or "node.labels.<key> == <value>" (or !=)`;
+  const [, attr, op, value] = m as unknown as [string, string, '==' | '!=', string];
+  if (attr === 'node.hostname') {
+    if (!NODE_NAME.test(value)) return `bad node name "${value}": node names must match ${NODE_NAME.source}`;
+    return { key: 'node', op, value };
+  }
+  if (attr.startsWith('node.labels.') && attr.length > 'node.labels.'.length) return { key: attr.slice('node.labels.'.length), op, value };
+  return `unsupported constraint "${attr}": only node.hostname and node.labels.<key> are supported`;
+}
+
+function readPlacement(v: unknown, path: string, c: Collector): Constraint[] {
+  if (v === undefined) return [];
+  if (!isMap(v)) {
+    c.error(path, 'must be a mapping (constraints)');
+    return [];
+  }
+  ignoreOthers(v, ['constraints'], path, c);
+  if (v.constraints === undefined) return [];
+  const out: Constraint[] = [];
+  const cPath = at(path, 'constraints');
+  readList(v.constraints, cPath, c, 'constraints like "node.labels.zone == a"').forEach((item, i) => {
+    const r = typeof item === 'string' ? translateSwarmConstraint(item) : `must be a string like "node.labels.zone == a", got ${typeName(item)}`;
+    if (typeof r === 'string') c.error(at(cPath, i), r);
+    else out.push(r);
+  });
+  return out;
+}
+
+/** `[db, cache]` or `{ db: { condition: service_started } }`; every dependency is a plain one. */
+function readDependsOn(v: unknown, path: string, self: string, names: Set<string>, c: Collector): Dependency[] {
+  const refs: [string, unknown][] = [];
+  if (Array.isArray(v)) v.forEach((x, i) => refs.push([at(path, i), x]));
+  else if (isMap(v)) {
+    for (const [name, opts] of Object.entries(v)) {
+      const p = at(path, name);
+      refs.push([p, name]);
+      if (opts === null) continue;
+      if (!isMap(opts)) {
+        c.error(p, 'must be a mapping (condition, ...)');
+        continue;
+      }
+      for (const k of Object.keys(opts)) {
+        if (k === 'condition' && opts[k] === 'service_started') continue;
+        c.warn(at(p, k), k === 'condition' ? `condition ${String(opts[k])} is not supported; treated as service_started` : `"${k}" is not supported by cloudmatrix; ignored`);
+      }
+    }
+  } else {
+    c.error(path, `must be a list of service names or a mapping, got ${typeName(v)}`);
+  }
+  const out: Dependency[] = [];
+  for (const [p, ref] of refs) {
+    if (typeof ref !== 'string') c.error(p, `must be a service name, got ${typeName(ref)}`);
+    else if (ref === self) c.error(p, `"${ref}" is the service itself`);
+    else if (!names.has(ref)) c.error(p, `unknown service "${ref}": the file has ${[...names].sort().join(', ')}`);
+    else if (out.some((d) => d.app === ref)) c.error(p, `"${ref}" is listed twice`);
+    else out.push({ app: ref, colocate: false });
+  }
+  return out;
+}
+
+const SWARM_CONDITIONS: Record<string, RestartPolicy> = { none: 'no', 'on-failure': 'on-failure', any: 'always' };
+
+/** `restart`, else `deploy.restart_policy.condition`, else cloudmatrix's default `unless-stopped`. */
+function readRestart(restart: unknown, policy: unknown, path: string, c: Collector): RestartPolicy | undefined {
+  const pPath = at(at(path, 'deploy'), 'restart_policy');
+  if (restart !== undefined) {
+    if (policy !== undefined) c.warn(pPath, '"restart" is given, so deploy.restart_policy is ignored');
+    const s = typeof restart === 'string' ? restart : '';
+    const retries = /^on-failure:\d+$/.test(s);
+    if (retries) c.warn(at(path, 'restart'), 'the retry count of on-failure is not supported; retries are unlimited');
+    const found = RESTART_POLICIES.find((r) => r === (retries ? 'on-failure' : s));
+    if (!found) c.error(at(path, 'restart'), `must be one of ${RESTART_POLICIES.join(', ')} (or on-failure:N)`);
+    return found;
+  }
+  if (policy === undefined) return 'unless-stopped';
+  if (!isMap(policy)) {
+    c.error(pPath, 'must be a mapping (condition)');
+    return undefined;
+  }
+  for (const k of Object.keys(policy)) if (k !== 'condition') c.warn(at(pPath, k), `"${k}" is not supported by cloudmatrix; ignored`);
+  if (policy.condition === undefined) return 'always'; // Swarm's default condition is `any`
+  const found = typeof policy.condition === 'string' ? SWARM_CONDITIONS[policy.condition] : undefined;
+  if (!found) c.error(at(pPath, 'condition'), `must be one of ${Object.keys(SWARM_CONDITIONS).join(', ')}`);
+  return found;
+}

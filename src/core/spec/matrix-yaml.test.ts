@@ -1,0 +1,350 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { MatrixError } from '../errors.ts';
+import type { AppSpec } from '../model.ts';
+import { parseMatrixYaml } from './matrix-yaml.ts';
+
+const FULL = `
+strategy: binpack
+apps:
+  web:
+    image: cloud/simplewebapp1
+    replicas: 3
+    port: 8080
+    publish: 5050
+    health: { path: /healthz, interval: 500ms, timeout: 2, threshold: 2, window: 3 }
+    resources: { cpus: 0.25, memory: 64M }
+    constraints: [ "zone==a", "node != node2" ]
+    affinity: [ db ]
+    anti_affinity: [ web ]
+    depends_on: [ { app: db, colocate: true }, cache ]
+    env: { KEY: value, N: 1 }
+    restart: always
+    strategy: spread
+  db:
+    image: 10.210.0.1:5000/cloud/db:v2
+    port: 5432
+    env: [ "A=1", "B=x=y" ]
+  cache:
+    image: cloud/cache
+    port: 6379
+    replicas: 0
+`;
+
+/** Runs parseMatrixYaml expecting it to throw; returns the error. */
+function fail(text: string, file?: string): MatrixError {
+  try {
+    parseMatrixYaml(text, file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MatrixError);
+    return e as MatrixError;
+  }
+  throw new Error('parseMatrixYaml did not throw');
+}
+
+/** [path, message] of every problem. */
+function problems(text: string, file?: string): [string | undefined, string][] {
+  const e = fail(text, file);
+  expect(e.code).toBe('E_SPEC_INVALID');
+  return (e.details ?? []).map((d) => [d.path, d.message]);
+}
+
+/** A one-app file with `body` (YAML lines under the app, already indented by 4). */
+const oneApp = (body: string, name = 'web'): string => `apps:\n  ${name}:\n    image: cloud/x\n    port: 8080\n${body}`;
+
+describe('parseMatrixYaml: valid input', () => {
+  it('reads the full format', () => {
+    const { apps, strategy } = parseMatrixYaml(FULL);
+    expect(strategy).toBe('binpack');
+    expect(apps.map((a) => a.name)).toEqual(['cache', 'db', 'web']);
+    const web = apps[2];
+    expect(web).toEqual({
+      name: 'web',
+      image: 'cloud/simplewebapp1',
+      replicas: 3,
+      port: 8080,
+      publish: 5050,
+      health: { path: '/healthz', intervalS: 0.5, timeoutS: 2, threshold: 2, window: 3 },
+      resources: { cpus: 0.25, memoryMb: 64 },
+      constraints: [
+        { key: 'zone', op: '==', value: 'a' },
+        { key: 'node', op: '!=', value: 'node2' },
+      ],
+      affinity: ['db'],
+      antiAffinity: ['web'],
+      dependsOn: [
+        { app: 'db', colocate: true },
+        { app: 'cache', colocate: false },
+      ],
+      env: { KEY: 'value', N: '1' },
+      restart: 'always',
+      strategy: 'spread',
+      source: 'matrix.yaml#apps.web',
+    } satisfies AppSpec);
+    expect(apps[1]?.env).toEqual({ A: '1', B: 'x=y' });
+    expect(apps[0]?.replicas).toBe(0);
+  });
+
+  it('fills defaults', () => {
+    const { apps, strategy } = parseMatrixYaml('apps:\n  web: { image: cloud/x, port: 80 }\n', 'my.yaml');
+    expect(strategy).toBeUndefined();
+    expect(apps).toEqual([
+      {
+        name: 'web',
+        image: 'cloud/x',
+        replicas: 1,
+        port: 80,
+        resources: { cpus: 0, memoryMb: 0 },
+        constraints: [],
+        affinity: [],
+        antiAffinity: [],
+        dependsOn: [],
+        env: {},
+        restart: 'unless-stopped',
+        source: 'my.yaml#apps.web',
+      },
+    ]);
+    expect(Object.keys(apps[0] ?? {})).not.toContain('publish');
+    expect(Object.keys(apps[0] ?? {})).not.toContain('health');
+  });
+
+  it('reads the shipped example', () => {
+    const text = readFileSync(new URL('../../../examples/matrix.yaml', import.meta.url), 'utf8');
+    const { apps, strategy } = parseMatrixYaml(text, 'examples/matrix.yaml');
+    expect(strategy).toBe('spread');
+    expect(apps.map((a) => [a.name, a.image, a.replicas, a.publish])).toEqual([
+      ['simplewebapp1', 'cloud/simplewebapp1', 3, 5050],
+      ['simplewebapp2', 'cloud/simplewebapp2:latest', 2, 5051],
+    ]);
+  });
+
+  it('health as a bare path takes the defaults; window grows to fit a larger threshold', () => {
+    const a = parseMatrixYaml(oneApp('    health: /ping\n')).apps[0];
+    expect(a?.health).toEqual({ path: '/ping', intervalS: 1, timeoutS: 1, threshold: 2, window: 3 });
+    const b = parseMatrixYaml(oneApp('    health: { path: /, threshold: 5 }\n')).apps[0];
+    expect(b?.health).toEqual({ path: '/', intervalS: 1, timeoutS: 1, threshold: 5, window: 5 });
+    const c = parseMatrixYaml(oneApp('    health: { path: /, interval: 1m30s, timeout: 0.25 }\n')).apps[0];
+    expect(c?.health).toMatchObject({ intervalS: 90, timeoutS: 0.25 });
+  });
+
+  it.each([
+    ['64M', 64],
+    ['64Mi', 64],
+    ['1G', 1024],
+    ['1Gi', 1024],
+    ['512K', 1],
+    [256, 256],
+    ['256', 256],
+    ['2T', 2 * 1024 * 1024],
+  ])('memory %j is %d MiB', (mem, mb) => {
+    const a = parseMatrixYaml(oneApp(`    resources: { memory: ${JSON.stringify(mem)} }\n`)).apps[0];
+    expect(a?.resources).toEqual({ cpus: 0, memoryMb: mb });
+  });
+
+  it('every restart policy and strategy; "no" stays a string (YAML 1.2)', () => {
+    for (const r of ['always', 'unless-stopped', 'on-failure', 'no']) {
+      expect(parseMatrixYaml(oneApp(`    restart: ${r}\n`)).apps[0]?.restart).toBe(r);
+    }
+    expect(parseMatrixYaml(`strategy: spread\n${oneApp('    strategy: binpack\n')}`).apps[0]?.strategy).toBe('binpack');
+  });
+
+  it('accepts publish with many replicas, the same publish in two apps, self anti-affinity', () => {
+    const text = 'apps:\n  a: { image: x, port: 1, publish: 80, replicas: 5, anti_affinity: [a] }\n  b: { image: y, port: 1, publish: 80, replicas: 5 }\n';
+    expect(parseMatrixYaml(text).apps.map((a) => a.publish)).toEqual([80, 80]);
+  });
+
+  it('accepts an empty apps mapping, and dedupes repeated affinity names', () => {
+    expect(parseMatrixYaml('apps: {}\n').apps).toEqual([]);
+    const t = 'apps:\n  a: { image: x, port: 1, affinity: [b, b] }\n  b: { image: y, port: 1 }\n';
+    expect(parseMatrixYaml(t).apps[0]?.affinity).toEqual(['b']);
+  });
+
+  it('accepts JSON (YAML is a superset) and CRLF', () => {
+    expect(parseMatrixYaml('{"apps": {"web": {"image": "cloud/x", "port": 80}}}').apps).toHaveLength(1);
+    expect(parseMatrixYaml('apps:\r\n  web:\r\n    image: cloud/x\r\n    port: 80\r\n').apps).toHaveLength(1);
+  });
+
+  it('dependency chains without cycles are fine', () => {
+    const t = 'apps:\n  a: { image: x, port: 1, depends_on: [b, c] }\n  b: { image: x, port: 1, depends_on: [c] }\n  c: { image: x, port: 1 }\n';
+    expect(parseMatrixYaml(t).apps.map((a) => a.dependsOn.map((d) => d.app))).toEqual([['b', 'c'], ['c'], []]);
+  });
+});
+
+describe('parseMatrixYaml: each problem, with its path', () => {
+  it.each([
+    ['replicas: -1', 'apps.web.replicas', 'must be an integer >= 0'],
+    ['replicas: 1.5', 'apps.web.replicas', 'must be an integer >= 0'],
+    ['replicas: "3"', 'apps.web.replicas', 'must be an integer >= 0'],
+    ['replicas: 10001', 'apps.web.replicas', 'must be <= 10000'],
+    ['publish: 0', 'apps.web.publish', 'must be an integer in 1..65535'],
+    ['publish: 65536', 'apps.web.publish', 'must be an integer in 1..65535'],
+    ['publish: "5050"', 'apps.web.publish', 'must be an integer in 1..65535'],
+    ['resources: { cpus: 0 }', 'apps.web.resources.cpus', 'must be a number of CPUs > 0 and <= 1024'],
+    ['resources: { cpus: 1025 }', 'apps.web.resources.cpus', 'must be a number of CPUs > 0 and <= 1024'],
+    ['resources: { memory: 17T }', 'apps.web.resources.memory', 'must be <= 16T'],
+    ['resources: { memory: 64X }', 'apps.web.resources.memory', 'must be a memory size > 0 like 64M, 512Mi, 1G (a plain number is MiB)'],
+    ['resources: { memory: 0 }', 'apps.web.resources.memory', 'must be a memory size > 0 like 64M, 512Mi, 1G (a plain number is MiB)'],
+    ['resources: 1', 'apps.web.resources', 'must be a mapping (cpus, memory)'],
+    ['constraints: "zone==a"', 'apps.web.constraints', 'must be a list of constraints like "zone==a" or "node!=node2"'],
+    ['constraints: ["zone==a", "zone=b"]', 'apps.web.constraints[1]', 'bad constraint "zone=b": expected key==value or key!=value (key: node or a node label)'],
+    ['constraints: ["zone==a b"]', 'apps.web.constraints[0]', 'bad constraint "zone==a b": expected key==value or key!=value (key: node or a node label)'],
+    ['constraints: ["==a"]', 'apps.web.constraints[0]', 'bad constraint "==a": expected key==value or key!=value (key: node or a node label)'],
+    ['constraints: [1]', 'apps.web.constraints[0]', 'must be a string like "zone==a" or "node!=node2"'],
+    ['constraints: ["node==Node2"]', 'apps.web.constraints[0]', 'bad node name "Node2": node names must match ^[a-z0-9][a-z0-9-]{0,62}$'],
+    ['health: { path: healthz }', 'apps.web.health.path', 'must be an HTTP path starting with "/" (no spaces)'],
+    ['health: { interval: 1s }', 'apps.web.health.path', 'is required: the HTTP path to probe, like /healthz'],
+    ['health: { path: /, interval: 0 }', 'apps.web.health.interval', 'must be a duration > 0: a number of seconds or a string like 500ms, 1s, 2m, 1m30s'],
+    ['health: { path: /, timeout: 1sec }', 'apps.web.health.timeout', 'must be a duration > 0: a number of seconds or a string like 500ms, 1s, 2m, 1m30s'],
+    ['health: { path: /, threshold: 0 }', 'apps.web.health.threshold', 'must be an integer in 1..100'],
+    ['health: { path: /, threshold: 4, window: 3 }', 'apps.web.health.threshold', 'must be <= window (3)'],
+    ['health: { path: /, window: 1.5 }', 'apps.web.health.window', 'must be an integer in 1..100'],
+    ['health: 3', 'apps.web.health', 'must be an HTTP path like /healthz or a mapping (path, interval, timeout, threshold, window)'],
+    ['env: { "1A": x }', 'apps.web.env.1A', 'bad env key "1A": must match ^[A-Za-z_][A-Za-z0-9_]*$'],
+    ['env: ["A"]', 'apps.web.env[0]', '"A" has no value: a value taken from the shell is not supported'],
+    ['env: { A: [1] }', 'apps.web.env.A', 'must be a string, number or boolean'],
+    ['env: "A=1"', 'apps.web.env', 'must be a mapping of KEY: value or a list of "KEY=value"'],
+    ['restart: never', 'apps.web.restart', 'must be one of always, unless-stopped, on-failure, no'],
+    ['strategy: random', 'apps.web.strategy', 'must be one of spread, binpack'],
+    ['affinity: [web]', 'apps.web.affinity[0]', '"web" is the app itself'],
+    ['affinity: [nope]', 'apps.web.affinity[0]', 'unknown app "nope": the file has web'],
+    ['affinity: [1]', 'apps.web.affinity[0]', 'must be an app name, got a number'],
+    ['affinity: web', 'apps.web.affinity', 'must be a list of app names'],
+    ['anti_affinity: [nope]', 'apps.web.anti_affinity[0]', 'unknown app "nope": the file has web'],
+    ['depends_on: [web]', 'apps.web.depends_on[0]', '"web" is the app itself'],
+    ['depends_on: [nope]', 'apps.web.depends_on[0]', 'unknown app "nope": the file has web'],
+    ['depends_on: [{ colocate: true }]', 'apps.web.depends_on[0].app', 'is required'],
+    ['depends_on: [{ app: nope }]', 'apps.web.depends_on[0].app', 'unknown app "nope": the file has web'],
+    ['depends_on: [3]', 'apps.web.depends_on[0]', 'must be an app name or { app, colocate }, got a number'],
+    ['image: Cloud/X', 'apps.web.image', 'invalid image reference "Cloud/X": repository names must be lowercase'],
+    ['image: ""', 'apps.web.image', 'must not be empty'],
+    ['image: 5', 'apps.web.image', 'must be a string, got a number'],
+  ])('%s', (line, path, message) => {
+    // Duplicate keys are YAML errors, so a line for `image` or `port` replaces the default one.
+    const base = oneApp('').split('\n');
+    const key = line.slice(0, line.indexOf(':'));
+    const body = base.filter((l) => !l.trimStart().startsWith(`${key}:`)).join('\n');
+    expect(problems(`${body}    ${line}\n`)).toEqual([[path, message]]);
+  });
+
+  it('port is required and checked', () => {
+    expect(problems('apps:\n  web: { image: cloud/x }\n')).toEqual([['apps.web.port', 'is required: the container port the app listens on']]);
+    expect(problems('apps:\n  web: { image: cloud/x, port: 0 }\n')).toEqual([['apps.web.port', 'must be an integer in 1..65535']]);
+    expect(problems('apps:\n  web: { image: cloud/x, port: 8080.5 }\n')).toEqual([['apps.web.port', 'must be an integer in 1..65535']]);
+  });
+
+  it('image is required', () => {
+    expect(problems('apps:\n  web: { port: 1 }\n')).toEqual([['apps.web.image', 'is required']]);
+  });
+
+  it('colocate must be a boolean; a dependency may not be listed twice', () => {
+    const t = 'apps:\n  a: { image: x, port: 1, depends_on: [{ app: b, colocate: yes }, b, b] }\n  b: { image: x, port: 1 }\n';
+    expect(problems(t)).toEqual([
+      ['apps.a.depends_on[0].colocate', 'must be true or false'],
+      ['apps.a.depends_on[2]', '"b" is listed twice'],
+    ]);
+  });
+
+  it('contradictions: affinity and anti-affinity to one app, colocated dependency it avoids', () => {
+    const t = 'apps:\n  a: { image: x, port: 1, affinity: [b], anti_affinity: [b, c], depends_on: [{ app: c, colocate: true }] }\n  b: { image: x, port: 1 }\n  c: { image: x, port: 1 }\n';
+    expect(problems(t)).toEqual([
+      ['apps.a.anti_affinity', '"b" is also in affinity: an app cannot both need and avoid it'],
+      ['apps.a.depends_on', '"c" is colocated but also in anti_affinity: an app cannot both need and avoid it'],
+    ]);
+  });
+
+  it('bad app names', () => {
+    for (const name of ['Web', '1web', 'web_1', `a${'b'.repeat(63)}`]) {
+      const [p] = problems(`apps:\n  ${name}: { image: x, port: 1 }\n`);
+      expect(p?.[0]).toBe(`apps.${name}`);
+      expect(p?.[1]).toMatch(new RegExp(`^bad app name "${name}": app names are used in URLs, DNS and VCL`));
+    }
+  });
+
+  it('an app that is not a mapping', () => {
+    expect(problems('apps:\n  web: cloud/x\n')).toEqual([['apps.web', 'must be a mapping (image, port, ...), got a string']]);
+    expect(problems('apps:\n  web:\n')).toEqual([['apps.web', 'must be a mapping (image, port, ...), got nothing']]);
+  });
+
+  it('top level: not a mapping, no apps, apps not a mapping, bad strategy', () => {
+    expect(problems('- a\n- b\n', 'm.yaml')).toEqual([['m.yaml', 'must be a mapping with an `apps:` key, got a list']]);
+    expect(problems('', 'm.yaml')).toEqual([['m.yaml', 'must be a mapping with an `apps:` key, got nothing']]);
+    expect(problems('strategy: spread\n')).toEqual([['apps', 'is required: a mapping of app name to app']]);
+    expect(problems('apps: [web]\n')).toEqual([['apps', 'must be a mapping of app name to app, got a list']]);
+    expect(problems('strategy: fast\napps: {}\n')).toEqual([['strategy', 'must be one of spread, binpack']]);
+  });
+
+  it('dependency cycles, even through apps with other problems', () => {
+    const t = 'apps:\n  a: { image: x, port: 1, depends_on: [b] }\n  b: { image: x, port: 0, depends_on: [c] }\n  c: { image: x, port: 1, depends_on: [a] }\n';
+    expect(problems(t)).toEqual([
+      ['apps.b.port', 'must be an integer in 1..65535'],
+      ['apps.a.depends_on', 'dependency cycle: a -> b -> c -> a'],
+    ]);
+  });
+});
+
+describe('parseMatrixYaml: unknown keys', () => {
+  const APP_KEYS = 'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, restart, strategy';
+
+  it('names the key, suggests the likely one, lists the allowed ones', () => {
+    expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);
+    expect(problems(oneApp('    antiAffinity: [web]\n'))).toEqual([['apps.web.antiAffinity', `unknown key "antiAffinity" (did you mean "anti_affinity"?); allowed: ${APP_KEYS}`]]);
+    expect(problems(oneApp('    volumes: [/data]\n'))).toEqual([['apps.web.volumes', `unknown key "volumes"; allowed: ${APP_KEYS}`]]);
+  });
+
+  it('at every level', () => {
+    const t = `strategi: spread\n${oneApp('    health: { path: /, intervall: 1s }\n    resources: { cpu: 1 }\n    depends_on: []\n')}`;
+    expect(problems(t)).toEqual([
+      ['strategi', 'unknown key "strategi" (did you mean "strategy"?); allowed: apps, strategy'],
+      ['apps.web.health.intervall', 'unknown key "intervall" (did you mean "interval"?); allowed: path, interval, timeout, threshold, window'],
+      ['apps.web.resources.cpu', 'unknown key "cpu" (did you mean "cpus"?); allowed: cpus, memory'],
+    ]);
+    const d = 'apps:\n  a: { image: x, port: 1, depends_on: [{ app: b, colocated: true }] }\n  b: { image: x, port: 1 }\n';
+    expect(problems(d)).toEqual([['apps.a.depends_on[0].colocated', 'unknown key "colocated" (did you mean "colocate"?); allowed: app, colocate']]);
+  });
+});
+
+describe('parseMatrixYaml: all problems at once', () => {
+  it('reports every problem of every app in one error, app by app', () => {
+    const text = `
+apps:
+  web:
+    image: cloud/simplewebapp1
+    replicas: -1
+    port: 8080
+    constraints: [ "zone==a", "zone" ]
+    resources: { cpus: 0.5, memory: 64Q }
+    affinity: [ ghost ]
+  db:
+    port: 70000
+    restart: sometimes
+`;
+    const e = fail(text, 'prod.yaml');
+    expect(e.code).toBe('E_SPEC_INVALID');
+    expect(e.message).toBe('7 problems in prod.yaml');
+    expect(e.path).toBeUndefined();
+    expect(e.details?.map((d) => d.path)).toEqual([
+      'apps.web.replicas',
+      'apps.web.resources.memory',
+      'apps.web.constraints[1]',
+      'apps.web.affinity[0]',
+      'apps.db.image',
+      'apps.db.port',
+      'apps.db.restart',
+    ]);
+    expect(e.details?.every((d) => d.code === 'E_SPEC_INVALID')).toBe(true);
+    expect(e.toJSON().details).toHaveLength(7);
+  });
+
+  it('one problem still comes wrapped: "1 problem in <file>"', () => {
+    const e = fail(oneApp('    replicas: -1\n'), 'x.yaml');
+    expect(e.message).toBe('1 problem in x.yaml');
+    expect(e.details).toHaveLength(1);
+  });
+
+  it('YAML syntax errors come first and alone, at <file>:<line>', () => {
+    const e = fail('apps:\n  web:\n    image: cloud/x\n    port: [8080\n', 'bad.yaml');
+    expect(e.code).toBe('E_SPEC_INVALID');
+    expect(e.details?.[0]?.path).toMatch(/^bad\.yaml:\d+$/);
+    expect(e.details?.[0]?.message).toMatch(/^YAML syntax: /);
+  });
+});

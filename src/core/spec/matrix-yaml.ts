@@ -1,0 +1,263 @@
+/**
+ * `matrix.yaml`: cloudmatrix's own spec (documented in docs/matrix-yaml.md). Every problem is
+ * found in one pass and thrown as one E_SPEC_INVALID error whose details carry a dotted path
+ * each (`apps.web.replicas: must be an integer >= 0`). Unknown keys are errors, not ignored.
+ */
+import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, Strategy } from '../model.ts';
+import {
+  at,
+  Collector,
+  findCycles,
+  isMap,
+  parseCpus,
+  parseDuration,
+  parseEnum,
+  parseInteger,
+  parseMemoryMb,
+  parsePort,
+  parseReplicas,
+  parseString,
+  readEnv,
+  readList,
+  readYaml,
+  rejectUnknownKeys,
+  take,
+  typeName,
+  type YamlMap,
+} from './fields.ts';
+import { checkImage } from './image-ref.ts';
+import { APP_NAME, NODE_NAME } from './plan.ts';
+
+export const STRATEGIES: readonly Strategy[] = ['spread', 'binpack'];
+export const RESTART_POLICIES: readonly RestartPolicy[] = ['always', 'unless-stopped', 'on-failure', 'no'];
+
+const TOP_KEYS = ['apps', 'strategy'] as const;
+const APP_KEYS = [
+  'image',
+  'replicas',
+  'port',
+  'publish',
+  'health',
+  'resources',
+  'constraints',
+  'affinity',
+  'anti_affinity',
+  'depends_on',
+  'env',
+  'restart',
+  'strategy',
+] as const;
+const HEALTH_KEYS = ['path', 'interval', 'timeout', 'threshold', 'window'] as const;
+const RESOURCE_KEYS = ['cpus', 'memory'] as const;
+const DEPENDENCY_KEYS = ['app', 'colocate'] as const;
+
+/** Health defaults match the ingress probe defaults (src/core/ingress/vcl.ts). */
+export const HEALTH_DEFAULTS: Readonly<Omit<HealthCheck, 'path'>> = Object.freeze({ intervalS: 1, timeoutS: 1, threshold: 2, window: 3 });
+export const DEFAULT_REPLICAS = 1;
+
+export interface MatrixSpec {
+  apps: AppSpec[];
+  strategy?: Strategy;
+}
+
+// Constraint keys are node label keys (or `node`): letters, digits, `.`, `_`, `/`, `-`.
+const CONSTRAINT = /^\s*([A-Za-z0-9][A-Za-z0-9._/-]*)\s*(==|!=)\s*([^\s=!]+)\s*$/;
+
+/** Parses and validates a matrix.yaml; throws one E_SPEC_INVALID error listing every problem. */
+export function parseMatrixYaml(text: string, file = 'matrix.yaml'): MatrixSpec {
+  const root = readYaml(text, file);
+  const c = new Collector(file);
+  if (!isMap(root)) {
+    c.error(file, `must be a mapping with an \`apps:\` key, got ${typeName(root)}`);
+    c.throwIfAny();
+    return { apps: [] };
+  }
+  rejectUnknownKeys(root, TOP_KEYS, '', c);
+  const strategy = root.strategy === undefined ? undefined : take(parseEnum(root.strategy, STRATEGIES), 'strategy', c);
+
+  const apps: AppSpec[] = [];
+  if (root.apps === undefined) c.error('apps', 'is required: a mapping of app name to app');
+  else if (!isMap(root.apps)) c.error('apps', `must be a mapping of app name to app, got ${typeName(root.apps)}`);
+  else {
+    const names = new Set(Object.keys(root.apps));
+    // Built from every app, valid or not, so a cycle is reported along with other problems.
+    const graph = new Map<string, string[]>();
+    for (const [name, body] of Object.entries(root.apps)) {
+      const app = readApp(name, body, names, graph, file, c);
+      if (app) apps.push(app);
+    }
+    for (const cycle of findCycles(graph)) {
+      c.error(at(at('apps', cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
+    }
+  }
+  c.throwIfAny();
+  apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { apps, ...(strategy !== undefined ? { strategy } : {}) };
+}
+
+/** One app; undefined when it has any problem (all of them recorded). */
+function readApp(name: string, body: unknown, names: Set<string>, graph: Map<string, string[]>, file: string, c: Collector): AppSpec | undefined {
+  const path = at('apps', name);
+  const before = c.problems.length;
+  if (!APP_NAME.test(name)) {
+    c.error(path, `bad app name "${name}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`);
+  }
+  if (!isMap(body)) {
+    c.error(path, `must be a mapping (image, port, ...), got ${typeName(body)}`);
+    return undefined;
+  }
+  rejectUnknownKeys(body, APP_KEYS, path, c);
+  const p = (k: string): string => at(path, k);
+
+  let image: string | undefined;
+  if (body.image === undefined) c.error(p('image'), 'is required');
+  else {
+    image = take(parseString(body.image), p('image'), c);
+    const problem = image === undefined ? undefined : checkImage(image);
+    if (problem) c.error(p('image'), problem);
+  }
+  const replicas = body.replicas === undefined ? DEFAULT_REPLICAS : take(parseReplicas(body.replicas), p('replicas'), c);
+  const port = body.port === undefined ? c.error(p('port'), 'is required: the container port the app listens on') : take(parsePort(body.port), p('port'), c);
+  const publish = body.publish === undefined ? undefined : take(parsePort(body.publish), p('publish'), c);
+  const health = body.health === undefined ? undefined : readHealth(body.health, p('health'), c);
+  const resources = body.resources === undefined ? { cpus: 0, memoryMb: 0 } : readResources(body.resources, p('resources'), c);
+  const constraints = body.constraints === undefined ? [] : readConstraints(body.constraints, p('constraints'), c);
+  const affinity = body.affinity === undefined ? [] : readAppRefs(body.affinity, p('affinity'), name, names, false, c);
+  const antiAffinity = body.anti_affinity === undefined ? [] : readAppRefs(body.anti_affinity, p('anti_affinity'), name, names, true, c);
+  const dependsOn = body.depends_on === undefined ? [] : readDependsOn(body.depends_on, p('depends_on'), name, names, c);
+  graph.set(name, dependsOn.map((d) => d.app));
+  const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
+  const restart = body.restart === undefined ? 'unless-stopped' : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
+  const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
+
+  for (const other of affinity) {
+    if (antiAffinity.includes(other)) c.error(p('anti_affinity'), `"${other}" is also in affinity: an app cannot both need and avoid it`);
+  }
+  for (const d of dependsOn) {
+    if (d.colocate && antiAffinity.includes(d.app)) c.error(p('depends_on'), `"${d.app}" is colocated but also in anti_affinity: an app cannot both need and avoid it`);
+  }
+
+  if (c.problems.length > before || image === undefined || replicas === undefined || port === undefined || !resources || restart === undefined) return undefined;
+  return {
+    name,
+    image,
+    replicas,
+    port,
+    ...(publish !== undefined ? { publish } : {}),
+    ...(health ? { health } : {}),
+    resources,
+    constraints,
+    affinity,
+    antiAffinity,
+    dependsOn,
+    env,
+    restart,
+    ...(strategy !== undefined ? { strategy } : {}),
+    source: `${file}#${path}`,
+  };
+}
+
+/** `health: /healthz` (defaults for the rest) or a mapping. */
+function readHealth(v: unknown, path: string, c: Collector): HealthCheck | undefined {
+  const body: YamlMap | undefined = typeof v === 'string' ? { path: v } : isMap(v) ? v : undefined;
+  if (!body) {
+    c.error(path, `must be an HTTP path like /healthz or a mapping (${HEALTH_KEYS.join(', ')})`);
+    return undefined;
+  }
+  rejectUnknownKeys(body, HEALTH_KEYS, path, c);
+  const p = (k: string): string => at(path, k);
+  let probePath: string | undefined;
+  if (body.path === undefined) c.error(p('path'), 'is required: the HTTP path to probe, like /healthz');
+  else if (typeof body.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(body.path)) c.error(p('path'), 'must be an HTTP path starting with "/" (no spaces)');
+  else probePath = body.path;
+  const intervalS = body.interval === undefined ? HEALTH_DEFAULTS.intervalS : take(parseDuration(body.interval), p('interval'), c);
+  const timeoutS = body.timeout === undefined ? HEALTH_DEFAULTS.timeoutS : take(parseDuration(body.timeout), p('timeout'), c);
+  const threshold = body.threshold === undefined ? HEALTH_DEFAULTS.threshold : take(parseInteger(body.threshold, 1, 100), p('threshold'), c);
+  const window = body.window === undefined ? Math.max(HEALTH_DEFAULTS.window, threshold ?? 0) : take(parseInteger(body.window, 1, 100), p('window'), c);
+  if (threshold !== undefined && window !== undefined && threshold > window) c.error(p('threshold'), `must be <= window (${window})`);
+  if (probePath === undefined || intervalS === undefined || timeoutS === undefined || threshold === undefined || window === undefined) return undefined;
+  return { path: probePath, intervalS, timeoutS, threshold, window };
+}
+
+function readResources(v: unknown, path: string, c: Collector): Resources | undefined {
+  if (!isMap(v)) {
+    c.error(path, `must be a mapping (${RESOURCE_KEYS.join(', ')})`);
+    return undefined;
+  }
+  rejectUnknownKeys(v, RESOURCE_KEYS, path, c);
+  const cpus = v.cpus === undefined ? 0 : take(parseCpus(v.cpus), at(path, 'cpus'), c);
+  const memoryMb = v.memory === undefined ? 0 : take(parseMemoryMb(v.memory, 'mb'), at(path, 'memory'), c);
+  return cpus === undefined || memoryMb === undefined ? undefined : { cpus, memoryMb };
+}
+
+/** `key==value` / `key!=value`; the key `node` is the node name, any other a node label. */
+export function parseConstraint(s: string): Constraint | string {
+  const m = CONSTRAINT.exec(s);
+  if (!m) return `bad constraint "${s}": expected key==value or key!=value (key: node or a node label)`;
+  const [, key, op, value] = m as unknown as [string, string, '==' | '!=', string];
+  if (key === 'node' && !NODE_NAME.test(value)) return `bad node name "${value}": node names must match ${NODE_NAME.source}`;
+  return { key, op, value };
+}
+
+function readConstraints(v: unknown, path: string, c: Collector): Constraint[] {
+  const out: Constraint[] = [];
+  readList(v, path, c, 'constraints like "zone==a" or "node!=node2"').forEach((item, i) => {
+    if (typeof item !== 'string') return c.error(at(path, i), 'must be a string like "zone==a" or "node!=node2"');
+    const r = parseConstraint(item);
+    if (typeof r === 'string') c.error(at(path, i), r);
+    else out.push(r);
+  });
+  return out;
+}
+
+function checkRef(ref: unknown, path: string, self: string, names: Set<string>, mayBeSelf: boolean, c: Collector): string | undefined {
+  if (typeof ref !== 'string') {
+    c.error(path, `must be an app name, got ${typeName(ref)}`);
+    return undefined;
+  }
+  if (ref === self && !mayBeSelf) {
+    c.error(path, `"${ref}" is the app itself`);
+    return undefined;
+  }
+  if (!names.has(ref)) {
+    c.error(path, `unknown app "${ref}": the file has ${[...names].sort().join(', ')}`);
+    return undefined;
+  }
+  return ref;
+}
+
+function readAppRefs(v: unknown, path: string, self: string, names: Set<string>, mayBeSelf: boolean, c: Collector): string[] {
+  const out: string[] = [];
+  readList(v, path, c, 'app names').forEach((item, i) => {
+    const ref = checkRef(item, at(path, i), self, names, mayBeSelf, c);
+    if (ref !== undefined && !out.includes(ref)) out.push(ref);
+  });
+  return out;
+}
+
+function readDependsOn(v: unknown, path: string, self: string, names: Set<string>, c: Collector): Dependency[] {
+  const out: Dependency[] = [];
+  readList(v, path, c, 'app names or { app, colocate }').forEach((item, i) => {
+    const p = at(path, i);
+    let app: string | undefined;
+    let colocate: boolean | undefined = false;
+    if (isMap(item)) {
+      rejectUnknownKeys(item, DEPENDENCY_KEYS, p, c);
+      if (item.app === undefined) c.error(at(p, 'app'), 'is required');
+      else app = checkRef(item.app, at(p, 'app'), self, names, false, c);
+      if (item.colocate !== undefined && typeof item.colocate !== 'boolean') {
+        c.error(at(p, 'colocate'), 'must be true or false');
+        colocate = undefined;
+      } else colocate = item.colocate === true;
+    } else if (typeof item === 'string') {
+      app = checkRef(item, p, self, names, false, c);
+    } else {
+      c.error(p, `must be an app name or { app, colocate }, got ${typeName(item)}`);
+    }
+    if (app === undefined || colocate === undefined) return;
+    const dup = out.find((d) => d.app === app);
+    if (dup) c.error(p, `"${app}" is listed twice`);
+    else out.push({ app, colocate });
+  });
+  return out;
+}

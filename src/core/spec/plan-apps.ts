@@ -1,0 +1,34 @@
+/**
+ * The seed's plan file as apps: every line pins one replica of `cloud/<app>` to a node, so an
+ * app's replicas are its lines, in order, and they never move (the scheduler keeps pins).
+ */
+import type { AppSpec, Pin } from '../model.ts';
+import type { PlanLine } from './plan.ts';
+
+/** One pinned AppSpec per app name, sorted by name; lines are assumed valid (from parsePlan). */
+export function planToApps(lines: PlanLine[], file = 'applications.plan'): AppSpec[] {
+  const byApp = new Map<string, { first: PlanLine; pins: Pin[] }>();
+  for (const l of lines) {
+    const pin: Pin = { node: l.node, hostPort: l.hostPort, containerPort: l.containerPort };
+    const entry = byApp.get(l.app);
+    if (entry) entry.pins.push(pin);
+    else byApp.set(l.app, { first: l, pins: [pin] });
+  }
+  return [...byApp.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, { first, pins }]) => ({
+      name,
+      image: `cloud/${name}`,
+      replicas: pins.length,
+      port: first.containerPort,
+      resources: { cpus: 0, memoryMb: 0 },
+      constraints: [],
+      affinity: [],
+      antiAffinity: [],
+      dependsOn: [],
+      env: {},
+      restart: 'unless-stopped',
+      pins,
+      source: `${file}:${first.line}`,
+    }));
+}

@@ -1,0 +1,65 @@
+/** NodeEngine over the Docker Engine API (dockerode) with the cluster's client certificate. */
+import type Docker from 'dockerode';
+import { LABELS, type NodeInfo } from '../../core/model.ts';
+import { engineClient, pingEngine, type ClientTls } from './docker-client.ts';
+import type { EngineFactory, EngineInfo, NodeEngine } from './engine.ts';
+import { listManaged, pullImage, startReplica, stopAndRemove } from './node-ops.ts';
+
+const API_TIMEOUT_MS = 10_000;
+
+export class DockerEngine implements NodeEngine {
+  private readonly docker: Docker;
+
+  constructor(
+    private readonly node: NodeInfo,
+    private readonly tls: ClientTls,
+  ) {
+    this.docker = engineClient(node, tls, API_TIMEOUT_MS);
+  }
+
+  ping(timeoutMs: number): Promise<boolean> {
+    return pingEngine(this.node, this.tls, timeoutMs);
+  }
+
+  async info(): Promise<EngineInfo> {
+    const i = (await this.docker.info()) as { NCPU: number; MemTotal: number; Labels?: string[] };
+    const labels: Record<string, string> = {};
+    for (const l of i.Labels ?? []) {
+      const at = l.indexOf('=');
+      if (at > 0) labels[l.slice(0, at)] = l.slice(at + 1);
+    }
+    return { capacity: { cpus: i.NCPU, memoryMb: Math.floor(i.MemTotal / (1024 * 1024)) }, labels };
+  }
+
+  listManaged() {
+    return listManaged(this.node.name, this.docker);
+  }
+
+  pull(image: string) {
+    return pullImage(this.node.name, this.docker, image);
+  }
+
+  start(r: Parameters<NodeEngine['start']>[0]) {
+    return startReplica(this.docker, r);
+  }
+
+  stop(containerId: string, graceSeconds: number) {
+    return stopAndRemove(this.docker, this.node.name, containerId, graceSeconds);
+  }
+
+  /** The engine's event stream, filtered to our containers' lifecycle. */
+  async watch(onChange: () => void, onEnd: () => void): Promise<() => void> {
+    // a long-lived stream: its own client without the request timeout
+    const stream = (await engineClient(this.node, this.tls).getEvents({
+      filters: { type: ['container'], label: [`${LABELS.managed}=true`], event: ['start', 'die', 'destroy', 'health_status'] },
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    stream.on('data', () => onChange());
+    stream.on('end', onEnd);
+    stream.on('error', onEnd);
+    return () => stream.destroy();
+  }
+}
+
+export function dockerEngines(tls: ClientTls): EngineFactory {
+  return (node) => new DockerEngine(node, tls);
+}

@@ -1,0 +1,25 @@
+/**
+ * What the controllers need from a node. Two implementations: a real Docker engine over
+ * mTLS (docker-engine.ts) and an in-process simulated node (drivers/sim) for scale tests.
+ */
+import type { DesiredReplica, NodeInfo, ObservedReplica, Resources } from '../../core/model.ts';
+
+export interface EngineInfo {
+  capacity: Resources;
+  /** Engine labels (`dockerd --label zone=a`), merged under the labels set through the API. */
+  labels: Record<string, string>;
+}
+
+export interface NodeEngine {
+  ping(timeoutMs: number): Promise<boolean>;
+  info(): Promise<EngineInfo>;
+  listManaged(): Promise<ObservedReplica[]>;
+  pull(image: string): Promise<void>;
+  /** Creates and starts the replica's container; returns its id. */
+  start(r: DesiredReplica): Promise<string>;
+  stop(containerId: string, graceSeconds: number): Promise<void>;
+  /** Calls `onChange` when a managed container starts or dies; returns an unsubscribe. */
+  watch?(onChange: () => void, onEnd: () => void): Promise<() => void>;
+}
+
+export type EngineFactory = (node: NodeInfo) => NodeEngine;
