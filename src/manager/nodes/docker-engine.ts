@@ -5,16 +5,21 @@ import { engineClient, pingEngine, type ClientTls } from './docker-client.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from './engine.ts';
 import { listManaged, pullImage, startReplica, stopAndRemove } from './node-ops.ts';
 
-const API_TIMEOUT_MS = 10_000;
+/** Reads (info, list) answer in milliseconds on a live engine: a short timeout keeps a dead node from stalling the loop. */
+const READ_TIMEOUT_MS = 2_000;
+/** Writes (pull, create, stop) may legitimately take a while. */
+const WRITE_TIMEOUT_MS = 120_000;
 
 export class DockerEngine implements NodeEngine {
+  private readonly reader: Docker;
   private readonly docker: Docker;
 
   constructor(
     private readonly node: NodeInfo,
     private readonly tls: ClientTls,
   ) {
-    this.docker = engineClient(node, tls, API_TIMEOUT_MS);
+    this.reader = engineClient(node, tls, READ_TIMEOUT_MS);
+    this.docker = engineClient(node, tls, WRITE_TIMEOUT_MS);
   }
 
   ping(timeoutMs: number): Promise<boolean> {
@@ -22,7 +27,7 @@ export class DockerEngine implements NodeEngine {
   }
 
   async info(): Promise<EngineInfo> {
-    const i = (await this.docker.info()) as { NCPU: number; MemTotal: number; Labels?: string[] };
+    const i = (await this.reader.info()) as { NCPU: number; MemTotal: number; Labels?: string[] };
     const labels: Record<string, string> = {};
     for (const l of i.Labels ?? []) {
       const at = l.indexOf('=');
@@ -32,7 +37,7 @@ export class DockerEngine implements NodeEngine {
   }
 
   listManaged() {
-    return listManaged(this.node.name, this.docker);
+    return listManaged(this.node.name, this.reader);
   }
 
   pull(image: string) {
