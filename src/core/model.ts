@@ -59,7 +59,9 @@ export interface ObservedReplica {
 
 export type Action =
   | { kind: 'start'; replica: DesiredReplica }
-  | { kind: 'stop'; node: string; containerId: string; app: string; id: string; reason: string };
+  | { kind: 'stop'; node: string; containerId: string; app: string; id: string; reason: string }
+  /** Take a replica out of the ingress so in-flight requests finish; a later stop ends it. */
+  | { kind: 'drain'; node: string; containerId: string; app: string; id: string; reason: string };
 
 /** A backend the ingress may route to: one running replica reachable at address:port. */
 export interface Route {
@@ -111,6 +113,20 @@ export interface Pin {
   containerPort: number;
 }
 
+/** How a new revision replaces running replicas (Swarm's update_config). */
+export interface UpdatePolicy {
+  /** Replicas replaced at a time. */
+  parallelism: number;
+  /** Pause after a batch completes before the next starts. */
+  delayS: number;
+  /** start-first: the new replica runs and passes its health check before the old one leaves. */
+  order: 'start-first' | 'stop-first';
+  /** How long an old replica stays out of the ingress, finishing in-flight requests, before it is stopped. */
+  drainS: number;
+  /** A new replica not healthy after this long fails the rollout, which is then rolled back. */
+  monitorS: number;
+}
+
 export interface AppSpec {
   name: string;
   image: string;
@@ -127,6 +143,8 @@ export interface AppSpec {
   env: Record<string, string>;
   restart: RestartPolicy;
   strategy?: Strategy; // default: the cluster's
+  /** Rolling-update settings; defaults in core/reconcile/rollout.ts. */
+  update?: UpdatePolicy;
   /** Set for apps from a plan file: replicas === pins.length and they never move. */
   pins?: Pin[];
   /** Where the spec came from, for messages: `matrix.yaml` or `applications.plan:3`. */

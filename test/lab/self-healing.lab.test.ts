@@ -110,7 +110,7 @@ describe('self-healing in a real lab', () => {
     expect(up.match(/^did: start web/gm)?.length).toBe(2);
     await until(replicas, (r) => running(r).length === 5);
     const down = await matrixOk(env, ['scale', 'web=2']);
-    expect(down.match(/^did: stop web/gm)?.length).toBe(3);
+    expect(down.match(/^did: drain web/gm)?.length).toBe(3);
     const rows = await until(replicas, (r) => r.length === 2 && running(r).length === 2);
     expect(rows.map((r) => r.id).sort()).toEqual(['web.0', 'web.1']);
   });

@@ -7,6 +7,7 @@ import type { Action, DesiredReplica, NodeStatus, ObservedReplica, Placement, Sc
 import { schedule, type Unplaced } from '../scheduler/schedule.ts';
 import { appsToDesired } from './apps-to-desired.ts';
 import { reconcile, type Blocked } from './reconcile.ts';
+import { applyRollout, type RolloutFailure, type RolloutState } from './rollout.ts';
 
 export interface DeploymentPlanInput {
   deployment: { apps: AppSpec[]; strategy: Strategy; generation: number };
@@ -15,6 +16,7 @@ export interface DeploymentPlanInput {
   existing: Placement[];
   observed: ObservedReplica[];
   registry: string;
+  rollout: RolloutState;
 }
 
 export interface DeploymentPlan {
@@ -23,6 +25,8 @@ export interface DeploymentPlan {
   desired: DesiredReplica[];
   actions: Action[];
   blocked: Blocked[];
+  /** Apps whose new revision fails during a rolling update: the manager rolls them back. */
+  failing: RolloutFailure[];
 }
 
 export function planDeployment(i: DeploymentPlanInput): DeploymentPlan {
@@ -31,7 +35,16 @@ export function planDeployment(i: DeploymentPlanInput): DeploymentPlan {
   const desired = appsToDesired(apps, sched.placements, i.registry);
   const r = reconcile(desired, i.observed, i.statuses);
   const gated = gateOnDependencies(r.actions, apps, i.observed, i.statuses);
-  return { placements: sched.placements, unplaced: sched.unplaced, desired, actions: gated.actions, blocked: [...r.blocked, ...gated.blocked] };
+  const policies = new Map(apps.map((a) => [a.name, a.update]));
+  const rolled = applyRollout(gated.actions, desired, i.observed, (app) => policies.get(app), i.rollout);
+  return {
+    placements: sched.placements,
+    unplaced: sched.unplaced,
+    desired,
+    actions: rolled.actions,
+    blocked: [...r.blocked, ...gated.blocked, ...rolled.waiting],
+    failing: rolled.failing,
+  };
 }
 
 /** `depends_on`: a replica starts only once every app it depends on has a running replica. */

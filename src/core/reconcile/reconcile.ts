@@ -74,7 +74,7 @@ function stopOf(c: ObservedReplica, reason: string): Stop {
 export function describeAction(a: Action): string {
   if (a.kind === 'start') {
     const r = a.replica;
-    return `start ${r.app} on ${r.node} (${r.hostPort}->${r.containerPort}) image ${r.image}`;
+    return `start ${r.app} on ${r.node} (${r.hostPort ?? 'auto'}->${r.containerPort}) image ${r.image}`;
   }
-  return `stop ${a.app} on ${a.node} container ${a.containerId.slice(0, 12)}: ${a.reason}`;
+  return `${a.kind} ${a.app} on ${a.node} container ${a.containerId.slice(0, 12)}: ${a.reason}`;
 }

@@ -282,8 +282,26 @@ describe('parseMatrixYaml: each problem, with its path', () => {
   });
 });
 
+describe('parseMatrixYaml: update policy', () => {
+  it('reads every field with durations, and defaults the rest', () => {
+    const spec = parseMatrixYaml(oneApp('    update: { parallelism: 2, delay: 500ms, order: stop-first, drain: 3s, monitor: 1m }\n'));
+    expect(spec.apps[0]!.update).toEqual({ parallelism: 2, delayS: 0.5, order: 'stop-first', drainS: 3, monitorS: 60 });
+    expect(parseMatrixYaml(oneApp('    update: { parallelism: 3 }\n')).apps[0]!.update).toEqual({ parallelism: 3, delayS: 0, order: 'start-first', drainS: 2, monitorS: 30 });
+    expect(parseMatrixYaml(oneApp('')).apps[0]!.update).toBeUndefined();
+  });
+
+  it('reports bad fields with their paths', () => {
+    expect(problems(oneApp('    update: { parallelism: 0, order: sideways, drainn: 1s }\n')).map(([p]) => p)).toEqual([
+      'apps.web.update.drainn',
+      'apps.web.update.parallelism',
+      'apps.web.update.order',
+    ]);
+    expect(problems(oneApp('    update: fast\n'))).toEqual([['apps.web.update', 'must be a mapping (parallelism, delay, order, drain, monitor)']]);
+  });
+});
+
 describe('parseMatrixYaml: unknown keys', () => {
-  const APP_KEYS = 'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, restart, strategy';
+  const APP_KEYS = 'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, restart, strategy, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);

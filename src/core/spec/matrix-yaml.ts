@@ -3,7 +3,8 @@
  * found in one pass and thrown as one E_SPEC_INVALID error whose details carry a dotted path
  * each (`apps.web.replicas: must be an integer >= 0`). Unknown keys are errors, not ignored.
  */
-import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, Strategy } from '../model.ts';
+import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, Strategy, UpdatePolicy } from '../model.ts';
+import { UPDATE_DEFAULTS } from '../reconcile/rollout-defaults.ts';
 import {
   at,
   Collector,
@@ -46,8 +47,11 @@ const APP_KEYS = [
   'env',
   'restart',
   'strategy',
+  'update',
 ] as const;
 const HEALTH_KEYS = ['path', 'interval', 'timeout', 'threshold', 'window'] as const;
+const UPDATE_KEYS = ['parallelism', 'delay', 'order', 'drain', 'monitor'] as const;
+export const UPDATE_ORDERS = ['start-first', 'stop-first'] as const;
 const RESOURCE_KEYS = ['cpus', 'memory'] as const;
 const DEPENDENCY_KEYS = ['app', 'colocate'] as const;
 
@@ -129,6 +133,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
   const restart = body.restart === undefined ? 'unless-stopped' : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
   const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
+  const update = body.update === undefined ? undefined : readUpdate(body.update, p('update'), c);
 
   for (const other of affinity) {
     if (antiAffinity.includes(other)) c.error(p('anti_affinity'), `"${other}" is also in affinity: an app cannot both need and avoid it`);
@@ -153,6 +158,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     env,
     restart,
     ...(strategy !== undefined ? { strategy } : {}),
+    ...(update ? { update } : {}),
     source: `${file}#${path}`,
   };
 }
@@ -177,6 +183,23 @@ function readHealth(v: unknown, path: string, c: Collector): HealthCheck | undef
   if (threshold !== undefined && window !== undefined && threshold > window) c.error(p('threshold'), `must be <= window (${window})`);
   if (probePath === undefined || intervalS === undefined || timeoutS === undefined || threshold === undefined || window === undefined) return undefined;
   return { path: probePath, intervalS, timeoutS, threshold, window };
+}
+
+/** `update: { parallelism: 1, delay: 1s, order: start-first, drain: 2s, monitor: 30s }` */
+function readUpdate(v: unknown, path: string, c: Collector): UpdatePolicy | undefined {
+  if (!isMap(v)) {
+    c.error(path, `must be a mapping (${UPDATE_KEYS.join(', ')})`);
+    return undefined;
+  }
+  rejectUnknownKeys(v, UPDATE_KEYS, path, c);
+  const p = (k: string): string => at(path, k);
+  const parallelism = v.parallelism === undefined ? UPDATE_DEFAULTS.parallelism : take(parseInteger(v.parallelism, 1, 10000), p('parallelism'), c);
+  const delayS = v.delay === undefined ? UPDATE_DEFAULTS.delayS : take(parseDuration(v.delay), p('delay'), c);
+  const order = v.order === undefined ? UPDATE_DEFAULTS.order : take(parseEnum(v.order, UPDATE_ORDERS), p('order'), c);
+  const drainS = v.drain === undefined ? UPDATE_DEFAULTS.drainS : take(parseDuration(v.drain), p('drain'), c);
+  const monitorS = v.monitor === undefined ? UPDATE_DEFAULTS.monitorS : take(parseDuration(v.monitor), p('monitor'), c);
+  if (parallelism === undefined || delayS === undefined || order === undefined || drainS === undefined || monitorS === undefined) return undefined;
+  return { parallelism, delayS, order, drainS, monitorS };
 }
 
 function readResources(v: unknown, path: string, c: Collector): Resources | undefined {

@@ -33,13 +33,14 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
     store.upsertNode(sim.add({ name: `n${i}`, capacity: { cpus: 8, memoryMb: opts.memoryMb ?? 16384 }, labels: { zone: i % 2 ? 'a' : 'b' } }));
   }
   const vcls: string[] = [];
+  const clock = { now: 1_000_000 };
   const log = pino({ level: 'silent' });
   const make = () => {
-    const cluster = new Cluster({ store, engines: sim.engines(), ingress: { apply: async (v) => (vcls.push(v), true) }, log, registry: REGISTRY });
+    const cluster = new Cluster({ store, engines: sim.engines(), probe: sim.probe(), now: () => clock.now, ingress: { apply: async (v) => (vcls.push(v), true) }, log, registry: REGISTRY });
     const deployer = new Deployer(store, cluster, { manifestExists: async () => true }, REGISTRY);
     return { cluster, deployer };
   };
-  return { sim, store, vcls, ...make(), restart: make };
+  return { sim, store, vcls, clock, ...make(), restart: make };
 }
 
 function ids(sim: SimCluster, appName?: string): string[] {
@@ -68,8 +69,11 @@ describe('control loop on the sim driver', () => {
     expect(alive.some((x) => ['n1', 'n2', 'n3', 'n4', 'n5'].includes(x.node))).toBe(false);
 
     for (const n of ['n1', 'n2', 'n3', 'n4', 'n5']) w.sim.powerOn(n);
-    await w.cluster.tick();
-    expect(ids(w.sim)).toEqual(slots('web', 100)); // the returned nodes' stale copies are gone
+    await w.cluster.tick(); // the returned nodes' stale copies leave the ingress first...
+    expect(w.cluster.routes()).toHaveLength(100);
+    w.clock.now += 3000;
+    await w.cluster.tick(); // ...and are stopped once drained
+    expect(ids(w.sim)).toEqual(slots('web', 100));
     await w.cluster.tick();
     expect(ids(w.sim)).toEqual(slots('web', 100));
   });
@@ -103,6 +107,10 @@ describe('control loop on the sim driver', () => {
     await w.deployer.scale('web', 7);
     expect(ids(w.sim)).toEqual(slots('web', 7));
     await w.deployer.scale('web', 3);
+    expect(w.cluster.routes()).toHaveLength(3); // the surplus drains out of the ingress first
+    expect(ids(w.sim)).toHaveLength(7);
+    w.clock.now += 3000;
+    await w.cluster.tick();
     expect(ids(w.sim)).toEqual(slots('web', 3));
     await expect(w.deployer.scale('nope', 1)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     await expect(w.deployer.scale('web', -1)).rejects.toMatchObject({ code: 'E_BAD_REQUEST', path: 'replicas' });
@@ -158,5 +166,52 @@ describe('control loop on the sim driver', () => {
     await w.cluster.syncIngress();
     expect(w.cluster.routes().map((r) => r.node).sort()).toEqual(['n1', 'n3']);
     expect(w.vcls.at(-1)).not.toContain('127.255.0.2');
+  });
+});
+
+describe('rolling updates on the sim driver', () => {
+  const v = (image: string, extra = '') => `apps:\n  web:\n    image: ${image}\n    replicas: 3\n    port: 8080\n${extra}`;
+
+  async function settle(w: ReturnType<typeof world>, ticks = 40): Promise<void> {
+    for (let i = 0; i < ticks; i++) {
+      w.clock.now += 1000;
+      await w.cluster.tick();
+    }
+  }
+
+  it('replaces replicas one at a time, never dropping below 3 healthy routed replicas', async () => {
+    const w = world(3);
+    await w.deployer.deploy({ file: 'matrix.yaml', source: v('cloud/web:v1'), dryRun: false });
+    await w.cluster.tick();
+    expect(w.cluster.routes()).toHaveLength(3);
+    await w.deployer.deploy({ file: 'matrix.yaml', source: v('cloud/web:v2'), dryRun: false });
+    const images = () => w.sim.running().map((r) => [...w.sim.node(r.node).containers.values()].find((c) => c.replica.id === r.id && c.state === 'running')!.replica.image);
+    let minRoutes = 3;
+    for (let i = 0; i < 40; i++) {
+      w.clock.now += 1000;
+      await w.cluster.tick();
+      minRoutes = Math.min(minRoutes, w.cluster.routes().length);
+      // never more than one extra replica (parallelism 1, start-first)
+      expect(w.sim.running().length).toBeLessThanOrEqual(4);
+    }
+    expect(minRoutes).toBeGreaterThanOrEqual(3);
+    expect(ids(w.sim)).toEqual(slots('web', 3));
+    expect(new Set(images())).toEqual(new Set(['reg.sim:5000/cloud/web:v2']));
+  });
+
+  it('rolls back automatically when the new revision never becomes healthy', async () => {
+    const w = world(3);
+    await w.deployer.deploy({ file: 'matrix.yaml', source: v('cloud/web:v1'), dryRun: false });
+    await settle(w, 2);
+    // the first container of the new revision answers 5xx
+    const before = new Set([...w.sim.nodes.values()].flatMap((n) => [...n.containers.keys()]));
+    await w.deployer.deploy({ file: 'matrix.yaml', source: v('cloud/web:v2', '    update: { monitor: 5s }\n'), dryRun: false });
+    for (const n of w.sim.nodes.values()) for (const id of n.containers.keys()) if (!before.has(id)) w.sim.sick.add(id);
+    await settle(w, 20);
+    const current = w.store.currentDeployment()!;
+    expect(current.apps[0]!.image).toBe('cloud/web:v1');
+    expect(w.cluster.rollbackLog().map((r) => [r.app, r.toImage])).toEqual([['web', 'cloud/web:v1']]);
+    expect(w.cluster.routes()).toHaveLength(3);
+    expect(ids(w.sim)).toEqual(slots('web', 3));
   });
 });

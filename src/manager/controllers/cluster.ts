@@ -14,6 +14,11 @@ import type { Store, StoredNode } from '../store/store.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { Deployment } from '../store/store.ts';
 import { executeActions, type ExecuteReport } from './execute.ts';
+import { previousSpec } from '../../core/app-revision.ts';
+import { DEFAULT_HEALTH } from '../../core/reconcile/rollout-defaults.ts';
+import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
+
+const ROLLBACK_HISTORY = 100;
 
 export interface Ingress {
   apply(vcl: string): Promise<boolean>;
@@ -27,6 +32,17 @@ export interface ClusterDeps {
   registry: string;
   /** How long a ping may take before the node counts as down. */
   pingTimeoutMs?: number;
+  /** The replica health check; the sim driver passes its own. */
+  probe?: HealthProbe;
+  now?: () => number;
+}
+
+export interface RollbackRecord {
+  app: string;
+  reason: string;
+  fromImage: string;
+  toImage: string;
+  at: string;
 }
 
 export class Cluster {
@@ -43,6 +59,12 @@ export class Cluster {
   private readonly engineCache = new Map<string, NodeEngine>();
   private readonly watches = new Map<string, () => void>();
   private readonly pulled = new Set<string>();
+  // rollout memory: lost on restart, which only restarts a drain or a monitor window
+  private readonly draining = new Map<string, number>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly lastBatchDone = new Map<string, number>();
+  private healthy = new Set<string>();
+  private readonly rollbacks: RollbackRecord[] = [];
 
   constructor(private readonly deps: ClusterDeps) {}
 
@@ -141,6 +163,38 @@ export class Cluster {
     }
     this.nodeStates = next;
     this.observed = results.flatMap((r) => r.observed);
+    await this.probeHealth();
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Health-checks every running replica on an answering node, and forgets containers that are gone. */
+  private async probeHealth(): Promise<void> {
+    const now = this.now();
+    const live = new Set(this.observed.map((o) => o.containerId));
+    for (const m of [this.firstSeen, this.draining]) for (const id of m.keys()) if (!live.has(id)) m.delete(id);
+    const checks = new Map((this.deps.store.currentDeployment()?.apps ?? []).map((a) => [a.name, a.health ?? DEFAULT_HEALTH]));
+    const probe = this.deps.probe ?? httpProbe;
+    const healthy = new Set<string>();
+    await Promise.all(
+      this.observed.map(async (o) => {
+        if (!this.firstSeen.has(o.containerId)) this.firstSeen.set(o.containerId, now);
+        const n = this.nodeStates.get(o.node);
+        if (!n || n.state !== 'up' || o.state !== 'running' || o.hostPort === null) return;
+        if (await probe(n.address, o.hostPort, checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
+      }),
+    );
+    this.healthy = healthy;
+  }
+
+  rolloutState() {
+    return { now: this.now(), draining: this.draining, firstSeen: this.firstSeen, lastBatchDone: this.lastBatchDone, healthy: this.healthy };
+  }
+
+  rollbackLog(): readonly RollbackRecord[] {
+    return this.rollbacks;
   }
 
   private onNodeStateChange(n: StoredNode, state: 'up' | 'down'): void {
@@ -164,6 +218,8 @@ export class Cluster {
     for (const o of this.observed) {
       const n = this.nodeStates.get(o.node);
       if (!n || n.state !== 'up' || o.state !== 'running' || o.hostPort === null || leaving.has(o.containerId)) continue;
+      // in only once healthy; out as soon as it is draining
+      if (!this.healthy.has(o.containerId) || this.draining.has(o.containerId)) continue;
       routes.push({ app: o.app, node: o.node, address: n.address, port: o.hostPort });
     }
     return routes;
@@ -209,6 +265,7 @@ export class Cluster {
       existing: this.deps.store.listPlacements(),
       observed: this.observed,
       registry: this.deps.registry,
+      rollout: this.rolloutState(),
     });
   }
 
@@ -218,8 +275,29 @@ export class Cluster {
     if (!d) return { done: 0, failed: [] };
     const p = this.plan(d);
     this.lastPlan = p;
+    if (p.failing.length) {
+      for (const f of p.failing) this.rollback(d, f.app, f.reason);
+      return { done: 0, failed: [] }; // the next tick works toward the rolled-back revision
+    }
     this.savePlacements(p.placements);
     return this.execute(p.actions);
+  }
+
+  /** Records a deployment with `app` back at its previous revision. Call inside `exclusive`. */
+  rollback(current: Deployment, app: string, reason: string): RollbackRecord | null {
+    const prev = previousSpec(app, this.deps.store.deploymentHistory(ROLLBACK_HISTORY));
+    const now = current.apps.find((a) => a.name === app);
+    if (!prev || !now) {
+      this.deps.log.error({ app, reason }, `rollout of ${app} fails and there is no earlier revision to roll back to`);
+      return null;
+    }
+    const apps = current.apps.map((a) => (a.name === app ? { ...prev, replicas: now.replicas } : a));
+    const { generation: _g, createdAt: _c, ...rest } = current;
+    this.deps.store.saveDeployment({ ...rest, apps }, new Date(this.now()));
+    const rec = { app, reason, fromImage: now.image, toImage: prev.image, at: new Date(this.now()).toISOString() };
+    this.rollbacks.push(rec);
+    this.deps.log.warn(rec, `rolled ${app} back: ${reason}`);
+    return rec;
   }
 
   savePlacements(next: Placement[]): void {
@@ -255,14 +333,25 @@ export class Cluster {
   async execute(actions: Action[]): Promise<ExecuteReport> {
     if (!actions.length) return { done: 0, failed: [] };
     await this.pullAll(actions).catch((e) => this.deps.log.warn({ err: e }, 'pull failed'));
-    // take replicas out of the ingress before stopping them, not after
+    // drains only take a replica out of the ingress: its requests finish before a later stop
+    const now = this.now();
+    let drained = 0;
+    for (const a of actions) {
+      if (a.kind !== 'drain') continue;
+      this.draining.set(a.containerId, now);
+      this.deps.log.info({ node: a.node, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'draining replica');
+      drained++;
+    }
+    // and whatever stops leaves the ingress before it stops, not after
     const leaving = new Set(actions.flatMap((a) => (a.kind === 'stop' ? [a.containerId] : [])));
-    if (leaving.size) await this.syncIngress(leaving);
-    const report = await executeActions(actions, (name) => {
+    if (leaving.size || drained) await this.syncIngress(leaving);
+    for (const a of actions) if (a.kind === 'stop' && this.draining.has(a.containerId)) this.lastBatchDone.set(a.app, now);
+    const work = actions.filter((a) => a.kind !== 'drain');
+    const report = await executeActions(work, (name) => {
       const n = this.nodeStates.get(name);
       return n && n.state === 'up' ? this.engine(n) : null;
     }, this.deps.log);
     for (const f of report.failed) this.deps.log.warn({ action: f.action, error: f.error }, 'action failed');
-    return report;
+    return { done: report.done + drained, failed: report.failed };
   }
 }

@@ -18,6 +18,7 @@ const STOP_GRACE_S = 10;
 export async function executeActions(actions: Action[], engineOf: (node: string) => NodeEngine | null, log: Logger): Promise<ExecuteReport> {
   const byNode = new Map<string, Action[]>();
   for (const a of actions) {
+    if (a.kind === 'drain') continue; // the caller's: it only changes the ingress
     const node = a.kind === 'start' ? a.replica.node : a.node;
     const list = byNode.get(node) ?? [];
     list.push(a);
@@ -33,7 +34,7 @@ export async function executeActions(actions: Action[], engineOf: (node: string)
           if (a.kind === 'start') {
             const id = await engine.start(a.replica);
             log.info({ node, replica: a.replica.id, container: id.slice(0, 12) }, 'started replica');
-          } else {
+          } else if (a.kind === 'stop') {
             await engine.stop(a.containerId, STOP_GRACE_S);
             log.info({ node, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'stopped replica');
           }

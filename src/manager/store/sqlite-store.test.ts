@@ -42,6 +42,8 @@ describe('SqliteStore', () => {
     const a = s.saveDeployment({ kind: 'matrix', file: 'a.yaml', source: 'x', apps: [web], strategy: 'spread' }, new Date(0));
     const b = s.saveDeployment({ kind: 'plan', file: 'b.plan', source: 'y', apps: [], strategy: 'binpack' }, new Date(1000));
     expect(b.generation).toBe(a.generation + 1);
+    expect(s.deploymentHistory(10).map((d) => d.generation)).toEqual([b.generation, a.generation]);
+    expect(s.deploymentHistory(1)).toEqual([b]);
     s.close();
     const again = new SqliteStore(path);
     expect(again.currentDeployment()).toEqual(b);

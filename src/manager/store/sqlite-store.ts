@@ -79,6 +79,10 @@ export class SqliteStore implements Store {
     return row ? toDeployment(row) : null;
   }
 
+  deploymentHistory(limit: number): Deployment[] {
+    return this.db.prepare<[number], DeploymentRow>('SELECT * FROM app_deployments ORDER BY generation DESC LIMIT ?').all(limit).map(toDeployment);
+  }
+
   saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date): Deployment {
     const info = this.db
       .prepare('INSERT INTO app_deployments (kind, file, source, apps, strategy, created_at) VALUES (?, ?, ?, ?, ?, ?)')

@@ -25,6 +25,8 @@ export interface Store {
   upsertNode(node: NodeInfo & { labels?: Record<string, string> }): void;
   removeNode(name: string): boolean;
   currentDeployment(): Deployment | null;
+  /** Newest first. */
+  deploymentHistory(limit: number): Deployment[];
   /** Atomically records a new desired state; returns it with its generation. */
   saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date): Deployment;
   listPlacements(): Placement[];

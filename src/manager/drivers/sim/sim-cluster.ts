@@ -7,6 +7,7 @@
 import { MatrixError } from '../../../core/errors.ts';
 import type { ContainerState, DesiredReplica, NodeInfo, ObservedReplica, Resources } from '../../../core/model.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from '../../nodes/engine.ts';
+import type { HealthProbe } from '../../nodes/health-probe.ts';
 
 export interface SimNodeSpec {
   name: string;
@@ -125,13 +126,19 @@ export class SimNode implements NodeEngine {
 
 export class SimCluster {
   readonly nodes = new Map<string, SimNode>();
+  private readonly byAddress = new Map<string, SimNode>();
+  /** containerIds whose health check fails (the app answers 5xx) although they run. */
+  readonly sick = new Set<string>();
   private seq = 0;
 
   add(spec: SimNodeSpec): NodeInfo {
     if (this.nodes.has(spec.name)) throw new MatrixError('E_BAD_REQUEST', `sim node ${spec.name} exists`);
-    this.nodes.set(spec.name, new SimNode(spec, () => (++this.seq).toString(16).padStart(12, '0')));
+    const node = new SimNode(spec, () => (++this.seq).toString(16).padStart(12, '0'));
+    this.nodes.set(spec.name, node);
     const i = this.nodes.size;
-    return { name: spec.name, address: `127.255.${(i >> 8) & 255}.${i & 255}`, enginePort: 2376 };
+    const address = `127.255.${(i >> 8) & 255}.${i & 255}`;
+    this.byAddress.set(address, node);
+    return { name: spec.name, address, enginePort: 2376 };
   }
 
   node(name: string): SimNode {
@@ -158,6 +165,16 @@ export class SimCluster {
       for (const c of n.containers.values()) if (c.state === 'running') out.push({ node: n.spec.name, app: c.replica.app, id: c.replica.id });
     }
     return out;
+  }
+
+  /** The health check against simulated replicas: a running container on an up node passes unless sick. */
+  probe(): HealthProbe {
+    return async (address, port) => {
+      const n = this.byAddress.get(address);
+      if (!n?.up) return false;
+      for (const c of n.containers.values()) if (c.state === 'running' && c.hostPort === port) return !this.sick.has(c.id);
+      return false;
+    };
   }
 
   engines(): EngineFactory {

@@ -1,0 +1,60 @@
+/**
+ * Pure: an app's revision, the identity of what its containers run. Everything that needs
+ * new containers counts (image, ports, env, resources, restart, health); the replica count
+ * and placement rules do not (scaling or moving is not a new revision).
+ */
+import { createHash } from 'node:crypto';
+import type { AppSpec } from './model.ts';
+
+export function appRevision(a: AppSpec): string {
+  const canonical = JSON.stringify([
+    a.image,
+    a.port,
+    a.publish ?? null,
+    Object.entries(a.env).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    [a.resources.cpus, a.resources.memoryMb],
+    a.restart,
+    a.health ?? null,
+    a.pins ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
+}
+
+export interface AppRevisionEntry {
+  revision: string;
+  generation: number;
+  createdAt: string;
+  image: string;
+  replicas: number;
+}
+
+/** Pure: the distinct revisions of one app across deployments (newest first), for history and rollback. */
+export function appHistory(app: string, deployments: { generation: number; createdAt: string; apps: AppSpec[] }[]): AppRevisionEntry[] {
+  const out: AppRevisionEntry[] = [];
+  let prev: string | null = null;
+  for (const d of deployments) {
+    const spec = d.apps.find((a) => a.name === app);
+    if (!spec) {
+      prev = null; // the app was removed in between: its return is a new entry
+      continue;
+    }
+    const revision = appRevision(spec);
+    const same = prev === revision;
+    prev = revision;
+    if (same) {
+      out[out.length - 1] = { ...out.at(-1)!, generation: d.generation, createdAt: d.createdAt }; // keep the first generation of a run
+      continue;
+    }
+    out.push({ revision, generation: d.generation, createdAt: d.createdAt, image: spec.image, replicas: spec.replicas });
+  }
+  return out;
+}
+
+/** The spec to roll back to: the newest earlier revision that differs from the current one. */
+export function previousSpec(app: string, deployments: { apps: AppSpec[] }[]): AppSpec | null {
+  const specs = deployments.map((d) => d.apps.find((a) => a.name === app)).filter((s): s is AppSpec => !!s);
+  const current = specs[0];
+  if (!current) return null;
+  const now = appRevision(current);
+  return specs.find((s) => appRevision(s) !== now) ?? null;
+}

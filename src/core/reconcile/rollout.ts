@@ -1,0 +1,170 @@
+/**
+ * Pure: turns reconcile's actions into a zero-downtime rollout. Reconcile says *what* must
+ * change (old revision out, new revision in); this decides *when*, per app:
+ *
+ * - every stop of a running container goes through `drain` first: out of the ingress,
+ *   in-flight requests finish for `drainS`, then stop;
+ * - a replica whose revision changes is replaced in batches of `parallelism`, `delayS`
+ *   apart; start-first keeps the old replica until the new one passes its health check,
+ *   stop-first drains and stops the old one before starting the new one;
+ * - a new replica that dies, or is not healthy within `monitorS`, fails the rollout: the
+ *   manager rolls the app back (and the old replicas are still there, start-first).
+ *
+ * Time is an input (`now`, ms); state that outlives a tick (drain start, first-seen,
+ * last batch) is kept by the manager and passed in.
+ */
+import type { Action, DesiredReplica, ObservedReplica, UpdatePolicy } from '../model.ts';
+import type { Blocked } from './reconcile.ts';
+import { UPDATE_DEFAULTS } from './rollout-defaults.ts';
+
+export interface RolloutState {
+  now: number;
+  /** containerId -> when it was taken out of the ingress. */
+  draining: ReadonlyMap<string, number>;
+  /** containerId -> when the manager first saw it. */
+  firstSeen: ReadonlyMap<string, number>;
+  /** app -> when its last replaced replica's old container was stopped. */
+  lastBatchDone: ReadonlyMap<string, number>;
+  /** containerIds whose health check passes now. */
+  healthy: ReadonlySet<string>;
+}
+
+export interface RolloutFailure {
+  app: string;
+  reason: string;
+}
+
+export interface RolloutResult {
+  actions: Action[];
+  waiting: Blocked[];
+  failing: RolloutFailure[];
+}
+
+type StopLike = Extract<Action, { kind: 'stop' }>;
+
+export function applyRollout(
+  actions: Action[],
+  desired: DesiredReplica[],
+  observed: ObservedReplica[],
+  policyOf: (app: string) => UpdatePolicy | undefined,
+  st: RolloutState,
+): RolloutResult {
+  const want = new Map(desired.map((d) => [d.id, d]));
+  const isCurrent = (c: ObservedReplica): boolean => {
+    const d = want.get(c.id);
+    return !!d && d.revision === c.revision && d.node === c.node;
+  };
+  const byId = new Map<string, ObservedReplica[]>();
+  for (const c of observed) {
+    const list = byId.get(c.id) ?? [];
+    list.push(c);
+    byId.set(c.id, list);
+  }
+  const currentOf = (id: string) => (byId.get(id) ?? []).filter(isCurrent);
+  const oldRunning = (id: string) => (want.has(id) ? (byId.get(id) ?? []).filter((c) => !isCurrent(c) && c.state === 'running') : []);
+  const healthyNow = (id: string) => currentOf(id).some((c) => c.state === 'running' && st.healthy.has(c.containerId));
+  /** A slot being replaced: the new revision is wanted while an old one still runs. */
+  const isUpdateSlot = (id: string) => oldRunning(id).length > 0;
+
+  // per app: slots already in transition, and how many more may start now
+  const policy = (app: string): UpdatePolicy => policyOf(app) ?? UPDATE_DEFAULTS;
+  const inTransition = new Map<string, Set<string>>();
+  for (const id of [...want.keys()].sort()) {
+    const d = want.get(id)!;
+    // pending: old revision running untouched; done: new revision healthy and alone.
+    // Anything else (starting, missing after a stop-first stop, old draining) is mid-flight.
+    const oldDraining = oldRunning(id).some((c) => st.draining.has(c.containerId));
+    const pending = isUpdateSlot(id) && currentOf(id).length === 0 && !oldDraining;
+    const done = healthyNow(id) && !isUpdateSlot(id);
+    if (!pending && !done) {
+      const set = inTransition.get(d.app) ?? new Set<string>();
+      set.add(id);
+      inTransition.set(d.app, set);
+    }
+  }
+  const budget = new Map<string, number>();
+  const mayStart = (app: string, id: string): boolean => {
+    const busy = inTransition.get(app) ?? new Set<string>();
+    if (busy.has(id)) return true;
+    const p = policy(app);
+    if (!budget.has(app)) {
+      const last = st.lastBatchDone.get(app);
+      const rested = busy.size > 0 || last === undefined || st.now - last >= p.delayS * 1000;
+      budget.set(app, rested ? Math.max(0, p.parallelism - busy.size) : 0);
+    }
+    const left = budget.get(app)!;
+    if (left <= 0) return false;
+    budget.set(app, left - 1);
+    busy.add(id);
+    inTransition.set(app, busy);
+    return true;
+  };
+
+  const out: Action[] = [];
+  const waiting: Blocked[] = [];
+  const drainThenStop = (a: StopLike): void => {
+    const since = st.draining.get(a.containerId);
+    if (since === undefined) out.push({ ...a, kind: 'drain' });
+    else if (st.now - since >= policy(a.app).drainS * 1000) out.push(a);
+    else waiting.push({ id: a.id, node: a.node, reason: 'draining in-flight requests' });
+  };
+
+  // decide slots in a stable order so the same input picks the same batch
+  const ordered = [...actions].sort((x, y) => idOf(x).localeCompare(idOf(y)));
+  for (const a of ordered) {
+    if (a.kind === 'drain') {
+      out.push(a);
+      continue;
+    }
+    if (a.kind === 'start') {
+      const { id, app } = a.replica;
+      if (!isUpdateSlot(id)) out.push(a); // a fresh replica (new slot, replacement of a dead one)
+      else if (policy(app).order === 'stop-first') waiting.push({ id, node: a.replica.node, reason: 'rolling update: old replica leaves first' });
+      else if (mayStart(app, id)) out.push(a);
+      else waiting.push({ id, node: a.replica.node, reason: 'rolling update: waiting for its batch' });
+      continue;
+    }
+    const c = observed.find((o) => o.containerId === a.containerId);
+    if (!c || c.state !== 'running') {
+      out.push(a); // nothing to drain
+      continue;
+    }
+    if (!want.has(c.id) || isCurrent(c)) {
+      drainThenStop(a); // scaled away, not in the plan, or a duplicate
+      continue;
+    }
+    // an old revision of a wanted slot
+    const p = policy(c.app);
+    if (p.order === 'start-first') {
+      if (healthyNow(c.id)) drainThenStop(a);
+      else waiting.push({ id: c.id, node: c.node, reason: 'rolling update: new replica not healthy yet' });
+    } else if (mayStart(c.app, c.id)) drainThenStop(a);
+    else waiting.push({ id: c.id, node: c.node, reason: 'rolling update: waiting for its batch' });
+  }
+
+  return { actions: out, waiting, failing: failures(observed, isCurrent, isUpdateSlot, policy, st) };
+}
+
+function failures(
+  observed: ObservedReplica[],
+  isCurrent: (c: ObservedReplica) => boolean,
+  isUpdateSlot: (id: string) => boolean,
+  policy: (app: string) => UpdatePolicy,
+  st: RolloutState,
+): RolloutFailure[] {
+  const failing = new Map<string, string>();
+  for (const c of observed) {
+    if (!isCurrent(c) || !isUpdateSlot(c.id) || failing.has(c.app)) continue;
+    const seen = st.firstSeen.get(c.containerId) ?? st.now;
+    if (c.state === 'exited' || c.state === 'dead') {
+      failing.set(c.app, `new replica ${c.id} ${c.state} during the update`);
+    } else if (c.state === 'running' && !st.healthy.has(c.containerId) && st.now - seen >= policy(c.app).monitorS * 1000) {
+      failing.set(c.app, `new replica ${c.id} not healthy after ${policy(c.app).monitorS}s`);
+    }
+  }
+  return [...failing.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([app, reason]) => ({ app, reason }));
+}
+
+function idOf(a: Action): string {
+  return a.kind === 'start' ? a.replica.id : a.id;
+}
