@@ -58,3 +58,12 @@ export function previousSpec(app: string, deployments: { apps: AppSpec[] }[]): A
   const now = appRevision(current);
   return specs.find((s) => appRevision(s) !== now) ?? null;
 }
+
+/** The apps of `current` with `app` at its previous revision (keeping its replica count), or null. */
+export function appsWithPreviousRevision(current: { apps: AppSpec[] }, app: string, history: { apps: AppSpec[] }[]): { apps: AppSpec[]; from: AppSpec; to: AppSpec } | null {
+  const from = current.apps.find((a) => a.name === app);
+  const prev = previousSpec(app, history);
+  if (!from || !prev) return null;
+  const to = { ...prev, replicas: from.replicas };
+  return { apps: current.apps.map((a) => (a.name === app ? to : a)), from, to };
+}

@@ -70,6 +70,23 @@ export function appCommands(program: Command): void {
 
   const app = program.command('app').description('one app');
   app
+    .command('history <name>')
+    .description("an app's revisions, newest first (scaling is not a revision)")
+    .action(async (name: string) => {
+      const r = await ApiClient.fromEnv().request<{ history: { revision: string; generation: number; createdAt: string; image: string; replicas: number }[] }>('GET', `/v1/apps/${encodeURIComponent(name)}/history`);
+      console.log(table(['REVISION', 'GENERATION', 'DEPLOYED', 'IMAGE', 'REPLICAS'], r.history.map((h, i) => [h.revision + (i === 0 ? ' (current)' : ''), h.generation, h.createdAt, h.image, h.replicas])));
+    });
+
+  program
+    .command('rollback <app>')
+    .description('return an app to its previous revision (rolling, health-gated, like a deploy)')
+    .action(async (name: string) => {
+      const r = await ApiClient.fromEnv().request<DeployResult & { from: string; to: string }>('POST', `/v1/apps/${encodeURIComponent(name)}/rollback`);
+      console.log(`rolling ${name} back: ${r.from} -> ${r.to} (generation ${r.generation})`);
+      for (const a of r.actions) console.log(`did: ${a}`);
+      printOutcome(r);
+    });
+  app
     .command('inspect <name>')
     .description("an app's spec, replicas, and why replicas could not be placed")
     .action(async (name: string) => {
@@ -78,12 +95,14 @@ export function appCommands(program: Command): void {
         replicas: ReplicaRow[];
         unplaced: { slot: number; message: string }[];
         blocked: { id: string; node: string; reason: string }[];
+        rollbacks: { reason: string; fromImage: string; toImage: string; at: string }[];
       }>('GET', `/v1/apps/${encodeURIComponent(name)}`);
       console.log(JSON.stringify(r.app, null, 2));
       console.log();
       console.log(table(['REPLICA', 'NODE', 'ADDRESS', 'STATE'], r.replicas.map((x) => [x.id, x.node, x.address, x.state])));
       for (const u of r.unplaced) console.log(`unplaced: ${name}.${u.slot}: ${u.message}`);
       for (const b of r.blocked) console.log(`blocked: ${b.id} on ${b.node}: ${b.reason}`);
+      for (const b of r.rollbacks) console.log(`rolled back at ${b.at}: ${b.fromImage} -> ${b.toImage}: ${b.reason}`);
     });
 
   program

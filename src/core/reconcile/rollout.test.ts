@@ -77,6 +77,13 @@ describe('applyRollout', () => {
     expect(kinds(start.actions)).toEqual(['start web.0@v2']);
   });
 
+  it('falls back to stop-first when the new replica needs the host port the old one holds', () => {
+    const fixed = [0, 1, 2].map((i) => ({ ...want(i, 'v2'), hostPort: 5050 }));
+    const old = [0, 1, 2].map((i) => ({ ...seen(i, 'v1'), hostPort: 5050 }));
+    const r = step(fixed, old, policy(), state({ healthy: allHealthy(old) }));
+    expect(kinds(r.actions)).toEqual(['drain c-0-v1']);
+  });
+
   it('fails the rollout when a new replica dies or is not healthy within the monitor time', () => {
     const died = step(v2, [...v1Running, seen(0, 'v2', 'exited')], policy(), state({ healthy: allHealthy(v1Running) }));
     expect(died.failing).toEqual([{ app: 'web', reason: 'new replica web.0 exited during the update' }]);

@@ -68,6 +68,12 @@ export function applyRollout(
 
   // per app: slots already in transition, and how many more may start now
   const policy = (app: string): UpdatePolicy => policyOf(app) ?? UPDATE_DEFAULTS;
+  /** start-first cannot work when the new replica needs the very host port the old one holds. */
+  const orderOf = (id: string): UpdatePolicy['order'] => {
+    const d = want.get(id)!;
+    const clash = d.hostPort !== null && oldRunning(id).some((c) => c.node === d.node && c.hostPort === d.hostPort);
+    return clash ? 'stop-first' : policy(d.app).order;
+  };
   const inTransition = new Map<string, Set<string>>();
   for (const id of [...want.keys()].sort()) {
     const d = want.get(id)!;
@@ -119,7 +125,7 @@ export function applyRollout(
     if (a.kind === 'start') {
       const { id, app } = a.replica;
       if (!isUpdateSlot(id)) out.push(a); // a fresh replica (new slot, replacement of a dead one)
-      else if (policy(app).order === 'stop-first') waiting.push({ id, node: a.replica.node, reason: 'rolling update: old replica leaves first' });
+      else if (orderOf(id) === 'stop-first') waiting.push({ id, node: a.replica.node, reason: 'rolling update: old replica leaves first' });
       else if (mayStart(app, id)) out.push(a);
       else waiting.push({ id, node: a.replica.node, reason: 'rolling update: waiting for its batch' });
       continue;
@@ -134,8 +140,7 @@ export function applyRollout(
       continue;
     }
     // an old revision of a wanted slot
-    const p = policy(c.app);
-    if (p.order === 'start-first') {
+    if (orderOf(c.id) === 'start-first') {
       if (healthyNow(c.id)) drainThenStop(a);
       else waiting.push({ id: c.id, node: c.node, reason: 'rolling update: new replica not healthy yet' });
     } else if (mayStart(c.app, c.id)) drainThenStop(a);

@@ -98,8 +98,11 @@ export function buildApi(d: ApiDeps) {
       replicas: replicaRows(plan?.desired ?? [], d.cluster.observedReplicas(), d.cluster.nodeStatuses()).filter((r) => r.app === spec.name),
       unplaced: (plan?.unplaced ?? []).filter((u) => u.app === spec.name),
       blocked: (plan?.blocked ?? []).filter((b) => b.id.startsWith(`${spec.name}.`)),
+      rollbacks: d.cluster.rollbackLog().filter((r) => r.app === spec.name),
     };
   });
+  app.post<{ Params: { name: string } }>('/v1/apps/:name/rollback', async (req) => d.deployer.rollback(req.params.name));
+  app.get<{ Params: { name: string } }>('/v1/apps/:name/history', async (req) => ({ history: d.deployer.history(req.params.name) }));
   app.post<{ Params: { name: string } }>('/v1/apps/:name/scale', async (req) => {
     const { replicas, dryRun } = scaleRequest(req.body);
     return d.deployer.scale(req.params.name, replicas, dryRun);

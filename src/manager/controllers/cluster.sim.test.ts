@@ -214,4 +214,20 @@ describe('rolling updates on the sim driver', () => {
     expect(w.cluster.routes()).toHaveLength(3);
     expect(ids(w.sim)).toEqual(slots('web', 3));
   });
+
+  it('rollback returns to the previous revision, and history lists revisions newest first', async () => {
+    const w = world(3);
+    await w.deployer.deploy({ file: 'matrix.yaml', source: v('cloud/web:v1'), dryRun: false });
+    await w.deployer.scale('web', 3);
+    await w.deployer.deploy({ file: 'matrix.yaml', source: v('cloud/web:v2'), dryRun: false });
+    await settle(w, 20);
+    expect(w.deployer.history('web').map((h) => h.image)).toEqual(['cloud/web:v2', 'cloud/web:v1']);
+    const r = await w.deployer.rollback('web');
+    expect([r.from, r.to]).toEqual(['cloud/web:v2', 'cloud/web:v1']);
+    await settle(w, 20);
+    expect(w.store.currentDeployment()!.apps[0]!.image).toBe('cloud/web:v1');
+    expect(new Set(w.sim.running().map((x) => [...w.sim.node(x.node).containers.values()].find((c) => c.replica.id === x.id && c.state === 'running')!.replica.image))).toEqual(new Set(['reg.sim:5000/cloud/web:v1']));
+    await expect(w.deployer.rollback('nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    expect(() => w.deployer.history('nope')).toThrow(/no app named nope/);
+  });
 });

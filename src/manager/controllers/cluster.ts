@@ -14,7 +14,7 @@ import type { Store, StoredNode } from '../store/store.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { Deployment } from '../store/store.ts';
 import { executeActions, type ExecuteReport } from './execute.ts';
-import { previousSpec } from '../../core/app-revision.ts';
+import { appsWithPreviousRevision } from '../../core/app-revision.ts';
 import { DEFAULT_HEALTH } from '../../core/reconcile/rollout-defaults.ts';
 import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
 
@@ -285,16 +285,14 @@ export class Cluster {
 
   /** Records a deployment with `app` back at its previous revision. Call inside `exclusive`. */
   rollback(current: Deployment, app: string, reason: string): RollbackRecord | null {
-    const prev = previousSpec(app, this.deps.store.deploymentHistory(ROLLBACK_HISTORY));
-    const now = current.apps.find((a) => a.name === app);
-    if (!prev || !now) {
+    const back = appsWithPreviousRevision(current, app, this.deps.store.deploymentHistory(ROLLBACK_HISTORY));
+    if (!back) {
       this.deps.log.error({ app, reason }, `rollout of ${app} fails and there is no earlier revision to roll back to`);
       return null;
     }
-    const apps = current.apps.map((a) => (a.name === app ? { ...prev, replicas: now.replicas } : a));
     const { generation: _g, createdAt: _c, ...rest } = current;
-    this.deps.store.saveDeployment({ ...rest, apps }, new Date(this.now()));
-    const rec = { app, reason, fromImage: now.image, toImage: prev.image, at: new Date(this.now()).toISOString() };
+    this.deps.store.saveDeployment({ ...rest, apps: back.apps }, new Date(this.now()));
+    const rec = { app, reason, fromImage: back.from.image, toImage: back.to.image, at: new Date(this.now()).toISOString() };
     this.rollbacks.push(rec);
     this.deps.log.warn(rec, `rolled ${app} back: ${reason}`);
     return rec;

@@ -5,6 +5,7 @@
  */
 import { MatrixError } from '../../core/errors.ts';
 import type { AppSpec } from '../../core/model.ts';
+import { appHistory, appsWithPreviousRevision, type AppRevisionEntry } from '../../core/app-revision.ts';
 import { describeAction } from '../../core/reconcile/reconcile.ts';
 import type { DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import { loadSpec, type SpecWarning } from '../../core/spec/load-spec.ts';
@@ -36,6 +37,7 @@ export interface DeployResult {
 }
 
 export const MAX_REPLICAS = 10_000;
+const ROLLBACK_HISTORY = 100;
 
 export class Deployer {
   constructor(
@@ -90,6 +92,26 @@ export class Deployer {
       const { generation: _g, createdAt: _c, ...rest } = current;
       return this.apply({ ...rest, apps }, dryRun, []);
     });
+  }
+
+  /** `matrix rollback <app>`: the app's previous revision, as a new deployment. */
+  async rollback(app: string): Promise<DeployResult & { from: string; to: string }> {
+    return this.cluster.exclusive(async () => {
+      const current = this.store.currentDeployment();
+      if (!current?.apps.some((a) => a.name === app)) throw new MatrixError('E_NOT_FOUND', `no app named ${app}`);
+      const back = appsWithPreviousRevision(current, app, this.store.deploymentHistory(ROLLBACK_HISTORY));
+      if (!back) throw new MatrixError('E_NOT_FOUND', `${app} has no earlier revision to roll back to`, { path: 'app' });
+      await this.cluster.refresh();
+      const { generation: _g, createdAt: _c, ...rest } = current;
+      const r = await this.apply({ ...rest, apps: back.apps }, false, []);
+      return { ...r, from: back.from.image, to: back.to.image };
+    });
+  }
+
+  history(app: string): AppRevisionEntry[] {
+    const h = appHistory(app, this.store.deploymentHistory(ROLLBACK_HISTORY));
+    if (!h.length) throw new MatrixError('E_NOT_FOUND', `no app named ${app} in the deployment history`);
+    return h;
   }
 
   /** Inside `exclusive`, after a refresh: plan, and unless dry-run, pull, record, act. */
