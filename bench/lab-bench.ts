@@ -59,7 +59,7 @@ export interface Answer {
   body: string;
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 export function get(path: string, timeoutMs = 5000): Promise<Answer> {
   const t0 = performance.now();
