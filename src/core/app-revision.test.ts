@@ -32,5 +32,13 @@ describe('app revisions', () => {
     expect(previousSpec('web', deps)?.image).toBe('cloud/web:v1');
     expect(previousSpec('web', [{ apps: [v1] }])).toBeNull();
     expect(previousSpec('nope', deps)).toBeNull();
+    // a revision that failed and was rolled back is skipped, and marked in the history
+    const bad = { ...base, image: 'cloud/web:bad' };
+    const withFailure = [{ generation: 7, createdAt: 't7', apps: [v2] }, { generation: 6, createdAt: 't6', apps: [bad] }, ...deps];
+    const failed = new Set([appRevision(bad)]);
+    expect(previousSpec('web', withFailure, failed)?.image).toBe('cloud/web:v1');
+    expect(appHistory('web', withFailure, failed).map((e) => [e.image, e.failed])).toEqual([
+      ['cloud/web:v2', false], ['cloud/web:bad', true], ['cloud/web:v2', false], ['cloud/web:v1', false], ['cloud/web:v1', false],
+    ]);
   });
 });

@@ -22,6 +22,8 @@ export function appRevision(a: AppSpec): string {
 
 export interface AppRevisionEntry {
   revision: string;
+  /** This revision's rollout failed and was rolled back. */
+  failed: boolean;
   generation: number;
   createdAt: string;
   image: string;
@@ -29,7 +31,7 @@ export interface AppRevisionEntry {
 }
 
 /** Pure: the distinct revisions of one app across deployments (newest first), for history and rollback. */
-export function appHistory(app: string, deployments: { generation: number; createdAt: string; apps: AppSpec[] }[]): AppRevisionEntry[] {
+export function appHistory(app: string, deployments: { generation: number; createdAt: string; apps: AppSpec[] }[], failed: ReadonlySet<string> = new Set()): AppRevisionEntry[] {
   const out: AppRevisionEntry[] = [];
   let prev: string | null = null;
   for (const d of deployments) {
@@ -45,24 +47,32 @@ export function appHistory(app: string, deployments: { generation: number; creat
       out[out.length - 1] = { ...out.at(-1)!, generation: d.generation, createdAt: d.createdAt }; // keep the first generation of a run
       continue;
     }
-    out.push({ revision, generation: d.generation, createdAt: d.createdAt, image: spec.image, replicas: spec.replicas });
+    out.push({ revision, failed: failed.has(revision), generation: d.generation, createdAt: d.createdAt, image: spec.image, replicas: spec.replicas });
   }
   return out;
 }
 
-/** The spec to roll back to: the newest earlier revision that differs from the current one. */
-export function previousSpec(app: string, deployments: { apps: AppSpec[] }[]): AppSpec | null {
+/**
+ * The spec to roll back to: the newest earlier revision that differs from the current one
+ * and did not itself fail (rolling back onto a revision that was rolled back helps no one).
+ */
+export function previousSpec(app: string, deployments: { apps: AppSpec[] }[], failed: ReadonlySet<string> = new Set()): AppSpec | null {
   const specs = deployments.map((d) => d.apps.find((a) => a.name === app)).filter((s): s is AppSpec => !!s);
   const current = specs[0];
   if (!current) return null;
   const now = appRevision(current);
-  return specs.find((s) => appRevision(s) !== now) ?? null;
+  return specs.find((s) => appRevision(s) !== now && !failed.has(appRevision(s))) ?? null;
 }
 
 /** The apps of `current` with `app` at its previous revision (keeping its replica count), or null. */
-export function appsWithPreviousRevision(current: { apps: AppSpec[] }, app: string, history: { apps: AppSpec[] }[]): { apps: AppSpec[]; from: AppSpec; to: AppSpec } | null {
+export function appsWithPreviousRevision(
+  current: { apps: AppSpec[] },
+  app: string,
+  history: { apps: AppSpec[] }[],
+  failed: ReadonlySet<string> = new Set(),
+): { apps: AppSpec[]; from: AppSpec; to: AppSpec } | null {
   const from = current.apps.find((a) => a.name === app);
-  const prev = previousSpec(app, history);
+  const prev = previousSpec(app, history, failed);
   if (!from || !prev) return null;
   const to = { ...prev, replicas: from.replicas };
   return { apps: current.apps.map((a) => (a.name === app ? to : a)), from, to };

@@ -10,6 +10,7 @@ export const LABELS = {
   replica: 'matrix.replica',
   revision: 'matrix.revision',
   node: 'matrix.node',
+  health: 'matrix.health',
 } as const;
 
 export interface NodeInfo {
@@ -41,6 +42,8 @@ export interface DesiredReplica {
   env?: Record<string, string>;
   resources?: Resources;
   restart?: RestartPolicy;
+  /** Travels with the container (a label): each revision is probed by its own check. */
+  health?: HealthCheck;
 }
 
 export type ContainerState = 'running' | 'exited' | 'created' | 'restarting' | 'paused' | 'dead' | 'removing';
@@ -55,6 +58,8 @@ export interface ObservedReplica {
   state: ContainerState;
   hostPort: number | null;
   containerPort: number | null;
+  /** The health check the container was started with, from its label. */
+  health?: HealthCheck;
 }
 
 export type Action =

@@ -73,8 +73,9 @@ export function appCommands(program: Command): void {
     .command('history <name>')
     .description("an app's revisions, newest first (scaling is not a revision)")
     .action(async (name: string) => {
-      const r = await ApiClient.fromEnv().request<{ history: { revision: string; generation: number; createdAt: string; image: string; replicas: number }[] }>('GET', `/v1/apps/${encodeURIComponent(name)}/history`);
-      console.log(table(['REVISION', 'GENERATION', 'DEPLOYED', 'IMAGE', 'REPLICAS'], r.history.map((h, i) => [h.revision + (i === 0 ? ' (current)' : ''), h.generation, h.createdAt, h.image, h.replicas])));
+      const r = await ApiClient.fromEnv().request<{ history: { revision: string; failed: boolean; generation: number; createdAt: string; image: string; replicas: number }[] }>('GET', `/v1/apps/${encodeURIComponent(name)}/history`);
+      const note = (h: { failed: boolean }, i: number) => [i === 0 ? 'current' : '', h.failed ? 'failed, rolled back' : ''].filter(Boolean).join(', ');
+      console.log(table(['REVISION', 'GENERATION', 'DEPLOYED', 'IMAGE', 'REPLICAS', 'NOTE'], r.history.map((h, i) => [h.revision, h.generation, h.createdAt, h.image, h.replicas, note(h, i) || '-'])));
     });
 
   program

@@ -19,6 +19,7 @@ export function revisionOf(r: Omit<DesiredReplica, 'revision' | 'id' | 'app' | '
     Object.entries(r.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     r.resources ? [r.resources.cpus, r.resources.memoryMb] : null,
     r.restart ?? null,
+    r.health ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
@@ -37,6 +38,7 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       env: app.env,
       resources: app.resources,
       restart: app.restart,
+      ...(app.health ? { health: app.health } : {}),
     };
     out.push({
       app: app.name,

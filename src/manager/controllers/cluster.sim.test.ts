@@ -211,6 +211,9 @@ describe('rolling updates on the sim driver', () => {
     const current = w.store.currentDeployment()!;
     expect(current.apps[0]!.image).toBe('cloud/web:v1');
     expect(w.cluster.rollbackLog().map((r) => [r.app, r.toImage])).toEqual([['web', 'cloud/web:v1']]);
+    expect(w.deployer.history('web').map((h) => [h.image, h.failed])).toEqual([['cloud/web:v1', false], ['cloud/web:v2', true], ['cloud/web:v1', false]]);
+    // a manual rollback skips the failed revision: there is nothing else to go back to
+    await expect(w.deployer.rollback('web')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     expect(w.cluster.routes()).toHaveLength(3);
     expect(ids(w.sim)).toEqual(slots('web', 3));
   });

@@ -14,7 +14,8 @@ import type { Store, StoredNode } from '../store/store.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { Deployment } from '../store/store.ts';
 import { executeActions, type ExecuteReport } from './execute.ts';
-import { appsWithPreviousRevision } from '../../core/app-revision.ts';
+import { appRevision, appsWithPreviousRevision } from '../../core/app-revision.ts';
+import { failedRevisions, markFailed } from './failed-revisions.ts';
 import { DEFAULT_HEALTH } from '../../core/reconcile/rollout-defaults.ts';
 import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
 
@@ -183,7 +184,8 @@ export class Cluster {
         if (!this.firstSeen.has(o.containerId)) this.firstSeen.set(o.containerId, now);
         const n = this.nodeStates.get(o.node);
         if (!n || n.state !== 'up' || o.state !== 'running' || o.hostPort === null) return;
-        if (await probe(n.address, o.hostPort, checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
+        // each container by the check it was started with: a new revision's check never judges the old
+        if (await probe(n.address, o.hostPort, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
       }),
     );
     this.healthy = healthy;
@@ -285,7 +287,9 @@ export class Cluster {
 
   /** Records a deployment with `app` back at its previous revision. Call inside `exclusive`. */
   rollback(current: Deployment, app: string, reason: string): RollbackRecord | null {
-    const back = appsWithPreviousRevision(current, app, this.deps.store.deploymentHistory(ROLLBACK_HISTORY));
+    const failing = current.apps.find((a) => a.name === app);
+    if (failing) markFailed(this.deps.store, app, appRevision(failing));
+    const back = appsWithPreviousRevision(current, app, this.deps.store.deploymentHistory(ROLLBACK_HISTORY), failedRevisions(this.deps.store, app));
     if (!back) {
       this.deps.log.error({ app, reason }, `rollout of ${app} fails and there is no earlier revision to roll back to`);
       return null;

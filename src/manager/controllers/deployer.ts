@@ -13,6 +13,7 @@ import { parsePlan, problemsError } from '../../core/spec/plan.ts';
 import { planToApps } from '../../core/spec/plan-apps.ts';
 import { resolveImage, splitImage } from '../../core/spec/image-ref.ts';
 import type { Cluster } from './cluster.ts';
+import { failedRevisions } from './failed-revisions.ts';
 import type { Deployment, Store } from '../store/store.ts';
 
 export interface ImageChecker {
@@ -99,7 +100,7 @@ export class Deployer {
     return this.cluster.exclusive(async () => {
       const current = this.store.currentDeployment();
       if (!current?.apps.some((a) => a.name === app)) throw new MatrixError('E_NOT_FOUND', `no app named ${app}`);
-      const back = appsWithPreviousRevision(current, app, this.store.deploymentHistory(ROLLBACK_HISTORY));
+      const back = appsWithPreviousRevision(current, app, this.store.deploymentHistory(ROLLBACK_HISTORY), failedRevisions(this.store, app));
       if (!back) throw new MatrixError('E_NOT_FOUND', `${app} has no earlier revision to roll back to`, { path: 'app' });
       await this.cluster.refresh();
       const { generation: _g, createdAt: _c, ...rest } = current;
@@ -109,7 +110,7 @@ export class Deployer {
   }
 
   history(app: string): AppRevisionEntry[] {
-    const h = appHistory(app, this.store.deploymentHistory(ROLLBACK_HISTORY));
+    const h = appHistory(app, this.store.deploymentHistory(ROLLBACK_HISTORY), failedRevisions(this.store, app));
     if (!h.length) throw new MatrixError('E_NOT_FOUND', `no app named ${app} in the deployment history`);
     return h;
   }

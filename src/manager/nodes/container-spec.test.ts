@@ -53,6 +53,17 @@ describe('toObserved', () => {
     });
   });
 
+  it('carries the health check in a label and reads only a well-formed one back', () => {
+    const health = { path: '/healthz', intervalS: 1, timeoutS: 1, threshold: 2, window: 3 };
+    const b = createContainerBody({ ...r, health });
+    expect(JSON.parse(b.Labels['matrix.health']!)).toEqual(health);
+    expect(toObserved('node1', { Id: 'c1', State: 'running', Labels: b.Labels, Ports: [] })?.health).toEqual(health);
+    const bad = { ...b.Labels, 'matrix.health': '{"path":"x"}' };
+    expect(toObserved('node1', { Id: 'c1', State: 'running', Labels: bad, Ports: [] })?.health).toBeUndefined();
+    const junk = { ...b.Labels, 'matrix.health': 'not json' };
+    expect(toObserved('node1', { Id: 'c1', State: 'running', Labels: junk, Ports: [] })?.health).toBeUndefined();
+  });
+
   it('ignores unmanaged or unlabeled containers and maps unknown states to dead', () => {
     expect(toObserved('n', { Id: 'x', State: 'running', Labels: {}, Ports: [] })).toBeNull();
     expect(toObserved('n', { Id: 'x', State: 'running', Labels: { 'matrix.managed': 'true' }, Ports: [] })).toBeNull();

@@ -3,7 +3,7 @@
  * how a listed container reads back as an observed replica. The labels are the contract
  * that lets a restarted manager rebuild its view from the nodes alone.
  */
-import { LABELS, type ContainerState, type DesiredReplica, type ObservedReplica, type RestartPolicy } from '../../core/model.ts';
+import { LABELS, type ContainerState, type DesiredReplica, type HealthCheck, type ObservedReplica, type RestartPolicy } from '../../core/model.ts';
 
 const MIB = 1024 * 1024;
 
@@ -47,6 +47,7 @@ export function createContainerBody(r: DesiredReplica): CreateContainerBody {
       [LABELS.replica]: r.id,
       [LABELS.revision]: r.revision,
       [LABELS.node]: r.node,
+      ...(r.health ? { [LABELS.health]: JSON.stringify(r.health) } : {}),
     },
     ExposedPorts: { [port]: {} },
     HostConfig: {
@@ -86,5 +87,18 @@ export function toObserved(node: string, c: ListedContainer): ObservedReplica | 
     state: (STATES as string[]).includes(c.State) ? (c.State as ContainerState) : 'dead',
     hostPort: tcp?.PublicPort ?? null,
     containerPort: tcp?.PrivatePort ?? null,
+    ...healthLabel(l[LABELS.health]),
   };
+}
+
+function healthLabel(v: string | undefined): { health?: HealthCheck } {
+  if (!v) return {};
+  try {
+    const h = JSON.parse(v) as HealthCheck;
+    // a label is outside input: only a well-formed check is trusted
+    const ok = typeof h.path === 'string' && h.path.startsWith('/') && [h.intervalS, h.timeoutS, h.threshold, h.window].every((n) => typeof n === 'number' && n > 0);
+    return ok ? { health: h } : {};
+  } catch {
+    return {};
+  }
 }

@@ -76,6 +76,7 @@ export class SimNode implements NodeEngine {
       state: c.state,
       hostPort: c.state === 'running' ? c.hostPort : null,
       containerPort: c.replica.containerPort,
+      ...(c.replica.health ? { health: c.replica.health } : {}),
     }));
   }
 
