@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
+import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('rolling', 215);
 
@@ -29,11 +29,15 @@ async function call<T>(path: string): Promise<T> {
 const web = async () => (await call<{ replicas: Row[] }>('/v1/replicas')).replicas.filter((r) => r.app === 'web');
 const settled = (rows: Row[]) => rows.length === 3 && rows.every((r) => r.desired && r.state === 'running');
 
-function deploy(name: string, text: string): Promise<string> {
+function specFile(name: string, text: string): string {
   mkdirSync(env.home, { recursive: true });
   const f = join(env.home, name);
   writeFileSync(f, text);
-  return matrixOk(env, ['deploy', f]);
+  return f;
+}
+
+function deploy(name: string, text: string): Promise<string> {
+  return matrixOk(env, ['deploy', specFile(name, text)]);
 }
 
 /** GETs the app at a steady pace until `stop` resolves; returns every status. */
@@ -63,12 +67,15 @@ afterAll(async () => {
 
 describe('rolling updates in a real lab', () => {
   it('replaces every replica with the new image and loses no request', async () => {
+    let out = '';
     const rolled = (async () => {
-      await deploy('v2.yaml', spec('cloud/simplewebapp2'));
+      out = await deploy('v2.yaml', spec('cloud/simplewebapp2')); // follows the rollout to its end
       await until(web, settled, 240);
     })();
     const statuses = await loadUntil(rolled);
     await rolled;
+    expect(out).toMatch(/^rolling update: web \d\/3 on the new revision$/m);
+    expect(out).toMatch(/^rollout complete$/m);
     expect(statuses.length).toBeGreaterThan(20);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const bodies = await Promise.all(Array.from({ length: 6 }, () => get(env.ingressPort, '/web/')));
@@ -76,14 +83,17 @@ describe('rolling updates in a real lab', () => {
   });
 
   it('rolls a revision that never gets healthy back, automatically, without an outage', async () => {
+    let result = { code: 0, stdout: '', stderr: '' };
     const rolledBack = (async () => {
-      await deploy('bad.yaml', spec('cloud/simplewebapp1', 'bad'));
+      result = await matrix(env, ['deploy', specFile('bad.yaml', spec('cloud/simplewebapp1', 'bad'))]);
       await until(() => call<AppView>('/v1/apps/web'), (a) => a.rollbacks.length > 0, 240);
       await until(web, settled, 240);
     })();
     const statuses = await loadUntil(rolledBack);
     await rolledBack;
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error\[E_DEPLOY_FAILED\]: the update of web failed its health checks and was rolled back/);
     const app = await call<AppView>('/v1/apps/web');
     expect(app.app.image).toBe('cloud/simplewebapp2');
     expect(app.rollbacks.at(-1)!.toImage).toBe('cloud/simplewebapp2');

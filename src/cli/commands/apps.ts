@@ -26,7 +26,8 @@ export function appCommands(program: Command): void {
     .command('deploy <file>')
     .description('deploy a matrix.yaml, a compose file, or a seed plan file (`app node extport intport` per line)')
     .option('--dry-run', 'validate and print the actions without doing anything', false)
-    .action(async (plan: string, o: { dryRun: boolean }) => {
+    .option('--detach', 'return at once instead of following a rolling update to its end', false)
+    .action(async (plan: string, o: { dryRun: boolean; detach: boolean }) => {
       console.log(o.dryRun ? `checking ${plan} (dry run)` : `deploying ${plan}`);
       let source: string;
       try {
@@ -41,6 +42,7 @@ export function appCommands(program: Command): void {
       printOutcome(r);
       if (!r.dryRun) console.log(`deployed generation ${r.generation} (${r.replicas} replicas placed)`);
       if (r.failed.length) process.exitCode = 1;
+      if (!r.dryRun && !o.detach) await followRollout(ApiClient.fromEnv());
     });
 
   program
@@ -155,4 +157,35 @@ function printOutcome(r: DeployResult): void {
   for (const u of r.unplaced) console.log(`unplaced: ${u.app}.${u.slot}: ${u.message}`);
   for (const b of r.blocked) console.log(`blocked: ${b.id} on ${b.node}: ${b.reason}`);
   for (const f of r.failed) console.error(`failed: ${f.action}: ${f.error}`);
+}
+
+interface AppSummary { name: string; desired: number; running: number; updating: boolean; rollbacks: number }
+
+/** Prints a rolling update's progress until no app is updating; a rollback makes it exit non-zero. */
+async function followRollout(api: ApiClient, timeoutMs = 600_000): Promise<void> {
+  const list = async () => (await api.request<{ apps: AppSummary[] }>('GET', '/v1/apps')).apps;
+  const rollbacksBefore = new Map((await list()).map((a) => [a.name, a.rollbacks]));
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let sawUpdate = false;
+  while (Date.now() < deadline) {
+    const apps = await list();
+    const rolledBack = apps.find((a) => a.rollbacks > (rollbacksBefore.get(a.name) ?? 0));
+    if (rolledBack) {
+      console.error(`error[E_DEPLOY_FAILED]: the update of ${rolledBack.name} failed its health checks and was rolled back (see \`matrix app inspect ${rolledBack.name}\`)`);
+      process.exitCode = 1;
+      return;
+    }
+    const busy = apps.filter((a) => a.updating);
+    if (!busy.length) {
+      if (sawUpdate) console.log('rollout complete');
+      return;
+    }
+    sawUpdate = true;
+    const line = busy.map((a) => `${a.name} ${a.running}/${a.desired} on the new revision`).join(', ');
+    if (line !== last) console.log(`rolling update: ${line}`);
+    last = line;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.error('warning: still updating; follow with `matrix apps`');
 }

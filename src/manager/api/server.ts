@@ -85,6 +85,9 @@ export function buildApi(d: ApiDeps) {
         running: rows.filter((r) => r.app === a.name && r.desired && r.state === 'running').length,
         unplaced: unplaced.filter((u) => u.app === a.name).length,
         pinned: !!a.pins,
+        /** A rolling update or a drain is under way for this app. */
+        updating: (d.cluster.latestPlan()?.blocked ?? []).some((b) => b.id.startsWith(`${a.name}.`) && /^(rolling update|draining)/.test(b.reason)),
+        rollbacks: d.cluster.rollbackLog().filter((r) => r.app === a.name).length,
       })),
     };
   });

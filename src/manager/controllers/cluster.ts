@@ -258,6 +258,11 @@ export class Cluster {
     return this.lastPlan;
   }
 
+  /** The deployer's plan becomes the latest one, so status routes see a rollout at once. */
+  remember(p: DeploymentPlan): void {
+    this.lastPlan = p;
+  }
+
   /** What converging `d` would do now, without doing it. */
   plan(d: Deployment): DeploymentPlan {
     return planDeployment({

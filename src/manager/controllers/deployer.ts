@@ -129,6 +129,7 @@ export class Deployer {
     }
     const saved = this.store.saveDeployment(candidate, this.now());
     this.cluster.savePlacements(plan.placements);
+    this.cluster.remember(plan);
     const report = await this.cluster.execute(plan.actions);
     await this.cluster.refresh();
     await this.cluster.syncIngress();
