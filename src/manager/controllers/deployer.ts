@@ -9,8 +9,7 @@ import { appHistory, appsWithPreviousRevision, type AppRevisionEntry } from '../
 import { describeAction } from '../../core/reconcile/reconcile.ts';
 import type { DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import { loadSpec, type SpecWarning } from '../../core/spec/load-spec.ts';
-import { parsePlan, problemsError } from '../../core/spec/plan.ts';
-import { planToApps } from '../../core/spec/plan-apps.ts';
+import { problemsError } from '../../core/spec/plan.ts';
 import { resolveImage, splitImage } from '../../core/spec/image-ref.ts';
 import type { Cluster } from './cluster.ts';
 import { failedRevisions } from './failed-revisions.ts';
@@ -51,16 +50,10 @@ export class Deployer {
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const spec = loadSpec(req.source, req.file);
-    let apps: AppSpec[];
-    let pinnedLines: { node: string; path: string }[] = [];
-    if (spec.kind === 'plan') {
-      const lines = parsePlan(req.source, req.file);
-      pinnedLines = lines.map((l) => ({ node: l.node, path: `${req.file}:${l.line}` }));
-      this.checkKnownNodes(pinnedLines, req.file);
-      apps = planToApps(lines, req.file);
-    } else {
-      apps = spec.apps ?? [];
-    }
+    const apps = spec.apps;
+    // plan lines pin replicas to nodes: those nodes must exist (and answer, checked below)
+    const pinnedLines = (spec.lines ?? []).map((l) => ({ node: l.node, path: `${req.file}:${l.line}` }));
+    this.checkKnownNodes(pinnedLines, req.file);
     await this.checkImages(apps);
     const current = this.store.currentDeployment();
     const candidate = {
