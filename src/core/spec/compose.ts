@@ -9,7 +9,7 @@ import type { AppSpec, Constraint, Dependency, Resources, RestartPolicy } from '
 import {
   at,
   Collector,
-  findCycles,
+  readAppsMapping,
   isMap,
   parseCpus,
   parseMemoryMb,
@@ -55,22 +55,8 @@ export function parseCompose(text: string, file = 'compose.yaml'): ComposeSpec {
   }
   ignoreOthers(root, QUIET_TOP_KEYS, '', c);
   warnInterpolation(root, '', c);
-  const apps: AppSpec[] = [];
-  if (root.services === undefined) c.error('services', 'is required: a mapping of service name to service');
-  else if (!isMap(root.services)) c.error('services', `must be a mapping of service name to service, got ${typeName(root.services)}`);
-  else {
-    const names = new Set(Object.keys(root.services));
-    const graph = new Map<string, string[]>();
-    for (const [name, body] of Object.entries(root.services)) {
-      const app = readService(name, body, names, graph, file, c);
-      if (app) apps.push(app);
-    }
-    for (const cycle of findCycles(graph)) {
-      c.error(at(at('services', cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
-    }
-  }
+  const apps = readAppsMapping(root, 'services', (name, body, names, graph) => readService(name, body, names, graph, file, c), c);
   c.throwIfAny();
-  apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { apps, warnings: c.warnings };
 }
 

@@ -313,3 +313,31 @@ export function findCycles(graph: Map<string, string[]>): string[][] {
   for (const n of [...graph.keys()].sort()) if (!state.has(n)) visit(n);
   return [...cycles.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
 }
+
+/**
+ * The `apps:` (matrix.yaml) or `services:` (Compose) mapping: each entry read by `readOne`,
+ * then `depends_on` cycles reported, every problem collected. Apps come back sorted by name.
+ */
+export function readAppsMapping<T extends { name: string }>(
+  root: YamlMap,
+  key: 'apps' | 'services',
+  readOne: (name: string, body: unknown, names: Set<string>, graph: Map<string, string[]>) => T | undefined,
+  c: Collector,
+): T[] {
+  const what = key === 'apps' ? 'app name to app' : 'service name to service';
+  const out: T[] = [];
+  const map = root[key];
+  if (map === undefined) c.error(key, `is required: a mapping of ${what}`);
+  else if (!isMap(map)) c.error(key, `must be a mapping of ${what}, got ${typeName(map)}`);
+  else {
+    const names = new Set(Object.keys(map));
+    // built from every entry, valid or not, so a cycle is reported along with other problems
+    const graph = new Map<string, string[]>();
+    for (const [name, body] of Object.entries(map)) {
+      const app = readOne(name, body, names, graph);
+      if (app) out.push(app);
+    }
+    for (const cycle of findCycles(graph)) c.error(at(at(key, cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

@@ -8,7 +8,7 @@ import { UPDATE_DEFAULTS } from '../reconcile/rollout-defaults.ts';
 import {
   at,
   Collector,
-  findCycles,
+  readAppsMapping,
   isMap,
   parseCpus,
   parseDuration,
@@ -79,23 +79,8 @@ export function parseMatrixYaml(text: string, file = 'matrix.yaml'): MatrixSpec 
   rejectUnknownKeys(root, TOP_KEYS, '', c);
   const strategy = root.strategy === undefined ? undefined : take(parseEnum(root.strategy, STRATEGIES), 'strategy', c);
 
-  const apps: AppSpec[] = [];
-  if (root.apps === undefined) c.error('apps', 'is required: a mapping of app name to app');
-  else if (!isMap(root.apps)) c.error('apps', `must be a mapping of app name to app, got ${typeName(root.apps)}`);
-  else {
-    const names = new Set(Object.keys(root.apps));
-    // Built from every app, valid or not, so a cycle is reported along with other problems.
-    const graph = new Map<string, string[]>();
-    for (const [name, body] of Object.entries(root.apps)) {
-      const app = readApp(name, body, names, graph, file, c);
-      if (app) apps.push(app);
-    }
-    for (const cycle of findCycles(graph)) {
-      c.error(at(at('apps', cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
-    }
-  }
+  const apps = readAppsMapping(root, 'apps', (name, body, names, graph) => readApp(name, body, names, graph, file, c), c);
   c.throwIfAny();
-  apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { apps, ...(strategy !== undefined ? { strategy } : {}) };
 }
 
