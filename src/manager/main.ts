@@ -59,7 +59,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   await varnish.start(renderVcl([]));
   log.info({ ingress: config.ingress }, 'ingress ready');
 
-  const cluster = new Cluster({ store, engines: dockerEngines(tls), ingress: varnish, log, registry: config.registry });
+  const cluster = new Cluster({ store, engines: dockerEngines(tls), ingress: varnish, log, registry: config.registry, domain: config.domain });
   const deployer = new Deployer(store, cluster, registryClient, config.registry);
   const api = buildApi({
     token,

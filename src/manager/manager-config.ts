@@ -16,6 +16,8 @@ export interface ManagerConfig {
   ingress: string;
   /** host:port of Varnish's admin CLI (secret-protected; keep it on loopback). */
   ingressAdmin: string;
+  /** Apps also answer at `<app>.<domain>` on the ingress (point a wildcard DNS name at it). */
+  domain: string;
 }
 
 export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
@@ -23,12 +25,16 @@ export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   registry: '127.0.0.1:5000',
   ingress: ':6081',
   ingressAdmin: '127.0.0.1:6082',
+  domain: 'matrix',
 };
 
 const HOSTPORT = /^(?:[0-9.]*|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d{1,5})$/i;
 
 export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig {
   const out = { ...DEFAULT_MANAGER_CONFIG, ...c };
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(out.domain)) {
+    throw new MatrixError('E_BAD_REQUEST', `must be a lowercase DNS domain like matrix or apps.example.com, got "${out.domain}"`, { path: 'domain' });
+  }
   for (const key of ['api', 'registry', 'ingress', 'ingressAdmin'] as const) {
     const m = HOSTPORT.exec(out[key]);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {

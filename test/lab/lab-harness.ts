@@ -71,9 +71,9 @@ export interface HttpAnswer {
 }
 
 /** One GET to the ingress on loopback; never throws (a failure is status 0). */
-export function get(port: number, path: string, timeoutMs = 10_000): Promise<HttpAnswer> {
+export function get(port: number, path: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   return new Promise((res) => {
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (r) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false, headers }, (r) => {
       let body = '';
       r.setEncoding('utf8');
       r.on('data', (c: string) => (body += c));

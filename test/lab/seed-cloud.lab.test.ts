@@ -134,6 +134,10 @@ describe('the seed cloud in a real lab', () => {
     }
     const missingApp = await get(env.ingressPort, '/nosuchapp/');
     expect(missingApp.status).toBe(404);
+    // host-based routing: <app>.<domain> reaches the app with the whole path
+    const byHost = await get(env.ingressPort, '/', 10_000, { host: 'simplewebapp2.matrix' });
+    expect(byHost.status).toBe(200);
+    expect(byHost.body).toContain('app=simplewebapp2');
   });
 
   it('re-deploying the same plan changes nothing; a changed plan converges', async () => {

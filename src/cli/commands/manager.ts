@@ -15,10 +15,11 @@ export function managerCommands(program: Command): void {
     .option('--registry <host:port>', 'registry listen address (nodes pull from it)')
     .option('--ingress <host:port>', 'Varnish listen address')
     .option('--ingress-admin <host:port>', "Varnish's admin address (loopback)")
+    .option('--domain <domain>', 'apps also answer at <app>.<domain> on the ingress (default matrix)')
     .action(async (o: Partial<ManagerConfig> & { foreground: boolean }) => {
       const paths = homePaths();
       const overrides: Partial<ManagerConfig> = {};
-      for (const k of ['api', 'registry', 'ingress', 'ingressAdmin'] as const) if (o[k]) overrides[k] = o[k];
+      for (const k of ['api', 'registry', 'ingress', 'ingressAdmin', 'domain'] as const) if (o[k]) overrides[k] = o[k];
       if (Object.keys(overrides).length) writeManagerConfig(paths, validateManagerConfig({ ...readManagerConfig(paths), ...overrides }));
       if (o.foreground) {
         await runManager(paths);

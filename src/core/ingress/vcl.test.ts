@@ -5,19 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MatrixError } from '../errors.ts';
 import type { Route } from '../model.ts';
+import { HEALTH, HOSTS, ONE_APP, PROBES, r, TWO_APPS } from './test-routes.ts';
 import { backendName, DEFAULT_INGRESS_OPTIONS, renderVcl, type IngressOptions } from './vcl.ts';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
 const VARNISHD = '/usr/sbin/varnishd';
-const r = (app: string, node: string, address: string, port: number): Route => ({ app, node, address, port });
-
-const ONE_APP = [r('simplewebapp1', 'node1', '10.210.0.11', 5050), r('simplewebapp1', 'node2', '10.210.0.12', 5050)];
-const TWO_APPS = [
-  r('simplewebapp2', 'node2', '10.210.0.12', 5051),
-  r('simplewebapp1', 'node2', '10.210.0.12', 5050),
-  r('simplewebapp1', 'node1', '10.210.0.11', 5050),
-  r('simplewebapp2', 'node3', '10.210.0.13', 5051),
-];
 const OPTS_ROUTES = [r('web-app', 'node-1', '127.0.0.1', 8081), r('api', 'node1', '10.210.0.11', 9000)];
 const OPTS: IngressOptions = {
   connectTimeout: 2,
@@ -36,6 +28,9 @@ const GOLDEN: [file: string, render: () => string][] = [
   ['one-app-two-nodes.vcl', () => renderVcl(ONE_APP)],
   ['two-apps.vcl', () => renderVcl(TWO_APPS)],
   ['options.vcl', () => renderVcl(OPTS_ROUTES, OPTS)],
+  ['per-app-probe.vcl', () => renderVcl(TWO_APPS, {}, PROBES)],
+  ['host-routing.vcl', () => renderVcl(TWO_APPS, { domain: 'matrix' }, HOSTS)],
+  ['host-routing-and-probes.vcl', () => renderVcl(TWO_APPS, { domain: 'matrix', probeInitial: 1 }, { simplewebapp1: { ...PROBES.simplewebapp1, hosts: ['web.example.com'] }, simplewebapp2: PROBES.simplewebapp2! })],
 ];
 
 // Runs the real VCL compiler: exit 0 and C code on success, the error on stderr otherwise.
@@ -79,15 +74,19 @@ describe('renderVcl golden files', () => {
     for (let i = 0; i < 50; i++) routes.push(r(`app${i % 7}`, `node${i}`, `10.210.0.${i + 2}`, 5000 + (i % 3)));
     const res = compile(renderVcl(routes, { retries: 5 }));
     expect(res.error).toBe('');
+    const hosts = Array.from({ length: 40 }, (_, i) => `h${i}.${'x'.repeat(63)}.example`);
+    const apps = { [long]: { hosts, probe: { ...HEALTH, path: '/' } }, 'a-b': { hosts: ['a-b.other'] }, app3: { probe: HEALTH } };
+    const res2 = compile(renderVcl(routes, { domain: `${'d'.repeat(63)}.cluster.internal`, retries: 0 }, apps));
+    expect(res2.error).toBe('');
   }, 30_000);
 });
 
 describe('renderVcl structure', () => {
   const vcl = renderVcl(TWO_APPS);
 
-  it('starts with vcl 4.1, imports directors and has a none default backend', () => {
+  it('starts with vcl 4.1, imports directors and std and has a none default backend', () => {
     expect(vcl.startsWith('vcl 4.1;\n')).toBe(true);
-    expect(vcl).toContain('\nimport directors;\n');
+    expect(vcl).toContain('\nimport directors;\nimport std;\n');
     expect(vcl).toContain('\nbackend default none;\n');
     expect(vcl.endsWith('}\n')).toBe(true);
   });
@@ -136,11 +135,43 @@ describe('renderVcl structure', () => {
     expect(renderVcl([])).toContain('no apps are running');
   });
 
-  it('retries only GET/HEAD, only from vcl_backend_error, up to opts.retries', () => {
-    const be = vcl.slice(vcl.indexOf('sub vcl_backend_error {'));
-    expect(be).toContain('if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {');
-    expect(renderVcl(ONE_APP, { retries: 4 })).toContain('bereq.retries < 4 &&');
-    expect(vcl).not.toContain('sub vcl_backend_response');
+  const sub = (text: string, name: string): string => {
+    const start = text.indexOf(`\nsub ${name} {\n`);
+    expect(start).toBeGreaterThan(0);
+    return text.slice(start + 1, text.indexOf('\n}\n', start) + 3);
+  };
+
+  it('retries GET/HEAD on backend errors, up to opts.retries', () => {
+    const be = sub(vcl, 'vcl_backend_error');
+    expect(be).toContain('if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        return (retry);\n    }');
+    expect(sub(renderVcl(ONE_APP, { retries: 4 }), 'vcl_backend_error')).toContain('bereq.retries < 4 &&');
+  });
+
+  it('retries GET/HEAD answered 502/503/504 by the same bound, nothing else', () => {
+    const br = sub(vcl, 'vcl_backend_response');
+    expect(br).toContain(
+      'if (beresp.status >= 502 && beresp.status <= 504 && bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        return (retry);\n    }',
+    );
+    expect(br.match(/return \(/g)).toHaveLength(1);
+    expect(sub(renderVcl(ONE_APP, { retries: 0 }), 'vcl_backend_response')).toContain('bereq.retries < 0 &&');
+  });
+
+  it('closes every backend connection after its fetch, and says why', () => {
+    const bf = sub(vcl, 'vcl_backend_fetch');
+    expect(bf).toContain('    set bereq.http.Connection = "close";\n');
+    expect(bf).toContain('.first_byte_timeout');
+    expect(bf).toContain('.connect_timeout (0.5s)');
+    expect(sub(renderVcl(ONE_APP, { connectTimeout: 2 }), 'vcl_backend_fetch')).toContain('.connect_timeout (2s)');
+    // nothing touches the client side connection
+    expect(vcl).not.toMatch(/(^|[^a-z])(req|resp)\.http\.Connection/im);
+  });
+
+  it('after the retries, a plain-text 503 that names the app', () => {
+    const be = sub(vcl, 'vcl_backend_error');
+    expect(be.indexOf('return (retry);')).toBeLessThan(be.indexOf('set beresp.status = 503;'));
+    expect(be).toContain('set beresp.http.Content-Type = "text/plain; charset=utf-8";');
+    expect(be).toContain('set beresp.body = "No replica of app " + bereq.http.X-Matrix-App + {" is available, try again shortly.\n"};');
+    expect(be).toContain('    return (deliver);\n}');
   });
 
   it('marks responses with X-Matrix-App and drops client-sent copies', () => {

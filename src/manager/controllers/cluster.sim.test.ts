@@ -8,7 +8,7 @@ import type { AppSpec } from '../../core/model.ts';
 import { isMatrixError } from '../../core/errors.ts';
 import { SimCluster } from '../drivers/sim/sim-cluster.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { Cluster } from './cluster.ts';
+import { Cluster, ingressSettings } from './cluster.ts';
 import { Deployer } from './deployer.ts';
 
 const REGISTRY = 'reg.sim:5000';
@@ -232,5 +232,20 @@ describe('rolling updates on the sim driver', () => {
     expect(new Set(w.sim.running().map((x) => [...w.sim.node(x.node).containers.values()].find((c) => c.replica.id === x.id && c.state === 'running')!.replica.image))).toEqual(new Set(['reg.sim:5000/cloud/web:v1']));
     await expect(w.deployer.rollback('nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     expect(() => w.deployer.history('nope')).toThrow(/no app named nope/);
+  });
+});
+
+describe('ingressSettings', () => {
+  const route = (app: string, node: string) => ({ app, node, address: '10.0.0.1', port: 30000 });
+  const h = (path: string) => ({ path, intervalS: 1, timeoutS: 1, threshold: 2, window: 3 });
+
+  it('probes an app with its replicas\' check, or the default when revisions disagree or have none', () => {
+    expect(ingressSettings([
+      { route: route('web', 'n1'), health: h('/healthz') },
+      { route: route('web', 'n2'), health: h('/healthz') },
+      { route: route('api', 'n1'), health: h('/a') },
+      { route: route('api', 'n2'), health: h('/b') },
+      { route: route('db', 'n1'), health: undefined },
+    ])).toEqual({ web: { probe: { path: '/healthz', intervalS: 1, timeoutS: 1, window: 3, threshold: 2 } } });
   });
 });

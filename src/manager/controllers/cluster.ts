@@ -6,7 +6,8 @@
  * lost event or a repeated tick changes nothing that is already right.
  */
 import type { Logger } from 'pino';
-import type { Action, NodeStatus, ObservedReplica, Placement, Route, SchedNode } from '../../core/model.ts';
+import type { Action, HealthCheck, NodeStatus, ObservedReplica, Placement, Route, SchedNode } from '../../core/model.ts';
+import type { AppIngress } from '../../core/ingress/vcl.ts';
 import { renderVcl } from '../../core/ingress/vcl.ts';
 import { Serial } from '../../util/serial.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
@@ -33,6 +34,8 @@ export interface ClusterDeps {
   registry: string;
   /** How long a ping may take before the node counts as down. */
   pingTimeoutMs?: number;
+  /** Apps answer at `<app>.<domain>` too (host routing); undefined: path routing only. */
+  domain?: string;
   /** The replica health check; the sim driver passes its own. */
   probe?: HealthProbe;
   now?: () => number;
@@ -216,20 +219,25 @@ export class Cluster {
 
   /** Backends for the ingress: running replicas on answering nodes, minus those about to stop. */
   routes(leaving: ReadonlySet<string> = new Set()): Route[] {
-    const routes: Route[] = [];
+    return this.routed(leaving).map((r) => r.route);
+  }
+
+  private routed(leaving: ReadonlySet<string>): { route: Route; health: HealthCheck | undefined }[] {
+    const routes: { route: Route; health: HealthCheck | undefined }[] = [];
     for (const o of this.observed) {
       const n = this.nodeStates.get(o.node);
       if (!n || n.state !== 'up' || o.state !== 'running' || o.hostPort === null || leaving.has(o.containerId)) continue;
       // in only once healthy; out as soon as it is draining
       if (!this.healthy.has(o.containerId) || this.draining.has(o.containerId)) continue;
-      routes.push({ app: o.app, node: o.node, address: n.address, port: o.hostPort });
+      routes.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, health: o.health });
     }
     return routes;
   }
 
   async syncIngress(leaving: ReadonlySet<string> = new Set()): Promise<void> {
-    const routes = this.routes(leaving);
-    const changed = await this.deps.ingress.apply(renderVcl(routes));
+    const routed = this.routed(leaving);
+    const routes = routed.map((r) => r.route);
+    const changed = await this.deps.ingress.apply(renderVcl(routes, { ...(this.deps.domain ? { domain: this.deps.domain } : {}) }, ingressSettings(routed)));
     if (changed) this.deps.log.info({ routes: routes.length }, 'ingress updated');
   }
 
@@ -361,4 +369,21 @@ export class Cluster {
     for (const f of report.failed) this.deps.log.warn({ action: f.action, error: f.error }, 'action failed');
     return { done: report.done + drained, failed: report.failed };
   }
+}
+
+/**
+ * Varnish probes an app's backends with the app's check. Mid-rollout, routed replicas of
+ * two revisions may carry different checks: then the app keeps the default probe rather
+ * than judging one revision by the other's check.
+ */
+export function ingressSettings(routed: { route: Route; health: HealthCheck | undefined }[]): Record<string, AppIngress> {
+  const byApp = new Map<string, (HealthCheck | undefined)[]>();
+  for (const r of routed) byApp.set(r.route.app, [...(byApp.get(r.route.app) ?? []), r.health]);
+  const out: Record<string, AppIngress> = {};
+  for (const [app, checks] of byApp) {
+    const first = checks[0];
+    if (!first || checks.some((c) => JSON.stringify(c) !== JSON.stringify(first))) continue;
+    out[app] = { probe: { path: first.path, intervalS: first.intervalS, timeoutS: first.timeoutS, window: first.window, threshold: first.threshold } };
+  }
+  return out;
 }
