@@ -17,8 +17,9 @@ import type { Deployment } from '../store/store.ts';
 import { executeActions, type ExecuteReport } from './execute.ts';
 import { appRevision, appsWithPreviousRevision } from '../../core/app-revision.ts';
 import { failedRevisions, markFailed } from './failed-revisions.ts';
-import { DEFAULT_HEALTH } from '../../core/reconcile/rollout-defaults.ts';
 import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
+import type { RolloutState } from '../../core/reconcile/rollout.ts';
+import { ReplicaMemory } from './replica-memory.ts';
 
 const ROLLBACK_HISTORY = 100;
 
@@ -63,14 +64,12 @@ export class Cluster {
   private readonly engineCache = new Map<string, NodeEngine>();
   private readonly watches = new Map<string, () => void>();
   private readonly pulled = new Set<string>();
-  // rollout memory: lost on restart, which only restarts a drain or a monitor window
-  private readonly draining = new Map<string, number>();
-  private readonly firstSeen = new Map<string, number>();
-  private readonly lastBatchDone = new Map<string, number>();
-  private healthy = new Set<string>();
+  private readonly memory: ReplicaMemory;
   private readonly rollbacks: RollbackRecord[] = [];
 
-  constructor(private readonly deps: ClusterDeps) {}
+  constructor(private readonly deps: ClusterDeps) {
+    this.memory = new ReplicaMemory(deps.probe ?? httpProbe);
+  }
 
   engine(node: StoredNode | NodeStatus): NodeEngine {
     const key = `${node.name}@${node.address}:${node.enginePort}`;
@@ -167,35 +166,15 @@ export class Cluster {
     }
     this.nodeStates = next;
     this.observed = results.flatMap((r) => r.observed);
-    await this.probeHealth();
+    await this.memory.observe(this.observed, this.nodeStates, this.deps.store.currentDeployment()?.apps ?? [], this.now());
   }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
 
-  /** Health-checks every running replica on an answering node, and forgets containers that are gone. */
-  private async probeHealth(): Promise<void> {
-    const now = this.now();
-    const live = new Set(this.observed.map((o) => o.containerId));
-    for (const m of [this.firstSeen, this.draining]) for (const id of m.keys()) if (!live.has(id)) m.delete(id);
-    const checks = new Map((this.deps.store.currentDeployment()?.apps ?? []).map((a) => [a.name, a.health ?? DEFAULT_HEALTH]));
-    const probe = this.deps.probe ?? httpProbe;
-    const healthy = new Set<string>();
-    await Promise.all(
-      this.observed.map(async (o) => {
-        if (!this.firstSeen.has(o.containerId)) this.firstSeen.set(o.containerId, now);
-        const n = this.nodeStates.get(o.node);
-        if (!n || n.state !== 'up' || o.state !== 'running' || o.hostPort === null) return;
-        // each container by the check it was started with: a new revision's check never judges the old
-        if (await probe(n.address, o.hostPort, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
-      }),
-    );
-    this.healthy = healthy;
-  }
-
-  rolloutState() {
-    return { now: this.now(), draining: this.draining, firstSeen: this.firstSeen, lastBatchDone: this.lastBatchDone, healthy: this.healthy };
+  rolloutState(): RolloutState {
+    return this.memory.state(this.now());
   }
 
   rollbackLog(): readonly RollbackRecord[] {
@@ -228,7 +207,7 @@ export class Cluster {
       const n = this.nodeStates.get(o.node);
       if (!n || n.state !== 'up' || o.state !== 'running' || o.hostPort === null || leaving.has(o.containerId)) continue;
       // in only once healthy; out as soon as it is draining
-      if (!this.healthy.has(o.containerId) || this.draining.has(o.containerId)) continue;
+      if (!this.memory.routable(o.containerId)) continue;
       routes.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, health: o.health });
     }
     return routes;
@@ -353,14 +332,14 @@ export class Cluster {
     let drained = 0;
     for (const a of actions) {
       if (a.kind !== 'drain') continue;
-      this.draining.set(a.containerId, now);
+      this.memory.drain(a.containerId, now);
       this.deps.log.info({ node: a.node, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'draining replica');
       drained++;
     }
     // and whatever stops leaves the ingress before it stops, not after
     const leaving = new Set(actions.flatMap((a) => (a.kind === 'stop' ? [a.containerId] : [])));
     if (leaving.size || drained) await this.syncIngress(leaving);
-    for (const a of actions) if (a.kind === 'stop' && this.draining.has(a.containerId)) this.lastBatchDone.set(a.app, now);
+    for (const a of actions) if (a.kind === 'stop') this.memory.stopped(a.app, a.containerId, now);
     const work = actions.filter((a) => a.kind !== 'drain');
     const report = await executeActions(work, (name) => {
       const n = this.nodeStates.get(name);
