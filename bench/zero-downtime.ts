@@ -16,13 +16,13 @@ import { api, deploySpec, get, HOME, labDown, labUp, lab, percentile, waitFor, t
 import { SEED_PORT, seedVcl, startSeedIngress } from './seed-ingress.ts';
 import http from 'node:http';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, rate: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, rate: { type: 'string', default: '50' }, 'no-swarm': { type: 'boolean', default: false } } });
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 
 interface Row { app: string; node: string; state: string; desired: boolean; address: string }
 interface RouteV { app: string; node: string; address: string; port: number }
-export interface Result { system: string; scenario: string; sent: number; failed: number; p50ms: number; p99ms: number; recoverS: number }
+export interface Result { system: string; scenario: string; sent: number; failed: number; p50ms: number; p99ms: number; recoverS: number; note?: string }
 
 const spec = (image: string) =>
   `apps:\n  web:\n    image: ${image}\n    replicas: 3\n    port: 8080\n    health: { path: /, interval: 1s, timeout: 1s }\n    update: { parallelism: 1, delay: 1s, order: start-first, drain: 2s }\n`;
@@ -58,7 +58,12 @@ function dualLoad(seconds: number): Promise<{ ours: Answer[]; seed: Answer[] }> 
 
 function summarize(system: string, scenario: string, xs: Answer[], recoverS: number): Result {
   const ok = xs.map((x) => x.ms);
-  return { system, scenario, sent: xs.length, failed: xs.filter((x) => x.status < 200 || x.status > 299).length, p50ms: percentile(ok, 50), p99ms: percentile(ok, 99), recoverS };
+  const bad = xs.filter((x) => x.status < 200 || x.status > 299);
+  // what the failures were: status 0 is a client timeout or a refused/reset connection
+  const byStatus = new Map<number, number>();
+  for (const b of bad) byStatus.set(b.status, (byStatus.get(b.status) ?? 0) + 1);
+  const note = [...byStatus].map(([st, n]) => `${n} x ${st === 0 ? 'timeout/error' : st}`).join(', ');
+  return { system, scenario, sent: xs.length, failed: bad.length, p50ms: percentile(ok, 50), p99ms: percentile(ok, 99), recoverS, ...(note ? { note } : {}) };
 }
 
 interface WebState {
@@ -99,7 +104,7 @@ async function scenario(name: string, act: () => Promise<void>, recovered: (s: W
 
 function line(r: Result): string {
   const rec = Number.isNaN(r.recoverS) ? '-' : `${r.recoverS.toFixed(2)} s`;
-  return `${r.scenario.padEnd(15)} ${r.system.padEnd(15)} sent ${String(r.sent).padStart(5)}  failed ${String(r.failed).padStart(5)}  p50 ${r.p50ms.toFixed(1).padStart(7)} ms  p99 ${r.p99ms.toFixed(1).padStart(7)} ms  capacity back ${rec}`;
+  return `${r.scenario.padEnd(15)} ${r.system.padEnd(15)} sent ${String(r.sent).padStart(5)}  failed ${String(r.failed).padStart(5)}  p50 ${r.p50ms.toFixed(1).padStart(7)} ms  p99 ${r.p99ms.toFixed(1).padStart(7)} ms  capacity back ${rec}${r.note ? `  (${r.note})` : ''}`;
 }
 
 async function main(): Promise<void> {
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
       )),
     );
     const swarmModule = join(import.meta.dirname, 'swarm', 'swarm.ts');
-    if (existsSync(swarmModule)) {
+    if (existsSync(swarmModule) && !values['no-swarm']) {
       await deploySpec('apps: {}\n');
       const swarm = (await import(swarmModule)) as { runSwarmBench?: (o: { seconds: number; rate: number }) => Promise<Result[]> };
       if (swarm.runSwarmBench) results.push(...(await swarm.runSwarmBench({ seconds: SECONDS, rate: RATE })));

@@ -81,7 +81,7 @@ describe('renderVcl host routing', () => {
 
   it('never trusts client copies of X-Matrix-Host or X-Forwarded-Prefix', () => {
     for (const v of [vcl, renderVcl(TWO_APPS)]) {
-      expect(v).toContain('    unset req.http.X-Matrix-Host;\n    unset req.http.X-Forwarded-Prefix;\n');
+      expect(v).toContain('    unset req.http.X-Matrix-Host;\n    unset req.http.X-Matrix-Failed;\n    unset req.http.X-Forwarded-Prefix;\n');
     }
   });
 

@@ -81,6 +81,26 @@ describe('renderVcl golden files', () => {
   }, 30_000);
 });
 
+describe('renderVcl retry ring', () => {
+  it('sends a retry to the replica after the one that failed, per app, never back to the director', () => {
+    const routes = [
+      { app: 'web', node: 'node1', address: '10.0.0.11', port: 5050 },
+      { app: 'web', node: 'node2', address: '10.0.0.12', port: 5050 },
+      { app: 'web', node: 'node3', address: '10.0.0.13', port: 5050 },
+      { app: 'solo', node: 'node1', address: '10.0.0.11', port: 6000 },
+    ];
+    const fetch = renderVcl(routes).split('sub vcl_backend_fetch {')[1]!.split('\n}\n')[0]!;
+    const ring = [...fetch.matchAll(/X-Matrix-Failed == "(\w+)"\) \{\n\s+set bereq.backend = (\w+);/g)].map((m) => [m[1], m[2]]);
+    expect(ring).toEqual([
+      ['b_web_node1_5050', 'b_web_node2_5050'],
+      ['b_web_node2_5050', 'b_web_node3_5050'],
+      ['b_web_node3_5050', 'b_web_node1_5050'],
+    ]);
+    expect(fetch).not.toContain('solo'); // one replica: nothing to walk to
+    expect(renderVcl(routes)).toContain('unset req.http.X-Matrix-Failed;'); // clients cannot steer retries
+  });
+});
+
 describe('renderVcl structure', () => {
   const vcl = renderVcl(TWO_APPS);
 
@@ -143,14 +163,14 @@ describe('renderVcl structure', () => {
 
   it('retries GET/HEAD on backend errors, up to opts.retries', () => {
     const be = sub(vcl, 'vcl_backend_error');
-    expect(be).toContain('if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        return (retry);\n    }');
+    expect(be).toContain('if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        set bereq.http.X-Matrix-Failed = beresp.backend.name;\n        return (retry);\n    }');
     expect(sub(renderVcl(ONE_APP, { retries: 4 }), 'vcl_backend_error')).toContain('bereq.retries < 4 &&');
   });
 
   it('retries GET/HEAD answered 502/503/504 by the same bound, nothing else', () => {
     const br = sub(vcl, 'vcl_backend_response');
     expect(br).toContain(
-      'if (beresp.status >= 502 && beresp.status <= 504 && bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        return (retry);\n    }',
+      'if (beresp.status >= 502 && beresp.status <= 504 && bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        set bereq.http.X-Matrix-Failed = beresp.backend.name;\n        return (retry);\n    }',
     );
     expect(br.match(/return \(/g)).toHaveLength(1);
     expect(sub(renderVcl(ONE_APP, { retries: 0 }), 'vcl_backend_response')).toContain('bereq.retries < 0 &&');

@@ -140,6 +140,7 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
     '    unset req.http.X-Matrix-App;',
     '    unset req.http.X-Matrix-Location;',
     '    unset req.http.X-Matrix-Host;',
+    '    unset req.http.X-Matrix-Failed;',
     '    unset req.http.X-Forwarded-Prefix;',
   );
   if (byHost.length > 0) {
@@ -206,21 +207,24 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
     `    # .connect_timeout (${dur(o.connectTimeout)}) and the retry goes to the next replica. Clients keep`,
     '    # their keep-alive connections to Varnish; only Varnish -> replica ones are closed.',
     '    set bereq.http.Connection = "close";',
+    ...retryRing(sorted),
     '}',
     '',
     'sub vcl_backend_response {',
     '    # A replica that is shutting down (or its proxy) answers 502/503/504: try the next one,',
     '    # within the same bound as for connect errors, and only for methods safe to send twice.',
     `    if (beresp.status >= 502 && beresp.status <= 504 && bereq.retries < ${o.retries} && (bereq.method == "GET" || bereq.method == "HEAD")) {`,
+    '        set bereq.http.X-Matrix-Failed = beresp.backend.name;',
     '        return (retry);',
     '    }',
     '}',
     '',
     'sub vcl_backend_error {',
-    '    # Connect failure, reset or timeout: a retry resolves the round_robin director again,',
-    '    # so it goes to the next replica. Only for methods that are safe to send twice;',
-    '    # Varnish also caps retries at its max_retries parameter (default 4).',
+    '    # Connect failure, reset or timeout: retry on the next replica of the ring (see',
+    '    # vcl_backend_fetch). Only for methods that are safe to send twice; Varnish also caps',
+    '    # retries at its max_retries parameter (default 4).',
     `    if (bereq.retries < ${o.retries} && (bereq.method == "GET" || bereq.method == "HEAD")) {`,
+    '        set bereq.http.X-Matrix-Failed = beresp.backend.name;',
     '        return (retry);',
     '    }',
     '    # Out of retries, or no healthy replica at all (the director gave no backend): a short',
@@ -288,4 +292,24 @@ function checkOptions(o: IngressOptions): void {
   int('probeThreshold', 1, o.probeWindow);
   int('probeInitial', 0, o.probeThreshold);
   int('retries', 0, 100);
+}
+
+/**
+ * A retry goes to the replica after the one that failed, in a fixed ring per app, not back
+ * to the round_robin director: other requests move the director on meanwhile, so a retry
+ * could land on the same dead replica again (a third of the time with one of three dead).
+ * Walking the ring, `retries` attempts visit distinct replicas.
+ */
+function retryRing(sorted: Route[]): string[] {
+  const byApp = new Map<string, Route[]>();
+  for (const r of sorted) byApp.set(r.app, [...(byApp.get(r.app) ?? []), r]);
+  const lines: string[] = [];
+  for (const [, ring] of byApp) {
+    if (ring.length < 2) continue;
+    ring.forEach((r, i) => {
+      const next = ring[(i + 1) % ring.length]!;
+      lines.push(`    ${lines.length === 0 ? 'if' : 'elsif'} (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "${backendName(r)}") {`, `        set bereq.backend = ${backendName(next)};`, '    }');
+    });
+  }
+  return lines.length ? ['    # a retry: the next replica of the ring after the one that failed', ...lines] : [];
 }

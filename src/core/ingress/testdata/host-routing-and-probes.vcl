@@ -72,6 +72,7 @@ sub vcl_recv {
     unset req.http.X-Matrix-App;
     unset req.http.X-Matrix-Location;
     unset req.http.X-Matrix-Host;
+    unset req.http.X-Matrix-Failed;
     unset req.http.X-Forwarded-Prefix;
     # Host routing comes first: exact names, any case, port and trailing dot ignored;
     # the whole path goes to the app.
@@ -149,21 +150,36 @@ sub vcl_backend_fetch {
     # .connect_timeout (0.5s) and the retry goes to the next replica. Clients keep
     # their keep-alive connections to Varnish; only Varnish -> replica ones are closed.
     set bereq.http.Connection = "close";
+    # a retry: the next replica of the ring after the one that failed
+    if (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "b_simplewebapp1_node1_5050") {
+        set bereq.backend = b_simplewebapp1_node2_5050;
+    }
+    elsif (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "b_simplewebapp1_node2_5050") {
+        set bereq.backend = b_simplewebapp1_node1_5050;
+    }
+    elsif (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "b_simplewebapp2_node2_5051") {
+        set bereq.backend = b_simplewebapp2_node3_5051;
+    }
+    elsif (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "b_simplewebapp2_node3_5051") {
+        set bereq.backend = b_simplewebapp2_node2_5051;
+    }
 }
 
 sub vcl_backend_response {
     # A replica that is shutting down (or its proxy) answers 502/503/504: try the next one,
     # within the same bound as for connect errors, and only for methods safe to send twice.
     if (beresp.status >= 502 && beresp.status <= 504 && bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+        set bereq.http.X-Matrix-Failed = beresp.backend.name;
         return (retry);
     }
 }
 
 sub vcl_backend_error {
-    # Connect failure, reset or timeout: a retry resolves the round_robin director again,
-    # so it goes to the next replica. Only for methods that are safe to send twice;
-    # Varnish also caps retries at its max_retries parameter (default 4).
+    # Connect failure, reset or timeout: retry on the next replica of the ring (see
+    # vcl_backend_fetch). Only for methods that are safe to send twice; Varnish also caps
+    # retries at its max_retries parameter (default 4).
     if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+        set bereq.http.X-Matrix-Failed = beresp.backend.name;
         return (retry);
     }
     # Out of retries, or no healthy replica at all (the director gave no backend): a short
