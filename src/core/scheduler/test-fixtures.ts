@@ -1,23 +1,11 @@
 /** Builders shared by the scheduler's tests (not used by production code). */
+import { appSpec } from '../app-spec.ts';
 import type { AppSpec, Placement, SchedNode, Strategy } from '../model.ts';
 import { schedule } from './schedule.ts';
 import type { ScheduleResult } from './types.ts';
 
 export function app(name: string, over: Partial<AppSpec> = {}): AppSpec {
-  return {
-    name,
-    image: `reg:5000/cloud/${name}:latest`,
-    replicas: 1,
-    port: 8080,
-    resources: { cpus: 0, memoryMb: 0 },
-    constraints: [],
-    affinity: [],
-    antiAffinity: [],
-    dependsOn: [],
-    env: {},
-    restart: 'always',
-    ...over,
-  };
+  return appSpec({ name, image: `reg:5000/cloud/${name}:latest`, port: 8080, restart: 'always', ...over });
 }
 
 export function node(name: string, over: Partial<SchedNode> = {}): SchedNode {

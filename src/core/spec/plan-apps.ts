@@ -2,6 +2,7 @@
  * The seed's plan file as apps: every line pins one replica of `cloud/<app>` to a node, so an
  * app's replicas are its lines, in order, and they never move (the scheduler keeps pins).
  */
+import { appSpec } from '../app-spec.ts';
 import type { AppSpec, Pin } from '../model.ts';
 import type { PlanLine } from './plan.ts';
 
@@ -16,19 +17,7 @@ export function planToApps(lines: PlanLine[], file = 'applications.plan'): AppSp
   }
   return [...byApp.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, { first, pins }]) => ({
-      name,
-      image: `cloud/${name}`,
-      replicas: pins.length,
-      port: first.containerPort,
-      resources: { cpus: 0, memoryMb: 0 },
-      constraints: [],
-      affinity: [],
-      antiAffinity: [],
-      dependsOn: [],
-      env: {},
-      restart: 'unless-stopped',
-      pins,
-      source: `${file}:${first.line}`,
-    }));
+    .map(([name, { first, pins }]) =>
+      appSpec({ name, image: `cloud/${name}`, replicas: pins.length, port: first.containerPort, pins, source: `${file}:${first.line}` }),
+    );
 }

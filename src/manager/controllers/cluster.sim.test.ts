@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { AppSpec } from '../../core/model.ts';
+import { appSpec } from '../../core/app-spec.ts';
 import { isMatrixError } from '../../core/errors.ts';
 import { SimCluster } from '../drivers/sim/sim-cluster.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
@@ -14,10 +15,7 @@ import { Deployer } from './deployer.ts';
 const REGISTRY = 'reg.sim:5000';
 
 function app(name: string, replicas: number, extra: Partial<AppSpec> = {}): AppSpec {
-  return {
-    name, image: `cloud/${name}`, replicas, port: 8080, resources: { cpus: 0, memoryMb: 0 }, constraints: [], affinity: [],
-    antiAffinity: [], dependsOn: [], env: {}, restart: 'unless-stopped', ...extra,
-  };
+  return appSpec({ name, image: `cloud/${name}`, replicas, port: 8080, ...extra });
 }
 
 function yaml(apps: AppSpec[]): string {
