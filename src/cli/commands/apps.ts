@@ -155,7 +155,13 @@ export function appCommands(program: Command): void {
 function printOutcome(r: DeployResult): void {
   for (const w of r.warnings) console.log(`warning: ${w.path}: ${w.message}`);
   for (const u of r.unplaced) console.log(`unplaced: ${u.app}.${u.slot}: ${u.message}`);
-  for (const b of r.blocked) console.log(`blocked: ${b.id} on ${b.node}: ${b.reason}`);
+  // a rollout's waits are its progress, printed while it is followed: show only real blocks, once per replica
+  const shown = new Set<string>();
+  for (const b of r.blocked) {
+    if (/^(rolling update|draining)/.test(b.reason) || shown.has(b.id)) continue;
+    shown.add(b.id);
+    console.log(`blocked: ${b.id} on ${b.node}: ${b.reason}`);
+  }
   for (const f of r.failed) console.error(`failed: ${f.action}: ${f.error}`);
 }
 
