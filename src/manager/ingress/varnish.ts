@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { run } from '../../util/exec.ts';
 import { livePid } from '../../util/pidfile.ts';
+import { Serial } from '../../util/serial.ts';
 import * as vc from './varnish-commands.ts';
 import { heredocCommand, VarnishCli } from './varnish-cli.ts';
 
@@ -17,6 +18,7 @@ export class Varnish {
   private seq = 0;
   private current = '';
   private cli: VarnishCli | null = null;
+  private readonly serial = new Serial();
 
   constructor(
     private readonly workDir: string,
@@ -59,7 +61,12 @@ export class Varnish {
   }
 
   /** Loads and activates `vcl` if it differs from the active one. Returns whether it changed. */
-  async apply(vcl: string): Promise<boolean> {
+  apply(vcl: string): Promise<boolean> {
+    // one admin connection answers one command at a time: callers (loop, health watch) take turns
+    return this.serial.run(() => this.applyNow(vcl));
+  }
+
+  private async applyNow(vcl: string): Promise<boolean> {
     if (vcl === this.current) return false;
     const name = `mx${Date.now().toString(36)}${(this.seq++).toString(36)}`;
     try {
