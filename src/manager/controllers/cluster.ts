@@ -14,7 +14,7 @@ import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
 import type { Store, StoredNode } from '../store/store.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { Deployment } from '../store/store.ts';
-import { executeActions, type ExecuteReport } from './execute.ts';
+import { backgroundStops, executeActions, type ExecuteReport } from './execute.ts';
 import { appRevision, appsWithPreviousRevision } from '../../core/app-revision.ts';
 import { failedRevisions, markFailed } from './failed-revisions.ts';
 import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
@@ -66,6 +66,7 @@ export class Cluster {
   private readonly engineCache = new Map<string, NodeEngine>();
   private readonly watches = new Map<string, () => void>();
   private readonly pulled = new Set<string>();
+  private readonly stopping = new Set<string>();
   private readonly memory: ReplicaMemory;
   private readonly rollbacks: RollbackRecord[] = [];
 
@@ -308,7 +309,8 @@ export class Cluster {
       return { done: 0, failed: [] }; // the next tick works toward the rolled-back revision
     }
     this.savePlacements(p.placements);
-    return this.execute(p.actions);
+    // a container being stopped in the background is already on its way out
+    return this.execute(p.actions.filter((a) => a.kind === 'start' || !this.stopping.has(a.containerId)));
   }
 
   /** Records a deployment with `app` back at its previous revision. Call inside `exclusive`. */
@@ -374,13 +376,33 @@ export class Cluster {
     const leaving = new Set(actions.flatMap((a) => (a.kind === 'stop' ? [a.containerId] : [])));
     if (leaving.size || drained) await this.syncIngress(leaving);
     for (const a of actions) if (a.kind === 'stop') this.memory.stopped(a.app, a.containerId, now);
-    const work = actions.filter((a) => a.kind !== 'drain');
-    const report = await executeActions(work, (name) => {
+    const engineOf = (name: string) => {
       const n = this.nodeStates.get(name);
       return n && n.state === 'up' ? this.engine(n) : null;
-    }, this.deps.log);
+    };
+    const { now: awaited, later } = backgroundStops(actions.filter((a) => a.kind !== 'drain'));
+    this.stopInBackground(later, engineOf);
+    const report = await executeActions(awaited, engineOf, this.deps.log);
     for (const f of report.failed) this.deps.log.warn({ action: f.action, error: f.error }, 'action failed');
-    return { done: report.done + drained, failed: report.failed };
+    return { done: report.done + drained + later.length, failed: report.failed };
+  }
+
+  /**
+   * A stop can take the container's whole grace period (an engine that just restarted is
+   * slow to answer, too): the loop does not wait for stops nothing else needs. The
+   * container is left alone by later ticks until its stop returns.
+   */
+  private stopInBackground(stops: Action[], engineOf: (node: string) => NodeEngine | null): void {
+    for (const a of stops) {
+      if (a.kind !== 'stop' || this.stopping.has(a.containerId)) continue;
+      this.stopping.add(a.containerId);
+      void executeActions([a], engineOf, this.deps.log)
+        .then((r) => r.failed.forEach((f) => this.deps.log.warn({ action: f.action, error: f.error }, 'action failed')))
+        .finally(() => {
+          this.stopping.delete(a.containerId);
+          this.kick();
+        });
+    }
   }
 }
 

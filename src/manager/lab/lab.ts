@@ -132,6 +132,10 @@ export class Lab {
     mkdirSync(files.dataRoot, { recursive: true });
     mkdirSync(files.execRoot, { recursive: true });
     rmSync(files.pidfile, { force: true }); // a stale pidfile from a killed engine blocks its start
+    // dockerd reuses "its" containerd when containerd.pid names a live process: after a power-off
+    // that pid is dead, or an unreaped zombie, or someone else's; dockerd then waits on a
+    // socket nobody serves and gives up ("timeout waiting for containerd to start")
+    rmSync(join(files.execRoot, 'containerd', 'containerd.pid'), { force: true });
     writeFileSync(files.configFile, '{}\n');
     const argv = cmd.dockerdCommand(c, n, files);
     this.log(`starting dockerd for ${n.name} on ${n.address}:${c.enginePort} (TLS)`);
