@@ -61,8 +61,6 @@ export class Cluster {
   private inTick = false;
   private kicked = false;
   private intervalMs = 500;
-  private healthTimer: NodeJS.Timeout | null = null;
-  private healthBusy = false;
   private readonly engineCache = new Map<string, NodeEngine>();
   private readonly watches = new Map<string, () => void>();
   private readonly pulled = new Set<string>();
@@ -93,36 +91,6 @@ export class Cluster {
     this.running = true;
     this.intervalMs = intervalMs;
     this.schedule(0);
-    this.healthTimer = setInterval(() => void this.watchHealth(), intervalMs);
-  }
-
-  /**
-   * Node health outside the loop's lock: a deploy pulling a large image holds the lock for
-   * long, and a dead node must still leave the ingress at once. Only marks nodes down and
-   * reroutes; everything else (rescheduling) waits for the next tick.
-   */
-  private async watchHealth(): Promise<void> {
-    if (this.healthBusy) return;
-    this.healthBusy = true;
-    try {
-      const timeout = this.deps.pingTimeoutMs ?? 800;
-      const up = [...this.nodeStates.values()].filter((n) => n.state === 'up');
-      const dead = (await Promise.all(up.map(async (n) => ((await this.engine(n).ping(timeout).catch(() => false)) ? null : n)))).filter((n) => n !== null);
-      if (!dead.length || !this.running) return;
-      for (const n of dead) {
-        const current = this.nodeStates.get(n.name);
-        if (current?.state !== 'up') continue;
-        this.nodeStates.set(n.name, { ...current, state: 'down' });
-        this.deps.log.info({ node: n.name, state: 'down' }, `node ${n.name} is down`);
-        this.onNodeStateChange(current, 'down');
-      }
-      await this.syncIngress();
-      this.kick();
-    } catch (e) {
-      this.deps.log.error({ err: e }, 'health watch failed');
-    } finally {
-      this.healthBusy = false;
-    }
   }
 
   private schedule(ms: number): void {
@@ -153,8 +121,6 @@ export class Cluster {
 
   stop(): void {
     this.running = false;
-    if (this.healthTimer) clearInterval(this.healthTimer);
-    this.healthTimer = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const unwatch of this.watches.values()) unwatch();
