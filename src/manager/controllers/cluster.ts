@@ -11,7 +11,7 @@ import type { AppIngress } from '../../core/ingress/vcl.ts';
 import { renderVcl } from '../../core/ingress/vcl.ts';
 import { Serial } from '../../util/serial.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
-import type { Store, StoredNode } from '../store/store.ts';
+import { withApps, type Store, type StoredNode } from '../store/store.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { Deployment } from '../store/store.ts';
 import { backgroundStops, executeActions, type ExecuteReport } from './execute.ts';
@@ -288,8 +288,7 @@ export class Cluster {
       this.deps.log.error({ app, reason }, `rollout of ${app} fails and there is no earlier revision to roll back to`);
       return null;
     }
-    const { generation: _g, createdAt: _c, ...rest } = current;
-    this.deps.store.saveDeployment({ ...rest, apps: back.apps }, new Date(this.now()));
+    this.deps.store.saveDeployment(withApps(current, back.apps), new Date(this.now()));
     const rec = { app, reason, fromImage: back.from.image, toImage: back.to.image, at: new Date(this.now()).toISOString() };
     this.rollbacks.push(rec);
     this.deps.log.warn(rec, `rolled ${app} back: ${reason}`);

@@ -13,7 +13,7 @@ import { problemsError } from '../../core/spec/plan.ts';
 import { resolveImage, splitImage } from '../../core/spec/image-ref.ts';
 import type { Cluster } from './cluster.ts';
 import { failedRevisions } from './failed-revisions.ts';
-import type { Deployment, Store } from '../store/store.ts';
+import { withApps, type Deployment, type Store } from '../store/store.ts';
 
 export interface ImageChecker {
   manifestExists(repo: string, tag: string): Promise<boolean>;
@@ -82,9 +82,7 @@ export class Deployer {
         throw new MatrixError('E_BAD_REQUEST', `${app} comes from a plan file and is pinned to nodes; edit ${current.file} instead`, { path: 'app' });
       }
       await this.cluster.refresh();
-      const apps = current.apps.map((a) => (a.name === app ? { ...a, replicas } : a));
-      const { generation: _g, createdAt: _c, ...rest } = current;
-      return this.apply({ ...rest, apps }, dryRun, []);
+      return this.apply(withApps(current, current.apps.map((a) => (a.name === app ? { ...a, replicas } : a))), dryRun, []);
     });
   }
 
@@ -96,8 +94,7 @@ export class Deployer {
       const back = appsWithPreviousRevision(current, app, this.store.deploymentHistory(ROLLBACK_HISTORY), failedRevisions(this.store, app));
       if (!back) throw new MatrixError('E_NOT_FOUND', `${app} has no earlier revision to roll back to`, { path: 'app' });
       await this.cluster.refresh();
-      const { generation: _g, createdAt: _c, ...rest } = current;
-      const r = await this.apply({ ...rest, apps: back.apps }, false, []);
+      const r = await this.apply(withApps(current, back.apps), false, []);
       return { ...r, from: back.from.image, to: back.to.image };
     });
   }

@@ -36,3 +36,8 @@ export interface Store {
   setSetting(key: string, value: string): void;
   close(): void;
 }
+
+/** The same deployment with other apps, ready to save as the next generation (scale, rollback). */
+export function withApps(d: Deployment, apps: AppSpec[]): Omit<Deployment, 'generation' | 'createdAt'> {
+  return { kind: d.kind, file: d.file, source: d.source, strategy: d.strategy, apps };
+}
