@@ -40,7 +40,10 @@ export interface IngressOptions {
 
 export const DEFAULT_INGRESS_OPTIONS: Readonly<IngressOptions> = Object.freeze({
   connectTimeout: 0.5,
-  firstByteTimeout: 30,
+  // A request already sent to a replica whose node then dies gets no answer and no reset:
+  // it waits this long before the GET/HEAD retry takes it to another replica. Short enough
+  // that a client does not give up first.
+  firstByteTimeout: 5,
   probeUrl: '/',
   probeInterval: 1,
   probeTimeout: 1,

@@ -21,7 +21,7 @@ backend b_simplewebapp1_node1_5050 {
     .host = "10.210.0.11";
     .port = "5050";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 30s;
+    .first_byte_timeout = 5s;
     .probe = p_simplewebapp1;
 }
 
@@ -29,7 +29,7 @@ backend b_simplewebapp1_node2_5050 {
     .host = "10.210.0.12";
     .port = "5050";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 30s;
+    .first_byte_timeout = 5s;
     .probe = p_simplewebapp1;
 }
 
@@ -46,7 +46,7 @@ backend b_simplewebapp2_node2_5051 {
     .host = "10.210.0.12";
     .port = "5051";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 30s;
+    .first_byte_timeout = 5s;
     .probe = p_simplewebapp2;
 }
 
@@ -54,7 +54,7 @@ backend b_simplewebapp2_node3_5051 {
     .host = "10.210.0.13";
     .port = "5051";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 30s;
+    .first_byte_timeout = 5s;
     .probe = p_simplewebapp2;
 }
 

@@ -21,7 +21,7 @@ backend b_simplewebapp1_node1_5050 {
     .host = "10.210.0.11";
     .port = "5050";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 30s;
+    .first_byte_timeout = 5s;
     .probe = p_simplewebapp1;
 }
 
@@ -29,7 +29,7 @@ backend b_simplewebapp1_node2_5050 {
     .host = "10.210.0.12";
     .port = "5050";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 30s;
+    .first_byte_timeout = 5s;
     .probe = p_simplewebapp1;
 }
 
