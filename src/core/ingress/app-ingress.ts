@@ -5,7 +5,7 @@
  * specs), hence `E_INTERNAL`.
  */
 import { MatrixError } from '../errors.ts';
-import { APP_NAME } from '../spec/plan.ts';
+import { APP_NAME } from '../appspec/plan.ts';
 
 export interface AppProbe {
   /** Path (no query) the probe GETs, e.g. `/health`. */

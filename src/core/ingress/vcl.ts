@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { MatrixError } from '../errors.ts';
 import type { Route } from '../model.ts';
-import { APP_NAME } from '../spec/plan.ts';
+import { APP_NAME } from '../appspec/plan.ts';
 import { type AppIngress, checkAppIngress, DNS_NAME, hostRules } from './app-ingress.ts';
 
 export type { AppIngress, AppProbe } from './app-ingress.ts';

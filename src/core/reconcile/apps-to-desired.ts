@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AppSpec, DesiredReplica, Placement } from '../model.ts';
-import { resolveImage } from '../spec/image-ref.ts';
+import { resolveImage } from '../appspec/image-ref.ts';
 
 export function replicaId(app: string, slot: number): string {
   return `${app}.${slot}`;
