@@ -1,7 +1,9 @@
 /**
- * Pure: an app's revision, the identity of what its containers run. Everything that needs
- * new containers counts (image, ports, env, resources, restart, health); the replica count
- * and placement rules do not (scaling or moving is not a new revision).
+ * Pure: an app's revision, the one identity of what its containers run: the `matrix.revision`
+ * label, `ps`, `app history` and rollbacks all use it. Everything that needs new containers
+ * counts (image, ports, env, resources, restart, health); the replica count, placement rules
+ * and a plan file's pins do not (scaling or moving is not a new revision; a pinned replica
+ * whose host port changes is replaced by reconcile, see `isCurrentReplica`).
  */
 import { createHash } from 'node:crypto';
 import type { AppSpec } from './model.ts';
@@ -15,7 +17,6 @@ export function appRevision(a: AppSpec): string {
     [a.resources.cpus, a.resources.memoryMb],
     a.restart,
     a.health ?? null,
-    a.pins ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

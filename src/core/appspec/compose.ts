@@ -24,6 +24,7 @@ import {
   type SpecWarning,
   type YamlMap,
 } from './fields.ts';
+import { DEFAULT_RESTART } from '../defaults.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
@@ -334,7 +335,7 @@ function readRestart(restart: unknown, policy: unknown, path: string, c: Collect
     if (!found) c.error(at(path, 'restart'), `must be one of ${RESTART_POLICIES.join(', ')} (or on-failure:N)`);
     return found;
   }
-  if (policy === undefined) return 'unless-stopped';
+  if (policy === undefined) return DEFAULT_RESTART;
   if (!isMap(policy)) {
     c.error(pPath, 'must be a mapping (condition)');
     return undefined;

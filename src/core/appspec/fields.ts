@@ -5,6 +5,7 @@
  * env, key checks with "did you mean", dependency cycles.
  */
 import { LineCounter, parseDocument } from 'yaml';
+import { MAX_REPLICAS } from '../defaults.ts';
 import { MatrixError } from '../errors.ts';
 import { problemsError } from './plan.ts';
 
@@ -143,8 +144,6 @@ export function parseInteger(v: unknown, min: number, max: number): Parsed<numbe
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return bad(`must be an integer in ${min}..${max}`);
   return ok(v);
 }
-
-export const MAX_REPLICAS = 10_000;
 
 export function parseReplicas(v: unknown): Parsed<number> {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return bad('must be an integer >= 0');

@@ -4,7 +4,7 @@
  * each (`apps.web.replicas: must be an integer >= 0`). Unknown keys are errors, not ignored.
  */
 import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, Strategy, UpdatePolicy } from '../model.ts';
-import { UPDATE_DEFAULTS } from '../reconcile/rollout-defaults.ts';
+import { DEFAULT_HEALTH, DEFAULT_REPLICAS, DEFAULT_RESTART, UPDATE_DEFAULTS } from '../defaults.ts';
 import {
   at,
   Collector,
@@ -55,9 +55,7 @@ export const UPDATE_ORDERS = ['start-first', 'stop-first'] as const;
 const RESOURCE_KEYS = ['cpus', 'memory'] as const;
 const DEPENDENCY_KEYS = ['app', 'colocate'] as const;
 
-/** Health defaults match the ingress probe defaults (src/core/ingress/vcl.ts). */
-export const HEALTH_DEFAULTS: Readonly<Omit<HealthCheck, 'path'>> = Object.freeze({ intervalS: 1, timeoutS: 1, threshold: 2, window: 3 });
-export const DEFAULT_REPLICAS = 1;
+const HEALTH_DEFAULTS = DEFAULT_HEALTH;
 
 export interface MatrixSpec {
   apps: AppSpec[];
@@ -116,7 +114,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const dependsOn = body.depends_on === undefined ? [] : readDependsOn(body.depends_on, p('depends_on'), name, names, c);
   graph.set(name, dependsOn.map((d) => d.app));
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
-  const restart = body.restart === undefined ? 'unless-stopped' : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
+  const restart = body.restart === undefined ? DEFAULT_RESTART : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
   const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
   const update = body.update === undefined ? undefined : readUpdate(body.update, p('update'), c);
 

@@ -6,6 +6,7 @@
  * tests can compare against golden files.
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_HEALTH } from '../defaults.ts';
 import { MatrixError } from '../errors.ts';
 import type { Route } from '../model.ts';
 import { APP_NAME } from '../appspec/plan.ts';
@@ -44,11 +45,11 @@ export const DEFAULT_INGRESS_OPTIONS: Readonly<IngressOptions> = Object.freeze({
   // it waits this long before the GET/HEAD retry takes it to another replica. Short enough
   // that a client does not give up first.
   firstByteTimeout: 5,
-  probeUrl: '/',
-  probeInterval: 1,
-  probeTimeout: 1,
-  probeWindow: 3,
-  probeThreshold: 2,
+  probeUrl: DEFAULT_HEALTH.path,
+  probeInterval: DEFAULT_HEALTH.intervalS,
+  probeTimeout: DEFAULT_HEALTH.timeoutS,
+  probeWindow: DEFAULT_HEALTH.window,
+  probeThreshold: DEFAULT_HEALTH.threshold,
   // initial = threshold: a freshly started replica is routed to at once, and dropped after
   // two failed probes; the seed's ingress had no probes at all, so it starts trusting.
   probeInitial: 2,

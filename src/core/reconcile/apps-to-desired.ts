@@ -1,8 +1,8 @@
 /**
  * Pure: apps + the scheduler's placements -> the concrete replicas reconcile compares with
- * what runs. The revision hashes everything that needs a new container when it changes.
+ * what runs. Every replica carries its app's revision (`appRevision`).
  */
-import { createHash } from 'node:crypto';
+import { appRevision } from '../app-revision.ts';
 import type { AppSpec, DesiredReplica, Placement } from '../model.ts';
 import { resolveImage } from '../appspec/image-ref.ts';
 
@@ -10,22 +10,9 @@ export function replicaId(app: string, slot: number): string {
   return `${app}.${slot}`;
 }
 
-export function revisionOf(r: Omit<DesiredReplica, 'revision' | 'id' | 'app' | 'node' | 'source'>): string {
-  // keys in a fixed order so the hash never depends on how the object was built
-  const canonical = JSON.stringify([
-    r.image,
-    r.hostPort,
-    r.containerPort,
-    Object.entries(r.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    r.resources ? [r.resources.cpus, r.resources.memoryMb] : null,
-    r.restart ?? null,
-    r.health ?? null,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
-}
-
 export function appsToDesired(apps: AppSpec[], placements: Placement[], registry: string): DesiredReplica[] {
   const byName = new Map(apps.map((a) => [a.name, a]));
+  const revisions = new Map(apps.map((a) => [a.name, appRevision(a)]));
   const out: DesiredReplica[] = [];
   for (const p of placements) {
     const app = byName.get(p.app);
@@ -45,7 +32,7 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       node: p.node,
       id: replicaId(app.name, p.slot),
       ...body,
-      revision: revisionOf(body),
+      revision: revisions.get(app.name)!,
       ...(app.source ? { source: app.source } : {}),
     });
   }

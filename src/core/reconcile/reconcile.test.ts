@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Action, ContainerState, DesiredReplica, NodeStatus, ObservedReplica } from '../model.ts';
-import { describeAction, reconcile } from './reconcile.ts';
+import { describeAction, isCurrentReplica, reconcile } from './reconcile.ts';
 
 const status = (name: string, state: 'up' | 'down' = 'up'): NodeStatus => ({ name, address: `10.0.0.${name.length}`, enginePort: 2376, state });
 const UP = [status('node1'), status('node2'), status('node3')];
@@ -119,7 +119,7 @@ describe('reconcile: down nodes', () => {
   it('desired replicas on a down node are blocked, not started', () => {
     const r = reconcile([want('web', 'node1'), want('web', 'node2')], [], nodes);
     expect(summary(r.actions)).toEqual(['start web.node1.5050']);
-    expect(r.blocked).toEqual([{ id: 'web.node2.5050', node: 'node2', reason: 'node node2 is down' }]);
+    expect(r.blocked).toEqual([{ id: 'web.node2.5050', node: 'node2', kind: 'node-down', reason: 'node node2 is down' }]);
   });
 
   it('observed containers on a down node are ignored (no stop, no duplicate start)', () => {
@@ -129,11 +129,22 @@ describe('reconcile: down nodes', () => {
     expect(r.blocked).toHaveLength(1);
   });
 
+  it('a pinned replica whose ports changed is replaced, though its revision is the same', () => {
+    const d = want('web', 'node1', 5050);
+    const running = seen({ ...d, hostPort: 6060 }, 'c1');
+    const r = reconcile([d], [running], UP);
+    expect(summary(r.actions)).toEqual(['stop web.node1.5050 c1 (ports changed)', 'start web.node1.5050']);
+    // an engine-assigned port (null) and a stopped container without ports match by revision
+    expect(reconcile([{ ...d, hostPort: null }], [running], UP).actions).toEqual([]);
+    expect(isCurrentReplica(seen(d, 'c2', { state: 'exited', hostPort: null, containerPort: null }), d)).toBe(true);
+    expect(isCurrentReplica(seen(d, 'c3', { containerPort: 9090 }), d)).toBe(false);
+  });
+
   it('a node missing from the status list is never acted on', () => {
     const d = want('web', 'node9');
     const r = reconcile([d], [seen(want('x', 'node9'), 'c9')], nodes);
     expect(r.actions).toEqual([]);
-    expect(r.blocked).toEqual([{ id: 'web.node9.5050', node: 'node9', reason: 'node node9 is not in the cluster' }]);
+    expect(r.blocked).toEqual([{ id: 'web.node9.5050', node: 'node9', kind: 'node-unknown', reason: 'node node9 is not in the cluster' }]);
   });
 
   it('blocked entries are sorted by node then id', () => {

@@ -5,10 +5,30 @@
  */
 import type { Action, DesiredReplica, NodeStatus, ObservedReplica } from '../model.ts';
 
+/** Why a replica's action waits, as data: the API, `deploy` and `ps` read `kind`, people read `reason`. */
+export type BlockKind =
+  | 'node-down'
+  | 'node-unknown'
+  | 'dependency'
+  /** out of the ingress, finishing in-flight requests before its stop */
+  | 'draining'
+  /** a rolling update waits for its batch (parallelism, delay) */
+  | 'rollout-batch'
+  /** start-first: the old replica stays until the new one passes its health check */
+  | 'rollout-unhealthy'
+  /** stop-first: the new replica starts once the old one has left */
+  | 'rollout-stop-first';
+
 export interface Blocked {
   id: string;
   node: string;
+  kind: BlockKind;
   reason: string;
+}
+
+/** Waits that are a rollout's normal progress, not a problem. */
+export function isRolloutWait(kind: BlockKind): boolean {
+  return kind === 'draining' || kind.startsWith('rollout-');
 }
 
 export interface ReconcileResult {
@@ -43,14 +63,19 @@ export function reconcile(desired: DesiredReplica[], observed: ObservedReplica[]
     wanted.add(k);
     const ns = state.get(d.node);
     if (ns !== 'up') {
-      blocked.push({ id: d.id, node: d.node, reason: ns === 'down' ? `node ${d.node} is down` : `node ${d.node} is not in the cluster` });
+      blocked.push(
+        ns === 'down'
+          ? { id: d.id, node: d.node, kind: 'node-down', reason: `node ${d.node} is down` }
+          : { id: d.id, node: d.node, kind: 'node-unknown', reason: `node ${d.node} is not in the cluster` },
+      );
       continue;
     }
     const containers = [...(byKey.get(k) ?? [])].sort((a, b) => cmp(a.containerId, b.containerId));
-    const keep = containers.find((c) => c.revision === d.revision && c.state === 'running');
+    const keep = containers.find((c) => isCurrentReplica(c, d) && c.state === 'running');
     for (const c of containers) {
       if (c === keep) continue;
-      stops.push(stopOf(c, c.revision !== d.revision ? 'revision changed' : c.state !== 'running' ? `not running (${c.state})` : 'duplicate'));
+      const why = c.revision !== d.revision ? 'revision changed' : !isCurrentReplica(c, d) ? 'ports changed' : c.state !== 'running' ? `not running (${c.state})` : 'duplicate';
+      stops.push(stopOf(c, why));
     }
     if (!keep) starts.push(d);
   }
@@ -64,6 +89,18 @@ export function reconcile(desired: DesiredReplica[], observed: ObservedReplica[]
   blocked.sort((a, b) => cmp(a.node, b.node) || cmp(a.id, b.id));
   // Stops first: a replaced replica publishes the same host port as the container it replaces.
   return { actions: [...stops, ...starts.map((replica): Action => ({ kind: 'start', replica }))], blocked };
+}
+
+/**
+ * A container runs what `d` wants: the same revision on the same node, publishing the
+ * wanted ports (a plan file's pin can change a replica's ports without a new revision). A
+ * container that is not running may have no port to read back: it counts by revision.
+ */
+export function isCurrentReplica(c: ObservedReplica, d: DesiredReplica): boolean {
+  if (c.revision !== d.revision || c.node !== d.node) return false;
+  const hostOk = c.hostPort === null || d.hostPort === null || c.hostPort === d.hostPort;
+  const containerOk = c.containerPort === null || c.containerPort === d.containerPort;
+  return hostOk && containerOk;
 }
 
 function stopOf(c: ObservedReplica, reason: string): Stop {

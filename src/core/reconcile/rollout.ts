@@ -14,8 +14,8 @@
  * last batch) is kept by the manager and passed in.
  */
 import type { Action, DesiredReplica, ObservedReplica, UpdatePolicy } from '../model.ts';
-import type { Blocked } from './reconcile.ts';
-import { UPDATE_DEFAULTS } from './rollout-defaults.ts';
+import { isCurrentReplica, type Blocked } from './reconcile.ts';
+import { UPDATE_DEFAULTS } from '../defaults.ts';
 
 export interface RolloutState {
   now: number;
@@ -52,7 +52,7 @@ export function applyRollout(
   const want = new Map(desired.map((d) => [d.id, d]));
   const isCurrent = (c: ObservedReplica): boolean => {
     const d = want.get(c.id);
-    return !!d && d.revision === c.revision && d.node === c.node;
+    return !!d && isCurrentReplica(c, d);
   };
   const byId = new Map<string, ObservedReplica[]>();
   for (const c of observed) {
@@ -112,7 +112,7 @@ export function applyRollout(
     const since = st.draining.get(a.containerId);
     if (since === undefined) out.push({ ...a, kind: 'drain' });
     else if (st.now - since >= policy(a.app).drainS * 1000) out.push(a);
-    else waiting.push({ id: a.id, node: a.node, reason: 'draining in-flight requests' });
+    else waiting.push({ id: a.id, node: a.node, kind: 'draining', reason: 'draining in-flight requests' });
   };
 
   // decide slots in a stable order so the same input picks the same batch
@@ -125,9 +125,9 @@ export function applyRollout(
     if (a.kind === 'start') {
       const { id, app } = a.replica;
       if (!isUpdateSlot(id)) out.push(a); // a fresh replica (new slot, replacement of a dead one)
-      else if (orderOf(id) === 'stop-first') waiting.push({ id, node: a.replica.node, reason: 'rolling update: old replica leaves first' });
+      else if (orderOf(id) === 'stop-first') waiting.push({ id, node: a.replica.node, kind: 'rollout-stop-first', reason: 'rolling update: old replica leaves first' });
       else if (mayStart(app, id)) out.push(a);
-      else waiting.push({ id, node: a.replica.node, reason: 'rolling update: waiting for its batch' });
+      else waiting.push({ id, node: a.replica.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
       continue;
     }
     const c = observed.find((o) => o.containerId === a.containerId);
@@ -142,9 +142,9 @@ export function applyRollout(
     // an old revision of a wanted slot
     if (orderOf(c.id) === 'start-first') {
       if (healthyNow(c.id)) drainThenStop(a);
-      else waiting.push({ id: c.id, node: c.node, reason: 'rolling update: new replica not healthy yet' });
+      else waiting.push({ id: c.id, node: c.node, kind: 'rollout-unhealthy', reason: 'rolling update: new replica not healthy yet' });
     } else if (mayStart(c.app, c.id)) drainThenStop(a);
-    else waiting.push({ id: c.id, node: c.node, reason: 'rolling update: waiting for its batch' });
+    else waiting.push({ id: c.id, node: c.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
   }
 
   return { actions: out, waiting, failing: failures(observed, isCurrent, isUpdateSlot, policy, st) };

@@ -5,7 +5,7 @@
  * restarts a drain or a monitor window.
  */
 import type { AppSpec, NodeStatus, ObservedReplica } from '../../core/model.ts';
-import { DEFAULT_HEALTH } from '../../core/reconcile/rollout-defaults.ts';
+import { DEFAULT_HEALTH } from '../../core/defaults.ts';
 import type { RolloutState } from '../../core/reconcile/rollout.ts';
 import type { HealthProbe } from '../nodes/health-probe.ts';
 

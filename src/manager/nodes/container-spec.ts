@@ -3,6 +3,7 @@
  * how a listed container reads back as an observed replica. The labels are the contract
  * that lets a restarted manager rebuild its view from the nodes alone.
  */
+import { DEFAULT_RESTART } from '../../core/defaults.ts';
 import { LABELS, type ContainerState, type DesiredReplica, type HealthCheck, type ObservedReplica, type RestartPolicy } from '../../core/model.ts';
 
 const MIB = 1024 * 1024;
@@ -54,7 +55,7 @@ export function createContainerBody(r: DesiredReplica): CreateContainerBody {
       // an empty HostPort asks the engine for a free one
       PortBindings: { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
       Init: true,
-      RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? 'unless-stopped') },
+      RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? DEFAULT_RESTART) },
       ...(r.resources && r.resources.cpus > 0 ? { NanoCpus: Math.round(r.resources.cpus * 1e9) } : {}),
       ...(r.resources && r.resources.memoryMb > 0
         ? { Memory: r.resources.memoryMb * MIB, MemoryReservation: r.resources.memoryMb * MIB }
