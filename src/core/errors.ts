@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   E_PORT_CONFLICT: 'two replicas publish the same host port on one node',
   E_UNKNOWN_NODE: 'the plan names a node the cluster does not have',
   E_IMAGE_NOT_FOUND: 'the image is not in the cluster registry',
+  E_SPEC_EMPTY: 'the deployed file has no apps (removing apps is explicit: `matrix rm`, `matrix project rm`)',
+  E_APP_OWNED: 'the app belongs to another project',
   E_BAD_REQUEST: 'the request body or arguments are invalid',
   E_AUTH: 'missing or wrong API token',
   E_NOT_FOUND: 'no such resource',

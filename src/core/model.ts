@@ -134,6 +134,8 @@ export interface UpdatePolicy {
 
 export interface AppSpec {
   name: string;
+  /** The project (deployed file) that owns the app; set when the app is deployed. */
+  project?: string;
   image: string;
   replicas: number;
   port: number; // container port

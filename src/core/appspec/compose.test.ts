@@ -216,7 +216,6 @@ services:
     expect(apps[1]?.env).toEqual({ A: '1' });
     expect(apps[0]?.env).toEqual({ PASSWORD: '${DB_PASSWORD}' });
     expect(warnings.map((w) => [w.path, w.message])).toEqual([
-      ['name', '"name" is not supported by cloudmatrix; ignored'],
       ['volumes', '"volumes" is not supported by cloudmatrix; ignored'],
       ['networks', '"networks" is not supported by cloudmatrix; ignored'],
       ['services.db.environment.PASSWORD', 'variable substitution ($VAR, ${VAR}, $$) is not supported; the value is used as written'],

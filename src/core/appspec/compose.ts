@@ -17,6 +17,7 @@ import {
   parseReplicas,
   parseString,
   readEnv,
+  readProjectName,
   readList,
   readYaml,
   take,
@@ -30,12 +31,14 @@ import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
 
 export interface ComposeSpec {
+  /** Compose's own top-level `name:` (the project name). */
+  name?: string;
   apps: AppSpec[];
   warnings: SpecWarning[];
 }
 
 /** Top-level keys read without a warning (`version` is obsolete in Compose itself). */
-const QUIET_TOP_KEYS = ['services', 'version'];
+const QUIET_TOP_KEYS = ['name', 'services', 'version'];
 /** Service keys cloudmatrix reads; any other is warned about and ignored. */
 const SERVICE_KEYS = ['image', 'ports', 'expose', 'environment', 'deploy', 'depends_on', 'restart', 'healthcheck', 'mem_limit', 'mem_reservation', 'cpus', 'scale'];
 const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'];
@@ -56,9 +59,10 @@ export function parseCompose(text: string, file = 'compose.yaml'): ComposeSpec {
   }
   ignoreOthers(root, QUIET_TOP_KEYS, '', c);
   warnInterpolation(root, '', c);
+  const name = readProjectName(root, c);
   const apps = readAppsMapping(root, 'services', (name, body, names, graph) => readService(name, body, names, graph, file, c), c);
   c.throwIfAny();
-  return { apps, warnings: c.warnings };
+  return { apps, warnings: c.warnings, ...(name !== undefined ? { name } : {}) };
 }
 
 /** Keys outside `known` are warned about; `x-` extension keys are Compose's own "ignore me". */

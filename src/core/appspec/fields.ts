@@ -7,6 +7,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { MAX_REPLICAS } from '../defaults.ts';
 import { MatrixError } from '../errors.ts';
+import { PROJECT_NAME } from '../projects.ts';
 import { problemsError } from './plan.ts';
 
 /** Something a spec said that cloudmatrix ignores: shown to the user, never fatal. */
@@ -339,4 +340,15 @@ export function readAppsMapping<T extends { name: string }>(
     for (const cycle of findCycles(graph)) c.error(at(at(key, cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The top-level `name:` of a matrix.yaml or compose file: the project it deploys. */
+export function readProjectName(root: YamlMap, c: Collector): string | undefined {
+  const v = root.name;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !PROJECT_NAME.test(v)) {
+    c.error('name', `must be a project name matching ${PROJECT_NAME.source} (lowercase letters, digits, "-" and "_", at most 63), got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  return v;
 }

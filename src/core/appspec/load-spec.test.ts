@@ -67,6 +67,20 @@ describe('loadSpec', () => {
     expect(s.warnings).toEqual([{ path: 'services.web.volumes', message: '"volumes" is not supported by cloudmatrix; ignored' }]);
   });
 
+  it('reads the project name of matrix.yaml and compose files, with its path when bad', () => {
+    expect(loadSpec('name: shop\napps:\n  web: { image: cloud/web, port: 8080 }\n', 'm.yaml').name).toBe('shop');
+    expect(loadSpec('name: shop-2\nservices:\n  web: { image: cloud/web, ports: ["8080"] }\n', 'compose.yaml').name).toBe('shop-2');
+    expect(loadSpec('apps:\n  web: { image: cloud/web, port: 8080 }\n', 'm.yaml').name).toBeUndefined();
+    for (const bad of ['Shop', '"-x"', '[a]', '""']) {
+      try {
+        loadSpec(`name: ${bad}\napps:\n  web: { image: cloud/web, port: 8080 }\n`, 'm.yaml');
+        expect.unreachable(bad);
+      } catch (e) {
+        expect((e as MatrixError).details?.[0]).toMatchObject({ code: 'E_SPEC_INVALID', path: 'name' });
+      }
+    }
+  });
+
   it('passes on each parser\'s errors', () => {
     expect(fail('web node1 80\n', 'applications.plan').code).toBe('E_PLAN_SYNTAX');
     expect(fail('apps:\n  web: { image: x }\n', 'matrix.yaml').details?.[0]?.path).toBe('apps.web.port');

@@ -24,8 +24,10 @@ export type SpecKind = 'plan' | 'matrix' | 'compose';
 
 export interface LoadedSpec {
   kind: SpecKind;
+  /** The project the file names (`name:`); plan files have none. */
+  name?: string;
   apps: AppSpec[];
-  /** The cluster default strategy a matrix.yaml asks for; absent: keep the current one. */
+  /** The strategy a matrix.yaml asks for: it applies to the apps of this file that name none. */
   strategy?: Strategy;
   /** What was ignored (compose keys cloudmatrix does not use); empty for plan and matrix. */
   warnings: SpecWarning[];
@@ -61,8 +63,8 @@ export function loadSpec(text: string, file: string): LoadedSpec {
   }
   if (kind === 'matrix') {
     const spec = parseMatrixYaml(text, file);
-    return { kind, apps: spec.apps, ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}), warnings: [] };
+    return { kind, apps: spec.apps, ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}), ...(spec.name !== undefined ? { name: spec.name } : {}), warnings: [] };
   }
   const spec = parseCompose(text, file);
-  return { kind, apps: spec.apps, warnings: spec.warnings };
+  return { kind, apps: spec.apps, warnings: spec.warnings, ...(spec.name !== undefined ? { name: spec.name } : {}) };
 }

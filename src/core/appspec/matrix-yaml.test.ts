@@ -312,7 +312,7 @@ describe('parseMatrixYaml: unknown keys', () => {
   it('at every level', () => {
     const t = `strategi: spread\n${oneApp('    health: { path: /, intervall: 1s }\n    resources: { cpu: 1 }\n    depends_on: []\n')}`;
     expect(problems(t)).toEqual([
-      ['strategi', 'unknown key "strategi" (did you mean "strategy"?); allowed: apps, strategy'],
+      ['strategi', 'unknown key "strategi" (did you mean "strategy"?); allowed: name, apps, strategy'],
       ['apps.web.health.intervall', 'unknown key "intervall" (did you mean "interval"?); allowed: path, interval, timeout, threshold, window'],
       ['apps.web.resources.cpu', 'unknown key "cpu" (did you mean "cpus"?); allowed: cpus, memory'],
     ]);

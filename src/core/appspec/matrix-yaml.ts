@@ -22,6 +22,7 @@ import {
   readList,
   readYaml,
   rejectUnknownKeys,
+  readProjectName,
   take,
   typeName,
   type YamlMap,
@@ -32,7 +33,7 @@ import { APP_NAME, NODE_NAME } from './plan.ts';
 export const STRATEGIES: readonly Strategy[] = ['spread', 'binpack'];
 export const RESTART_POLICIES: readonly RestartPolicy[] = ['always', 'unless-stopped', 'on-failure', 'no'];
 
-const TOP_KEYS = ['apps', 'strategy'] as const;
+const TOP_KEYS = ['name', 'apps', 'strategy'] as const;
 const APP_KEYS = [
   'image',
   'replicas',
@@ -58,6 +59,8 @@ const DEPENDENCY_KEYS = ['app', 'colocate'] as const;
 const HEALTH_DEFAULTS = DEFAULT_HEALTH;
 
 export interface MatrixSpec {
+  /** The project this file deploys (`name:`). */
+  name?: string;
   apps: AppSpec[];
   strategy?: Strategy;
 }
@@ -76,10 +79,11 @@ export function parseMatrixYaml(text: string, file = 'matrix.yaml'): MatrixSpec 
   }
   rejectUnknownKeys(root, TOP_KEYS, '', c);
   const strategy = root.strategy === undefined ? undefined : take(parseEnum(root.strategy, STRATEGIES), 'strategy', c);
+  const name = readProjectName(root, c);
 
   const apps = readAppsMapping(root, 'apps', (name, body, names, graph) => readApp(name, body, names, graph, file, c), c);
   c.throwIfAny();
-  return { apps, ...(strategy !== undefined ? { strategy } : {}) };
+  return { apps, ...(strategy !== undefined ? { strategy } : {}), ...(name !== undefined ? { name } : {}) };
 }
 
 /** One app; undefined when it has any problem (all of them recorded). */
