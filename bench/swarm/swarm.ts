@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { Varnish } from '../../src/manager/ingress/varnish.ts';
 import type { Lab } from '../../src/manager/lab/lab.ts';
-import { registryAddress } from '../../src/manager/lab/lab-config.ts';
+import { registryAddress } from '../../src/shared/lab-config.ts';
 import { run, runOk } from '../../src/util/exec.ts';
 import { HOME, lab as benchLab, percentile } from '../lab-bench.ts';
 import { fixedRateLoad } from './load.ts';

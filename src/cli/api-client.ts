@@ -1,8 +1,23 @@
-/** The CLI's HTTP client for the manager API: token auth, errors decoded to MatrixError. */
+/**
+ * The CLI's typed client of the manager API: token auth, errors decoded to MatrixError, one
+ * method per route, with the request and answer types the server uses (shared/api-types.ts).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { MatrixError, type ErrorCode } from '../core/errors.ts';
-import { homePaths, type HomePaths } from '../manager/home.ts';
-import { readManagerConfig } from '../manager/manager-config.ts';
+import type {
+  AppDetail,
+  AppRevisionEntry,
+  AppSummary,
+  ChangeResult,
+  DeployRequest,
+  NodeView,
+  ProjectView,
+  ReplicasView,
+  RollbackResult,
+  StatusView,
+} from '../shared/api-types.ts';
+import { homePaths, type HomePaths } from '../shared/home.ts';
+import { readManagerConfig } from '../shared/manager-config.ts';
 
 export interface ApiError {
   code: ErrorCode;
@@ -23,7 +38,63 @@ export class ApiClient {
     return new ApiClient(base.replace(/\/$/, ''), token);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
+  deploy(req: DeployRequest): Promise<ChangeResult> {
+    return this.request('POST', '/v1/deploy', req);
+  }
+
+  scale(app: string, replicas: number, dryRun: boolean): Promise<ChangeResult> {
+    return this.request('POST', `/v1/apps/${enc(app)}/scale`, { replicas, dryRun });
+  }
+
+  removeApps(apps: string[], dryRun: boolean): Promise<ChangeResult> {
+    return this.request('POST', '/v1/apps/remove', { apps, dryRun });
+  }
+
+  rollback(app: string): Promise<RollbackResult> {
+    return this.request('POST', `/v1/apps/${enc(app)}/rollback`);
+  }
+
+  async apps(): Promise<AppSummary[]> {
+    return (await this.request<{ apps: AppSummary[] }>('GET', '/v1/apps')).apps;
+  }
+
+  app(name: string): Promise<AppDetail> {
+    return this.request('GET', `/v1/apps/${enc(name)}`);
+  }
+
+  async history(app: string): Promise<AppRevisionEntry[]> {
+    return (await this.request<{ history: AppRevisionEntry[] }>('GET', `/v1/apps/${enc(app)}/history`)).history;
+  }
+
+  replicas(): Promise<ReplicasView> {
+    return this.request('GET', '/v1/replicas');
+  }
+
+  async nodes(): Promise<NodeView[]> {
+    return (await this.request<{ nodes: NodeView[] }>('GET', '/v1/nodes')).nodes;
+  }
+
+  putNode(name: string, node: { address: string; enginePort: number; labels?: Record<string, string> }): Promise<{ node: NodeView | undefined }> {
+    return this.request('PUT', `/v1/nodes/${enc(name)}`, node);
+  }
+
+  async projects(): Promise<ProjectView[]> {
+    return (await this.request<{ projects: ProjectView[] }>('GET', '/v1/projects')).projects;
+  }
+
+  removeProject(name: string, dryRun: boolean): Promise<ChangeResult> {
+    return this.request('POST', `/v1/projects/${enc(name)}/remove`, { dryRun });
+  }
+
+  status(): Promise<StatusView> {
+    return this.request('GET', '/v1/status');
+  }
+
+  async pushSampleImages(): Promise<string[]> {
+    return (await this.request<{ images: string[] }>('POST', '/v1/images/sample')).images;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.baseUrl + path, {
@@ -46,6 +117,8 @@ export class ApiClient {
     return json as T;
   }
 }
+
+const enc = encodeURIComponent;
 
 function toMatrixError(e: ApiError): MatrixError {
   return new MatrixError(e.code, e.message, {

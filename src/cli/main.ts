@@ -1,6 +1,7 @@
 /** `matrix`: the cloudmatrix CLI. A thin client of the manager API, plus `lab` and `manager start`. */
 import { Command, CommanderError } from 'commander';
 import { appCommands } from './commands/apps.ts';
+import { deployCommands } from './commands/deploy.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
 import { errorLines } from './output.ts';
@@ -15,6 +16,7 @@ program
 
 labCommands(program);
 managerCommands(program);
+deployCommands(program);
 appCommands(program);
 
 try {

@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MatrixError } from '../core/errors.ts';
-import type { HomePaths } from '../manager/home.ts';
+import type { HomePaths } from '../shared/home.ts';
 import { livePid, stopPid } from '../util/pidfile.ts';
-import { readManagerConfig } from '../manager/manager-config.ts';
+import { readManagerConfig } from '../shared/manager-config.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

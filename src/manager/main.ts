@@ -8,13 +8,17 @@ import { pino } from 'pino';
 import { renderVcl } from '../core/ingress/vcl.ts';
 import { buildApi } from './api/server.ts';
 import { newToken } from './api/auth.ts';
-import { Cluster } from './controllers/cluster.ts';
-import { Deployer } from './controllers/deployer.ts';
+import { ConsumerRunner } from './controllers/consumers.ts';
+import { ControlLoop } from './controllers/control-loop.ts';
+import { DesiredState } from './controllers/desired-state.ts';
+import { EventLog } from './controllers/event-log.ts';
+import { ingressConsumer } from './ingress/ingress-consumer.ts';
+import { Serial } from '../util/serial.ts';
 import { dockerEngines } from './nodes/docker-engine.ts';
-import type { HomePaths } from './home.ts';
+import type { HomePaths } from '../shared/home.ts';
 import { pushSampleImages } from './images/sample-image.ts';
 import { Varnish } from './ingress/varnish.ts';
-import { readManagerConfig } from './manager-config.ts';
+import { readManagerConfig } from '../shared/manager-config.ts';
 import { Pki } from './pki/pki.ts';
 import { registrySans } from './pki/sans.ts';
 import { RegistryClient } from './registry/registry-client.ts';
@@ -59,20 +63,23 @@ export async function runManager(paths: HomePaths): Promise<void> {
   await varnish.start(renderVcl([]));
   log.info({ ingress: config.ingress }, 'ingress ready');
 
-  const cluster = new Cluster({ store, engines: dockerEngines(tls), ingress: varnish, log, registry: config.registry, domain: config.domain });
-  const deployer = new Deployer(store, cluster, registryClient, config.registry);
+  const events = new EventLog();
+  const desiredLock = new Serial();
+  const consumers = [new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain }, log), log, events)];
+  const loop = new ControlLoop({ store, engines: dockerEngines(tls), consumers, events, log, registry: config.registry, desiredLock });
+  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock);
   const api = buildApi({
     token,
     store,
-    cluster,
-    deployer,
+    loop,
+    desired,
     log,
     pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
     info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
   });
   const [host, port] = [config.api.slice(0, config.api.lastIndexOf(':')), Number(config.api.split(':').pop())];
   await api.listen({ host, port });
-  cluster.start(500);
+  loop.start(500);
   log.info({ api: config.api }, 'manager ready');
 
   await new Promise<void>((resolve) => {
@@ -81,7 +88,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
     process.once('SIGINT', stop);
   });
   log.info('stopping');
-  cluster.stop();
+  loop.stop();
   await api.close();
   varnish.stop();
   await registry.stop();

@@ -10,7 +10,9 @@ import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, readToken, until,
 
 const env: LabEnv = newLabEnv('rolling', 215);
 
-const spec = (image: string, extra = '') => `apps:
+// one project across v1.yaml, v2.yaml and bad.yaml: each deploy updates the same app
+const spec = (image: string, extra = '') => `name: rolling
+apps:
   web:
     image: ${image}
     replicas: 3

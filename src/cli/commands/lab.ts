@@ -3,16 +3,15 @@ import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
-import { homePaths } from '../../manager/home.ts';
-import { DEFAULT_LAB, managerAddress, type LabConfig } from '../../manager/lab/lab-config.ts';
-import { Lab } from '../../manager/lab/lab.ts';
-import { labPki } from '../../manager/lab/lab-pki.ts';
-import { readManagerConfig, writeManagerConfig, validateManagerConfig } from '../../manager/manager-config.ts';
+import { homePaths } from '../../shared/home.ts';
+import { DEFAULT_LAB, managerAddress, type LabConfig } from '../../shared/lab-config.ts';
+import type { Lab } from '../../manager/index.ts';
+import { readManagerConfig, writeManagerConfig, validateManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
 import { startManagerInBackground, stopManager } from '../manager-process.ts';
 import { table } from '../output.ts';
 import { stopPid } from '../../util/pidfile.ts';
-import type { HomePaths } from '../../manager/home.ts';
+import type { HomePaths } from '../../shared/home.ts';
 
 function intOption(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -23,6 +22,7 @@ function intOption(name: string, min: number, max: number) {
 }
 
 async function openLab(): Promise<{ lab: Lab; paths: ReturnType<typeof homePaths> }> {
+  const { Lab, labPki } = await import('../../manager/index.ts'); // lazily: other commands never load the manager
   const paths = homePaths();
   const lab = new Lab(paths.lab, await labPki(paths.pki), (m) => console.log(`  ${m}`));
   return { lab, paths };
@@ -52,7 +52,7 @@ export function labCommands(program: Command): void {
       await startManagerInBackground(paths);
       const api = ApiClient.fromEnv(paths);
       for (const n of state.nodes) {
-        await api.request('PUT', `/v1/nodes/${n.name}`, { address: n.address, enginePort: config.enginePort });
+        await api.putNode(n.name, { address: n.address, enginePort: config.enginePort });
       }
       await printStatus(l);
       const mc = readManagerConfig(paths);

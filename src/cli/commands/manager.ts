@@ -1,8 +1,7 @@
 /** `matrix manager ...`: run the manager (API, control loop, registry, ingress). */
 import type { Command } from 'commander';
-import { homePaths } from '../../manager/home.ts';
-import { readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../manager/manager-config.ts';
-import { runManager } from '../../manager/main.ts';
+import { homePaths } from '../../shared/home.ts';
+import { readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
 import { managerPid, startManagerInBackground, stopManager } from '../manager-process.ts';
 
 export function managerCommands(program: Command): void {
@@ -22,6 +21,7 @@ export function managerCommands(program: Command): void {
       for (const k of ['api', 'registry', 'ingress', 'ingressAdmin', 'domain'] as const) if (o[k]) overrides[k] = o[k];
       if (Object.keys(overrides).length) writeManagerConfig(paths, validateManagerConfig({ ...readManagerConfig(paths), ...overrides }));
       if (o.foreground) {
+        const { runManager } = await import('../../manager/index.ts'); // lazily: other commands never load the manager
         await runManager(paths);
         return;
       }

@@ -1,6 +1,7 @@
 /**
  * The API over fastify's inject, with real parts behind it: a SQLite store on a temp file,
- * the real Cluster and Deployer, and a real docker-registry holding one sample image. No
+ * the real control loop and desired-state service, and a real docker-registry holding one
+ * sample image. No
  * Docker engine answers here, so every registered node is `down` (its address is loopback
  * with a port nothing listens on), which is exactly what the E_NODE_DOWN path needs.
  */
@@ -11,9 +12,13 @@ import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderVcl } from '../../core/ingress/vcl.ts';
+import { Serial } from '../../util/serial.ts';
 import { dockerEngines } from '../nodes/docker-engine.ts';
-import { Cluster, type Ingress } from '../controllers/cluster.ts';
-import { Deployer } from '../controllers/deployer.ts';
+import { ConsumerRunner } from '../controllers/consumers.ts';
+import { ControlLoop } from '../controllers/control-loop.ts';
+import { DesiredState } from '../controllers/desired-state.ts';
+import { EventLog } from '../controllers/event-log.ts';
+import { ingressConsumer, type VclTarget } from '../ingress/ingress-consumer.ts';
 import { pushSampleImages } from '../images/sample-image.ts';
 import { freePort, startTestRegistry, type TestRegistry } from '../registry/test-registry.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
@@ -25,7 +30,7 @@ type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 const TOKEN = newToken();
 const WRONG = newToken();
 
-class RecordingIngress implements Ingress {
+class RecordingIngress implements VclTarget {
   readonly applied: string[] = [];
   private current = '';
   async apply(vcl: string): Promise<boolean> {
@@ -39,7 +44,7 @@ class RecordingIngress implements Ingress {
 let dir = '';
 let reg: TestRegistry | undefined;
 let store: SqliteStore | undefined;
-let cluster: Cluster | undefined;
+let loop: ControlLoop | undefined;
 let api: ReturnType<typeof buildApi> | undefined;
 let closedPort = 0;
 const ingress = new RecordingIngress();
@@ -87,14 +92,17 @@ beforeAll(async () => {
     },
   );
   store = new SqliteStore(join(dir, 'matrix.db'));
-  cluster = new Cluster({ store, engines: dockerEngines(reg.pki.clientTls()), ingress, log, registry: reg.client.addr });
-  const deployer = new Deployer(store, cluster, reg.client, reg.client.addr);
+  const events = new EventLog();
+  const lock = new Serial();
+  const consumers = [new ConsumerRunner(ingressConsumer(ingress, {}, log), log, events)];
+  loop = new ControlLoop({ store, engines: dockerEngines(reg.pki.clientTls()), consumers, events, log, registry: reg.client.addr, desiredLock: lock });
+  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock);
   const registry = reg;
   api = buildApi({
     token: TOKEN,
     store,
-    cluster,
-    deployer,
+    loop,
+    desired,
     log,
     pushSampleImages: () => pushSampleImages(registry.client, ['simplewebapp1']),
     info: () => ({ registry: registry.client.addr, ingress: '127.0.0.1:0', pid: process.pid }),
@@ -104,7 +112,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  cluster?.stop();
+  loop?.stop();
   store?.close();
   await reg?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -244,7 +252,7 @@ describe('PUT /v1/nodes/:name', () => {
     const res = await call('PUT', '/v1/nodes/node1', { body: { address: '127.0.0.1', enginePort: closedPort } });
     expect(res.statusCode).toBe(200);
     // a node that never answered has no known capacity and only the labels set through the API
-    const node = { name: 'node1', address: '127.0.0.1', enginePort: closedPort, state: 'down', labels: {}, apiLabels: {}, capacity: { cpus: 0, memoryMb: 0 } };
+    const node = { name: 'node1', address: '127.0.0.1', enginePort: closedPort, state: 'down', labels: {}, apiLabels: {}, capacity: null };
     expect(json(res)).toEqual({ node });
     const list = await call('GET', '/v1/nodes');
     expect(list.statusCode).toBe(200);
@@ -359,17 +367,78 @@ describe('POST /v1/deploy', { timeout: 30_000 }, () => {
     expect(json(await call('GET', '/v1/replicas'))).toEqual({ replicas: [], desired: 0, unplaced: [] });
   });
 
-  it('dry-runs an empty plan without storing it, then stores it for real', async () => {
-    const dry = await deploy('# nothing yet\n', { dryRun: true });
-    expect(dry.statusCode).toBe(200);
-    expect(json(dry)).toEqual({ dryRun: true, generation: null, actions: [], blocked: [], unplaced: [], warnings: [], failed: [], replicas: 0 });
+  it('refuses an empty plan (dry run or not) instead of removing everything', async () => {
+    for (const dryRun of [true, false]) {
+      const res = await deploy('# nothing yet\n', { dryRun });
+      expect(res.statusCode).toBe(422);
+      expect(json(res).error).toMatchObject({ code: 'E_SPEC_EMPTY', path: 'x.plan' });
+    }
     await expectNothingStored();
+  });
+});
 
-    const real = await deploy('# nothing yet\n');
-    expect(real.statusCode).toBe(200);
-    expect(json(real)).toEqual({ dryRun: false, generation: 1, actions: [], blocked: [], unplaced: [], warnings: [], failed: [], replicas: 0 });
-    const got = json(await call('GET', '/v1/deployment')).deployment;
-    expect(got).toMatchObject({ generation: 1, kind: 'plan', file: 'x.plan', source: '# nothing yet\n', apps: [] });
+describe('projects', { timeout: 30_000 }, () => {
+  const yaml = (apps: string[], name?: string) => `${name ? `name: ${name}\n` : ''}apps:\n${apps.map((a) => `  ${a}: { image: cloud/simplewebapp1, port: 8080 }\n`).join('')}`;
+  const deployYaml = (source: string, extra: Record<string, unknown> = {}) => call('POST', '/v1/deploy', { body: { file: 'shop.yaml', source, ...extra } });
+
+  it('validates the project and prune fields with their paths', async () => {
+    for (const [body, path] of [
+      [{ project: 'Bad Name' }, 'project'],
+      [{ project: 7 }, 'project'],
+      [{ prune: 'yes' }, 'prune'],
+    ] as const) {
+      const res = await deployYaml(yaml(['web']), body);
+      expect(res.statusCode).toBe(400);
+      expect(json(res).error).toMatchObject({ code: 'E_BAD_REQUEST', path });
+    }
+  });
+
+  it('records a project, keeps its missing apps, refuses its app names to another project', async () => {
+    const first = await deployYaml(yaml(['web', 'api']));
+    expect(first.statusCode).toBe(200);
+    expect(json(first)).toMatchObject({ project: 'shop', added: ['api', 'web'], kept: [], pending: false });
+    // no engine answers here: the replicas cannot be placed, and the answer says why
+    expect(json(first).unplaced).toHaveLength(2);
+    const second = await deployYaml(yaml(['web']));
+    expect(json(second)).toMatchObject({ project: 'shop', kept: ['api'], unchanged: ['web'] });
+    const owned = await deployYaml(yaml(['web'], 'other'));
+    expect(owned.statusCode).toBe(409);
+    expect(json(owned).error).toMatchObject({ code: 'E_APP_OWNED', message: expect.stringMatching(/belongs to project shop/) });
+    const projects = json(await call('GET', '/v1/projects')).projects;
+    expect(projects).toEqual([{ name: 'shop', apps: ['api', 'web'], kind: 'matrix', file: 'shop.yaml', updatedAt: expect.any(String) }]);
+    const apps = json(await call('GET', '/v1/apps')).apps;
+    expect(apps.map((a: { name: string; project: string }) => `${a.name}@${a.project}`)).toEqual(['api@shop', 'web@shop']);
+  });
+
+  it('removes apps by name (all or nothing) and projects', async () => {
+    for (const [body, path] of [
+      [{ apps: [] }, 'apps'],
+      [{ apps: ['Web'] }, 'apps[0]'],
+      [{ apps: 'web' }, 'apps'],
+    ] as const) {
+      const res = await call('POST', '/v1/apps/remove', { body });
+      expect(res.statusCode).toBe(400);
+      expect(json(res).error).toMatchObject({ code: 'E_BAD_REQUEST', path });
+    }
+    const unknown = await call('POST', '/v1/apps/remove', { body: { apps: ['api', 'nope'] } });
+    expect(unknown.statusCode).toBe(404);
+    expect(store!.currentDeployment()!.apps.map((a) => a.name)).toEqual(['api', 'web']);
+    const rm = await call('POST', '/v1/apps/remove', { body: { apps: ['api'] } });
+    expect(json(rm)).toMatchObject({ removed: ['api'] });
+    expect(store!.currentDeployment()!.apps.map((a) => a.name)).toEqual(['web']);
+    const dry = await call('POST', '/v1/projects/shop/remove', { body: { dryRun: true } });
+    expect(json(dry)).toMatchObject({ dryRun: true, removed: ['web'], generation: null });
+    expect(store!.currentDeployment()!.apps.map((a) => a.name)).toEqual(['web']);
+    const gone = await call('POST', '/v1/projects/shop/remove');
+    expect(json(gone)).toMatchObject({ project: 'shop', removed: ['web'] });
+    expect(json(await call('GET', '/v1/projects')).projects).toEqual([]);
+    expect((await call('POST', '/v1/projects/shop/remove')).statusCode).toBe(404);
+  });
+
+  it('reports the consumers and the loop in GET /v1/status', async () => {
+    const res = await call('GET', '/v1/status');
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toMatchObject({ apps: 0, nodes: { up: 0 }, consumers: [{ name: 'ingress', state: expect.stringMatching(/^(ok|waiting)$/) }] });
   });
 });
 

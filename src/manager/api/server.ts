@@ -5,19 +5,34 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { MatrixError } from '../../core/errors.ts';
+import { appRevision } from '../../core/app-revision.ts';
+import { projectsOf } from '../../core/projects.ts';
+import { isRolloutWait } from '../../core/reconcile/reconcile.ts';
 import { replicaRows } from '../../core/replica-status.ts';
-import type { Cluster } from '../controllers/cluster.ts';
-import type { Deployer } from '../controllers/deployer.ts';
+import { nodeStatuses } from '../../core/snapshot.ts';
+import type {
+  AppDetail,
+  AppSummary,
+  ChangeResult,
+  NodeView,
+  ProjectView,
+  ReplicasView,
+  RollbackResult,
+  RollbackView,
+  StatusView,
+} from '../../shared/api-types.ts';
+import type { ControlLoop } from '../controllers/control-loop.ts';
+import type { DesiredState } from '../controllers/desired-state.ts';
 import type { Store } from '../store/store.ts';
 import { tokenMatches } from './auth.ts';
 import { toErrorBody } from './error-mapper.ts';
-import { deployRequest, nodeRequest, scaleRequest } from './validate.ts';
+import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest } from './validate.ts';
 
 export interface ApiDeps {
   token: string;
   store: Store;
-  cluster: Cluster;
-  deployer: Deployer;
+  loop: ControlLoop;
+  desired: DesiredState;
   pushSampleImages: () => Promise<string[]>;
   info: () => Record<string, unknown>;
   log: Logger;
@@ -48,86 +63,116 @@ export function buildApi(d: ApiDeps) {
     }
   });
 
+  const rows = () => replicaRows(d.loop.latestPlan()?.desired ?? [], [...d.loop.snapshot().replicas], nodeStatuses(d.loop.snapshot()));
+  const rollbacksOf = (name: string): RollbackView[] =>
+    d.loop
+      .events()
+      .filter((e) => e.kind === 'rollback' && e.subject === name)
+      .map((e) => ({ at: e.at, reason: e.data?.reason ?? e.message, fromImage: e.data?.fromImage ?? '', toImage: e.data?.toImage ?? '' }));
+  const nodesView = (): NodeView[] => {
+    const seen = new Map(d.loop.snapshot().nodes.map((n) => [n.name, n]));
+    // a node added since the last pass shows as down until the loop has looked at it
+    return d.store.listNodes().map((n) => seen.get(n.name) ?? { ...n, state: 'down' as const, apiLabels: n.labels, capacity: null });
+  };
+
   app.get('/v1/health', async () => ({ ok: true }));
   app.get('/v1/info', async () => d.info());
 
-  app.get('/v1/nodes', async () => ({ nodes: nodesView(d) }));
-  app.put<{ Params: { name: string } }>('/v1/nodes/:name', async (req) => {
+  app.get('/v1/nodes', async (): Promise<{ nodes: NodeView[] }> => ({ nodes: nodesView() }));
+  app.put<{ Params: { name: string } }>('/v1/nodes/:name', async (req): Promise<{ node: NodeView | undefined }> => {
     const node = nodeRequest(req.params.name, req.body);
     d.store.upsertNode(node);
-    await d.cluster.tick();
-    return { node: nodesView(d).find((n) => n.name === node.name) };
+    await d.loop.passAfter(0);
+    return { node: nodesView().find((n) => n.name === node.name) };
   });
   app.delete<{ Params: { name: string } }>('/v1/nodes/:name', async (req) => {
     if (!d.store.removeNode(req.params.name)) throw new MatrixError('E_NOT_FOUND', `no node named ${req.params.name}`);
-    await d.cluster.tick();
+    await d.loop.passAfter(0);
     return { removed: req.params.name };
   });
 
-  app.get('/v1/replicas', async () => {
-    const plan = d.cluster.latestPlan();
-    const desired = plan?.desired ?? [];
-    return {
-      replicas: replicaRows(desired, d.cluster.observedReplicas(), d.cluster.nodeStatuses()),
-      desired: desired.length,
-      unplaced: plan?.unplaced ?? [],
-    };
+  app.get('/v1/replicas', async (): Promise<ReplicasView> => {
+    const plan = d.loop.latestPlan();
+    return { replicas: rows(), desired: plan?.desired.length ?? 0, unplaced: plan?.unplaced ?? [] };
   });
-  app.get('/v1/apps', async () => {
+  app.get('/v1/apps', async (): Promise<{ apps: AppSummary[] }> => {
     const current = d.store.currentDeployment();
-    const rows = replicaRows(d.cluster.latestPlan()?.desired ?? [], d.cluster.observedReplicas(), d.cluster.nodeStatuses());
-    const unplaced = d.cluster.latestPlan()?.unplaced ?? [];
+    const all = rows();
+    const plan = d.loop.latestPlan();
+    const serving = d.loop.appliedBy('ingress')?.routes ?? [];
     return {
       apps: (current?.apps ?? []).map((a) => ({
         name: a.name,
+        project: a.project ?? 'default',
         image: a.image,
+        revision: appRevision(a),
         desired: a.replicas,
-        running: rows.filter((r) => r.app === a.name && r.desired && r.state === 'running').length,
-        unplaced: unplaced.filter((u) => u.app === a.name).length,
+        running: all.filter((r) => r.app === a.name && r.desired && r.state === 'running').length,
+        unplaced: (plan?.unplaced ?? []).filter((u) => u.app === a.name).length,
         pinned: !!a.pins,
-        /** A rolling update or a drain is under way for this app. */
-        updating: (d.cluster.latestPlan()?.blocked ?? []).some((b) => b.id.startsWith(`${a.name}.`) && /^(rolling update|draining)/.test(b.reason)),
-        rollbacks: d.cluster.rollbackLog().filter((r) => r.app === a.name).length,
+        updating: (plan?.blocked ?? []).some((b) => b.id.startsWith(`${a.name}.`) && isRolloutWait(b.kind)),
+        rollbacks: rollbacksOf(a.name).length,
+        serving: serving.filter((r) => r.route.app === a.name).length,
       })),
     };
   });
-  app.get<{ Params: { name: string } }>('/v1/apps/:name', async (req) => {
+  app.get<{ Params: { name: string } }>('/v1/apps/:name', async (req): Promise<AppDetail> => {
     const spec = d.store.currentDeployment()?.apps.find((a) => a.name === req.params.name);
     if (!spec) throw new MatrixError('E_NOT_FOUND', `no app named ${req.params.name}`);
-    const plan = d.cluster.latestPlan();
+    const plan = d.loop.latestPlan();
     return {
       app: spec,
+      revision: appRevision(spec),
       placements: d.store.listPlacements().filter((p) => p.app === spec.name),
-      replicas: replicaRows(plan?.desired ?? [], d.cluster.observedReplicas(), d.cluster.nodeStatuses()).filter((r) => r.app === spec.name),
+      replicas: rows().filter((r) => r.app === spec.name),
       unplaced: (plan?.unplaced ?? []).filter((u) => u.app === spec.name),
       blocked: (plan?.blocked ?? []).filter((b) => b.id.startsWith(`${spec.name}.`)),
-      rollbacks: d.cluster.rollbackLog().filter((r) => r.app === spec.name),
+      rollbacks: rollbacksOf(spec.name),
     };
   });
-  app.post<{ Params: { name: string } }>('/v1/apps/:name/rollback', async (req) => d.deployer.rollback(req.params.name));
-  app.get<{ Params: { name: string } }>('/v1/apps/:name/history', async (req) => ({ history: d.deployer.history(req.params.name) }));
-  app.post<{ Params: { name: string } }>('/v1/apps/:name/scale', async (req) => {
-    const { replicas, dryRun } = scaleRequest(req.body);
-    return d.deployer.scale(req.params.name, replicas, dryRun);
+  app.delete<{ Params: { name: string } }>('/v1/apps/:name', async (req): Promise<ChangeResult> => d.desired.removeApps([req.params.name]));
+  app.post('/v1/apps/remove', async (req): Promise<ChangeResult> => {
+    const { apps, dryRun } = removeAppsRequest(req.body);
+    return d.desired.removeApps(apps, dryRun);
   });
-  app.get('/v1/routes', async () => ({ routes: d.cluster.routes() }));
-  app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));
+  app.post<{ Params: { name: string } }>('/v1/apps/:name/rollback', async (req): Promise<RollbackResult> => d.desired.rollback(req.params.name));
+  app.get<{ Params: { name: string } }>('/v1/apps/:name/history', async (req) => ({ history: d.desired.history(req.params.name) }));
+  app.post<{ Params: { name: string } }>('/v1/apps/:name/scale', async (req): Promise<ChangeResult> => {
+    const { replicas, dryRun } = scaleRequest(req.body);
+    return d.desired.scale(req.params.name, replicas, dryRun);
+  });
 
-  app.post('/v1/deploy', async (req) => d.deployer.deploy(deployRequest(req.body)));
+  app.get('/v1/projects', async (): Promise<{ projects: ProjectView[] }> => {
+    const records = new Map(d.store.listProjects().map((p) => [p.name, p]));
+    const owning = projectsOf(d.store.currentDeployment()?.apps ?? []);
+    const names = [...new Set([...owning.map((p) => p.name), ...records.keys()])].sort();
+    return {
+      projects: names.map((name) => {
+        const r = records.get(name);
+        return { name, apps: owning.find((p) => p.name === name)?.apps ?? [], kind: r?.kind ?? null, file: r?.file ?? null, updatedAt: r?.updatedAt ?? null };
+      }),
+    };
+  });
+  app.post<{ Params: { name: string } }>('/v1/projects/:name/remove', async (req): Promise<ChangeResult> => d.desired.removeProject(req.params.name, dryRunRequest(req.body)));
+
+  app.get('/v1/routes', async () => ({ routes: d.loop.state().routes.map((r) => r.route) }));
+  app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));
+  app.get('/v1/status', async (): Promise<StatusView> => {
+    const snap = d.loop.snapshot();
+    const current = d.store.currentDeployment();
+    const all = rows();
+    return {
+      generation: current?.generation ?? 0,
+      nodes: { up: snap.nodes.filter((n) => n.state === 'up').length, down: snap.nodes.filter((n) => n.state === 'down').length },
+      apps: current?.apps.length ?? 0,
+      replicas: { desired: d.loop.latestPlan()?.desired.length ?? 0, running: all.filter((r) => r.desired && r.state === 'running').length },
+      consumers: d.loop.consumers(),
+      events: d.loop.events().slice(-20),
+    };
+  });
+
+  app.post('/v1/deploy', async (req): Promise<ChangeResult> => d.desired.deploy(deployRequest(req.body)));
   app.post('/v1/images/sample', async () => ({ images: await d.pushSampleImages() }));
 
   return app;
-}
-
-/** Nodes with health, labels and capacity as the scheduler sees them. */
-function nodesView(d: ApiDeps) {
-  const sched = new Map(d.cluster.schedNodes().map((n) => [n.name, n]));
-  const stored = new Map(d.store.listNodes().map((n) => [n.name, n.labels]));
-  return d.cluster.nodeStatuses().map((n) => ({
-    ...n,
-    labels: sched.get(n.name)?.labels ?? {},
-    /** The labels set through the API (engine labels are merged under them in `labels`). */
-    apiLabels: stored.get(n.name) ?? {},
-    capacity: sched.get(n.name)?.capacity ?? null,
-  }));
 }

@@ -2,7 +2,8 @@
 import { isIP } from 'node:net';
 import { MatrixError } from '../../core/errors.ts';
 import type { NodeInfo } from '../../core/model.ts';
-import type { DeployRequest } from '../controllers/deployer.ts';
+import type { DeployRequest, RemoveAppsRequest } from '../../shared/api-types.ts';
+import { checkProjectName } from '../../core/projects.ts';
 
 function obj(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -20,8 +21,27 @@ export function deployRequest(body: unknown): DeployRequest {
   if (b.file !== undefined && (typeof b.file !== 'string' || b.file.length > 255)) {
     throw new MatrixError('E_BAD_REQUEST', 'must be a file name of at most 255 characters', { path: 'file' });
   }
-  if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: 'dryRun' });
-  return { source: b.source, file: (b.file as string | undefined) || 'applications.plan', dryRun: b.dryRun === true };
+  const dryRun = flag(b, 'dryRun');
+  const prune = flag(b, 'prune');
+  if (b.project !== undefined && typeof b.project !== 'string') throw new MatrixError('E_BAD_REQUEST', 'must be a project name (a string)', { path: 'project' });
+  const project = b.project === undefined ? undefined : checkProjectName(b.project as string, 'project');
+  return { source: b.source, file: (b.file as string | undefined) || 'applications.plan', dryRun, prune, ...(project !== undefined ? { project } : {}) };
+}
+
+function flag(b: Record<string, unknown>, key: string): boolean {
+  if (b[key] !== undefined && typeof b[key] !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: key });
+  return b[key] === true;
+}
+
+const APP_REF = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function removeAppsRequest(body: unknown): RemoveAppsRequest {
+  const b = obj(body);
+  if (!Array.isArray(b.apps) || b.apps.length === 0 || b.apps.length > 1000) throw new MatrixError('E_BAD_REQUEST', 'must be a list of 1..1000 app names', { path: 'apps' });
+  b.apps.forEach((a, i) => {
+    if (typeof a !== 'string' || !APP_REF.test(a)) throw new MatrixError('E_BAD_REQUEST', 'must be an app name', { path: `apps[${i}]` });
+  });
+  return { apps: [...new Set(b.apps as string[])], dryRun: flag(b, 'dryRun') };
 }
 
 const LABEL_KEY = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -42,8 +62,7 @@ export function scaleRequest(body: unknown): { replicas: number; dryRun: boolean
   if (typeof b.replicas !== 'number' || !Number.isInteger(b.replicas) || b.replicas < 0) {
     throw new MatrixError('E_BAD_REQUEST', 'must be an integer >= 0', { path: 'replicas' });
   }
-  if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: 'dryRun' });
-  return { replicas: b.replicas, dryRun: b.dryRun === true };
+  return { replicas: b.replicas, dryRun: flag(b, 'dryRun') };
 }
 
 export function nodeRequest(name: string, body: unknown): NodeInfo & { labels?: Record<string, string> } {
@@ -57,4 +76,9 @@ export function nodeRequest(name: string, body: unknown): NodeInfo & { labels?: 
     throw new MatrixError('E_BAD_REQUEST', 'must be an integer in 1..65535', { path: 'enginePort' });
   }
   return { name, address: b.address, enginePort: port, ...(b.labels !== undefined ? { labels: labels(b.labels) } : {}) };
+}
+
+/** A body with nothing but an optional `dryRun` (an absent body is `{}`). */
+export function dryRunRequest(body: unknown): boolean {
+  return flag(obj(body ?? {}), 'dryRun');
 }

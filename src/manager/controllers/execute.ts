@@ -4,13 +4,13 @@
  * and does not stop the others: the next tick retries what is still wrong.
  */
 import type { Logger } from 'pino';
-import { describeAction } from '../../core/reconcile/reconcile.ts';
 import type { Action } from '../../core/model.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
 
+/** Outcomes as data: what was carried out, and what failed with the engine's message. */
 export interface ExecuteReport {
-  done: number;
-  failed: { action: string; error: string }[];
+  done: Action[];
+  failed: { action: Action; error: string }[];
 }
 
 const STOP_GRACE_S = 10;
@@ -24,7 +24,7 @@ export async function executeActions(actions: Action[], engineOf: (node: string)
     list.push(a);
     byNode.set(node, list);
   }
-  const report: ExecuteReport = { done: 0, failed: [] };
+  const report: ExecuteReport = { done: [], failed: [] };
   const runList = async (node: string, list: Action[]): Promise<void> => {
     const engine = engineOf(node);
     for (const a of list) {
@@ -37,9 +37,9 @@ export async function executeActions(actions: Action[], engineOf: (node: string)
           await engine.stop(a.containerId, STOP_GRACE_S);
           log.info({ node, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'stopped replica');
         }
-        report.done++;
+        report.done.push(a);
       } catch (e) {
-        report.failed.push({ action: describeAction(a), error: (e as Error).message });
+        report.failed.push({ action: a, error: (e as Error).message });
       }
     }
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MatrixError } from '../../core/errors.ts';
 import * as cmd from './lab-commands.ts';
-import { DEFAULT_LAB, labNode, labNodes, managerAddress, registryAddress, validateLabConfig } from './lab-config.ts';
+import { DEFAULT_LAB, labNode, labNodes, managerAddress, registryAddress, validateLabConfig } from '../../shared/lab-config.ts';
 
 const n1 = labNode(DEFAULT_LAB, 1);
 

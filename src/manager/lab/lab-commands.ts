@@ -2,8 +2,8 @@
  * Commands as data: every command the lab runs is built here as an argv array, so tests
  * assert on the exact commands and execution stays a separate, small layer (exec.ts).
  */
-import type { LabConfig, LabNode } from './lab-config.ts';
-import { managerAddress } from './lab-config.ts';
+import type { LabConfig, LabNode } from '../../shared/lab-config.ts';
+import { managerAddress } from '../../shared/lab-config.ts';
 
 export type Argv = string[];
 

@@ -10,7 +10,7 @@ import { MatrixError } from '../../core/errors.ts';
 import { run, runOk } from '../../util/exec.ts';
 import { pingEngine, type ClientTls } from '../nodes/docker-client.ts';
 import * as cmd from './lab-commands.ts';
-import { type LabConfig, type LabNode, labNodes, validateLabConfig, registryAddress, managerAddress } from './lab-config.ts';
+import { type LabConfig, type LabNode, labNodes, validateLabConfig, registryAddress, managerAddress } from '../../shared/lab-config.ts';
 import { killTree, nodeProcessTree } from './processes.ts';
 
 /** What the lab needs from the cluster PKI: per-node server certs and the manager's client cert. */

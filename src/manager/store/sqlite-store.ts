@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import type { NodeInfo, Placement } from '../../core/model.ts';
-import type { Deployment, Store, StoredNode } from './store.ts';
+import type { AppSpec, NodeInfo, Placement } from '../../core/model.ts';
+import { projectNameFromFile } from '../../core/projects.ts';
+import type { Deployment, ProjectChanges, ProjectRecord, Store, StoredNode } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cluster_nodes (
@@ -25,6 +26,13 @@ CREATE TABLE IF NOT EXISTS placements (
   host_port INTEGER,
   PRIMARY KEY (app, slot)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS projects (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  file TEXT NOT NULL,
+  source TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -83,11 +91,28 @@ export class SqliteStore implements Store {
     return this.db.prepare<[number], DeploymentRow>('SELECT * FROM app_deployments ORDER BY generation DESC LIMIT ?').all(limit).map(toDeployment);
   }
 
-  saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date): Deployment {
-    const info = this.db
-      .prepare('INSERT INTO app_deployments (kind, file, source, apps, strategy, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(d.kind, d.file, d.source, JSON.stringify(d.apps), d.strategy, now.toISOString());
-    return { ...d, generation: Number(info.lastInsertRowid), createdAt: now.toISOString() };
+  saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date, projects: ProjectChanges = {}): Deployment {
+    const at = now.toISOString();
+    const insert = this.db.prepare('INSERT INTO app_deployments (kind, file, source, apps, strategy, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const put = this.db.prepare(
+      `INSERT INTO projects (name, kind, file, source, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, file = excluded.file, source = excluded.source, updated_at = excluded.updated_at`,
+    );
+    const drop = this.db.prepare('DELETE FROM projects WHERE name = ?');
+    const generation = this.db.transaction(() => {
+      const info = insert.run(d.kind, d.file, d.source, JSON.stringify(d.apps), d.strategy, at);
+      for (const p of projects.put ?? []) put.run(p.name, p.kind, p.file, p.source, at);
+      for (const name of projects.drop ?? []) drop.run(name);
+      return Number(info.lastInsertRowid);
+    })();
+    return { ...d, generation, createdAt: at };
+  }
+
+  listProjects(): ProjectRecord[] {
+    return this.db
+      .prepare<[], { name: string; kind: ProjectRecord['kind']; file: string; source: string; updated_at: string }>('SELECT * FROM projects ORDER BY name')
+      .all()
+      .map((r) => ({ name: r.name, kind: r.kind, file: r.file, source: r.source, updatedAt: r.updated_at }));
   }
 
   listPlacements(): Placement[] {
@@ -122,12 +147,14 @@ export class SqliteStore implements Store {
 }
 
 function toDeployment(r: DeploymentRow): Deployment {
+  // apps stored before projects existed belong to the project named after their file
+  const fallback = projectNameFromFile(r.file);
   return {
     generation: r.generation,
     kind: r.kind,
     file: r.file,
     source: r.source,
-    apps: JSON.parse(r.apps),
+    apps: (JSON.parse(r.apps) as AppSpec[]).map((a) => (a.project ? a : { ...a, project: fallback })),
     strategy: r.strategy,
     createdAt: r.created_at,
   };

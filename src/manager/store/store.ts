@@ -5,14 +5,31 @@
 import type { AppSpec, NodeInfo, Placement, Strategy } from '../../core/model.ts';
 
 export interface Deployment {
-  /** Increases by one per accepted deploy or scale. */
+  /** Increases by one per accepted change of desired state (deploy, scale, rm, rollback). */
   generation: number;
+  /** The file of the change that made this generation (each project's own file: ProjectRecord). */
   kind: 'plan' | 'matrix' | 'compose';
   file: string;
   source: string;
+  /** Every project's apps; each carries its `project`. */
   apps: AppSpec[];
   strategy: Strategy;
   createdAt: string;
+}
+
+/** A project: the file its apps were last deployed from. */
+export interface ProjectRecord {
+  name: string;
+  kind: Deployment['kind'];
+  file: string;
+  source: string;
+  updatedAt: string;
+}
+
+/** Project records written in the same transaction as a deployment. */
+export interface ProjectChanges {
+  put?: Omit<ProjectRecord, 'updatedAt'>[];
+  drop?: string[];
 }
 
 export interface StoredNode extends NodeInfo {
@@ -27,8 +44,9 @@ export interface Store {
   currentDeployment(): Deployment | null;
   /** Newest first. */
   deploymentHistory(limit: number): Deployment[];
-  /** Atomically records a new desired state; returns it with its generation. */
-  saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date): Deployment;
+  /** Atomically records a new desired state (and project records); returns it with its generation. */
+  saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date, projects?: ProjectChanges): Deployment;
+  listProjects(): ProjectRecord[];
   listPlacements(): Placement[];
   /** One transaction: upserts `put`, deletes `drop` (by app+slot). */
   updatePlacements(put: Placement[], drop: Pick<Placement, 'app' | 'slot'>[]): void;

@@ -4,7 +4,7 @@
  * dockerd. Everything is derived from this config so that `down` can remove exactly what
  * `up` made, and a test lab can sit beside a demo lab (different prefix/bridge/subnet).
  */
-import { MatrixError } from '../../core/errors.ts';
+import { MatrixError } from '../core/errors.ts';
 
 export interface LabConfig {
   /** Prefix of namespace and link names (`mx-` gives netns `mx-node1`, veth `mx-node1-h`). */

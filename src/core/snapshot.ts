@@ -1,0 +1,67 @@
+/**
+ * Pure: the cluster as the manager last observed it, and what follows from it. The node
+ * monitor builds a snapshot from engine pings, events, container lists and health probes;
+ * the control loop decides on it; consumers (the ingress now; DNS, metrics, the dashboard
+ * later) publish it. A snapshot is never changed after it is built.
+ */
+import type { HealthCheck, NodeStatus, ObservedReplica, Resources, Route, SchedNode } from './model.ts';
+
+export interface ObservedNode extends NodeStatus {
+  /** Engine labels with the labels set through the API over them. */
+  labels: Record<string, string>;
+  /** The labels set through the API alone. */
+  apiLabels: Record<string, string>;
+  /** From the engine's info; null until a node has answered once. */
+  capacity: Resources | null;
+}
+
+export interface ClusterSnapshot {
+  /** When the observation was made (ms). */
+  readonly at: number;
+  readonly nodes: readonly ObservedNode[];
+  /** Containers of answering nodes (a down node's containers cannot be seen). */
+  readonly replicas: readonly ObservedReplica[];
+  /** Containers whose health check passes now. */
+  readonly healthy: ReadonlySet<string>;
+}
+
+export const EMPTY_SNAPSHOT: ClusterSnapshot = Object.freeze({ at: 0, nodes: [], replicas: [], healthy: new Set<string>() });
+
+export function nodeStatuses(s: ClusterSnapshot): NodeStatus[] {
+  return s.nodes.map((n) => ({ name: n.name, address: n.address, enginePort: n.enginePort, state: n.state }));
+}
+
+/** What the scheduler sees: a node that never answered has no capacity. */
+export function schedNodes(s: ClusterSnapshot): SchedNode[] {
+  return s.nodes.map((n) => ({ name: n.name, up: n.state === 'up', labels: n.labels, capacity: n.capacity ?? { cpus: 0, memoryMb: 0 } }));
+}
+
+export interface RoutedReplica {
+  route: Route;
+  containerId: string;
+  /** The check the replica was started with: the ingress probes it with the same. */
+  health: HealthCheck | undefined;
+}
+
+/**
+ * Backends for the ingress: running, healthy replicas on answering nodes, minus those
+ * draining (out of the ingress while in-flight requests finish). In only once healthy.
+ */
+export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string> | ReadonlyMap<string, unknown>): RoutedReplica[] {
+  const up = new Map(s.nodes.filter((n) => n.state === 'up').map((n) => [n.name, n]));
+  const out: RoutedReplica[] = [];
+  for (const o of s.replicas) {
+    const n = up.get(o.node);
+    if (!n || o.state !== 'running' || o.hostPort === null || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
+    out.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, containerId: o.containerId, health: o.health });
+  }
+  return out;
+}
+
+/** What the control loop hands every consumer after each change: the snapshot and its routes. */
+export interface PublishedState {
+  snapshot: ClusterSnapshot;
+  routes: readonly RoutedReplica[];
+  /** Increases with every publication, so a consumer can tell it has seen the newest. */
+  version: number;
+}

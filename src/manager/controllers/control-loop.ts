@@ -1,0 +1,284 @@
+/**
+ * The control loop, in three parts: observe (NodeMonitor -> an immutable ClusterSnapshot),
+ * decide (the pure planDeployment on snapshot + stored desired state), act (Executor). After
+ * each observation and each drain it publishes the state to its consumers (ConsumerRunner),
+ * which apply it on their own time: converging never waits on a consumer.
+ *
+ * Level-triggered: a pass compares desired with observed only, so a restarted manager, a
+ * lost event or a repeated pass changes nothing that is already right. It runs every
+ * interval, at once when an engine reports a container event, and when the API records new
+ * desired state (`passAfter`). Nothing else acts on the engines.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_STRATEGY } from '../../core/defaults.ts';
+import type { Action, Placement } from '../../core/model.ts';
+import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
+import type { RolloutState } from '../../core/reconcile/rollout.ts';
+import { EMPTY_SNAPSHOT, nodeStatuses, routedReplicas, schedNodes, type ClusterSnapshot, type PublishedState } from '../../core/snapshot.ts';
+import { Serial } from '../../util/serial.ts';
+import type { EngineFactory } from '../nodes/engine.ts';
+import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
+import type { Deployment, Store } from '../store/store.ts';
+import type { ConsumerRunner, ConsumerStatus } from './consumers.ts';
+import type { ClusterEvent, EventLog } from './event-log.ts';
+import { Executor } from './executor.ts';
+import { NodeMonitor } from './node-monitor.ts';
+import { failRollout } from './rollback.ts';
+import { RolloutMemory } from './rollout-memory.ts';
+
+export interface ControlLoopDeps {
+  store: Store;
+  engines: EngineFactory;
+  consumers: ConsumerRunner[];
+  events: EventLog;
+  log: Logger;
+  /** Full image references are `<registry>/<repo>`. */
+  registry: string;
+  /** Held while desired state is read and written: the API's changes and the loop's rollbacks never interleave. */
+  desiredLock: Serial;
+  /** How long a ping may take before the node counts as down. */
+  pingTimeoutMs?: number;
+  /** The replica health check; the sim driver passes its own. */
+  probe?: HealthProbe;
+  now?: () => number;
+}
+
+/** What one pass did, as data: the API's deploy answer is built from it. */
+export interface PassReport {
+  /** The desired-state generation the pass worked on (0: nothing deployed). */
+  generation: number;
+  plan: DeploymentPlan | null;
+  drained: Action[];
+  done: Action[];
+  failed: { action: Action; error: string }[];
+  /** Apps whose failing rollout this pass rolled back. */
+  rolledBack: string[];
+}
+
+export class ControlLoop {
+  private readonly serial = new Serial();
+  private readonly monitor: NodeMonitor;
+  private readonly executor: Executor;
+  private readonly memory = new RolloutMemory();
+  private snap: ClusterSnapshot = EMPTY_SNAPSHOT;
+  private lastPlan: DeploymentPlan | null = null;
+  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0 };
+  private passes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private inPass = false;
+  private kicked = false;
+  private intervalMs = 500;
+  private waiters: { generation: number; resolve: (r: PassReport) => void }[] = [];
+
+  constructor(private readonly deps: ControlLoopDeps) {
+    this.monitor = new NodeMonitor({
+      engines: deps.engines,
+      probe: deps.probe ?? httpProbe,
+      log: deps.log,
+      pingTimeoutMs: deps.pingTimeoutMs ?? 800,
+      onChange: () => this.kick(),
+      onNodeState: (node, state) => {
+        this.executor.forgetNode(node);
+        if (this.passes > 0 || state === 'down') deps.events.add({ kind: state === 'up' ? 'node-up' : 'node-down', subject: node, message: `node ${node} is ${state}` });
+      },
+    });
+    this.executor = new Executor({
+      engineOf: (name) => {
+        const n = this.snap.nodes.find((x) => x.name === name);
+        return n && n.state === 'up' ? this.monitor.engine(n) : null;
+      },
+      log: deps.log,
+      onBackgroundDone: () => this.kick(),
+    });
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  start(intervalMs = 500): void {
+    this.running = true;
+    this.intervalMs = intervalMs;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.monitor.stop();
+    for (const c of this.deps.consumers) c.stop();
+  }
+
+  /** Something changed: run the next pass now instead of at the next interval. */
+  kick(): void {
+    if (!this.running) return;
+    if (this.inPass) this.kicked = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.loop(), ms);
+  }
+
+  private async loop(): Promise<void> {
+    this.timer = null;
+    this.inPass = true;
+    this.kicked = false;
+    try {
+      await this.pass();
+    } catch (e) {
+      this.deps.log.error({ err: e }, 'control loop pass failed');
+    } finally {
+      this.inPass = false;
+    }
+    if (this.running) this.schedule(this.kicked || this.waiters.length ? 0 : this.intervalMs);
+  }
+
+  /** One pass: observe, decide, act. Passes never overlap. */
+  pass(): Promise<PassReport> {
+    return this.serial.run(async () => {
+      const report = await this.runPass();
+      this.passes++;
+      const ready = this.waiters.filter((w) => w.generation <= report.generation);
+      this.waiters = this.waiters.filter((w) => w.generation > report.generation);
+      for (const w of ready) w.resolve(report);
+      return report;
+    });
+  }
+
+  /** The report of the first pass that works on `generation` or later (recorded desired state). */
+  passAfter(generation: number): Promise<PassReport> {
+    if (!this.running) return this.pass();
+    return new Promise((resolve) => {
+      this.waiters.push({ generation, resolve });
+      this.kick();
+    });
+  }
+
+  private async runPass(): Promise<PassReport> {
+    const d = this.deps.store.currentDeployment();
+    const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
+    this.snap = snap;
+    this.memory.observe(snap);
+    this.publish(); // a dead node's replicas leave the ingress before anything else happens
+    const report: PassReport = { generation: d?.generation ?? 0, plan: null, drained: [], done: [], failed: [], rolledBack: [] };
+    if (!d) {
+      this.lastPlan = null;
+      return report;
+    }
+    const plan = this.plan(d);
+    this.lastPlan = plan;
+    report.plan = plan;
+    if (plan.failing.length) {
+      report.rolledBack = await this.rollBack(plan.failing);
+      this.kick(); // the next pass works toward the rolled-back revision
+      return report;
+    }
+    this.savePlacements(plan.placements);
+    const now = this.now();
+    const actions = plan.actions.filter((a) => a.kind === 'start' || !this.executor.isStopping(a.containerId));
+    for (const a of actions) {
+      if (a.kind !== 'drain') continue;
+      this.memory.drain(a.containerId, now);
+      this.deps.log.info({ node: a.node, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'draining replica');
+      report.drained.push(a);
+    }
+    if (report.drained.length) this.publish();
+    const r = await this.executor.run(actions);
+    for (const a of r.done) if (a.kind === 'stop') this.memory.stopped(a.app, a.containerId, now);
+    report.done = r.done;
+    report.failed = r.failed;
+    if (r.done.length || report.drained.length) this.kick(); // look again at once: new replicas get probed and routed
+    return report;
+  }
+
+  private async rollBack(failing: { app: string; reason: string }[]): Promise<string[]> {
+    return this.deps.desiredLock.run(async () => {
+      const done: string[] = [];
+      for (const f of failing) {
+        const current = this.deps.store.currentDeployment();
+        if (!current) break;
+        const back = failRollout(this.deps.store, current, f.app);
+        if (!back) {
+          this.deps.log.error({ app: f.app, reason: f.reason }, `rollout of ${f.app} fails and there is no earlier revision to roll back to`);
+          continue;
+        }
+        this.deps.store.saveDeployment(back.next, new Date(this.now()));
+        const data = { fromImage: back.from.image, toImage: back.to.image, reason: f.reason };
+        this.deps.events.add({ kind: 'rollback', subject: f.app, message: `rolled ${f.app} back: ${f.reason}`, data });
+        this.deps.log.warn({ app: f.app, ...data }, `rolled ${f.app} back: ${f.reason}`);
+        done.push(f.app);
+      }
+      return done;
+    });
+  }
+
+  private publish(): void {
+    this.published = { snapshot: this.snap, routes: routedReplicas(this.snap, this.memory.drainingNow()), version: this.published.version + 1 };
+    for (const c of this.deps.consumers) c.offer(this.published);
+  }
+
+  private savePlacements(next: Placement[]): void {
+    const before = new Map(this.deps.store.listPlacements().map((p) => [`${p.app}\0${p.slot}`, p]));
+    const put: Placement[] = [];
+    for (const p of next) {
+      const key = `${p.app}\0${p.slot}`;
+      const old = before.get(key);
+      before.delete(key);
+      if (!old || old.node !== p.node || old.hostPort !== p.hostPort) put.push(p);
+    }
+    const drop = [...before.values()];
+    if (put.length || drop.length) this.deps.store.updatePlacements(put, drop);
+  }
+
+  /** What converging to `d` would do now, on the latest snapshot, without doing it. */
+  plan(d: Pick<Deployment, 'apps' | 'strategy' | 'generation'>): DeploymentPlan {
+    return planDeployment({
+      deployment: { apps: d.apps, strategy: d.strategy ?? DEFAULT_STRATEGY, generation: d.generation },
+      nodes: schedNodes(this.snap),
+      statuses: nodeStatuses(this.snap),
+      existing: this.deps.store.listPlacements(),
+      observed: [...this.snap.replicas],
+      registry: this.deps.registry,
+      rollout: this.rolloutState(),
+    });
+  }
+
+  rolloutState(): RolloutState {
+    return this.memory.state(this.now(), this.snap.healthy);
+  }
+
+  snapshot(): ClusterSnapshot {
+    return this.snap;
+  }
+
+  /** The last plan a pass computed: placements, unplaced replicas with reasons, actions, waits. */
+  latestPlan(): DeploymentPlan | null {
+    return this.lastPlan;
+  }
+
+  state(): PublishedState {
+    return this.published;
+  }
+
+  /** True once a pass has observed the nodes (before that, the snapshot is empty). */
+  observedOnce(): boolean {
+    return this.passes > 0;
+  }
+
+  /** What the named consumer last applied: for the ingress, the replicas that really serve. */
+  appliedBy(name: string): PublishedState | null {
+    return this.deps.consumers.find((c) => c.name === name)?.appliedState() ?? null;
+  }
+
+  consumers(): ConsumerStatus[] {
+    return this.deps.consumers.map((c) => c.status());
+  }
+
+  events(): ClusterEvent[] {
+    return this.deps.events.list();
+  }
+}

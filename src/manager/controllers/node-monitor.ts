@@ -1,0 +1,129 @@
+/**
+ * Observe: turns engine pings, engine events, container lists and replica health probes
+ * into one immutable ClusterSnapshot. It never acts on a node; it only looks, and tells the
+ * loop (`onChange`) when an engine reports a container event so the next pass comes early.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_HEALTH } from '../../core/defaults.ts';
+import type { AppSpec, HealthCheck, NodeState, ObservedReplica } from '../../core/model.ts';
+import type { ClusterSnapshot, ObservedNode } from '../../core/snapshot.ts';
+import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
+import type { HealthProbe } from '../nodes/health-probe.ts';
+import type { StoredNode } from '../store/store.ts';
+
+export interface NodeMonitorDeps {
+  engines: EngineFactory;
+  probe: HealthProbe;
+  log: Logger;
+  /** How long a ping may take before the node counts as down. */
+  pingTimeoutMs: number;
+  /** An engine reported a container start or death: observe again soon. */
+  onChange: () => void;
+  /** A node went up or down. */
+  onNodeState?: (node: string, state: NodeState) => void;
+}
+
+export class NodeMonitor {
+  private readonly engineCache = new Map<string, NodeEngine>();
+  private readonly infos = new Map<string, EngineInfo>();
+  private readonly watches = new Map<string, () => void>();
+  private readonly states = new Map<string, NodeState>();
+  private watching = true;
+
+  constructor(private readonly deps: NodeMonitorDeps) {}
+
+  /** One client per node address, reused across passes. */
+  engine(node: Pick<StoredNode, 'name' | 'address' | 'enginePort'>): NodeEngine {
+    const key = `${node.name}@${node.address}:${node.enginePort}`;
+    let e = this.engineCache.get(key);
+    if (!e) {
+      e = this.deps.engines(node);
+      this.engineCache.set(key, e);
+    }
+    return e;
+  }
+
+  async observe(nodes: StoredNode[], apps: AppSpec[], now: number): Promise<ClusterSnapshot> {
+    const results = await Promise.all(nodes.map((n) => this.look(n)));
+    const observed: ObservedNode[] = [];
+    for (const r of results) {
+      const state: NodeState = r.up ? 'up' : 'down';
+      if (this.states.get(r.node.name) !== state) this.changed(r.node, state);
+      const info = this.infos.get(r.node.name);
+      observed.push({
+        name: r.node.name,
+        address: r.node.address,
+        enginePort: r.node.enginePort,
+        state,
+        labels: { ...(info?.labels ?? {}), ...r.node.labels },
+        apiLabels: r.node.labels,
+        capacity: info?.capacity ?? null,
+      });
+    }
+    for (const name of [...this.states.keys()]) if (!nodes.some((n) => n.name === name)) this.forget(name);
+    const replicas = results.flatMap((r) => r.replicas);
+    const healthy = await this.probeAll(replicas, observed, apps);
+    return Object.freeze({ at: now, nodes: Object.freeze(observed), replicas: Object.freeze(replicas), healthy });
+  }
+
+  private async look(node: StoredNode): Promise<{ node: StoredNode; up: boolean; replicas: ObservedReplica[] }> {
+    const e = this.engine(node);
+    try {
+      if (!(await e.ping(this.deps.pingTimeoutMs))) return { node, up: false, replicas: [] };
+      if (!this.infos.has(node.name)) this.infos.set(node.name, await e.info());
+      return { node, up: true, replicas: await e.listManaged() };
+    } catch {
+      return { node, up: false, replicas: [] };
+    }
+  }
+
+  /** Each container by the check it was started with: a new revision's check never judges the old. */
+  private async probeAll(replicas: ObservedReplica[], nodes: ObservedNode[], apps: AppSpec[]): Promise<ReadonlySet<string>> {
+    const checks = new Map<string, HealthCheck>(apps.map((a) => [a.name, a.health ?? DEFAULT_HEALTH]));
+    const up = new Map(nodes.filter((n) => n.state === 'up').map((n) => [n.name, n]));
+    const healthy = new Set<string>();
+    await Promise.all(
+      replicas.map(async (o) => {
+        const n = up.get(o.node);
+        if (!n || o.state !== 'running' || o.hostPort === null) return;
+        if (await this.deps.probe(n.address, o.hostPort, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
+      }),
+    );
+    return healthy;
+  }
+
+  private changed(node: StoredNode, state: NodeState): void {
+    this.deps.log.info({ node: node.name, state }, `node ${node.name} is ${state}`);
+    this.states.set(node.name, state);
+    this.unwatch(node.name);
+    this.deps.onNodeState?.(node.name, state);
+    if (state === 'down') {
+      this.infos.delete(node.name); // capacity and labels are read again when it returns
+      return;
+    }
+    const e = this.engine(node);
+    if (!e.watch || !this.watching) return;
+    e.watch(this.deps.onChange, this.deps.onChange)
+      .then((unwatch) => {
+        if (this.watching && this.states.get(node.name) === 'up') this.watches.set(node.name, unwatch);
+        else unwatch();
+      })
+      .catch(() => undefined);
+  }
+
+  private unwatch(name: string): void {
+    this.watches.get(name)?.();
+    this.watches.delete(name);
+  }
+
+  private forget(name: string): void {
+    this.unwatch(name);
+    this.states.delete(name);
+    this.infos.delete(name);
+  }
+
+  stop(): void {
+    this.watching = false;
+    for (const name of [...this.watches.keys()]) this.unwatch(name);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The one rollback computation, for `matrix rollback` and for the loop's automatic
+ * rollback of a failing rollout: the app goes back to its newest earlier revision that did
+ * not itself fail, keeping its replica count, as a new deployment generation.
+ */
+import { appRevision, appsWithPreviousRevision } from '../../core/app-revision.ts';
+import type { AppSpec } from '../../core/model.ts';
+import { withApps, type Deployment, type Store } from '../store/store.ts';
+import { failedRevisions, markFailed } from './failed-revisions.ts';
+
+const HISTORY = 100;
+
+export interface RollbackPlan {
+  next: Omit<Deployment, 'generation' | 'createdAt'>;
+  from: AppSpec;
+  to: AppSpec;
+}
+
+/** The deployment with `app` at its previous good revision, or null when there is none. */
+export function rollbackPlan(store: Store, current: Deployment, app: string): RollbackPlan | null {
+  const back = appsWithPreviousRevision(current, app, store.deploymentHistory(HISTORY), failedRevisions(store, app));
+  return back ? { next: withApps(current, back.apps), from: back.from, to: back.to } : null;
+}
+
+/** A rollout failed: its revision is marked failed (never rolled back onto), then rolled back. */
+export function failRollout(store: Store, current: Deployment, app: string): RollbackPlan | null {
+  const failing = current.apps.find((a) => a.name === app);
+  if (failing) markFailed(store, app, appRevision(failing));
+  return rollbackPlan(store, current, app);
+}
+
+export function appHistoryDeployments(store: Store): Deployment[] {
+  return store.deploymentHistory(HISTORY);
+}

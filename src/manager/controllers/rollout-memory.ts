@@ -1,0 +1,37 @@
+/**
+ * What the control loop remembers about replicas between passes: which are draining (and
+ * since when), when each was first seen, when an app's last update batch finished. In
+ * memory only: a restarted manager at worst restarts a drain or a monitor window.
+ */
+import type { ClusterSnapshot } from '../../core/snapshot.ts';
+import type { RolloutState } from '../../core/reconcile/rollout.ts';
+
+export class RolloutMemory {
+  private readonly draining = new Map<string, number>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly lastBatchDone = new Map<string, number>();
+
+  /** Records first sightings and forgets containers that are gone. */
+  observe(s: ClusterSnapshot): void {
+    const live = new Set(s.replicas.map((o) => o.containerId));
+    for (const m of [this.firstSeen, this.draining]) for (const id of m.keys()) if (!live.has(id)) m.delete(id);
+    for (const o of s.replicas) if (!this.firstSeen.has(o.containerId)) this.firstSeen.set(o.containerId, s.at);
+  }
+
+  drain(containerId: string, now: number): void {
+    if (!this.draining.has(containerId)) this.draining.set(containerId, now);
+  }
+
+  drainingNow(): ReadonlyMap<string, number> {
+    return new Map(this.draining);
+  }
+
+  /** A drained replica was stopped: for an update, its batch is done. */
+  stopped(app: string, containerId: string, now: number): void {
+    if (this.draining.has(containerId)) this.lastBatchDone.set(app, now);
+  }
+
+  state(now: number, healthy: ReadonlySet<string>): RolloutState {
+    return { now, draining: this.draining, firstSeen: this.firstSeen, lastBatchDone: this.lastBatchDone, healthy };
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The manager API's request and answer bodies: one definition, used by the server's routes
+ * (src/manager/api) and by the CLI's typed client (src/cli/api-client.ts).
+ */
+import type { AppRevisionEntry } from '../core/app-revision.ts';
+import type { BlockKind } from '../core/reconcile/reconcile.ts';
+import type { AppSpec, Placement } from '../core/model.ts';
+import type { ReplicaRow } from '../core/replica-status.ts';
+import type { ObservedNode } from '../core/snapshot.ts';
+import type { SpecWarning } from '../core/appspec/load-spec.ts';
+
+export type { AppRevisionEntry, AppSpec, Placement, ReplicaRow, SpecWarning };
+
+export interface DeployRequest {
+  /** The file's name (its base name names the project when nothing else does). */
+  file: string;
+  source: string;
+  dryRun: boolean;
+  /** `--project`: used when the file has no `name:` key. */
+  project?: string;
+  /** Remove the project's apps that are missing from the file. */
+  prune?: boolean;
+}
+
+export interface ScaleRequest {
+  replicas: number;
+  dryRun: boolean;
+}
+
+export interface RemoveAppsRequest {
+  apps: string[];
+  dryRun: boolean;
+}
+
+export interface BlockedView {
+  id: string;
+  node: string;
+  kind: BlockKind;
+  reason: string;
+}
+
+export interface UnplacedView {
+  app: string;
+  slot: number;
+  message: string;
+}
+
+/** The answer to every change of desired state: deploy, scale, rm, project rm, rollback. */
+export interface ChangeResult {
+  /** The project the change belongs to (deploy, project rm); null for changes by app. */
+  project: string | null;
+  dryRun: boolean;
+  /** The recorded generation; null for a dry run. */
+  generation: number | null;
+  /** What the loop's first pass on the change did (or, dry run, would do) to the apps it touches. */
+  actions: string[];
+  blocked: BlockedView[];
+  unplaced: UnplacedView[];
+  warnings: SpecWarning[];
+  failed: { action: string; error: string }[];
+  /** Desired replicas of the apps the change touches. */
+  replicas: number;
+  added: string[];
+  changed: string[];
+  unchanged: string[];
+  /** The project's apps missing from the file, left running (no `--prune`). */
+  kept: string[];
+  removed: string[];
+  /** The change is recorded but the loop had not finished a pass on it when this was sent. */
+  pending: boolean;
+}
+
+export interface RollbackResult extends ChangeResult {
+  from: string;
+  to: string;
+}
+
+export interface RollbackView {
+  at: string;
+  reason: string;
+  fromImage: string;
+  toImage: string;
+}
+
+export interface AppSummary {
+  name: string;
+  project: string;
+  image: string;
+  revision: string;
+  desired: number;
+  running: number;
+  unplaced: number;
+  pinned: boolean;
+  /** A rolling update or a drain is under way. */
+  updating: boolean;
+  /** Replicas the ingress routes to now (its last applied configuration). */
+  serving: number;
+  rollbacks: number;
+}
+
+export interface AppDetail {
+  app: AppSpec;
+  revision: string;
+  placements: Placement[];
+  replicas: ReplicaRow[];
+  unplaced: UnplacedView[];
+  blocked: BlockedView[];
+  rollbacks: RollbackView[];
+}
+
+export type NodeView = ObservedNode;
+
+export interface ReplicasView {
+  replicas: ReplicaRow[];
+  desired: number;
+  unplaced: UnplacedView[];
+}
+
+export interface ProjectView {
+  name: string;
+  apps: string[];
+  kind: string | null;
+  file: string | null;
+  updatedAt: string | null;
+}
+
+export interface ConsumerStatus {
+  name: string;
+  state: 'ok' | 'failing' | 'waiting';
+  /** The version of the newest cluster state applied. */
+  applied: number;
+  /** The version of the newest cluster state offered. */
+  offered: number;
+  failures: number;
+  lastError?: string;
+  failingSince?: string;
+  nextRetryAt?: string;
+}
+
+export type EventKind = 'node-up' | 'node-down' | 'rollback' | 'consumer-failing' | 'consumer-recovered';
+
+export interface ClusterEvent {
+  at: string;
+  kind: EventKind;
+  /** The node, app or consumer the event is about. */
+  subject: string;
+  message: string;
+  /** Structured details (a rollback's images), never secrets. */
+  data?: Record<string, string>;
+}
+
+export interface StatusView {
+  generation: number;
+  nodes: { up: number; down: number };
+  apps: number;
+  replicas: { desired: number; running: number };
+  consumers: ConsumerStatus[];
+  events: ClusterEvent[];
+}
