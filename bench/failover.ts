@@ -13,9 +13,20 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3'
 const ROUNDS = Number(values.rounds);
 const RATE = Number(values.rate);
 
-interface Row { app: string; node: string; state: string; desired: boolean }
-interface NodeV { name: string; state: string }
-interface RouteV { node: string; app: string }
+interface Row {
+  app: string;
+  node: string;
+  state: string;
+  desired: boolean;
+}
+interface NodeV {
+  name: string;
+  state: string;
+}
+interface RouteV {
+  node: string;
+  app: string;
+}
 
 const running = (rows: Row[]) => rows.filter((r) => r.app === 'web' && r.state === 'running' && r.desired);
 
@@ -26,7 +37,10 @@ async function main(): Promise<void> {
   const results: { node: string; down: number; routes: number; replaced: number; sent: number; failed: number; p99: number }[] = [];
   try {
     await deploySpec('apps:\n  web:\n    image: cloud/simplewebapp1\n    replicas: 3\n    port: 8080\n');
-    await waitFor(() => api<{ replicas: Row[] }>('/v1/replicas'), (r) => running(r.replicas).length === 3);
+    await waitFor(
+      () => api<{ replicas: Row[] }>('/v1/replicas'),
+      (r) => running(r.replicas).length === 3,
+    );
     for (let i = 0; i < ROUNDS; i++) {
       const node = `node${(i % 3) + 1}`;
       const traffic = load('/web/', RATE);
@@ -34,9 +48,18 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       await l.powerOff(node);
       const [a, b, c] = await Promise.all([
-        waitFor(() => api<{ nodes: NodeV[] }>('/v1/nodes'), (r) => r.nodes.find((n) => n.name === node)?.state === 'down'),
-        waitFor(() => api<{ routes: RouteV[] }>('/v1/routes'), (r) => !r.routes.some((x) => x.node === node)),
-        waitFor(() => api<{ replicas: Row[] }>('/v1/replicas'), (r) => running(r.replicas).filter((x) => x.node !== node).length === 3),
+        waitFor(
+          () => api<{ nodes: NodeV[] }>('/v1/nodes'),
+          (r) => r.nodes.find((n) => n.name === node)?.state === 'down',
+        ),
+        waitFor(
+          () => api<{ routes: RouteV[] }>('/v1/routes'),
+          (r) => !r.routes.some((x) => x.node === node),
+        ),
+        waitFor(
+          () => api<{ replicas: Row[] }>('/v1/replicas'),
+          (r) => running(r.replicas).filter((x) => x.node !== node).length === 3,
+        ),
       ]);
       await new Promise((r) => setTimeout(r, 1000));
       const answers = await traffic.stop();
@@ -47,24 +70,43 @@ async function main(): Promise<void> {
         replaced: (c.at - t0) / 1000,
         sent: answers.length,
         failed: answers.filter((x) => x.status !== 200).length,
-        p99: percentile(answers.map((x) => x.ms), 99),
+        p99: percentile(
+          answers.map((x) => x.ms),
+          99,
+        ),
       };
       results.push(row);
-      console.log(`round ${i + 1}: ${node} off -> marked down ${row.down.toFixed(2)} s, routes gone ${row.routes.toFixed(2)} s, replacements running ${row.replaced.toFixed(2)} s; load ${row.sent} requests, ${row.failed} failed, p99 ${row.p99.toFixed(0)} ms`);
+      console.log(
+        `round ${i + 1}: ${node} off -> marked down ${row.down.toFixed(2)} s, routes gone ${row.routes.toFixed(2)} s, replacements running ${row.replaced.toFixed(2)} s; load ${row.sent} requests, ${row.failed} failed, p99 ${row.p99.toFixed(0)} ms`,
+      );
       await l.powerOn(node);
       // back to exactly 3 (the returned node's stale container removed) before the next round
-      await waitFor(() => api<{ replicas: Row[] }>('/v1/replicas'), (r) => r.replicas.filter((x) => x.app === 'web').length === 3 && running(r.replicas).length === 3);
+      await waitFor(
+        () => api<{ replicas: Row[] }>('/v1/replicas'),
+        (r) => r.replicas.filter((x) => x.app === 'web').length === 3 && running(r.replicas).length === 3,
+      );
     }
   } finally {
     await labDown();
   }
   const m = (k: 'down' | 'routes' | 'replaced') => median(results.map((r) => r[k]));
-  console.log(`\nmedian over ${results.length} rounds: marked down ${m('down').toFixed(2)} s, routes gone ${m('routes').toFixed(2)} s, replacements running ${m('replaced').toFixed(2)} s`);
-  console.log(`Swarm defaults measured on this machine (issue 5): marked down 11-15 s, tasks elsewhere 17-21 s -> ${(11 / m('down')).toFixed(1)}x-${(15 / m('down')).toFixed(1)}x faster to mark down, ${(17 / m('replaced')).toFixed(1)}x-${(21 / m('replaced')).toFixed(1)}x faster to replace`);
-  console.log(JSON.stringify({
-    bench: 'failover', rounds: results.length, failed: results.reduce((s, r) => s + r.failed, 0), sent: results.reduce((s, r) => s + r.sent, 0),
-    mark_down_s: +m('down').toFixed(3), routes_gone_s: +m('routes').toFixed(3), replaced_s: +m('replaced').toFixed(3),
-  }));
+  console.log(
+    `\nmedian over ${results.length} rounds: marked down ${m('down').toFixed(2)} s, routes gone ${m('routes').toFixed(2)} s, replacements running ${m('replaced').toFixed(2)} s`,
+  );
+  console.log(
+    `Swarm defaults measured on this machine (issue 5): marked down 11-15 s, tasks elsewhere 17-21 s -> ${(11 / m('down')).toFixed(1)}x-${(15 / m('down')).toFixed(1)}x faster to mark down, ${(17 / m('replaced')).toFixed(1)}x-${(21 / m('replaced')).toFixed(1)}x faster to replace`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'failover',
+      rounds: results.length,
+      failed: results.reduce((s, r) => s + r.failed, 0),
+      sent: results.reduce((s, r) => s + r.sent, 0),
+      mark_down_s: +m('down').toFixed(3),
+      routes_gone_s: +m('routes').toFixed(3),
+      replaced_s: +m('replaced').toFixed(3),
+    }),
+  );
 }
 
 main().catch(async (e) => {

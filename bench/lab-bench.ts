@@ -26,8 +26,24 @@ export function matrix(args: string[]): Promise<string> {
 
 export async function labUp(nodes: number): Promise<void> {
   await matrix(['lab', 'down']).catch(() => undefined);
-  await matrix(['lab', 'up', '--nodes', String(nodes), '--prefix', 'mxb-', '--bridge', 'mxb0', '--subnet', '10.214.0',
-    '--ingress', `:${INGRESS}`, '--ingress-admin', '127.0.0.1:6092', '--api', `127.0.0.1:${API}`]);
+  await matrix([
+    'lab',
+    'up',
+    '--nodes',
+    String(nodes),
+    '--prefix',
+    'mxb-',
+    '--bridge',
+    'mxb0',
+    '--subnet',
+    '10.214.0',
+    '--ingress',
+    `:${INGRESS}`,
+    '--ingress-admin',
+    '127.0.0.1:6092',
+    '--api',
+    `127.0.0.1:${API}`,
+  ]);
   await matrix(['images', 'sample']);
 }
 

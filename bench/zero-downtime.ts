@@ -16,13 +16,35 @@ import { api, deploySpec, get, HOME, labDown, labUp, lab, percentile, waitFor, t
 import { SEED_PORT, seedVcl, startSeedIngress } from './seed-ingress.ts';
 import http from 'node:http';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, rate: { type: 'string', default: '50' }, 'no-swarm': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '30' }, rate: { type: 'string', default: '50' }, 'no-swarm': { type: 'boolean', default: false } },
+});
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 
-interface Row { app: string; node: string; state: string; desired: boolean; address: string }
-interface RouteV { app: string; node: string; address: string; port: number }
-export interface Result { system: string; scenario: string; sent: number; failed: number; p50ms: number; p99ms: number; recoverS: number; note?: string }
+interface Row {
+  app: string;
+  node: string;
+  state: string;
+  desired: boolean;
+  address: string;
+}
+interface RouteV {
+  app: string;
+  node: string;
+  address: string;
+  port: number;
+}
+export interface Result {
+  system: string;
+  scenario: string;
+  sent: number;
+  failed: number;
+  p50ms: number;
+  p99ms: number;
+  recoverS: number;
+  note?: string;
+}
 
 const spec = (image: string) =>
   `apps:\n  web:\n    image: ${image}\n    replicas: 3\n    port: 8080\n    health: { path: /, interval: 1s, timeout: 1s }\n    update: { parallelism: 1, delay: 1s, order: start-first, drain: 2s }\n`;
@@ -84,7 +106,13 @@ const full = (s: WebState) => s.running === 3 && s.total === 3 && s.routes.lengt
  * `recovered` says when full capacity is back after the event: for a node lost, 3 healthy
  * replicas routed on the other nodes; for an update, 3 of the new revision and nothing else.
  */
-async function scenario(name: string, act: () => Promise<void>, recovered: (s: WebState) => boolean, settle: () => Promise<void>, seed: Awaited<ReturnType<typeof startSeedIngress>>): Promise<Result[]> {
+async function scenario(
+  name: string,
+  act: () => Promise<void>,
+  recovered: (s: WebState) => boolean,
+  settle: () => Promise<void>,
+  seed: Awaited<ReturnType<typeof startSeedIngress>>,
+): Promise<Result[]> {
   // the seed's update-proxy, run by hand before the event: its VCL lists today's replicas
   const { routes } = await waitFor(webState, full).then((x) => x.value);
   await seed.apply(seedVcl('web', routes));
@@ -125,7 +153,10 @@ async function main(): Promise<void> {
         (s) => full(s) && !s.routes.some((r) => r.node === victim),
         async () => {
           await l.powerOn(victim);
-          await waitFor(() => api<{ replicas: Row[] }>('/v1/replicas'), (r) => r.replicas.filter((x) => x.app === 'web').length === 3);
+          await waitFor(
+            () => api<{ replicas: Row[] }>('/v1/replicas'),
+            (r) => r.replicas.filter((x) => x.app === 'web').length === 3,
+          );
         },
         seed,
       )),
@@ -140,7 +171,10 @@ async function main(): Promise<void> {
         (s) => full(s) && !s.routes.some((r) => r.node === 'node3'),
         async () => {
           await l.powerOn('node3'); // restarts the engine; its containers were never stopped
-          await waitFor(() => api<{ replicas: Row[] }>('/v1/replicas'), (r) => r.replicas.filter((x) => x.app === 'web').length === 3);
+          await waitFor(
+            () => api<{ replicas: Row[] }>('/v1/replicas'),
+            (r) => r.replicas.filter((x) => x.app === 'web').length === 3,
+          );
         },
         seed,
       )),
@@ -172,12 +206,24 @@ async function main(): Promise<void> {
   for (const other of [...new Set(results.map((r) => r.system))].filter((s) => s !== 'cloudmatrix')) {
     const theirs = results.filter((r) => r.system === other);
     const tf = theirs.reduce((s, r) => s + r.failed, 0);
-    console.log(`failed requests: cloudmatrix ${failed} vs ${other} ${tf}${failed === 0 ? (tf > 0 ? ` (${other} fails ${tf} more)` : '') : ` (ratio ${(tf / failed).toFixed(1)}x)`}`);
+    console.log(
+      `failed requests: cloudmatrix ${failed} vs ${other} ${tf}${failed === 0 ? (tf > 0 ? ` (${other} fails ${tf} more)` : '') : ` (ratio ${(tf / failed).toFixed(1)}x)`}`,
+    );
   }
-  console.log(JSON.stringify({
-    bench: 'zero-downtime', seconds: SECONDS, rate: RATE, failed,
-    results: results.map((r) => ({ ...r, p50ms: +r.p50ms.toFixed(1), p99ms: +r.p99ms.toFixed(1), recoverS: Number.isNaN(r.recoverS) ? null : +r.recoverS.toFixed(2) })),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'zero-downtime',
+      seconds: SECONDS,
+      rate: RATE,
+      failed,
+      results: results.map((r) => ({
+        ...r,
+        p50ms: +r.p50ms.toFixed(1),
+        p99ms: +r.p99ms.toFixed(1),
+        recoverS: Number.isNaN(r.recoverS) ? null : +r.recoverS.toFixed(2),
+      })),
+    }),
+  );
 }
 
 main().catch(async (e) => {

@@ -37,9 +37,12 @@ export interface InitOptions {
 
 export function swarmInit(address: string, o: InitOptions = {}): Argv {
   return [
-    'swarm', 'init',
-    '--advertise-addr', address,
-    '--listen-addr', `${address}:2377`,
+    'swarm',
+    'init',
+    '--advertise-addr',
+    address,
+    '--listen-addr',
+    `${address}:2377`,
     ...(o.dispatcherHeartbeat ? ['--dispatcher-heartbeat', o.dispatcherHeartbeat] : []),
   ];
 }
@@ -80,21 +83,32 @@ export function serviceCreate(system: SwarmSystem, o: ServiceOptions, name = SER
       ? ['--network', NETWORK, '--endpoint-mode', 'dnsrr']
       : ['--publish', `mode=host,target=${APP_PORT},published=${HOST_PORT},protocol=tcp`];
   return [
-    'service', 'create',
-    '--name', name,
+    'service',
+    'create',
+    '--name',
+    name,
     '--detach',
     '--no-resolve-image',
-    '--replicas', String(o.replicas ?? 3),
+    '--replicas',
+    String(o.replicas ?? 3),
     ...endpoint,
     '--init',
-    '--health-cmd', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 ${APP_PORT} | grep -q ' 200 '`,
-    '--health-interval', '1s',
-    '--health-timeout', '1s',
-    '--health-retries', '1',
-    '--update-parallelism', '1',
-    '--update-delay', '1s',
-    '--update-order', o.updateOrder ?? defaultUpdateOrder(system),
-    '--stop-grace-period', '2s',
+    '--health-cmd',
+    `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 ${APP_PORT} | grep -q ' 200 '`,
+    '--health-interval',
+    '1s',
+    '--health-timeout',
+    '1s',
+    '--health-retries',
+    '1',
+    '--update-parallelism',
+    '1',
+    '--update-delay',
+    '1s',
+    '--update-order',
+    o.updateOrder ?? defaultUpdateOrder(system),
+    '--stop-grace-period',
+    '2s',
     o.image,
   ];
 }
@@ -106,9 +120,18 @@ export function defaultUpdateOrder(system: SwarmSystem): 'start-first' | 'stop-f
 
 export function serviceUpdateImage(image: string, order: 'start-first' | 'stop-first', name = SERVICE): Argv {
   return [
-    'service', 'update', '--detach', '--no-resolve-image',
-    '--image', image,
-    '--update-parallelism', '1', '--update-delay', '1s', '--update-order', order,
+    'service',
+    'update',
+    '--detach',
+    '--no-resolve-image',
+    '--image',
+    image,
+    '--update-parallelism',
+    '1',
+    '--update-delay',
+    '1s',
+    '--update-order',
+    order,
     name,
   ];
 }

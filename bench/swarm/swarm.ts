@@ -58,7 +58,11 @@ export function swarmLab(l: Lab, home: string, ingress = { listen: '127.0.0.1:60
   return {
     nodes: s.nodes.map((n) => ({ name: n.name, address: n.address })),
     enginePort: s.config.enginePort,
-    tls: { ca: join(home, 'pki', 'ca.pem'), cert: join(home, 'pki', 'clients', 'manager', 'cert.pem'), key: join(home, 'pki', 'clients', 'manager', 'key.pem') },
+    tls: {
+      ca: join(home, 'pki', 'ca.pem'),
+      cert: join(home, 'pki', 'clients', 'manager', 'cert.pem'),
+      key: join(home, 'pki', 'clients', 'manager', 'key.pem'),
+    },
     registry: registryAddress(s.config),
     workDir: join(home, 'swarm'),
     ingress,
@@ -82,8 +86,13 @@ function dockerOn(l: SwarmLab, n: SwarmNode, args: string[], timeoutMs = 60_000)
 
 function engine(l: SwarmLab, n: SwarmNode): Docker {
   return new Docker({
-    protocol: 'https', host: n.address, port: l.enginePort, timeout: 3000,
-    ca: readFileSync(l.tls.ca), cert: readFileSync(l.tls.cert), key: readFileSync(l.tls.key),
+    protocol: 'https',
+    host: n.address,
+    port: l.enginePort,
+    timeout: 3000,
+    ca: readFileSync(l.tls.ca),
+    cert: readFileSync(l.tls.cert),
+    key: readFileSync(l.tls.key),
   });
 }
 
@@ -135,8 +144,14 @@ export async function leaveSwarm(l: SwarmLab): Promise<void> {
 }
 
 async function removeClients(l: SwarmLab, n: SwarmNode): Promise<void> {
-  const list = await engine(l, n).listContainers({ all: true, filters: { name: [sc.CLIENT_PREFIX] } }).catch(() => []);
-  for (const x of list) await engine(l, n).getContainer(x.Id).remove({ force: true }).catch(() => undefined);
+  const list = await engine(l, n)
+    .listContainers({ all: true, filters: { name: [sc.CLIENT_PREFIX] } })
+    .catch(() => []);
+  for (const x of list)
+    await engine(l, n)
+      .getContainer(x.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
 }
 
 interface Task {
@@ -149,16 +164,29 @@ interface Task {
 
 async function tasks(c: SwarmCluster): Promise<Task[]> {
   const raw = (await engine(c.lab, c.lab.nodes[0]!).listTasks({ filters: { service: [sc.SERVICE] } })) as {
-    NodeID?: string; DesiredState: string; Status: { State: string; Err?: string }; Spec: { ContainerSpec: { Image: string } };
+    NodeID?: string;
+    DesiredState: string;
+    Status: { State: string; Err?: string };
+    Spec: { ContainerSpec: { Image: string } };
   }[];
-  return raw.map((t) => ({ node: c.names.get(t.NodeID ?? '') ?? '', state: t.Status.State, desired: t.DesiredState, image: t.Spec.ContainerSpec.Image, err: t.Status.Err ?? '' }));
+  return raw.map((t) => ({
+    node: c.names.get(t.NodeID ?? '') ?? '',
+    state: t.Status.State,
+    desired: t.DesiredState,
+    image: t.Spec.ContainerSpec.Image,
+    err: t.Status.Err ?? '',
+  }));
 }
 
 async function waitNodesReady(c: SwarmCluster, timeoutMs: number): Promise<void> {
-  const at = await waitUntil(async () => {
-    const nodes = (await engine(c.lab, c.lab.nodes[0]!).listNodes()) as { Status: { State: string }; ManagerStatus?: { Reachability: string } }[];
-    return nodes.length === c.lab.nodes.length && nodes.every((n) => n.Status.State === 'ready' && n.ManagerStatus?.Reachability === 'reachable');
-  }, timeoutMs, 500);
+  const at = await waitUntil(
+    async () => {
+      const nodes = (await engine(c.lab, c.lab.nodes[0]!).listNodes()) as { Status: { State: string }; ManagerStatus?: { Reachability: string } }[];
+      return nodes.length === c.lab.nodes.length && nodes.every((n) => n.Status.State === 'ready' && n.ManagerStatus?.Reachability === 'reachable');
+    },
+    timeoutMs,
+    500,
+  );
   if (Number.isNaN(at)) throw new Error('swarm nodes not all ready and reachable');
 }
 
@@ -169,10 +197,14 @@ async function deploy(c: SwarmCluster, system: SwarmSystem): Promise<void> {
   const l = c.lab;
   const leader = l.nodes[0]!;
   await dockerOn(l, leader, sc.serviceCreate(system, { image: image(l, 'simplewebapp1') }));
-  const at = await waitUntil(async () => {
-    const up = (await tasks(c)).filter((t) => t.desired === 'running' && t.state === 'running');
-    return up.length === 3 && new Set(up.map((t) => t.node)).size === 3;
-  }, 120_000, 500);
+  const at = await waitUntil(
+    async () => {
+      const up = (await tasks(c)).filter((t) => t.desired === 'running' && t.state === 'running');
+      return up.length === 3 && new Set(up.map((t) => t.node)).size === 3;
+    },
+    120_000,
+    500,
+  );
   if (Number.isNaN(at)) throw new Error(`${system}: 3 running tasks on 3 nodes not reached: ${JSON.stringify(await tasks(c))}`);
   if (system === 'swarm-hostmode') {
     const v = new Varnish(join(l.workDir, 'varnish'), l.ingress.listen, l.ingress.admin);
@@ -184,13 +216,17 @@ async function deploy(c: SwarmCluster, system: SwarmSystem): Promise<void> {
 async function undeploy(c: SwarmCluster): Promise<void> {
   const l = c.lab;
   await dockerOn(l, l.nodes[0]!, sc.serviceRemove());
-  await waitUntil(async () => {
-    for (const n of l.nodes) {
-      const left = await engine(l, n).listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${sc.SERVICE}`] } });
-      if (left.length) return false;
-    }
-    return true;
-  }, 60_000, 500);
+  await waitUntil(
+    async () => {
+      for (const n of l.nodes) {
+        const left = await engine(l, n).listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${sc.SERVICE}`] } });
+        if (left.length) return false;
+      }
+      return true;
+    },
+    60_000,
+    500,
+  );
 }
 
 export interface ScenarioOptions {
@@ -208,7 +244,12 @@ interface Load {
 }
 
 /** dnsrr: the busybox client in a container on the overlay, on `on`; the answers come from its log. */
-async function startClientLoad(c: SwarmCluster, on: SwarmNode, name: string, o: Required<Pick<ScenarioOptions, 'seconds' | 'rate' | 'requestTimeoutS'>>): Promise<Load> {
+async function startClientLoad(
+  c: SwarmCluster,
+  on: SwarmNode,
+  name: string,
+  o: Required<Pick<ScenarioOptions, 'seconds' | 'rate' | 'requestTimeoutS'>>,
+): Promise<Load> {
   const l = c.lab;
   await removeClients(l, on);
   const opts = { target: sc.SERVICE, port: sc.APP_PORT, rate: o.rate, seconds: o.seconds, timeoutS: o.requestTimeoutS };
@@ -225,7 +266,16 @@ async function startClientLoad(c: SwarmCluster, on: SwarmNode, name: string, o: 
 
 function summarize(system: SwarmSystem, scenario: SwarmScenario, xs: ClientAnswer[], recoverS: number, note?: string): SwarmResult {
   const ms = xs.map((x) => x.ms);
-  return { system, scenario, sent: xs.length, failed: xs.filter((x) => !x.ok).length, p50ms: percentile(ms, 50), p99ms: percentile(ms, 99), recoverS, ...(note ? { note } : {}) };
+  return {
+    system,
+    scenario,
+    sent: xs.length,
+    failed: xs.filter((x) => !x.ok).length,
+    p50ms: percentile(ms, 50),
+    p99ms: percentile(ms, 99),
+    recoverS,
+    ...(note ? { note } : {}),
+  };
 }
 
 /** One scenario for one system, on a fresh service: load, event, wait for 3 running tasks, settle. */
@@ -234,7 +284,7 @@ export async function runScenario(c: SwarmCluster, system: SwarmSystem, scenario
   const o = { seconds: 30, rate: 50, warmupS: 3, recoverTimeoutS: 60, requestTimeoutS: 5, ...opts };
   const victim = o.victim ?? (scenario === 'dockerd-kill' ? 'node3' : 'node2');
   // the client and every API call go to a node that stays up: the first one not the victim
-  if (victim === l.nodes[0]!.name) throw new Error('the first node is the bench\'s control node: pick another victim');
+  if (victim === l.nodes[0]!.name) throw new Error("the first node is the bench's control node: pick another victim");
   const log = o.log ?? (() => {});
   await deploy(c, system);
   const load =
@@ -249,19 +299,25 @@ export async function runScenario(c: SwarmCluster, system: SwarmSystem, scenario
   else if (scenario === 'dockerd-kill') l.killEngine(victim);
   else await dockerOn(l, l.nodes[0]!, sc.serviceUpdateImage(newImage, sc.defaultUpdateOrder(system)));
   log(`${system} ${scenario}: event at +${o.warmupS}s (${scenario === 'rolling-update' ? 'update to simplewebapp2' : victim})`);
-  const at = await waitUntil(async () => {
-    const ts = await tasks(c);
-    if (scenario === 'rolling-update') {
-      const up = ts.filter((t) => t.state === 'running');
-      return up.length === 3 && up.every((t) => t.desired === 'running' && t.image === newImage);
-    }
-    // host-mode with a fixed published port: the replacement has no node whose port is free
-    const stuck = ts.find((t) => t.desired === 'running' && t.state === 'pending' && /port/i.test(t.err));
-    if (stuck) impossible = `replacement pending: ${stuck.err}`;
-    return ts.filter((t) => t.desired === 'running' && t.state === 'running' && t.node !== victim).length === 3 || !!stuck;
-  }, o.recoverTimeoutS * 1000, 100);
+  const at = await waitUntil(
+    async () => {
+      const ts = await tasks(c);
+      if (scenario === 'rolling-update') {
+        const up = ts.filter((t) => t.state === 'running');
+        return up.length === 3 && up.every((t) => t.desired === 'running' && t.image === newImage);
+      }
+      // host-mode with a fixed published port: the replacement has no node whose port is free
+      const stuck = ts.find((t) => t.desired === 'running' && t.state === 'pending' && /port/i.test(t.err));
+      if (stuck) impossible = `replacement pending: ${stuck.err}`;
+      return ts.filter((t) => t.desired === 'running' && t.state === 'running' && t.node !== victim).length === 3 || !!stuck;
+    },
+    o.recoverTimeoutS * 1000,
+    100,
+  );
   const recoverS = impossible ? NaN : (at - t0) / 1000;
-  log(`${system} ${scenario}: ${impossible || (Number.isNaN(recoverS) ? `3 running tasks not back within ${o.recoverTimeoutS}s` : `3 running tasks after ${recoverS.toFixed(2)} s`)}`);
+  log(
+    `${system} ${scenario}: ${impossible || (Number.isNaN(recoverS) ? `3 running tasks not back within ${o.recoverTimeoutS}s` : `3 running tasks after ${recoverS.toFixed(2)} s`)}`,
+  );
   const answers = await load.done;
   const by = new Map<string, number>();
   for (const a of answers) if (a.container) by.set(a.container, (by.get(a.container) ?? 0) + 1);

@@ -43,10 +43,19 @@ async function main(): Promise<void> {
   }
   console.log('\nresults:');
   for (const r of results) console.log(line(r) + (r.note ? `  (${r.note})` : ''));
-  console.log(JSON.stringify({
-    bench: 'swarm', seconds, rate,
-    results: results.map((r) => ({ ...r, p50ms: +r.p50ms.toFixed(1), p99ms: +r.p99ms.toFixed(1), recoverS: Number.isNaN(r.recoverS) ? null : +r.recoverS.toFixed(2) })),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'swarm',
+      seconds,
+      rate,
+      results: results.map((r) => ({
+        ...r,
+        p50ms: +r.p50ms.toFixed(1),
+        p99ms: +r.p99ms.toFixed(1),
+        recoverS: Number.isNaN(r.recoverS) ? null : +r.recoverS.toFixed(2),
+      })),
+    }),
+  );
 }
 
 main().catch((e) => {

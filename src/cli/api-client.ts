@@ -104,7 +104,10 @@ export class ApiClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
-      throw new MatrixError('E_MANAGER_UNREACHABLE', `cannot reach the manager at ${this.baseUrl} (${(e as Error).cause ?? (e as Error).message}); is it running? try \`matrix lab up\` or \`matrix manager start\``);
+      throw new MatrixError(
+        'E_MANAGER_UNREACHABLE',
+        `cannot reach the manager at ${this.baseUrl} (${(e as Error).cause ?? (e as Error).message}); is it running? try \`matrix lab up\` or \`matrix manager start\``,
+      );
     }
     const text = await res.text();
     let json: unknown;

@@ -7,12 +7,7 @@ import { managerCommands } from './commands/manager.ts';
 import { errorLines } from './output.ts';
 
 const program = new Command();
-program
-  .name('matrix')
-  .description('cloudmatrix: a self-hosted private container cloud')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride();
+program.name('matrix').description('cloudmatrix: a self-hosted private container cloud').version('0.1.0').showHelpAfterError().exitOverride();
 
 labCommands(program);
 managerCommands(program);

@@ -4,7 +4,15 @@ import { errorLines, table } from './output.ts';
 
 describe('cli output', () => {
   it('aligns table columns', () => {
-    expect(table(['A', 'LONGER'], [['xx', 1], ['y', 22]])).toBe('A   LONGER\nxx  1\ny   22');
+    expect(
+      table(
+        ['A', 'LONGER'],
+        [
+          ['xx', 1],
+          ['y', 22],
+        ],
+      ),
+    ).toBe('A   LONGER\nxx  1\ny   22');
   });
 
   it('prints one error line per problem with its path', () => {
@@ -14,10 +22,7 @@ describe('cli output', () => {
         new MatrixError('E_PORT_RANGE', 'ext port 70000 is out of range', { path: 'p.plan:3' }),
       ],
     });
-    expect(errorLines(e)).toEqual([
-      'error[E_PLAN_SYNTAX]: p.plan:2: expected 4 fields',
-      'error[E_PORT_RANGE]: p.plan:3: ext port 70000 is out of range',
-    ]);
+    expect(errorLines(e)).toEqual(['error[E_PLAN_SYNTAX]: p.plan:2: expected 4 fields', 'error[E_PORT_RANGE]: p.plan:3: ext port 70000 is out of range']);
     expect(errorLines(new Error('x'))[0]).toMatch(/^error\[E_INTERNAL\]: /);
   });
 });

@@ -3,8 +3,17 @@ import type { AppSpec } from './model.ts';
 import { appHistory, appRevision, previousSpec } from './app-revision.ts';
 
 const base: AppSpec = {
-  name: 'web', image: 'cloud/web:v1', replicas: 3, port: 8080, resources: { cpus: 0, memoryMb: 0 }, constraints: [], affinity: [],
-  antiAffinity: [], dependsOn: [], env: { A: '1', B: '2' }, restart: 'unless-stopped',
+  name: 'web',
+  image: 'cloud/web:v1',
+  replicas: 3,
+  port: 8080,
+  resources: { cpus: 0, memoryMb: 0 },
+  constraints: [],
+  affinity: [],
+  antiAffinity: [],
+  dependsOn: [],
+  env: { A: '1', B: '2' },
+  restart: 'unless-stopped',
 };
 
 describe('app revisions', () => {
@@ -28,7 +37,11 @@ describe('app revisions', () => {
       { generation: 1, createdAt: 't1', apps: [v1] },
     ];
     const h = appHistory('web', deps);
-    expect(h.map((e) => [e.generation, e.image])).toEqual([[4, 'cloud/web:v2'], [3, 'cloud/web:v1'], [1, 'cloud/web:v1']]);
+    expect(h.map((e) => [e.generation, e.image])).toEqual([
+      [4, 'cloud/web:v2'],
+      [3, 'cloud/web:v1'],
+      [1, 'cloud/web:v1'],
+    ]);
     expect(previousSpec('web', deps)?.image).toBe('cloud/web:v1');
     expect(previousSpec('web', [{ apps: [v1] }])).toBeNull();
     expect(previousSpec('nope', deps)).toBeNull();
@@ -38,7 +51,11 @@ describe('app revisions', () => {
     const failed = new Set([appRevision(bad)]);
     expect(previousSpec('web', withFailure, failed)?.image).toBe('cloud/web:v1');
     expect(appHistory('web', withFailure, failed).map((e) => [e.image, e.failed])).toEqual([
-      ['cloud/web:v2', false], ['cloud/web:bad', true], ['cloud/web:v2', false], ['cloud/web:v1', false], ['cloud/web:v1', false],
+      ['cloud/web:v2', false],
+      ['cloud/web:bad', true],
+      ['cloud/web:v2', false],
+      ['cloud/web:v1', false],
+      ['cloud/web:v1', false],
     ]);
   });
 });

@@ -32,7 +32,11 @@ export interface AppRevisionEntry {
 }
 
 /** Pure: the distinct revisions of one app across deployments (newest first), for history and rollback. */
-export function appHistory(app: string, deployments: { generation: number; createdAt: string; apps: AppSpec[] }[], failed: ReadonlySet<string> = new Set()): AppRevisionEntry[] {
+export function appHistory(
+  app: string,
+  deployments: { generation: number; createdAt: string; apps: AppSpec[] }[],
+  failed: ReadonlySet<string> = new Set(),
+): AppRevisionEntry[] {
   const out: AppRevisionEntry[] = [];
   let prev: string | null = null;
   for (const d of deployments) {

@@ -17,7 +17,10 @@ describe('project names', () => {
   });
 
   it('take the file key first, then --project, then the file name', () => {
-    expect(resolveProject({ specName: 'shop', flag: 'other', file: 'a.yaml' })).toEqual({ name: 'shop', warning: expect.stringMatching(/names its project "shop"; --project other is ignored/) });
+    expect(resolveProject({ specName: 'shop', flag: 'other', file: 'a.yaml' })).toEqual({
+      name: 'shop',
+      warning: expect.stringMatching(/names its project "shop"; --project other is ignored/),
+    });
     expect(resolveProject({ specName: 'shop', flag: 'shop', file: 'a.yaml' })).toEqual({ name: 'shop' });
     expect(resolveProject({ flag: 'other', file: 'a.yaml' })).toEqual({ name: 'other' });
     expect(resolveProject({ file: 'applications.plan' })).toEqual({ name: 'applications' });
@@ -30,7 +33,13 @@ describe('deploying a project', () => {
 
   it('never touches another project', () => {
     const r = deployProject(cluster, 'extra', [app('t1')], { prune: false, file: 't1.yaml' });
-    expect(r.apps.map((a) => `${a.name}@${a.project}`)).toEqual(['api@shop', 'simplewebapp1@applications', 'simplewebapp2@applications', 't1@extra', 'web@shop']);
+    expect(r.apps.map((a) => `${a.name}@${a.project}`)).toEqual([
+      'api@shop',
+      'simplewebapp1@applications',
+      'simplewebapp2@applications',
+      't1@extra',
+      'web@shop',
+    ]);
     expect(r.added).toEqual(['t1']);
     expect(r.kept).toEqual([]);
     expect(r.pruned).toEqual([]);
@@ -60,7 +69,9 @@ describe('deploying a project', () => {
   });
 
   it('refuses an empty file instead of removing everything', () => {
-    expect(() => deployProject(cluster, 'shop', [], { prune: true, file: 'empty.yaml' })).toThrow(expect.objectContaining({ code: 'E_SPEC_EMPTY', path: 'empty.yaml' }));
+    expect(() => deployProject(cluster, 'shop', [], { prune: true, file: 'empty.yaml' })).toThrow(
+      expect.objectContaining({ code: 'E_SPEC_EMPTY', path: 'empty.yaml' }),
+    );
   });
 
   it('gives the file strategy to the apps that name none', () => {
@@ -74,6 +85,9 @@ describe('removing apps', () => {
     const apps = [app('a', 'p'), app('b', 'p'), app('c', 'q')];
     expect(removeApps(apps, ['b']).map((a) => a.name)).toEqual(['a', 'c']);
     expect(() => removeApps(apps, ['b', 'zz'])).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND', path: 'zz' }));
-    expect(projectsOf(apps)).toEqual([{ name: 'p', apps: ['a', 'b'] }, { name: 'q', apps: ['c'] }]);
+    expect(projectsOf(apps)).toEqual([
+      { name: 'p', apps: ['a', 'b'] },
+      { name: 'q', apps: ['c'] },
+    ]);
   });
 });

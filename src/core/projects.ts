@@ -26,7 +26,11 @@ export function projectNameFromFile(file: string): string {
 
 export function checkProjectName(name: string, path: string): string {
   if (!PROJECT_NAME.test(name)) {
-    throw new MatrixError('E_BAD_REQUEST', `bad project name "${name}": must match ${PROJECT_NAME.source} (lowercase letters, digits, "-" and "_", at most 63)`, { path });
+    throw new MatrixError(
+      'E_BAD_REQUEST',
+      `bad project name "${name}": must match ${PROJECT_NAME.source} (lowercase letters, digits, "-" and "_", at most 63)`,
+      { path },
+    );
   }
   return name;
 }
@@ -72,9 +76,13 @@ export function deployProject(
   o: { prune: boolean; file: string; strategy?: Strategy | undefined },
 ): ProjectDeploy {
   if (!fileApps.length) {
-    throw new MatrixError('E_SPEC_EMPTY', `no apps in the file; deploying it would remove nothing and add nothing (to remove apps use \`matrix rm <app>\` or \`matrix project rm ${project}\`)`, {
-      path: o.file,
-    });
+    throw new MatrixError(
+      'E_SPEC_EMPTY',
+      `no apps in the file; deploying it would remove nothing and add nothing (to remove apps use \`matrix rm <app>\` or \`matrix project rm ${project}\`)`,
+      {
+        path: o.file,
+      },
+    );
   }
   const byName = new Map(current.map((a) => [a.name, a]));
   const owned = fileApps.flatMap((a) => {

@@ -7,10 +7,23 @@ const nodes: NodeStatus[] = [
   { name: 'node2', address: '10.0.0.12', enginePort: 2376, state: 'up' },
 ];
 const d = (app: string, node: string, port: number, revision = 'r1'): DesiredReplica => ({
-  app, node, image: `reg/cloud/${app}:latest`, hostPort: port, containerPort: 8080, id: `${app}.${node}.${port}`, revision,
+  app,
+  node,
+  image: `reg/cloud/${app}:latest`,
+  hostPort: port,
+  containerPort: 8080,
+  id: `${app}.${node}.${port}`,
+  revision,
 });
 const o = (r: DesiredReplica, state: ObservedReplica['state'] = 'running', revision = r.revision): ObservedReplica => ({
-  containerId: `c-${r.id}`, node: r.node, app: r.app, id: r.id, revision, state, hostPort: r.hostPort, containerPort: 8080,
+  containerId: `c-${r.id}`,
+  node: r.node,
+  app: r.app,
+  id: r.id,
+  revision,
+  state,
+  hostPort: r.hostPort,
+  containerPort: 8080,
 });
 
 describe('replicaRows', () => {

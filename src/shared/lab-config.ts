@@ -41,7 +41,10 @@ export function validateLabConfig(c: LabConfig): LabConfig {
   if (octets.length !== 3 || octets.some((o) => !/^\d{1,3}$/.test(o) || Number(o) > 255)) {
     problems.push(`subnet "${c.subnet}" must be three octets, e.g. 10.210.0`);
   }
-  for (const [k, v] of [['enginePort', c.enginePort], ['registryPort', c.registryPort]] as const) {
+  for (const [k, v] of [
+    ['enginePort', c.enginePort],
+    ['registryPort', c.registryPort],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} ${v} must be in 1..65535`);
   }
   if (problems.length) throw new MatrixError('E_LAB', `invalid lab config: ${problems.join('; ')}`);

@@ -7,9 +7,19 @@ describe('Serial', () => {
     const log: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const a = s.run(async () => { log.push('a start'); await gate; log.push('a end'); });
-    const b = s.run(async () => { log.push('b'); throw new Error('boom'); });
-    const c = s.run(async () => { log.push('c'); return 42; });
+    const a = s.run(async () => {
+      log.push('a start');
+      await gate;
+      log.push('a end');
+    });
+    const b = s.run(async () => {
+      log.push('b');
+      throw new Error('boom');
+    });
+    const c = s.run(async () => {
+      log.push('c');
+      return 42;
+    });
     await Promise.resolve();
     expect(log).toEqual(['a start']);
     release();

@@ -43,7 +43,7 @@ export interface CliResult {
 export function matrix(env: LabEnv, args: string[], timeoutMs = 240_000): Promise<CliResult> {
   return new Promise((res) => {
     execFile(MATRIX, args, { env: { ...process.env, MATRIX_HOME: env.home }, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       res({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -56,8 +56,22 @@ export async function matrixOk(env: LabEnv, args: string[]): Promise<string> {
 }
 
 export function labUpArgs(env: LabEnv, nodes: number): string[] {
-  return ['lab', 'up', '--nodes', String(nodes), '--prefix', env.prefix, '--bridge', env.bridge, '--subnet', env.subnet,
-    '--ingress', `:${env.ingressPort}`, '--api', `127.0.0.1:${env.apiPort}`];
+  return [
+    'lab',
+    'up',
+    '--nodes',
+    String(nodes),
+    '--prefix',
+    env.prefix,
+    '--bridge',
+    env.bridge,
+    '--subnet',
+    env.subnet,
+    '--ingress',
+    `:${env.ingressPort}`,
+    '--api',
+    `127.0.0.1:${env.apiPort}`,
+  ];
 }
 
 export async function labDown(env: LabEnv): Promise<void> {

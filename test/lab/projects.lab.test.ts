@@ -35,7 +35,15 @@ async function answers(path: string, status: number, image?: string): Promise<bo
 
 async function psApps(): Promise<string[]> {
   const out = await matrixOk(env, ['ps']);
-  return [...new Set(out.split('\n').slice(1).map((l) => l.split(/\s+/)[0]!).filter((a) => /^[a-z]/.test(a) && !/running/.test(a)))].sort();
+  return [
+    ...new Set(
+      out
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]!)
+        .filter((a) => /^[a-z]/.test(a) && !/running/.test(a)),
+    ),
+  ].sort();
 }
 
 beforeAll(async () => {
@@ -68,7 +76,10 @@ describe('projects in a real lab', () => {
     const owned = await matrix(env, ['deploy', file('t1.yaml', 'apps:\n  simplewebapp1: { image: cloud/simplewebapp1, port: 8080 }\n')]);
     expect(owned.code).not.toBe(0);
     expect(owned.stderr).toMatch(/error\[E_APP_OWNED\]: .*simplewebapp1 belongs to project applications/);
-    for (const [name, text] of [['shop.yaml', 'apps: {}\n'], ['applications.plan', '# nothing here\n']]) {
+    for (const [name, text] of [
+      ['shop.yaml', 'apps: {}\n'],
+      ['applications.plan', '# nothing here\n'],
+    ]) {
       const empty = await matrix(env, ['deploy', file(name!, text!)]);
       expect(empty.code).not.toBe(0);
       expect(empty.stderr).toMatch(/error\[E_SPEC_EMPTY\]: /);

@@ -21,8 +21,16 @@ apps:
     update: { parallelism: 1, order: start-first, drain: 1s, monitor: ${extra ? '4s' : '30s'} }
 `;
 
-interface Row { app: string; state: string; desired: boolean; revision: string }
-interface AppView { app: { image: string }; rollbacks: { toImage: string }[] }
+interface Row {
+  app: string;
+  state: string;
+  desired: boolean;
+  revision: string;
+}
+interface AppView {
+  app: { image: string };
+  rollbacks: { toImage: string }[];
+}
 
 async function call<T>(path: string): Promise<T> {
   const r = await fetch(`http://127.0.0.1:${env.apiPort}${path}`, { headers: { authorization: `Bearer ${readToken(env)}` } });
@@ -60,7 +68,10 @@ beforeAll(async () => {
   await matrixOk(env, ['images', 'sample']);
   await deploy('v1.yaml', spec('cloud/simplewebapp1'));
   await until(web, settled, 120);
-  await until(() => get(env.ingressPort, '/web/'), (a) => a.status === 200 && a.body.includes('app=simplewebapp1'));
+  await until(
+    () => get(env.ingressPort, '/web/'),
+    (a) => a.status === 200 && a.body.includes('app=simplewebapp1'),
+  );
 });
 
 afterAll(async () => {
@@ -88,7 +99,11 @@ describe('rolling updates in a real lab', () => {
     let result = { code: 0, stdout: '', stderr: '' };
     const rolledBack = (async () => {
       result = await matrix(env, ['deploy', specFile('bad.yaml', spec('cloud/simplewebapp1', 'bad'))]);
-      await until(() => call<AppView>('/v1/apps/web'), (a) => a.rollbacks.length > 0, 240);
+      await until(
+        () => call<AppView>('/v1/apps/web'),
+        (a) => a.rollbacks.length > 0,
+        240,
+      );
       await until(web, settled, 240);
     })();
     const statuses = await loadUntil(rolledBack);
@@ -105,12 +120,20 @@ describe('rolling updates in a real lab', () => {
 
   it('lists the revisions and rolls back on request', async () => {
     const history = await matrixOk(env, ['app', 'history', 'web']);
-    const images = history.split('\n').slice(1).map((l) => /cloud\/simplewebapp\d/.exec(l)?.[0]).filter(Boolean);
+    const images = history
+      .split('\n')
+      .slice(1)
+      .map((l) => /cloud\/simplewebapp\d/.exec(l)?.[0])
+      .filter(Boolean);
     expect(images.slice(0, 3)).toEqual(['cloud/simplewebapp2', 'cloud/simplewebapp1', 'cloud/simplewebapp2']);
     const out = await matrixOk(env, ['rollback', 'web']);
     expect(out).toMatch(/rolling web back: cloud\/simplewebapp2 -> cloud\/simplewebapp1/);
     await until(web, settled, 240);
-    const a = await until(() => get(env.ingressPort, '/web/'), (x) => x.body.includes('app=simplewebapp1'), 120);
+    const a = await until(
+      () => get(env.ingressPort, '/web/'),
+      (x) => x.body.includes('app=simplewebapp1'),
+      120,
+    );
     expect(a.status).toBe(200);
   });
 });

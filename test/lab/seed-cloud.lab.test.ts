@@ -146,14 +146,19 @@ describe('the seed cloud in a real lab', () => {
     expect(same).toMatch(/nothing to do/);
     expect(await ps()).toEqual(before);
 
-    const smaller = SEED_PLAN.split('\n').filter((l) => !l.startsWith('simplewebapp2 node3')).join('\n');
+    const smaller = SEED_PLAN.split('\n')
+      .filter((l) => !l.startsWith('simplewebapp2 node3'))
+      .join('\n');
     const out = await matrixOk(env, ['deploy', plan('applications.plan', smaller)]);
     // it leaves the ingress first (in-flight requests finish), and is stopped once drained
     expect(out).toMatch(/^did: drain simplewebapp2 on node3 .*not in plan/m);
     const rows = await until(ps, (r) => r.length === 3);
     expect(rows).toHaveLength(3);
     expect(rows.some((r) => /simplewebapp2\s+node3/.test(r))).toBe(false);
-    const a = await until(() => get(env.ingressPort, '/simplewebapp2/'), (x) => x.status === 200 && nodeOf(x.body) === 'node2');
+    const a = await until(
+      () => get(env.ingressPort, '/simplewebapp2/'),
+      (x) => x.status === 200 && nodeOf(x.body) === 'node2',
+    );
     expect(nodeOf(a.body)).toBe('node2');
   });
 

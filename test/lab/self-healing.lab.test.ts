@@ -20,7 +20,13 @@ const SPEC = `apps:
     health: { path: /healthz, interval: 1s, timeout: 1s }
 `;
 
-interface Row { app: string; node: string; state: string; desired: boolean; id: string }
+interface Row {
+  app: string;
+  node: string;
+  state: string;
+  desired: boolean;
+  id: string;
+}
 
 async function replicas(): Promise<Row[]> {
   const token = readFileSync(join(env.home, 'token'), 'utf8').trim();
@@ -50,7 +56,7 @@ describe('self-healing in a real lab', () => {
     expect(new Set(running(rows).map((r) => r.node))).toEqual(new Set(['node1', 'node2', 'node3']));
   });
 
-  it('reschedules a switched-off node\'s replica onto the survivors while the ingress keeps answering', async () => {
+  it("reschedules a switched-off node's replica onto the survivors while the ingress keeps answering", async () => {
     let stop = false;
     const statuses: number[] = [];
     const load = (async () => {
@@ -73,11 +79,7 @@ describe('self-healing in a real lab', () => {
   it('converges to exactly 3 replicas when the node comes back', async () => {
     await matrixOk(env, ['lab', 'poweron', 'node2']);
     // node2's engine restarts its old container; the loop must remove it, not keep 4
-    const rows = await until(
-      replicas,
-      (r) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired),
-      120,
-    );
+    const rows = await until(replicas, (r) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired), 120);
     expect(rows.map((r) => r.id).sort()).toEqual(['web.0', 'web.1', 'web.2']);
     expect(running(rows)).toHaveLength(3);
   });
@@ -86,13 +88,16 @@ describe('self-healing in a real lab', () => {
     const before = (await replicas()).map((r) => `${r.id}@${r.node}`).sort();
     const pid = Number(readFileSync(join(env.home, 'manager.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
-    await until(async () => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').length;
-      } catch {
-        return 0;
-      }
-    }, (n) => n === 0);
+    await until(
+      async () => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').length;
+        } catch {
+          return 0;
+        }
+      },
+      (n) => n === 0,
+    );
     // the ingress outlives the manager
     expect((await get(env.ingressPort, '/web/')).status).toBe(200);
     await matrixOk(env, ['manager', 'start']);
@@ -101,7 +106,9 @@ describe('self-healing in a real lab', () => {
     // and a second look, after the loop has run more ticks, still shows the same containers
     await new Promise((r) => setTimeout(r, 1500));
     expect((await replicas()).map((r) => `${r.id}@${r.node}`).sort()).toEqual(before);
-    const count = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('mxe-node')).length;
+    const count = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.startsWith('mxe-node')).length;
     expect(count).toBe(3);
   });
 

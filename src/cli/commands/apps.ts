@@ -34,7 +34,12 @@ export function appCommands(program: Command): void {
     .action(async (name: string) => {
       const history = await ApiClient.fromEnv().history(name);
       const note = (h: { failed: boolean }, i: number) => [i === 0 ? 'current' : '', h.failed ? 'failed, rolled back' : ''].filter(Boolean).join(', ');
-      console.log(table(['REVISION', 'GENERATION', 'DEPLOYED', 'IMAGE', 'REPLICAS', 'NOTE'], history.map((h, i) => [h.revision, h.generation, h.createdAt, h.image, h.replicas, note(h, i) || '-'])));
+      console.log(
+        table(
+          ['REVISION', 'GENERATION', 'DEPLOYED', 'IMAGE', 'REPLICAS', 'NOTE'],
+          history.map((h, i) => [h.revision, h.generation, h.createdAt, h.image, h.replicas, note(h, i) || '-']),
+        ),
+      );
     });
   app
     .command('inspect <name>')
@@ -43,7 +48,12 @@ export function appCommands(program: Command): void {
       const r = await ApiClient.fromEnv().app(name);
       console.log(JSON.stringify(r.app, null, 2));
       console.log(`\nrevision ${r.revision}\n`);
-      console.log(table(['REPLICA', 'NODE', 'ADDRESS', 'STATE', 'REVISION'], r.replicas.map((x) => [x.id, x.node, x.address, x.state, x.revision])));
+      console.log(
+        table(
+          ['REPLICA', 'NODE', 'ADDRESS', 'STATE', 'REVISION'],
+          r.replicas.map((x) => [x.id, x.node, x.address, x.state, x.revision]),
+        ),
+      );
       for (const u of r.unplaced) console.log(`unplaced: ${name}.${u.slot}: ${u.message}`);
       for (const b of r.blocked) console.log(`blocked: ${b.id} on ${b.node}: ${b.reason}`);
       for (const b of r.rollbacks) console.log(`rolled back at ${b.at}: ${b.fromImage} -> ${b.toImage}: ${b.reason}`);
@@ -54,7 +64,14 @@ export function appCommands(program: Command): void {
     .description('list replicas: app, node, address, state, revision')
     .action(async () => {
       const r = await ApiClient.fromEnv().replicas();
-      const rows = r.replicas.map((x) => [x.app, x.node, x.address, x.desired ? x.state : `${x.state} (not in plan)`, x.containerId?.slice(0, 12) ?? '-', x.revision]);
+      const rows = r.replicas.map((x) => [
+        x.app,
+        x.node,
+        x.address,
+        x.desired ? x.state : `${x.state} (not in plan)`,
+        x.containerId?.slice(0, 12) ?? '-',
+        x.revision,
+      ]);
       console.log(table(['APP', 'NODE', 'ADDRESS', 'STATE', 'CONTAINER', 'REVISION'], rows));
       console.log(`\n${r.replicas.filter((x) => x.state === 'running' && x.desired).length} running, ${r.desired + r.unplaced.length} desired`);
       for (const u of r.unplaced) console.log(`unplaced: ${u.app}.${u.slot}: ${u.message}`);
@@ -65,12 +82,20 @@ export function appCommands(program: Command): void {
     .description('the cluster at a glance: generation, nodes, replicas, the parts that publish it (ingress), recent events')
     .action(async () => {
       const s = await ApiClient.fromEnv().status();
-      console.log(`generation ${s.generation}: ${s.apps} apps, ${s.replicas.running}/${s.replicas.desired} replicas running, nodes ${s.nodes.up} up, ${s.nodes.down} down`);
+      console.log(
+        `generation ${s.generation}: ${s.apps} apps, ${s.replicas.running}/${s.replicas.desired} replicas running, nodes ${s.nodes.up} up, ${s.nodes.down} down`,
+      );
       console.log();
       console.log(
         table(
           ['CONSUMER', 'STATE', 'APPLIED', 'FAILURES', 'LAST ERROR'],
-          s.consumers.map((c) => [c.name, c.state === 'failing' ? `failing since ${c.failingSince}` : c.state, `${c.applied}/${c.offered}`, c.failures, c.lastError ?? '-']),
+          s.consumers.map((c) => [
+            c.name,
+            c.state === 'failing' ? `failing since ${c.failingSince}` : c.state,
+            `${c.applied}/${c.offered}`,
+            c.failures,
+            c.lastError ?? '-',
+          ]),
         ),
       );
       if (s.events.length) {
@@ -117,6 +142,12 @@ export function appCommands(program: Command): void {
         else labels[m[1]!] = m[2]!;
       }
       await api.putNode(node, { address: current.address, enginePort: current.enginePort, labels });
-      console.log(`${node}: ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ') || '(no labels)'}`);
+      console.log(
+        `${node}: ${
+          Object.entries(labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ') || '(no labels)'
+        }`,
+      );
     });
 }

@@ -32,7 +32,13 @@ project's apps; apps of the same project missing from the file keep running unle
       }
       const api = ApiClient.fromEnv();
       console.log(o.dryRun ? `checking ${file} (dry run)` : `deploying ${file}`);
-      const r = await api.deploy({ file: basename(file), source, dryRun: o.dryRun, prune: o.prune, ...(o.project !== undefined ? { project: o.project } : {}) });
+      const r = await api.deploy({
+        file: basename(file),
+        source,
+        dryRun: o.dryRun,
+        prune: o.prune,
+        ...(o.project !== undefined ? { project: o.project } : {}),
+      });
       console.log(`project ${r.project}`);
       printChange(r);
       if (!r.dryRun) console.log(`deployed generation ${r.generation} (${r.replicas} replicas of project ${r.project} placed)`);
@@ -81,7 +87,12 @@ project's apps; apps of the same project missing from the file keep running unle
     .description('list projects: the deployed files and their apps')
     .action(async () => {
       const projects = await ApiClient.fromEnv().projects();
-      console.log(table(['PROJECT', 'APPS', 'FILE', 'UPDATED'], projects.map((p) => [p.name, p.apps.join(',') || '-', p.file ?? '-', p.updatedAt ?? '-'])));
+      console.log(
+        table(
+          ['PROJECT', 'APPS', 'FILE', 'UPDATED'],
+          projects.map((p) => [p.name, p.apps.join(',') || '-', p.file ?? '-', p.updatedAt ?? '-']),
+        ),
+      );
     });
 
   const project = program.command('project').description('one project');
@@ -130,7 +141,9 @@ async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 
     const apps = await api.apps();
     const rolledBack = apps.find((a) => a.rollbacks > (rollbacksBefore.get(a.name) ?? 0));
     if (rolledBack) {
-      console.error(`error[E_DEPLOY_FAILED]: the update of ${rolledBack.name} failed its health checks and was rolled back (see \`matrix app inspect ${rolledBack.name}\`)`);
+      console.error(
+        `error[E_DEPLOY_FAILED]: the update of ${rolledBack.name} failed its health checks and was rolled back (see \`matrix app inspect ${rolledBack.name}\`)`,
+      );
       process.exitCode = 1;
       return;
     }
@@ -157,7 +170,9 @@ async function waitUntilServing(api: ApiClient, deployed: Set<string>, timeoutMs
     const waiting = (await api.apps()).filter((a) => deployed.has(a.name) && a.desired > a.unplaced && a.serving === 0).map((a) => a.name);
     if (!waiting.length) return;
     if (Date.now() > deadline) {
-      console.error(`error[E_DEPLOY_FAILED]: ${waiting.join(', ')}: no replica passed its health check in ${timeoutMs / 1000}s (see \`matrix app inspect ${waiting[0]}\`)`);
+      console.error(
+        `error[E_DEPLOY_FAILED]: ${waiting.join(', ')}: no replica passed its health check in ${timeoutMs / 1000}s (see \`matrix app inspect ${waiting[0]}\`)`,
+      );
       process.exitCode = 1;
       return;
     }

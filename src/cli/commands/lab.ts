@@ -47,7 +47,10 @@ export function labCommands(program: Command): void {
       const before = l.state();
       console.log(before ? `lab exists in ${paths.lab}: checking it` : `creating a lab of ${o.nodes} nodes in ${paths.lab}`);
       const state = await l.up(config, o.nodes);
-      writeManagerConfig(paths, validateManagerConfig({ api: o.api, ingress: o.ingress, ingressAdmin: o.ingressAdmin, registry: `${managerAddress(config)}:${config.registryPort}` }));
+      writeManagerConfig(
+        paths,
+        validateManagerConfig({ api: o.api, ingress: o.ingress, ingressAdmin: o.ingressAdmin, registry: `${managerAddress(config)}:${config.registryPort}` }),
+      );
       console.log('starting the manager (registry, ingress, API)');
       await startManagerInBackground(paths);
       const api = ApiClient.fromEnv(paths);
@@ -109,7 +112,12 @@ export function labCommands(program: Command): void {
 
 async function printStatus(l: Lab): Promise<void> {
   const nodes = await l.status();
-  console.log(table(['NODE', 'ADDRESS', 'ENGINE', 'NETWORK', 'PROCESSES'], nodes.map((n) => [n.name, `${n.address}:${n.enginePort}`, n.engine, n.network, n.pids])));
+  console.log(
+    table(
+      ['NODE', 'ADDRESS', 'ENGINE', 'NETWORK', 'PROCESSES'],
+      nodes.map((n) => [n.name, `${n.address}:${n.enginePort}`, n.engine, n.network, n.pids]),
+    ),
+  );
 }
 
 /** Removes only the entries cloudmatrix writes, then the home itself if that left it empty. */

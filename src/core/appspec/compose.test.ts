@@ -160,7 +160,8 @@ describe('parseCompose: valid input', () => {
   });
 
   it('depends_on: list or map form', () => {
-    const t = 'services:\n  a: { image: x, ports: ["1"], depends_on: { b: { condition: service_started }, c: null } }\n  b: { image: x, ports: ["1"] }\n  c: { image: x, ports: ["1"] }\n';
+    const t =
+      'services:\n  a: { image: x, ports: ["1"], depends_on: { b: { condition: service_started }, c: null } }\n  b: { image: x, ports: ["1"] }\n  c: { image: x, ports: ["1"] }\n';
     const { apps, warnings } = parseCompose(t);
     expect(apps[0]?.dependsOn).toEqual([
       { app: 'b', colocate: false },
@@ -252,7 +253,11 @@ describe('parseCompose: errors, with their paths', () => {
     ['ports: "8080"', 'services.web.ports', 'must be a list of ports'],
     ['ports: ["5000-5010:8080"]', 'services.web.ports[0]', 'port ranges are not supported: exactly one port is needed'],
     ['ports: ["5050:8080/udp"]', 'services.web.ports[0]', 'protocol udp is not supported: cloudmatrix routes HTTP over tcp'],
-    ['ports: ["127.0.0.1:5050:8080"]', 'services.web.ports[0]', 'binding to host address 127.0.0.1 is not supported: published ports listen on every address of the node'],
+    [
+      'ports: ["127.0.0.1:5050:8080"]',
+      'services.web.ports[0]',
+      'binding to host address 127.0.0.1 is not supported: published ports listen on every address of the node',
+    ],
     ['ports: ["70000:8080"]', 'services.web.ports[0]', 'host port must be an integer in 1..65535'],
     ['ports: ["5050:0"]', 'services.web.ports[0]', 'container port must be an integer in 1..65535'],
     ['ports: ["http"]', 'services.web.ports[0]', 'must be "container", "host:container" or a long-syntax mapping (target, published)'],
@@ -269,22 +274,44 @@ describe('parseCompose: errors, with their paths', () => {
   });
 
   it('a service without any port', () => {
-    expect(problems(svc(''))).toEqual([['services.web.ports', 'exactly one port is needed (the container port the app listens on), e.g. ports: ["5050:8080"] or ["8080"]']]);
+    expect(problems(svc(''))).toEqual([
+      ['services.web.ports', 'exactly one port is needed (the container port the app listens on), e.g. ports: ["5050:8080"] or ["8080"]'],
+    ]);
   });
 
   it.each([
     ['deploy: { replicas: -1 }', 'services.web.deploy.replicas', 'must be an integer >= 0'],
     ['scale: 20000', 'services.web.scale', 'must be <= 10000'],
-    ['deploy: { resources: { reservations: { cpus: "lots" } } }', 'services.web.deploy.resources.reservations.cpus', 'must be a number of CPUs > 0 and <= 1024'],
-    ['deploy: { resources: { limits: { memory: 64Q } } }', 'services.web.deploy.resources.limits.memory', 'must be a memory size > 0 like 64M, 512Mi, 1G (a plain number is bytes)'],
+    [
+      'deploy: { resources: { reservations: { cpus: "lots" } } }',
+      'services.web.deploy.resources.reservations.cpus',
+      'must be a number of CPUs > 0 and <= 1024',
+    ],
+    [
+      'deploy: { resources: { limits: { memory: 64Q } } }',
+      'services.web.deploy.resources.limits.memory',
+      'must be a memory size > 0 like 64M, 512Mi, 1G (a plain number is bytes)',
+    ],
     ['mem_limit: 20t', 'services.web.mem_limit', 'must be <= 16T'],
     ['cpus: 0', 'services.web.cpus', 'must be a number of CPUs > 0 and <= 1024'],
     ['deploy: { resources: [] }', 'services.web.deploy.resources', 'must be a mapping (reservations, limits)'],
     ['deploy: { resources: { limits: 1 } }', 'services.web.deploy.resources.limits', 'must be a mapping (cpus, memory)'],
     ['deploy: 3', 'services.web.deploy', 'must be a mapping'],
-    ['deploy: { placement: { constraints: ["node.role == manager"] } }', 'services.web.deploy.placement.constraints[0]', 'unsupported constraint "node.role": only node.hostname and node.labels.<key> are supported'],
-    ['deploy: { placement: { constraints: [1] } }', 'services.web.deploy.placement.constraints[0]', 'must be a string like "node.labels.zone == a", got a number'],
-    ['deploy: { placement: { constraints: "node.labels.a==b" } }', 'services.web.deploy.placement.constraints', 'must be a list of constraints like "node.labels.zone == a"'],
+    [
+      'deploy: { placement: { constraints: ["node.role == manager"] } }',
+      'services.web.deploy.placement.constraints[0]',
+      'unsupported constraint "node.role": only node.hostname and node.labels.<key> are supported',
+    ],
+    [
+      'deploy: { placement: { constraints: [1] } }',
+      'services.web.deploy.placement.constraints[0]',
+      'must be a string like "node.labels.zone == a", got a number',
+    ],
+    [
+      'deploy: { placement: { constraints: "node.labels.a==b" } }',
+      'services.web.deploy.placement.constraints',
+      'must be a list of constraints like "node.labels.zone == a"',
+    ],
     ['deploy: { placement: [] }', 'services.web.deploy.placement', 'must be a mapping (constraints)'],
     ['restart: sometimes', 'services.web.restart', 'must be one of always, unless-stopped, on-failure, no (or on-failure:N)'],
     ['deploy: { restart_policy: { condition: never } }', 'services.web.deploy.restart_policy.condition', 'must be one of none, on-failure, any'],
@@ -326,7 +353,8 @@ describe('parseCompose: errors, with their paths', () => {
   });
 
   it('depends_on cycles', () => {
-    const t = 'services:\n  a: { image: x, ports: ["1"], depends_on: [b] }\n  b: { image: x, ports: ["1"], depends_on: { a: { condition: service_started } } }\n';
+    const t =
+      'services:\n  a: { image: x, ports: ["1"], depends_on: [b] }\n  b: { image: x, ports: ["1"], depends_on: { a: { condition: service_started } } }\n';
     expect(problems(t)).toEqual([['services.a.depends_on', 'dependency cycle: a -> b -> a']]);
   });
 
@@ -334,7 +362,13 @@ describe('parseCompose: errors, with their paths', () => {
     const t = 'services:\n  a: { image: x, ports: ["1", "2"], deploy: { replicas: -1 } }\n  b: { ports: ["0"], restart: later }\n';
     const e = fail(t, 'docker-compose.yml');
     expect(e.message).toBe('5 problems in docker-compose.yml');
-    expect(e.details?.map((d) => d.path)).toEqual(['services.a.ports', 'services.a.deploy.replicas', 'services.b.image', 'services.b.ports[0]', 'services.b.restart']);
+    expect(e.details?.map((d) => d.path)).toEqual([
+      'services.a.ports',
+      'services.a.deploy.replicas',
+      'services.b.image',
+      'services.b.ports[0]',
+      'services.b.restart',
+    ]);
   });
 
   it('YAML syntax errors at <file>:<line>', () => {

@@ -40,7 +40,20 @@ export interface ComposeSpec {
 /** Top-level keys read without a warning (`version` is obsolete in Compose itself). */
 const QUIET_TOP_KEYS = ['name', 'services', 'version'];
 /** Service keys cloudmatrix reads; any other is warned about and ignored. */
-const SERVICE_KEYS = ['image', 'ports', 'expose', 'environment', 'deploy', 'depends_on', 'restart', 'healthcheck', 'mem_limit', 'mem_reservation', 'cpus', 'scale'];
+const SERVICE_KEYS = [
+  'image',
+  'ports',
+  'expose',
+  'environment',
+  'deploy',
+  'depends_on',
+  'restart',
+  'healthcheck',
+  'mem_limit',
+  'mem_reservation',
+  'cpus',
+  'scale',
+];
 const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'];
 
 interface PortSpec {
@@ -85,7 +98,10 @@ function readService(name: string, body: unknown, names: Set<string>, graph: Map
   const p = (k: string): string => at(path, k);
   const before = c.problems.length;
   if (!APP_NAME.test(name)) {
-    c.error(path, `bad service name "${name}": cloudmatrix app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`);
+    c.error(
+      path,
+      `bad service name "${name}": cloudmatrix app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`,
+    );
   }
   if (!isMap(body)) {
     c.error(path, `must be a mapping (image, ports, ...), got ${typeName(body)}`);
@@ -108,7 +124,10 @@ function readService(name: string, body: unknown, names: Set<string>, graph: Map
   const resources = readResources(body, deploy, path, c);
   const constraints = readPlacement(deploy.placement, at(p('deploy'), 'placement'), c);
   const dependsOn = body.depends_on === undefined ? [] : readDependsOn(body.depends_on, p('depends_on'), name, names, c);
-  graph.set(name, dependsOn.map((d) => d.app));
+  graph.set(
+    name,
+    dependsOn.map((d) => d.app),
+  );
   const env = body.environment === undefined ? {} : readEnv(body.environment, p('environment'), c, 'warn');
   const restart = readRestart(body.restart, deploy.restart_policy, path, c);
   if (body.healthcheck !== undefined) {
@@ -308,7 +327,10 @@ function readDependsOn(v: unknown, path: string, self: string, names: Set<string
       }
       for (const k of Object.keys(opts)) {
         if (k === 'condition' && opts[k] === 'service_started') continue;
-        c.warn(at(p, k), k === 'condition' ? `condition ${String(opts[k])} is not supported; treated as service_started` : `"${k}" is not supported by cloudmatrix; ignored`);
+        c.warn(
+          at(p, k),
+          k === 'condition' ? `condition ${String(opts[k])} is not supported; treated as service_started` : `"${k}" is not supported by cloudmatrix; ignored`,
+        );
       }
     }
   } else {

@@ -81,7 +81,7 @@ describe('loadSpec', () => {
     }
   });
 
-  it('passes on each parser\'s errors', () => {
+  it("passes on each parser's errors", () => {
     expect(fail('web node1 80\n', 'applications.plan').code).toBe('E_PLAN_SYNTAX');
     expect(fail('apps:\n  web: { image: x }\n', 'matrix.yaml').details?.[0]?.path).toBe('apps.web.port');
     expect(fail('services:\n  web: { image: x }\n', 'c.yml').details?.[0]?.path).toBe('services.web.ports');

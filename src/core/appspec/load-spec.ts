@@ -63,7 +63,13 @@ export function loadSpec(text: string, file: string): LoadedSpec {
   }
   if (kind === 'matrix') {
     const spec = parseMatrixYaml(text, file);
-    return { kind, apps: spec.apps, ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}), ...(spec.name !== undefined ? { name: spec.name } : {}), warnings: [] };
+    return {
+      kind,
+      apps: spec.apps,
+      ...(spec.strategy !== undefined ? { strategy: spec.strategy } : {}),
+      ...(spec.name !== undefined ? { name: spec.name } : {}),
+      warnings: [],
+    };
   }
   const spec = parseCompose(text, file);
   return { kind, apps: spec.apps, warnings: spec.warnings, ...(spec.name !== undefined ? { name: spec.name } : {}) };

@@ -245,7 +245,8 @@ describe('parseMatrixYaml: each problem, with its path', () => {
   });
 
   it('contradictions: affinity and anti-affinity to one app, colocated dependency it avoids', () => {
-    const t = 'apps:\n  a: { image: x, port: 1, affinity: [b], anti_affinity: [b, c], depends_on: [{ app: c, colocate: true }] }\n  b: { image: x, port: 1 }\n  c: { image: x, port: 1 }\n';
+    const t =
+      'apps:\n  a: { image: x, port: 1, affinity: [b], anti_affinity: [b, c], depends_on: [{ app: c, colocate: true }] }\n  b: { image: x, port: 1 }\n  c: { image: x, port: 1 }\n';
     expect(problems(t)).toEqual([
       ['apps.a.anti_affinity', '"b" is also in affinity: an app cannot both need and avoid it'],
       ['apps.a.depends_on', '"c" is colocated but also in anti_affinity: an app cannot both need and avoid it'],
@@ -286,7 +287,13 @@ describe('parseMatrixYaml: update policy', () => {
   it('reads every field with durations, and defaults the rest', () => {
     const spec = parseMatrixYaml(oneApp('    update: { parallelism: 2, delay: 500ms, order: stop-first, drain: 3s, monitor: 1m }\n'));
     expect(spec.apps[0]!.update).toEqual({ parallelism: 2, delayS: 0.5, order: 'stop-first', drainS: 3, monitorS: 60 });
-    expect(parseMatrixYaml(oneApp('    update: { parallelism: 3 }\n')).apps[0]!.update).toEqual({ parallelism: 3, delayS: 0, order: 'start-first', drainS: 2, monitorS: 30 });
+    expect(parseMatrixYaml(oneApp('    update: { parallelism: 3 }\n')).apps[0]!.update).toEqual({
+      parallelism: 3,
+      delayS: 0,
+      order: 'start-first',
+      drainS: 2,
+      monitorS: 30,
+    });
     expect(parseMatrixYaml(oneApp('')).apps[0]!.update).toBeUndefined();
   });
 
@@ -305,7 +312,9 @@ describe('parseMatrixYaml: unknown keys', () => {
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);
-    expect(problems(oneApp('    antiAffinity: [web]\n'))).toEqual([['apps.web.antiAffinity', `unknown key "antiAffinity" (did you mean "anti_affinity"?); allowed: ${APP_KEYS}`]]);
+    expect(problems(oneApp('    antiAffinity: [web]\n'))).toEqual([
+      ['apps.web.antiAffinity', `unknown key "antiAffinity" (did you mean "anti_affinity"?); allowed: ${APP_KEYS}`],
+    ]);
     expect(problems(oneApp('    volumes: [/data]\n'))).toEqual([['apps.web.volumes', `unknown key "volumes"; allowed: ${APP_KEYS}`]]);
   });
 

@@ -91,7 +91,10 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const path = at('apps', name);
   const before = c.problems.length;
   if (!APP_NAME.test(name)) {
-    c.error(path, `bad app name "${name}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`);
+    c.error(
+      path,
+      `bad app name "${name}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`,
+    );
   }
   if (!isMap(body)) {
     c.error(path, `must be a mapping (image, port, ...), got ${typeName(body)}`);
@@ -116,7 +119,10 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const affinity = body.affinity === undefined ? [] : readAppRefs(body.affinity, p('affinity'), name, names, false, c);
   const antiAffinity = body.anti_affinity === undefined ? [] : readAppRefs(body.anti_affinity, p('anti_affinity'), name, names, true, c);
   const dependsOn = body.depends_on === undefined ? [] : readDependsOn(body.depends_on, p('depends_on'), name, names, c);
-  graph.set(name, dependsOn.map((d) => d.app));
+  graph.set(
+    name,
+    dependsOn.map((d) => d.app),
+  );
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
   const restart = body.restart === undefined ? DEFAULT_RESTART : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
   const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
@@ -126,10 +132,12 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     if (antiAffinity.includes(other)) c.error(p('anti_affinity'), `"${other}" is also in affinity: an app cannot both need and avoid it`);
   }
   for (const d of dependsOn) {
-    if (d.colocate && antiAffinity.includes(d.app)) c.error(p('depends_on'), `"${d.app}" is colocated but also in anti_affinity: an app cannot both need and avoid it`);
+    if (d.colocate && antiAffinity.includes(d.app))
+      c.error(p('depends_on'), `"${d.app}" is colocated but also in anti_affinity: an app cannot both need and avoid it`);
   }
 
-  if (c.problems.length > before || image === undefined || replicas === undefined || port === undefined || !resources || restart === undefined) return undefined;
+  if (c.problems.length > before || image === undefined || replicas === undefined || port === undefined || !resources || restart === undefined)
+    return undefined;
   return {
     name,
     image,

@@ -33,13 +33,19 @@ describe('parsePlan: valid input', () => {
 
   it('tolerates CRLF and keeps line numbers', () => {
     const p = parsePlan('# c\r\n\r\nweb node1 80 8080\r\nweb node2 80 8080\r\n');
-    expect(p.map((l) => [l.node, l.line])).toEqual([['node1', 3], ['node2', 4]]);
+    expect(p.map((l) => [l.node, l.line])).toEqual([
+      ['node1', 3],
+      ['node2', 4],
+    ]);
     expect(p[0]?.containerPort).toBe(8080);
   });
 
   it('ignores trailing comments, including ones glued to a field', () => {
     const p = parsePlan('web node1 80 8080 # primary\nweb node2 81 8080#second\n');
-    expect(p.map((l) => [l.hostPort, l.containerPort])).toEqual([[80, 8080], [81, 8080]]);
+    expect(p.map((l) => [l.hostPort, l.containerPort])).toEqual([
+      [80, 8080],
+      [81, 8080],
+    ]);
   });
 
   it('ignores blank and whitespace-only lines and comment-only lines', () => {
@@ -159,7 +165,7 @@ describe('parsePlan: problems', () => {
     expect(e.details!.every((d) => d instanceof MatrixError)).toBe(true);
   });
 
-  it('the top-level code is the first problem\'s code', () => {
+  it("the top-level code is the first problem's code", () => {
     expect(fail('a n 0 80\nb\n').code).toBe('E_PORT_RANGE');
   });
 

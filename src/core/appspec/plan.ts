@@ -31,11 +31,13 @@ export function parsePlan(text: string, file = 'applications.plan'): PlanLine[] 
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1;
     const path = `${file}:${line}`;
-    const problem = (code: 'E_PLAN_SYNTAX' | 'E_PORT_RANGE' | 'E_PORT_CONFLICT', msg: string) =>
-      problems.push(new MatrixError(code, msg, { path }));
+    const problem = (code: 'E_PLAN_SYNTAX' | 'E_PORT_RANGE' | 'E_PORT_CONFLICT', msg: string) => problems.push(new MatrixError(code, msg, { path }));
 
     const hash = raw.indexOf('#');
-    const fields = (hash >= 0 ? raw.slice(0, hash) : raw).trim().split(/\s+/).filter((f) => f !== '');
+    const fields = (hash >= 0 ? raw.slice(0, hash) : raw)
+      .trim()
+      .split(/\s+/)
+      .filter((f) => f !== '');
     if (fields.length === 0) return;
     if (fields.length !== 4) {
       problem('E_PLAN_SYNTAX', `expected \`${FIELDS}\`, got ${fields.length} field${fields.length === 1 ? '' : 's'}`);
@@ -45,7 +47,10 @@ export function parsePlan(text: string, file = 'applications.plan'): PlanLine[] 
     let ok = true;
     if (!APP_NAME.test(app)) {
       ok = false;
-      problem('E_PLAN_SYNTAX', `bad app name "${app}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`);
+      problem(
+        'E_PLAN_SYNTAX',
+        `bad app name "${app}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`,
+      );
     }
     if (!NODE_NAME.test(node)) {
       ok = false;

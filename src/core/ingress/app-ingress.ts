@@ -52,7 +52,8 @@ export function checkAppIngress(app: string, a: AppIngress): void {
     }
     const [wmin, wmax] = PROBE_LIMITS.window;
     if (!Number.isInteger(p.window) || p.window < wmin || p.window > wmax) bad(app, `probe window must be an integer in ${wmin}..${wmax}, got ${p.window}`);
-    if (!Number.isInteger(p.threshold) || p.threshold < 1 || p.threshold > p.window) bad(app, `probe threshold must be an integer in 1..window (${p.window}), got ${p.threshold}`);
+    if (!Number.isInteger(p.threshold) || p.threshold < 1 || p.threshold > p.window)
+      bad(app, `probe threshold must be an integer in 1..window (${p.window}), got ${p.threshold}`);
   }
   if (a.hosts !== undefined) {
     if (!Array.isArray(a.hosts)) bad(app, 'hosts must be a list');
@@ -67,7 +68,12 @@ export function checkAppIngress(app: string, a: AppIngress): void {
  * each app's extra `hosts`. Result sorted by app, then host. A host claimed by two apps is a
  * bug upstream (E_INTERNAL); `known` are all apps whose claims count (routed or configured).
  */
-export function hostRules(routed: string[], known: string[], apps: Readonly<Record<string, AppIngress>>, domain: string | undefined): { app: string; hosts: string[] }[] {
+export function hostRules(
+  routed: string[],
+  known: string[],
+  apps: Readonly<Record<string, AppIngress>>,
+  domain: string | undefined,
+): { app: string; hosts: string[] }[] {
   const owner = new Map<string, string>();
   const hostsOf = (app: string): string[] => {
     const hs = new Set(apps[app]?.hosts ?? []);

@@ -10,7 +10,16 @@ describe('renderVcl per-app probes', () => {
 
   it('each app gets its own probe with its own settings, used by its backends', () => {
     expect(probe(vcl, 'simplewebapp1')).toBe(
-      ['probe p_simplewebapp1 {', '    .url = "/healthz";', '    .interval = 5s;', '    .timeout = 2.5s;', '    .window = 5;', '    .threshold = 3;', '    .initial = 2;', '}\n'].join('\n'),
+      [
+        'probe p_simplewebapp1 {',
+        '    .url = "/healthz";',
+        '    .interval = 5s;',
+        '    .timeout = 2.5s;',
+        '    .window = 5;',
+        '    .threshold = 3;',
+        '    .initial = 2;',
+        '}\n',
+      ].join('\n'),
     );
     expect(probe(vcl, 'simplewebapp2')).toContain('    .interval = 0.05s;\n    .timeout = 0.01s;\n    .window = 64;\n    .threshold = 64;\n');
     expect(vcl.match(/\.probe = p_simplewebapp1;/g)).toHaveLength(2);
@@ -26,7 +35,9 @@ describe('renderVcl per-app probes', () => {
   });
 
   it('initial is the global one, capped at the app threshold', () => {
-    expect(probe(renderVcl(ONE_APP, { probeInitial: 2 }, { simplewebapp1: { probe: { ...HEALTH, threshold: 1 } } }), 'simplewebapp1')).toContain('.initial = 1;');
+    expect(probe(renderVcl(ONE_APP, { probeInitial: 2 }, { simplewebapp1: { probe: { ...HEALTH, threshold: 1 } } }), 'simplewebapp1')).toContain(
+      '.initial = 1;',
+    );
     expect(probe(renderVcl(ONE_APP, { probeInitial: 0 }, { simplewebapp1: { probe: HEALTH } }), 'simplewebapp1')).toContain('.initial = 0;');
   });
 
@@ -175,6 +186,8 @@ describe('renderVcl refuses unsafe per-app settings and domains', () => {
 
   it('accepts the edges of the ranges', () => {
     const edges: AppProbe = { path: '/', intervalS: 3600, timeoutS: 3600, window: 1, threshold: 1 };
-    expect(() => renderVcl(ONE_APP, { domain: 'a' }, { simplewebapp1: { probe: edges, hosts: [`${'a'.repeat(63)}.${'b'.repeat(63)}`, '10.0.0.1', 'x'] } })).not.toThrow();
+    expect(() =>
+      renderVcl(ONE_APP, { domain: 'a' }, { simplewebapp1: { probe: edges, hosts: [`${'a'.repeat(63)}.${'b'.repeat(63)}`, '10.0.0.1', 'x'] } }),
+    ).not.toThrow();
   });
 });

@@ -122,7 +122,8 @@ function request(method: string, path: string, headers: Record<string, string> =
 
 const bodyOf = (a: Answer): { name: string; url: string } => JSON.parse(a.body) as { name: string; url: string };
 const rep = (k: 'a' | 'b' | 'c' | 'd'): Replica => replicas[k]!;
-const hits = (k: 'a' | 'b' | 'c' | 'd', method: string, prefix: string): number => rep(k).seen.filter((s) => s.method === method && s.url.startsWith(prefix)).length;
+const hits = (k: 'a' | 'b' | 'c' | 'd', method: string, prefix: string): number =>
+  rep(k).seen.filter((s) => s.method === method && s.url.startsWith(prefix)).length;
 
 /** A counter of one backend from varnishstat, summed over the loaded VCLs. */
 function backendCounter(backend: string, counter: string): number {
@@ -150,7 +151,13 @@ beforeAll(async () => {
   replicas.c = await replica('c', false);
   replicas.d = await replica('d', false);
   const route = (app: string, k: 'a' | 'b' | 'c' | 'd'): Route => ({ app, node: `n-${k}`, address: '127.0.0.1', port: rep(k).port });
-  const routes = [route('web', 'a'), route('web', 'b'), route('api', 'c'), route('api', 'd'), { app: 'gone', node: 'n-x', address: '127.0.0.1', port: gonePort }];
+  const routes = [
+    route('web', 'a'),
+    route('web', 'b'),
+    route('api', 'c'),
+    route('api', 'd'),
+    { app: 'gone', node: 'n-x', address: '127.0.0.1', port: gonePort },
+  ];
   const vcl = renderVcl(routes, { domain: 'matrix' }, { web: { probe: SLOW_PROBE, hosts: ['www.example.test'] }, api: { probe: SLOW_PROBE } });
   varnish = new Varnish(join(dir, 'varnish'), `127.0.0.1:${listenPort}`, admin);
   await varnish.start(vcl);

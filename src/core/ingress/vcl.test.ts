@@ -30,7 +30,15 @@ const GOLDEN: [file: string, render: () => string][] = [
   ['options.vcl', () => renderVcl(OPTS_ROUTES, OPTS)],
   ['per-app-probe.vcl', () => renderVcl(TWO_APPS, {}, PROBES)],
   ['host-routing.vcl', () => renderVcl(TWO_APPS, { domain: 'matrix' }, HOSTS)],
-  ['host-routing-and-probes.vcl', () => renderVcl(TWO_APPS, { domain: 'matrix', probeInitial: 1 }, { simplewebapp1: { ...PROBES.simplewebapp1, hosts: ['web.example.com'] }, simplewebapp2: PROBES.simplewebapp2! })],
+  [
+    'host-routing-and-probes.vcl',
+    () =>
+      renderVcl(
+        TWO_APPS,
+        { domain: 'matrix', probeInitial: 1 },
+        { simplewebapp1: { ...PROBES.simplewebapp1, hosts: ['web.example.com'] }, simplewebapp2: PROBES.simplewebapp2! },
+      ),
+  ],
 ];
 
 // Runs the real VCL compiler: exit 0 and C code on success, the error on stderr otherwise.
@@ -45,7 +53,14 @@ function compile(vcl: string): { ok: boolean; error: string } {
   chmodSync(file, 0o644);
   const p = spawnSync(VARNISHD, ['-C', '-n', join(workDir, 'n'), '-f', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (p.error) throw p.error; // varnishd missing is a failure, never a skip
-  const error = p.status === 0 ? '' : p.stderr.split('\n').filter((l) => !l.startsWith('/*') && l.trim() !== '').slice(0, 20).join('\n');
+  const error =
+    p.status === 0
+      ? ''
+      : p.stderr
+          .split('\n')
+          .filter((l) => !l.startsWith('/*') && l.trim() !== '')
+          .slice(0, 20)
+          .join('\n');
   return { ok: p.status === 0, error };
 }
 
@@ -56,11 +71,15 @@ describe('renderVcl golden files', () => {
     expect(out).toBe(readFileSync(join(TESTDATA, file), 'utf8'));
   });
 
-  it.each(GOLDEN.map(([f]) => f))('%s compiles with varnishd -C', (file) => {
-    const res = compile(readFileSync(join(TESTDATA, file), 'utf8'));
-    expect(res.error).toBe('');
-    expect(res.ok).toBe(true);
-  }, 30_000);
+  it.each(GOLDEN.map(([f]) => f))(
+    '%s compiles with varnishd -C',
+    (file) => {
+      const res = compile(readFileSync(join(TESTDATA, file), 'utf8'));
+      expect(res.error).toBe('');
+      expect(res.ok).toBe(true);
+    },
+    30_000,
+  );
 
   it('the compiler check really rejects bad VCL', () => {
     const res = compile(renderVcl(ONE_APP).replace('return (pass);', 'return (nonsense);'));
@@ -163,7 +182,9 @@ describe('renderVcl structure', () => {
 
   it('retries GET/HEAD on backend errors, up to opts.retries', () => {
     const be = sub(vcl, 'vcl_backend_error');
-    expect(be).toContain('if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        set bereq.http.X-Matrix-Failed = beresp.backend.name;\n        return (retry);\n    }');
+    expect(be).toContain(
+      'if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {\n        set bereq.http.X-Matrix-Failed = beresp.backend.name;\n        return (retry);\n    }',
+    );
     expect(sub(renderVcl(ONE_APP, { retries: 4 }), 'vcl_backend_error')).toContain('bereq.retries < 4 &&');
   });
 

@@ -286,7 +286,8 @@ function checkOptions(o: IngressOptions): void {
   for (const k of ['connectTimeout', 'firstByteTimeout', 'probeInterval', 'probeTimeout'] as const) {
     if (!Number.isFinite(o[k]) || o[k] < 0.001 || o[k] > 86_400) bad(`${k} must be seconds in 0.001..86400, got ${o[k]}`);
   }
-  if (o.domain !== undefined && (typeof o.domain !== 'string' || !DNS_NAME.test(o.domain))) bad(`domain must be a lowercase DNS name like "matrix", got ${JSON.stringify(o.domain)}`);
+  if (o.domain !== undefined && (typeof o.domain !== 'string' || !DNS_NAME.test(o.domain)))
+    bad(`domain must be a lowercase DNS name like "matrix", got ${JSON.stringify(o.domain)}`);
   if (!/^\/[\x21-\x7e]*$/.test(o.probeUrl) || o.probeUrl.includes('"')) bad(`probeUrl must be a path like "/health", got ${JSON.stringify(o.probeUrl)}`);
   const int = (k: keyof IngressOptions, min: number, max: number) => {
     const v = o[k];
@@ -312,7 +313,11 @@ function retryRing(sorted: Route[]): string[] {
     if (ring.length < 2) continue;
     ring.forEach((r, i) => {
       const next = ring[(i + 1) % ring.length]!;
-      lines.push(`    ${lines.length === 0 ? 'if' : 'elsif'} (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "${backendName(r)}") {`, `        set bereq.backend = ${backendName(next)};`, '    }');
+      lines.push(
+        `    ${lines.length === 0 ? 'if' : 'elsif'} (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "${backendName(r)}") {`,
+        `        set bereq.backend = ${backendName(next)};`,
+        '    }',
+      );
     });
   }
   return lines.length ? ['    # a retry: the next replica of the ring after the one that failed', ...lines] : [];

@@ -48,7 +48,12 @@ export function planDeployment(i: DeploymentPlanInput): DeploymentPlan {
 }
 
 /** `depends_on`: a replica starts only once every app it depends on has a running replica. */
-export function gateOnDependencies(actions: Action[], apps: AppSpec[], observed: ObservedReplica[], statuses: NodeStatus[]): { actions: Action[]; blocked: Blocked[] } {
+export function gateOnDependencies(
+  actions: Action[],
+  apps: AppSpec[],
+  observed: ObservedReplica[],
+  statuses: NodeStatus[],
+): { actions: Action[]; blocked: Blocked[] } {
   const up = new Set(statuses.filter((s) => s.state === 'up').map((s) => s.name));
   const runningApps = new Set(observed.filter((o) => o.state === 'running' && up.has(o.node)).map((o) => o.app));
   const deps = new Map(apps.map((a) => [a.name, a.dependsOn.map((d) => d.app)]));

@@ -40,8 +40,7 @@ function apply(observed: ObservedReplica[], actions: Action[]): ObservedReplica[
   return [...left, ...started];
 }
 
-const summary = (actions: Action[]) =>
-  actions.map((a) => (a.kind === 'start' ? `start ${a.replica.id}` : `stop ${a.id} ${a.containerId} (${a.reason})`));
+const summary = (actions: Action[]) => actions.map((a) => (a.kind === 'start' ? `start ${a.replica.id}` : `stop ${a.id} ${a.containerId} (${a.reason})`));
 
 describe('reconcile: single replica', () => {
   const d = want('web', 'node1');
@@ -71,11 +70,7 @@ describe('reconcile: single replica', () => {
   });
 
   it('keeps the lowest running right-revision container even if lower ids are wrong, each stop with its reason', () => {
-    const r = reconcile(
-      [d],
-      [seen(d, 'a', { state: 'exited' }), seen(d, 'b', { revision: 'old' }), seen(d, 'd'), seen(d, 'c')],
-      UP,
-    );
+    const r = reconcile([d], [seen(d, 'a', { state: 'exited' }), seen(d, 'b', { revision: 'old' }), seen(d, 'd'), seen(d, 'c')], UP);
     expect(summary(r.actions)).toEqual([
       'stop web.node1.5050 a (not running (exited))',
       'stop web.node1.5050 b (revision changed)',
@@ -85,11 +80,7 @@ describe('reconcile: single replica', () => {
 
   it('several containers none good -> stop all, start exactly one', () => {
     const r = reconcile([d], [seen(d, 'b', { state: 'exited' }), seen(d, 'a', { revision: 'old', state: 'exited' })], UP);
-    expect(summary(r.actions)).toEqual([
-      'stop web.node1.5050 a (revision changed)',
-      'stop web.node1.5050 b (not running (exited))',
-      'start web.node1.5050',
-    ]);
+    expect(summary(r.actions)).toEqual(['stop web.node1.5050 a (revision changed)', 'stop web.node1.5050 b (not running (exited))', 'start web.node1.5050']);
   });
 
   it('a container whose id is not desired -> stop (not in plan)', () => {
@@ -178,7 +169,12 @@ describe('reconcile: ordering', () => {
 
   it('the output does not depend on input order', () => {
     const desired = [want('a', 'node1'), want('b', 'node2'), want('c', 'node3'), want('a', 'node2', 7000)];
-    const observed = [seen(want('a', 'node1'), 'c2'), seen(want('a', 'node1'), 'c1'), seen(want('q', 'node3'), 'c3'), seen(want('b', 'node2'), 'c4', { state: 'dead' })];
+    const observed = [
+      seen(want('a', 'node1'), 'c2'),
+      seen(want('a', 'node1'), 'c1'),
+      seen(want('q', 'node3'), 'c3'),
+      seen(want('b', 'node2'), 'c4', { state: 'dead' }),
+    ];
     const one = reconcile(desired, observed, UP);
     const two = reconcile([...desired].reverse(), [...observed].reverse(), [...UP].reverse());
     expect(two).toEqual(one);
@@ -195,7 +191,13 @@ describe('reconcile: idempotence', () => {
     const d1 = want('web', 'node1');
     const d2 = want('web', 'node2', 5050, 'rev2');
     const desired = [d1, d2, want('api', 'node3', 6000)];
-    const observed = [seen(d1, 'c2'), seen(d1, 'c1'), seen(d2, 'c3', { revision: 'rev1' }), seen(want('old', 'node3'), 'c4'), seen(d1, 'c0', { state: 'exited' })];
+    const observed = [
+      seen(d1, 'c2'),
+      seen(d1, 'c1'),
+      seen(d2, 'c3', { revision: 'rev1' }),
+      seen(want('old', 'node3'), 'c4'),
+      seen(d1, 'c0', { state: 'exited' }),
+    ];
     const first = reconcile(desired, observed, UP);
     expect(first.actions.length).toBeGreaterThan(0);
     expect(reconcile(desired, apply(observed, first.actions), UP)).toEqual({ actions: [], blocked: [] });
@@ -241,7 +243,14 @@ describe('describeAction', () => {
   });
 
   it('describes a stop with a 12-char container id and the reason', () => {
-    const a: Action = { kind: 'stop', node: 'node2', containerId: 'abc123456789deadbeef', app: 'simplewebapp1', id: 'simplewebapp1.node2.5050', reason: 'not in plan' };
+    const a: Action = {
+      kind: 'stop',
+      node: 'node2',
+      containerId: 'abc123456789deadbeef',
+      app: 'simplewebapp1',
+      id: 'simplewebapp1.node2.5050',
+      reason: 'not in plan',
+    };
     expect(describeAction(a)).toBe('stop simplewebapp1 on node2 container abc123456789: not in plan');
   });
 });

@@ -74,7 +74,14 @@ export function reconcile(desired: DesiredReplica[], observed: ObservedReplica[]
     const keep = containers.find((c) => isCurrentReplica(c, d) && c.state === 'running');
     for (const c of containers) {
       if (c === keep) continue;
-      const why = c.revision !== d.revision ? 'revision changed' : !isCurrentReplica(c, d) ? 'ports changed' : c.state !== 'running' ? `not running (${c.state})` : 'duplicate';
+      const why =
+        c.revision !== d.revision
+          ? 'revision changed'
+          : !isCurrentReplica(c, d)
+            ? 'ports changed'
+            : c.state !== 'running'
+              ? `not running (${c.state})`
+              : 'duplicate';
       stops.push(stopOf(c, why));
     }
     if (!keep) starts.push(d);

@@ -11,7 +11,9 @@ function want(slot: number, rev: string, node = `n${slot + 1}`): DesiredReplica 
 function seen(slot: number, rev: string, state: ObservedReplica['state'] = 'running', node = `n${slot + 1}`): ObservedReplica {
   return { containerId: `c-${slot}-${rev}`, node, app: 'web', id: `web.${slot}`, revision: rev, state, hostPort: 30000 + slot, containerPort: 8080 };
 }
-const policy = (p: Partial<UpdatePolicy> = {}) => () => ({ parallelism: 1, delayS: 0, order: 'start-first' as const, drainS: 2, monitorS: 30, ...p });
+const policy =
+  (p: Partial<UpdatePolicy> = {}) =>
+  () => ({ parallelism: 1, delayS: 0, order: 'start-first' as const, drainS: 2, monitorS: 30, ...p });
 function state(s: Partial<RolloutState> = {}): RolloutState {
   return { now: 100_000, draining: new Map(), firstSeen: new Map(), lastBatchDone: new Map(), healthy: new Set(), ...s };
 }

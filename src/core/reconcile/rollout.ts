@@ -124,8 +124,10 @@ export function applyRollout(
     }
     if (a.kind === 'start') {
       const { id, app } = a.replica;
-      if (!isUpdateSlot(id)) out.push(a); // a fresh replica (new slot, replacement of a dead one)
-      else if (orderOf(id) === 'stop-first') waiting.push({ id, node: a.replica.node, kind: 'rollout-stop-first', reason: 'rolling update: old replica leaves first' });
+      if (!isUpdateSlot(id))
+        out.push(a); // a fresh replica (new slot, replacement of a dead one)
+      else if (orderOf(id) === 'stop-first')
+        waiting.push({ id, node: a.replica.node, kind: 'rollout-stop-first', reason: 'rolling update: old replica leaves first' });
       else if (mayStart(app, id)) out.push(a);
       else waiting.push({ id, node: a.replica.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
       continue;

@@ -13,8 +13,7 @@ export interface Units {
 }
 
 export function toUnits(r: Resources | undefined): Units {
-  const clean = (v: number | undefined, scale: number): number =>
-    typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.round(v * scale) : 0;
+  const clean = (v: number | undefined, scale: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.round(v * scale) : 0);
   return { cpu: clean(r?.cpus, 1000), mem: clean(r?.memoryMb, 1024) };
 }
 

@@ -35,9 +35,7 @@ describe('constraint evaluation', () => {
 
   it('describes and signs constraint sets independent of order', () => {
     expect(describeConstraint(c('zone', '==', 'a'))).toBe('zone==a');
-    expect(constraintSignature([c('zone', '==', 'a'), c('disk', '!=', 'hdd')])).toBe(
-      constraintSignature([c('disk', '!=', 'hdd'), c('zone', '==', 'a')]),
-    );
+    expect(constraintSignature([c('zone', '==', 'a'), c('disk', '!=', 'hdd')])).toBe(constraintSignature([c('disk', '!=', 'hdd'), c('zone', '==', 'a')]));
     expect(constraintSignature([])).toBe('');
   });
 });

@@ -16,8 +16,5 @@ export function describeConstraint(c: Constraint): string {
 
 /** Stable signature of a constraint set: apps with the same one share a feasible-node list. */
 export function constraintSignature(cs: readonly Constraint[]): string {
-  return cs
-    .map(describeConstraint)
-    .sort()
-    .join('\u0000');
+  return cs.map(describeConstraint).sort().join('\u0000');
 }

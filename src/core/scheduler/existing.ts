@@ -38,11 +38,7 @@ function preferred(a: Placement, b: Placement): Placement {
  * Groups placements by app and slot. Placements of apps no longer present, of slots >= replicas
  * (scale down drops the highest), malformed ones and extra claims on one slot are dropped.
  */
-export function indexExisting(
-  existing: readonly Placement[],
-  ctxs: ReadonlyMap<string, AppCtx>,
-  changes: Changes,
-): Map<string, (Placement | undefined)[]> {
+export function indexExisting(existing: readonly Placement[], ctxs: ReadonlyMap<string, AppCtx>, changes: Changes): Map<string, (Placement | undefined)[]> {
   const out = new Map<string, (Placement | undefined)[]>();
   for (const p of existing) {
     const ctx = ctxs.get(p.app);
@@ -64,13 +60,7 @@ export function indexExisting(
  * filters, anti-affinity and the port filter; its reservations count as used (even when
  * capacity shrank). The rest are marked for re-placement.
  */
-export function keepExisting(
-  cl: Cluster,
-  ctx: AppCtx,
-  existing: readonly (Placement | undefined)[] | undefined,
-  slots: AppSlots,
-  changes: Changes,
-): void {
+export function keepExisting(cl: Cluster, ctx: AppCtx, existing: readonly (Placement | undefined)[] | undefined, slots: AppSlots, changes: Changes): void {
   if (!existing) return;
   for (let slot = 0; slot < existing.length; slot++) {
     const p = existing[slot];

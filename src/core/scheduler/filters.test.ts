@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppSpec, SchedNode } from '../model.ts';
 import { buildContexts, type AppCtx } from './app-context.ts';
 import { Cluster } from './cluster.ts';
-import {
-  affinity,
-  antiAffinity,
-  constraint,
-  dependency,
-  FILTERS,
-  firstRejection,
-  health,
-  port,
-  resources,
-  scanAll,
-  type Filter,
-} from './filters.ts';
+import { affinity, antiAffinity, constraint, dependency, FILTERS, firstRejection, health, port, resources, scanAll, type Filter } from './filters.ts';
 import { app, node } from './test-fixtures.ts';
 
 /** A cluster with the given nodes, contexts for the given apps, and some placements made. */
@@ -49,7 +37,10 @@ describe('filters, each alone', () => {
         { key: 'node', op: '!=', value: 'n3' },
       ],
     });
-    const { cl, ctx } = setup([node('n1', { labels: { zone: 'a' } }), node('n2', { labels: { zone: 'b' } }), node('n3', { labels: { zone: 'a' } }), node('n4')], [web]);
+    const { cl, ctx } = setup(
+      [node('n1', { labels: { zone: 'a' } }), node('n2', { labels: { zone: 'b' } }), node('n3', { labels: { zone: 'a' } }), node('n4')],
+      [web],
+    );
     expect(check(constraint, cl, ctx('web'), 'n1')).toBeNull();
     expect(check(constraint, cl, ctx('web'), 'n2')).toBe('constraint zone==a not met');
     expect(check(constraint, cl, ctx('web'), 'n3')).toBe('constraint node!=n3 not met');
@@ -57,11 +48,15 @@ describe('filters, each alone', () => {
   });
 
   it('affinity: the node must hold each named app', () => {
-    const { cl, ctx } = setup([node('n1'), node('n2')], [app('web', { affinity: ['db', 'cache'] }), app('db'), app('cache')], [
-      ['db', 'n1'],
-      ['cache', 'n1'],
-      ['db', 'n2'],
-    ]);
+    const { cl, ctx } = setup(
+      [node('n1'), node('n2')],
+      [app('web', { affinity: ['db', 'cache'] }), app('db'), app('cache')],
+      [
+        ['db', 'n1'],
+        ['cache', 'n1'],
+        ['db', 'n2'],
+      ],
+    );
     expect(check(affinity, cl, ctx('web'), 'n1')).toBeNull();
     expect(check(affinity, cl, ctx('web'), 'n2')).toBe('affinity with cache not met');
   });
@@ -73,10 +68,14 @@ describe('filters, each alone', () => {
   });
 
   it('anti-affinity: the node must hold none of the named apps (itself included)', () => {
-    const { cl, ctx } = setup([node('n1'), node('n2')], [app('web', { antiAffinity: ['web', 'batch'] }), app('batch')], [
-      ['batch', 'n1'],
-      ['web', 'n2'],
-    ]);
+    const { cl, ctx } = setup(
+      [node('n1'), node('n2')],
+      [app('web', { antiAffinity: ['web', 'batch'] }), app('batch')],
+      [
+        ['batch', 'n1'],
+        ['web', 'n2'],
+      ],
+    );
     expect(check(antiAffinity, cl, ctx('web'), 'n1')).toBe('anti-affinity with batch');
     expect(check(antiAffinity, cl, ctx('web'), 'n2')).toBe('anti-affinity with web');
     const fresh = setup([node('n1')], [app('web', { antiAffinity: ['web'] })]);

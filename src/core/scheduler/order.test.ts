@@ -41,7 +41,9 @@ describe('scheduling order', () => {
   });
 
   it('lists every app exactly once', () => {
-    const apps = Array.from({ length: 30 }, (_, i) => app(`app${i}`, { affinity: [`app${(i * 7) % 30}`], dependsOn: [{ app: `app${(i + 1) % 30}`, colocate: false }] }));
+    const apps = Array.from({ length: 30 }, (_, i) =>
+      app(`app${i}`, { affinity: [`app${(i * 7) % 30}`], dependsOn: [{ app: `app${(i + 1) % 30}`, colocate: false }] }),
+    );
     const order = schedulingOrder(apps);
     expect([...order].sort()).toEqual(apps.map((a) => a.name).sort());
   });

@@ -21,7 +21,10 @@ function insertSorted(xs: string[], x: string): void {
 }
 
 export function schedulingOrder(apps: readonly AppSpec[]): string[] {
-  const pinned = apps.filter((a) => a.pins !== undefined).map((a) => a.name).sort(cmp);
+  const pinned = apps
+    .filter((a) => a.pins !== undefined)
+    .map((a) => a.name)
+    .sort(cmp);
   const rest = apps.filter((a) => a.pins === undefined);
   const names = new Set(rest.map((a) => a.name));
 

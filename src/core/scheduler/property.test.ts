@@ -173,9 +173,7 @@ describe('schedule properties (seeded random inputs)', () => {
       let input = randomInput(rng);
       let prev = schedule(input);
       for (let step = 0; step < 6; step++) {
-        const nodes = input.nodes
-          .filter(() => chance(rng, 0.95))
-          .map((n) => (chance(rng, 0.2) ? { ...n, up: !n.up } : n));
+        const nodes = input.nodes.filter(() => chance(rng, 0.95)).map((n) => (chance(rng, 0.2) ? { ...n, up: !n.up } : n));
         const scaled = chance(rng, 0.3);
         const apps = scaled ? input.apps.map((a) => (a.pins ? a : { ...a, replicas: Math.floor(rng() * 9) })) : input.apps;
         const existing = [...prev.placements].sort(() => (chance(rng, 0.5) ? 1 : -1));

@@ -18,7 +18,10 @@ describe('schedule: affinity, anti-affinity, dependencies', () => {
 
   it('affinity not met: every node counted', () => {
     const r = run([app('web', { affinity: ['db'] }), app('db', { replicas: 1, constraints: [{ key: 'node', op: '==', value: 'node9' }] })], nodes(2));
-    expect(r.unplaced.map((u) => u.message)).toEqual(['0/2 nodes available: 2 constraint node==node9 not met', '0/2 nodes available: 2 affinity with db not met']);
+    expect(r.unplaced.map((u) => u.message)).toEqual([
+      '0/2 nodes available: 2 constraint node==node9 not met',
+      '0/2 nodes available: 2 affinity with db not met',
+    ]);
   });
 
   it('anti-affinity with itself: 3 replicas on 2 nodes leave 1 unplaced', () => {

@@ -171,9 +171,7 @@ describe('schedule: pinned apps', () => {
     const existing = [at('simplewebapp1', 0, 'node2', 5050), at('simplewebapp1', 1, 'node2', 5051), at('simplewebapp1', 2, 'node3', 5050)];
     const r = run([plan], [node('node1'), node('node2', { up: false })], { existing });
     expect(r.placements).toEqual([at('simplewebapp1', 0, 'node2', 5050), at('simplewebapp1', 1, 'node2', 5051)]);
-    expect(r.unplaced).toEqual([
-      { app: 'simplewebapp1', slot: 2, reasons: { 'node missing': 1 }, message: 'pinned to node3: node missing' },
-    ]);
+    expect(r.unplaced).toEqual([{ app: 'simplewebapp1', slot: 2, reasons: { 'node missing': 1 }, message: 'pinned to node3: node missing' }]);
     expect(r.changes).toEqual({ kept: 2, placed: 0, moved: 0, dropped: 1 });
   });
 

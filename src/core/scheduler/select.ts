@@ -121,7 +121,7 @@ export class Selector {
    */
   private sample(c: number): void {
     const set = this.set;
-    for (let t = 0; t < this.k; ) {
+    for (let t = 0; t < this.k;) {
       const a = c < 0 ? set.liveStart : set.start(c);
       const n = (c < 0 ? set.size : set.end(c)) - a;
       if (n <= 0) return;

@@ -16,11 +16,7 @@ export function nodes(n: number, over: Partial<SchedNode> = {}): SchedNode[] {
   return Array.from({ length: n }, (_, i) => node(`node${i + 1}`, over));
 }
 
-export function run(
-  apps: AppSpec[],
-  ns: SchedNode[],
-  opts: { existing?: Placement[]; strategy?: Strategy; seed?: number } = {},
-): ScheduleResult {
+export function run(apps: AppSpec[], ns: SchedNode[], opts: { existing?: Placement[]; strategy?: Strategy; seed?: number } = {}): ScheduleResult {
   return schedule({ apps, nodes: ns, existing: opts.existing ?? [], strategy: opts.strategy ?? 'spread', seed: opts.seed ?? 1 });
 }
 

@@ -167,7 +167,11 @@ describe('auth', () => {
 
 describe('errors', () => {
   it('answers an unknown route with 404 E_NOT_FOUND', async () => {
-    for (const [m, u] of [['GET', '/v1/nope'], ['POST', '/v1/health'], ['GET', '/']] as [Method, string][]) {
+    for (const [m, u] of [
+      ['GET', '/v1/nope'],
+      ['POST', '/v1/health'],
+      ['GET', '/'],
+    ] as [Method, string][]) {
       const res = await call(m, u);
       expect(res.statusCode).toBe(404);
       expect(json(res)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
@@ -378,7 +382,8 @@ describe('POST /v1/deploy', { timeout: 30_000 }, () => {
 });
 
 describe('projects', { timeout: 30_000 }, () => {
-  const yaml = (apps: string[], name?: string) => `${name ? `name: ${name}\n` : ''}apps:\n${apps.map((a) => `  ${a}: { image: cloud/simplewebapp1, port: 8080 }\n`).join('')}`;
+  const yaml = (apps: string[], name?: string) =>
+    `${name ? `name: ${name}\n` : ''}apps:\n${apps.map((a) => `  ${a}: { image: cloud/simplewebapp1, port: 8080 }\n`).join('')}`;
   const deployYaml = (source: string, extra: Record<string, unknown> = {}) => call('POST', '/v1/deploy', { body: { file: 'shop.yaml', source, ...extra } });
 
   it('validates the project and prune fields with their paths', async () => {

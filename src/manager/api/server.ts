@@ -45,9 +45,8 @@ export function buildApi(d: ApiDeps) {
   app.setErrorHandler((err, _req, reply) => {
     // fastify's own errors (bad JSON, too large) carry a statusCode: they are the client's fault
     const e = err as { statusCode?: number; message: string };
-    const mapped = e.statusCode && e.statusCode < 500 && !(err instanceof MatrixError)
-      ? toErrorBody(new MatrixError('E_BAD_REQUEST', e.message))
-      : toErrorBody(err);
+    const mapped =
+      e.statusCode && e.statusCode < 500 && !(err instanceof MatrixError) ? toErrorBody(new MatrixError('E_BAD_REQUEST', e.message)) : toErrorBody(err);
     if (mapped.status >= 500) d.log.error({ err }, 'request failed');
     void reply.status(mapped.status).send(mapped.body);
   });
@@ -153,7 +152,9 @@ export function buildApi(d: ApiDeps) {
       }),
     };
   });
-  app.post<{ Params: { name: string } }>('/v1/projects/:name/remove', async (req): Promise<ChangeResult> => d.desired.removeProject(req.params.name, dryRunRequest(req.body)));
+  app.post<{ Params: { name: string } }>('/v1/projects/:name/remove', async (req): Promise<ChangeResult> =>
+    d.desired.removeProject(req.params.name, dryRunRequest(req.body)),
+  );
 
   app.get('/v1/routes', async () => ({ routes: d.loop.state().routes.map((r) => r.route) }));
   app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));

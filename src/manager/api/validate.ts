@@ -23,7 +23,8 @@ export function deployRequest(body: unknown): DeployRequest {
   }
   const dryRun = flag(b, 'dryRun');
   const prune = flag(b, 'prune');
-  if (b.project !== undefined && typeof b.project !== 'string') throw new MatrixError('E_BAD_REQUEST', 'must be a project name (a string)', { path: 'project' });
+  if (b.project !== undefined && typeof b.project !== 'string')
+    throw new MatrixError('E_BAD_REQUEST', 'must be a project name (a string)', { path: 'project' });
   const project = b.project === undefined ? undefined : checkProjectName(b.project as string, 'project');
   return { source: b.source, file: (b.file as string | undefined) || 'applications.plan', dryRun, prune, ...(project !== undefined ? { project } : {}) };
 }
@@ -37,7 +38,8 @@ const APP_REF = /^[a-z][a-z0-9-]{0,62}$/;
 
 export function removeAppsRequest(body: unknown): RemoveAppsRequest {
   const b = obj(body);
-  if (!Array.isArray(b.apps) || b.apps.length === 0 || b.apps.length > 1000) throw new MatrixError('E_BAD_REQUEST', 'must be a list of 1..1000 app names', { path: 'apps' });
+  if (!Array.isArray(b.apps) || b.apps.length === 0 || b.apps.length > 1000)
+    throw new MatrixError('E_BAD_REQUEST', 'must be a list of 1..1000 app names', { path: 'apps' });
   b.apps.forEach((a, i) => {
     if (typeof a !== 'string' || !APP_REF.test(a)) throw new MatrixError('E_BAD_REQUEST', 'must be an app name', { path: `apps[${i}]` });
   });
@@ -50,8 +52,10 @@ function labels(v: unknown): Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MatrixError('E_BAD_REQUEST', 'must be an object of string labels', { path: 'labels' });
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (!LABEL_KEY.test(k) || k === 'node') throw new MatrixError('E_BAD_REQUEST', 'label keys are 1-63 of [A-Za-z0-9._-] and not "node"', { path: `labels.${k}` });
-    if (typeof val !== 'string' || val.length > 63 || /[\s=]/.test(val)) throw new MatrixError('E_BAD_REQUEST', 'must be a string of at most 63 characters without spaces or "="', { path: `labels.${k}` });
+    if (!LABEL_KEY.test(k) || k === 'node')
+      throw new MatrixError('E_BAD_REQUEST', 'label keys are 1-63 of [A-Za-z0-9._-] and not "node"', { path: `labels.${k}` });
+    if (typeof val !== 'string' || val.length > 63 || /[\s=]/.test(val))
+      throw new MatrixError('E_BAD_REQUEST', 'must be a string of at most 63 characters without spaces or "="', { path: `labels.${k}` });
     out[k] = val;
   }
   return out;

@@ -98,7 +98,8 @@ export class ConsumerRunner {
       this.failingSince = this.now();
       this.events.add({ kind: 'consumer-failing', subject: this.name, message: `${this.name} fails: ${message}; retrying with backoff` });
     }
-    if (message !== this.lastError) this.log.error({ consumer: this.name, failures: this.failures, err: message }, `${this.name} failed to apply the cluster state`);
+    if (message !== this.lastError)
+      this.log.error({ consumer: this.name, failures: this.failures, err: message }, `${this.name} failed to apply the cluster state`);
     this.lastError = message;
   }
 

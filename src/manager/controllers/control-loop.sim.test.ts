@@ -23,9 +23,17 @@ function app(name: string, replicas: number, extra: Partial<AppSpec> = {}): AppS
 }
 
 function yaml(apps: AppSpec[]): string {
-  return 'apps:\n' + apps.map((a) => `  ${a.name}:\n    image: ${a.image}\n    replicas: ${a.replicas}\n    port: ${a.port}\n` +
-    (a.resources.memoryMb ? `    resources: { memory: ${a.resources.memoryMb}M }\n` : '') +
-    (a.dependsOn.length ? `    depends_on: [${a.dependsOn.map((d) => d.app).join(', ')}]\n` : '')).join('');
+  return (
+    'apps:\n' +
+    apps
+      .map(
+        (a) =>
+          `  ${a.name}:\n    image: ${a.image}\n    replicas: ${a.replicas}\n    port: ${a.port}\n` +
+          (a.resources.memoryMb ? `    resources: { memory: ${a.resources.memoryMb}M }\n` : '') +
+          (a.dependsOn.length ? `    depends_on: [${a.dependsOn.map((d) => d.app).join(', ')}]\n` : ''),
+      )
+      .join('')
+  );
 }
 
 function world(nodes: number, opts: { memoryMb?: number } = {}) {
@@ -50,7 +58,17 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
     const events = new EventLog();
     const lock = new Serial();
     const ingress = new ConsumerRunner(ingressConsumer(target, {}, log), log, events, { initialMs: 1, maxMs: 4 });
-    const loop = new ControlLoop({ store, engines: sim.engines(), probe: sim.probe(), now: () => clock.now, consumers: [ingress], events, log, registry: REGISTRY, desiredLock: lock });
+    const loop = new ControlLoop({
+      store,
+      engines: sim.engines(),
+      probe: sim.probe(),
+      now: () => clock.now,
+      consumers: [ingress],
+      events,
+      log,
+      registry: REGISTRY,
+      desiredLock: lock,
+    });
     const desired = new DesiredState(store, loop, { manifestExists: async () => true }, REGISTRY, lock);
     return { loop, desired, ingress, events };
   };
@@ -64,11 +82,21 @@ function routes(w: World): { app: string; node: string }[] {
 }
 
 function deploy(w: World, apps: AppSpec[], o: { file?: string; prune?: boolean; dryRun?: boolean; project?: string } = {}) {
-  return w.desired.deploy({ file: o.file ?? 'matrix.yaml', source: yaml(apps), dryRun: o.dryRun ?? false, prune: o.prune ?? false, ...(o.project ? { project: o.project } : {}) });
+  return w.desired.deploy({
+    file: o.file ?? 'matrix.yaml',
+    source: yaml(apps),
+    dryRun: o.dryRun ?? false,
+    prune: o.prune ?? false,
+    ...(o.project ? { project: o.project } : {}),
+  });
 }
 
 function ids(sim: SimCluster, appName?: string): string[] {
-  return sim.running().filter((r) => !appName || r.app === appName).map((r) => r.id).sort();
+  return sim
+    .running()
+    .filter((r) => !appName || r.app === appName)
+    .map((r) => r.id)
+    .sort();
 }
 
 function slots(name: string, n: number): string[] {
@@ -105,14 +133,22 @@ describe('control loop on the sim driver', () => {
   it('a restarted manager rebuilds its view from the nodes and changes nothing', async () => {
     const w = world(10);
     await w.desired.deploy({ file: 'matrix.yaml', source: yaml([app('web', 12), app('api', 5)]), dryRun: false });
-    const before = w.sim.running().map((x) => `${x.id}@${x.node}`).sort();
+    const before = w.sim
+      .running()
+      .map((x) => `${x.id}@${x.node}`)
+      .sort();
     const calls = () => [...w.sim.nodes.values()].reduce((s, n) => s + n.calls.start + n.calls.stop, 0);
     const c0 = calls();
     const again = w.restart();
     await again.loop.pass();
     await again.loop.pass();
     expect(calls()).toBe(c0);
-    expect(w.sim.running().map((x) => `${x.id}@${x.node}`).sort()).toEqual(before);
+    expect(
+      w.sim
+        .running()
+        .map((x) => `${x.id}@${x.node}`)
+        .sort(),
+    ).toEqual(before);
   });
 
   it('replaces a crashed container', async () => {
@@ -190,7 +226,11 @@ describe('control loop on the sim driver', () => {
     w.sim.powerOff('n2');
     await w.loop.pass();
     await w.ingress.settled();
-    expect(routes(w).map((r) => r.node).sort()).toEqual(['n1', 'n3']);
+    expect(
+      routes(w)
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual(['n1', 'n3']);
     expect(w.vcls.at(-1)).not.toContain('127.255.0.2');
   });
 });
@@ -227,13 +267,28 @@ describe('a consumer that fails', () => {
 
   it('a failing consumer fails alone: the pass converges and the other consumers apply', async () => {
     const w = world(2);
-    const broken = new ConsumerRunner({ name: 'dns', apply: async () => Promise.reject(new Error('boom')) }, pino({ level: 'silent' }), w.events, { initialMs: 1000, maxMs: 1000 });
-    const loop = new ControlLoop({ store: w.store, engines: w.sim.engines(), probe: w.sim.probe(), consumers: [broken, w.ingress], events: w.events, log: pino({ level: 'silent' }), registry: REGISTRY, desiredLock: new Serial() });
+    const broken = new ConsumerRunner({ name: 'dns', apply: async () => Promise.reject(new Error('boom')) }, pino({ level: 'silent' }), w.events, {
+      initialMs: 1000,
+      maxMs: 1000,
+    });
+    const loop = new ControlLoop({
+      store: w.store,
+      engines: w.sim.engines(),
+      probe: w.sim.probe(),
+      consumers: [broken, w.ingress],
+      events: w.events,
+      log: pino({ level: 'silent' }),
+      registry: REGISTRY,
+      desiredLock: new Serial(),
+    });
     const desired = new DesiredState(w.store, loop, { manifestExists: async () => true }, REGISTRY);
     await desired.deploy({ file: 'matrix.yaml', source: yaml([app('web', 2)]), dryRun: false });
     await loop.pass();
     expect(ids(w.sim)).toEqual(slots('web', 2));
-    expect(loop.consumers().map((c) => [c.name, c.state])).toEqual([['dns', 'failing'], ['ingress', 'ok']]);
+    expect(loop.consumers().map((c) => [c.name, c.state])).toEqual([
+      ['dns', 'failing'],
+      ['ingress', 'ok'],
+    ]);
     broken.stop();
   });
 });
@@ -267,11 +322,14 @@ describe('projects on the sim driver', () => {
     expect(w.store.listProjects().map((p) => p.name)).toEqual(['applications', 'shop', 't1']);
   });
 
-  it('refuses another project\'s app and an empty file, and changes nothing', async () => {
+  it("refuses another project's app and an empty file, and changes nothing", async () => {
     const w = world(2);
     await deploy(w, [app('web', 1)], { file: 'shop.yaml' });
     const gen = w.store.currentDeployment()!.generation;
-    await expect(deploy(w, [app('web', 2)], { file: 'other.yaml' })).rejects.toMatchObject({ code: 'E_APP_OWNED', message: expect.stringMatching(/web belongs to project shop/) });
+    await expect(deploy(w, [app('web', 2)], { file: 'other.yaml' })).rejects.toMatchObject({
+      code: 'E_APP_OWNED',
+      message: expect.stringMatching(/web belongs to project shop/),
+    });
     await expect(w.desired.deploy({ file: 'shop.yaml', source: 'apps: {}\n', dryRun: false, prune: true })).rejects.toMatchObject({ code: 'E_SPEC_EMPTY' });
     expect(w.store.currentDeployment()!.generation).toBe(gen);
     expect(ids(w.sim)).toEqual(['web.0']);
@@ -314,7 +372,8 @@ describe('rolling updates on the sim driver', () => {
     await w.loop.pass();
     expect(routes(w)).toHaveLength(3);
     await w.desired.deploy({ file: 'matrix.yaml', source: v('cloud/web:v2'), dryRun: false });
-    const images = () => w.sim.running().map((r) => [...w.sim.node(r.node).containers.values()].find((c) => c.replica.id === r.id && c.state === 'running')!.replica.image);
+    const images = () =>
+      w.sim.running().map((r) => [...w.sim.node(r.node).containers.values()].find((c) => c.replica.id === r.id && c.state === 'running')!.replica.image);
     let minRoutes = 3;
     for (let i = 0; i < 40; i++) {
       w.clock.now += 1000;
@@ -340,7 +399,11 @@ describe('rolling updates on the sim driver', () => {
     const current = w.store.currentDeployment()!;
     expect(current.apps[0]!.image).toBe('cloud/web:v1');
     expect(w.events.list({ kind: 'rollback' }).map((e) => [e.subject, e.data?.toImage])).toEqual([['web', 'cloud/web:v1']]);
-    expect(w.desired.history('web').map((h) => [h.image, h.failed])).toEqual([['cloud/web:v1', false], ['cloud/web:v2', true], ['cloud/web:v1', false]]);
+    expect(w.desired.history('web').map((h) => [h.image, h.failed])).toEqual([
+      ['cloud/web:v1', false],
+      ['cloud/web:v2', true],
+      ['cloud/web:v1', false],
+    ]);
     // a manual rollback skips the failed revision: there is nothing else to go back to
     await expect(w.desired.rollback('web')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     expect(routes(w)).toHaveLength(3);
@@ -358,7 +421,11 @@ describe('rolling updates on the sim driver', () => {
     expect([r.from, r.to]).toEqual(['cloud/web:v2', 'cloud/web:v1']);
     await settle(w, 20);
     expect(w.store.currentDeployment()!.apps[0]!.image).toBe('cloud/web:v1');
-    expect(new Set(w.sim.running().map((x) => [...w.sim.node(x.node).containers.values()].find((c) => c.replica.id === x.id && c.state === 'running')!.replica.image))).toEqual(new Set(['reg.sim:5000/cloud/web:v1']));
+    expect(
+      new Set(
+        w.sim.running().map((x) => [...w.sim.node(x.node).containers.values()].find((c) => c.replica.id === x.id && c.state === 'running')!.replica.image),
+      ),
+    ).toEqual(new Set(['reg.sim:5000/cloud/web:v1']));
     await expect(w.desired.rollback('nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     expect(() => w.desired.history('nope')).toThrow(/no app named nope/);
   });

@@ -80,7 +80,8 @@ export class ControlLoop {
       onChange: () => this.kick(),
       onNodeState: (node, state) => {
         this.executor.forgetNode(node);
-        if (this.passes > 0 || state === 'down') deps.events.add({ kind: state === 'up' ? 'node-up' : 'node-down', subject: node, message: `node ${node} is ${state}` });
+        if (this.passes > 0 || state === 'down')
+          deps.events.add({ kind: state === 'up' ? 'node-up' : 'node-down', subject: node, message: `node ${node} is ${state}` });
       },
     });
     this.executor = new Executor({

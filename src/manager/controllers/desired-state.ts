@@ -87,7 +87,12 @@ export class DesiredState {
         throw new MatrixError('E_BAD_REQUEST', `${app} comes from a plan file and is pinned to nodes; edit ${this.fileOf(spec)} instead`, { path: 'app' });
       }
       const apps = current.apps.map((a) => (a.name === app ? { ...a, replicas } : a));
-      return { candidate: next(current, apps), touched: new Set([app]), project: null, summary: { changed: spec.replicas === replicas ? [] : [app], unchanged: spec.replicas === replicas ? [app] : [] } };
+      return {
+        candidate: next(current, apps),
+        touched: new Set([app]),
+        project: null,
+        summary: { changed: spec.replicas === replicas ? [] : [app], unchanged: spec.replicas === replicas ? [app] : [] },
+      };
     });
   }
 
@@ -180,7 +185,9 @@ export class DesiredState {
   private requireApp(app: string): Deployment {
     const current = this.store.currentDeployment();
     if (!current?.apps.some((a) => a.name === app)) {
-      throw new MatrixError('E_NOT_FOUND', `no app named ${app}${current ? ` (apps: ${current.apps.map((a) => a.name).join(', ') || '(none)'})` : ''}`, { path: 'app' });
+      throw new MatrixError('E_NOT_FOUND', `no app named ${app}${current ? ` (apps: ${current.apps.map((a) => a.name).join(', ') || '(none)'})` : ''}`, {
+        path: 'app',
+      });
     }
     return current;
   }
@@ -198,8 +205,17 @@ export class DesiredState {
   }
 
   private checkNodesUp(lines: { node: string; path: string }[]): void {
-    const down = new Set(this.loop.snapshot().nodes.filter((n) => n.state === 'down').map((n) => n.name));
-    throwAll(lines.filter((l) => down.has(l.node)).map((l) => new MatrixError('E_NODE_DOWN', `node ${l.node} does not answer; nothing was deployed`, { path: l.path })));
+    const down = new Set(
+      this.loop
+        .snapshot()
+        .nodes.filter((n) => n.state === 'down')
+        .map((n) => n.name),
+    );
+    throwAll(
+      lines
+        .filter((l) => down.has(l.node))
+        .map((l) => new MatrixError('E_NODE_DOWN', `node ${l.node} does not answer; nothing was deployed`, { path: l.path })),
+    );
   }
 
   private async checkImages(apps: AppSpec[]): Promise<void> {
@@ -212,9 +228,13 @@ export class DesiredState {
       const { repo, tag } = splitImage(image, this.registryAddr);
       if (await this.registry.manifestExists(repo, tag)) continue;
       problems.push(
-        new MatrixError('E_IMAGE_NOT_FOUND', `image ${image} is not in the cluster registry (push it first, e.g. \`matrix images sample\` for the sample apps)`, {
-          ...(app.source ? { path: app.source } : {}),
-        }),
+        new MatrixError(
+          'E_IMAGE_NOT_FOUND',
+          `image ${image} is not in the cluster registry (push it first, e.g. \`matrix images sample\` for the sample apps)`,
+          {
+            ...(app.source ? { path: app.source } : {}),
+          },
+        ),
       );
     }
     throwAll(problems);

@@ -118,7 +118,13 @@ describe('start.sh run from the extracted rootfs', () => {
     child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
     for (let i = 0; i < 50; i++) {
-      if (await get(port, '/healthz').then(() => true, () => false)) return;
+      if (
+        await get(port, '/healthz').then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       await sleep(100);
     }
     throw new Error(`httpd never answered; output:\n${log}`);

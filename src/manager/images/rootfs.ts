@@ -11,8 +11,34 @@ export const HOST_BUSYBOX = '/bin/busybox';
 
 /** Applets linked into /bin; every one must be in Debian's busybox-static (a test checks). */
 export const BUSYBOX_LINKS = [
-  '[', 'ash', 'cat', 'cp', 'date', 'echo', 'env', 'false', 'grep', 'hostname', 'httpd', 'id', 'kill',
-  'ln', 'ls', 'mkdir', 'mv', 'nc', 'printf', 'ps', 'pwd', 'rm', 'sed', 'sh', 'sleep', 'test', 'true', 'uname',
+  '[',
+  'ash',
+  'cat',
+  'cp',
+  'date',
+  'echo',
+  'env',
+  'false',
+  'grep',
+  'hostname',
+  'httpd',
+  'id',
+  'kill',
+  'ln',
+  'ls',
+  'mkdir',
+  'mv',
+  'nc',
+  'printf',
+  'ps',
+  'pwd',
+  'rm',
+  'sed',
+  'sh',
+  'sleep',
+  'test',
+  'true',
+  'uname',
 ] as const;
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;

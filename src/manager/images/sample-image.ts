@@ -107,11 +107,7 @@ export async function buildSampleImage(app: string, opts: { busybox?: string; ta
 }
 
 /** Pushes `cloud/<app>:latest` for each app; returns the references nodes pull (`<registry>/cloud/<app>:latest`). */
-export async function pushSampleImages(
-  client: RegistryClient,
-  apps: readonly string[] = SAMPLE_APPS,
-  onProgress?: (msg: string) => void,
-): Promise<string[]> {
+export async function pushSampleImages(client: RegistryClient, apps: readonly string[] = SAMPLE_APPS, onProgress?: (msg: string) => void): Promise<string[]> {
   const refs: string[] = [];
   for (const app of apps) {
     const img = await buildSampleImage(app);

@@ -15,7 +15,11 @@ export interface CliResponse {
 
 /** Pure: the answer to the auth challenge, as defined by varnish-cli(7). */
 export function authResponse(challenge: string, secret: Buffer): string {
-  return createHash('sha256').update(challenge + '\n').update(secret).update(challenge + '\n').digest('hex');
+  return createHash('sha256')
+    .update(challenge + '\n')
+    .update(secret)
+    .update(challenge + '\n')
+    .digest('hex');
 }
 
 /** Pure: parses one response (`SSS LLLLLLLL\n<body>\n`) off the front of `buf`. */

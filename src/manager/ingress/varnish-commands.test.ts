@@ -4,7 +4,21 @@ import { parseVclList, varnishdCommand, vclsToDiscard } from './varnish-commands
 describe('varnish commands', () => {
   it('starts varnishd with its own work dir, a secret-guarded admin port and no VCL of its own', () => {
     expect(varnishdCommand(':6081', '127.0.0.1:6082', { workDir: '/h/v', pidFile: '/h/v/p', secretFile: '/h/v/secret' })).toEqual([
-      'varnishd', '-n', '/h/v', '-a', ':6081', '-T', '127.0.0.1:6082', '-S', '/h/v/secret', '-b', 'none', '-P', '/h/v/p', '-s', 'malloc,64m',
+      'varnishd',
+      '-n',
+      '/h/v',
+      '-a',
+      ':6081',
+      '-T',
+      '127.0.0.1:6082',
+      '-S',
+      '/h/v/secret',
+      '-b',
+      'none',
+      '-P',
+      '/h/v/p',
+      '-s',
+      'malloc,64m',
     ]);
   });
 
@@ -12,7 +26,12 @@ describe('varnish commands', () => {
     const list = parseVclList(
       'available   auto    warm         0    boot\navailable   auto    warm         0    mxa\navailable   auto    warm         2    mxb\nactive      auto    warm         0    mxc\n\n',
     );
-    expect(list.map((e) => [e.status, e.name, e.busy])).toEqual([['available', 'boot', 0], ['available', 'mxa', 0], ['available', 'mxb', 2], ['active', 'mxc', 0]]);
+    expect(list.map((e) => [e.status, e.name, e.busy])).toEqual([
+      ['available', 'boot', 0],
+      ['available', 'mxa', 0],
+      ['available', 'mxb', 2],
+      ['active', 'mxc', 0],
+    ]);
     expect(vclsToDiscard(list)).toEqual(['mxa']);
     expect(vclsToDiscard(list, 0)).toEqual(['mxa', 'mxb']);
   });

@@ -10,16 +10,7 @@ export interface VarnishFiles {
  * admin port right after, as it does for every later change.
  */
 export function varnishdCommand(listen: string, admin: string, f: VarnishFiles, cacheMb = 64): string[] {
-  return [
-    'varnishd',
-    '-n', f.workDir,
-    '-a', listen,
-    '-T', admin,
-    '-S', f.secretFile,
-    '-b', 'none',
-    '-P', f.pidFile,
-    '-s', `malloc,${cacheMb}m`,
-  ];
+  return ['varnishd', '-n', f.workDir, '-a', listen, '-T', admin, '-S', f.secretFile, '-b', 'none', '-P', f.pidFile, '-s', `malloc,${cacheMb}m`];
 }
 
 export interface VclListEntry {

@@ -55,8 +55,14 @@ describe('lab commands', () => {
 
   it('starts dockerd with nsenter --net, its own roots and TLS verification on the node address', () => {
     const argv = cmd.dockerdCommand(DEFAULT_LAB, n1, {
-      dataRoot: '/h/lab/node1/data', execRoot: '/h/lab/node1/exec', pidfile: '/h/lab/node1/dockerd.pid',
-      socket: '/h/lab/node1/docker.sock', configFile: '/h/lab/node1/daemon.json', ca: '/h/pki/ca.pem', cert: '/h/c.pem', key: '/h/k.pem',
+      dataRoot: '/h/lab/node1/data',
+      execRoot: '/h/lab/node1/exec',
+      pidfile: '/h/lab/node1/dockerd.pid',
+      socket: '/h/lab/node1/docker.sock',
+      configFile: '/h/lab/node1/daemon.json',
+      ca: '/h/pki/ca.pem',
+      cert: '/h/c.pem',
+      key: '/h/k.pem',
     });
     expect(argv.slice(0, 4)).toEqual(['nsenter', '--net=/var/run/netns/mx-node1', '--', 'dockerd']);
     const flag = (f: string) => argv[argv.indexOf(f) + 1];

@@ -3,8 +3,13 @@ import type { DesiredReplica } from '../../core/model.ts';
 import { containerName, createContainerBody, toObserved } from './container-spec.ts';
 
 const r: DesiredReplica = {
-  app: 'simplewebapp1', node: 'node1', image: '10.210.0.1:5000/cloud/simplewebapp1:latest',
-  hostPort: 5050, containerPort: 8080, id: 'simplewebapp1.node1.5050', revision: 'abcdef123456',
+  app: 'simplewebapp1',
+  node: 'node1',
+  image: '10.210.0.1:5000/cloud/simplewebapp1:latest',
+  hostPort: 5050,
+  containerPort: 8080,
+  id: 'simplewebapp1.node1.5050',
+  revision: 'abcdef123456',
 };
 
 describe('createContainerBody', () => {
@@ -17,8 +22,11 @@ describe('createContainerBody', () => {
     expect(b.HostConfig.Init).toBe(true);
     expect(b.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
     expect(b.Labels).toEqual({
-      'matrix.managed': 'true', 'matrix.app': 'simplewebapp1', 'matrix.replica': 'simplewebapp1.node1.5050',
-      'matrix.revision': 'abcdef123456', 'matrix.node': 'node1',
+      'matrix.managed': 'true',
+      'matrix.app': 'simplewebapp1',
+      'matrix.replica': 'simplewebapp1.node1.5050',
+      'matrix.revision': 'abcdef123456',
+      'matrix.node': 'node1',
     });
     expect(b.Env).toContain('MATRIX_NODE=node1');
     expect(b.Env).toContain('MATRIX_REPLICA=simplewebapp1.node1.5050');
@@ -44,12 +52,20 @@ describe('toObserved', () => {
   it('reads a managed container back from its labels and ports', () => {
     const b = createContainerBody(r);
     const o = toObserved('node1', {
-      Id: 'c1', State: 'running', Labels: b.Labels,
+      Id: 'c1',
+      State: 'running',
+      Labels: b.Labels,
       Ports: [{ PrivatePort: 8080, PublicPort: 5050, Type: 'tcp', IP: '0.0.0.0' }],
     });
     expect(o).toEqual({
-      containerId: 'c1', node: 'node1', app: 'simplewebapp1', id: 'simplewebapp1.node1.5050',
-      revision: 'abcdef123456', state: 'running', hostPort: 5050, containerPort: 8080,
+      containerId: 'c1',
+      node: 'node1',
+      app: 'simplewebapp1',
+      id: 'simplewebapp1.node1.5050',
+      revision: 'abcdef123456',
+      state: 'running',
+      hostPort: 5050,
+      containerPort: 8080,
     });
   });
 

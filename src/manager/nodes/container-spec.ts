@@ -57,9 +57,7 @@ export function createContainerBody(r: DesiredReplica): CreateContainerBody {
       Init: true,
       RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? DEFAULT_RESTART) },
       ...(r.resources && r.resources.cpus > 0 ? { NanoCpus: Math.round(r.resources.cpus * 1e9) } : {}),
-      ...(r.resources && r.resources.memoryMb > 0
-        ? { Memory: r.resources.memoryMb * MIB, MemoryReservation: r.resources.memoryMb * MIB }
-        : {}),
+      ...(r.resources && r.resources.memoryMb > 0 ? { Memory: r.resources.memoryMb * MIB, MemoryReservation: r.resources.memoryMb * MIB } : {}),
     },
   };
 }
@@ -97,7 +95,8 @@ function healthLabel(v: string | undefined): { health?: HealthCheck } {
   try {
     const h = JSON.parse(v) as HealthCheck;
     // a label is outside input: only a well-formed check is trusted
-    const ok = typeof h.path === 'string' && h.path.startsWith('/') && [h.intervalS, h.timeoutS, h.threshold, h.window].every((n) => typeof n === 'number' && n > 0);
+    const ok =
+      typeof h.path === 'string' && h.path.startsWith('/') && [h.intervalS, h.timeoutS, h.threshold, h.window].every((n) => typeof n === 'number' && n > 0);
     return ok ? { health: h } : {};
   } catch {
     return {};

@@ -9,7 +9,8 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     if (req.url === '/ok') res.end('ok');
     else if (req.url === '/moved') res.writeHead(302, { location: '/ok' }).end();
-    else if (req.url === '/hang') return; // never answers
+    else if (req.url === '/hang')
+      return; // never answers
     else res.writeHead(503).end('no');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

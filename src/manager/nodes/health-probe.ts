@@ -10,10 +10,13 @@ export type HealthProbe = (address: string, port: number, check: HealthCheck) =>
 
 export const httpProbe: HealthProbe = (address, port, check) =>
   new Promise((resolve) => {
-    const req = http.get({ host: address, port, path: check.path, timeout: check.timeoutS * 1000, agent: false, headers: { 'user-agent': 'cloudmatrix-health' } }, (res) => {
-      res.resume();
-      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
-    });
+    const req = http.get(
+      { host: address, port, path: check.path, timeout: check.timeoutS * 1000, agent: false, headers: { 'user-agent': 'cloudmatrix-health' } },
+      (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(false));
   });

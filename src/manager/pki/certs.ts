@@ -55,7 +55,10 @@ export async function createCa(commonName = 'cloudmatrix CA', now = new Date()):
   cert.publicKey = publicKey;
   cert.serialNumber = serial();
   validity(cert, CA_DAYS, now);
-  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'cloudmatrix' }];
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'cloudmatrix' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -67,10 +70,7 @@ export async function createCa(commonName = 'cloudmatrix CA', now = new Date()):
   return { keyPem, certPem: forge.pki.certificateToPem(cert) };
 }
 
-export async function createLeaf(
-  ca: KeyAndCert,
-  opts: { commonName: string; kind: LeafKind; sans?: Sans; now?: Date },
-): Promise<KeyAndCert> {
+export async function createLeaf(ca: KeyAndCert, opts: { commonName: string; kind: LeafKind; sans?: Sans; now?: Date }): Promise<KeyAndCert> {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const keyPem = await generateRsaKeyPem();
@@ -79,7 +79,10 @@ export async function createLeaf(
   cert.publicKey = publicKey;
   cert.serialNumber = serial();
   validity(cert, LEAF_DAYS, opts.now ?? new Date());
-  cert.setSubject([{ name: 'commonName', value: opts.commonName }, { name: 'organizationName', value: 'cloudmatrix' }]);
+  cert.setSubject([
+    { name: 'commonName', value: opts.commonName },
+    { name: 'organizationName', value: 'cloudmatrix' },
+  ]);
   cert.setIssuer(caCert.subject.attributes);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: false, critical: true },

@@ -108,8 +108,7 @@ describe('Pki', () => {
 
   it.runIf(hasOpenssl)('passes openssl verify with the intended purpose', () => {
     const ca = pki.paths().caCert;
-    const ok = (purpose: string, file: string): string =>
-      execFileSync('openssl', ['verify', '-purpose', purpose, '-CAfile', ca, file], { encoding: 'utf8' });
+    const ok = (purpose: string, file: string): string => execFileSync('openssl', ['verify', '-purpose', purpose, '-CAfile', ca, file], { encoding: 'utf8' });
     expect(ok('sslserver', pki.serverPaths('node1').cert)).toContain('OK');
     expect(ok('sslclient', pki.clientPaths('manager').cert)).toContain('OK');
     const wrong = spawnSync('openssl', ['verify', '-purpose', 'sslclient', '-CAfile', ca, pki.serverPaths('node1').cert]);

@@ -64,7 +64,10 @@ export function registrySans(address: string, domain = 'matrix'): Sans {
 /** Parses `X509Certificate.subjectAltName` ("DNS:a, IP Address:1.2.3.4") back into Sans. */
 export function parseSubjectAltName(text: string | undefined): Sans {
   const out: Sans = { dns: [], ips: [] };
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     if (part.startsWith('DNS:')) out.dns.push(part.slice(4));
     else if (part.startsWith('IP Address:')) out.ips.push(canonicalIp(part.slice(11)));
   }

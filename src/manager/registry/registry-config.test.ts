@@ -44,9 +44,7 @@ health:
   });
 
   it('quotes paths so odd characters stay one scalar', () => {
-    expect(registryConfig({ addr: '127.0.0.1:1', rootDir: '/tmp/a b: "c"', certFile: 'c', keyFile: 'k' })).toContain(
-      'rootdirectory: "/tmp/a b: \\"c\\""',
-    );
+    expect(registryConfig({ addr: '127.0.0.1:1', rootDir: '/tmp/a b: "c"', certFile: 'c', keyFile: 'k' })).toContain('rootdirectory: "/tmp/a b: \\"c\\""');
   });
 });
 

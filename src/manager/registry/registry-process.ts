@@ -38,10 +38,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
   const configPath = join(opts.home, 'config.yml');
   const logFile = opts.logFile ?? join(opts.home, 'registry.log');
   mkdirSync(join(opts.home, 'data'), { recursive: true });
-  writeFileSync(
-    configPath,
-    registryConfig({ addr: opts.addr, rootDir: join(opts.home, 'data'), certFile: opts.tls.certFile, keyFile: opts.tls.keyFile }),
-  );
+  writeFileSync(configPath, registryConfig({ addr: opts.addr, rootDir: join(opts.home, 'data'), certFile: opts.tls.certFile, keyFile: opts.tls.keyFile }));
   const [bin, ...args] = registryCommand(configPath, opts.binary ?? REGISTRY_BINARY);
   const logFd = openSync(logFile, 'a');
   let child: ChildProcess;
@@ -84,11 +81,17 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
   try {
     for (;;) {
       if (exited) {
-        throw new MatrixError('E_REGISTRY', `registry exited (${exited.signal ?? `code ${exited.code}`}) before it was ready on ${opts.addr}\n${logTail(logFile)}`);
+        throw new MatrixError(
+          'E_REGISTRY',
+          `registry exited (${exited.signal ?? `code ${exited.code}`}) before it was ready on ${opts.addr}\n${logTail(logFile)}`,
+        );
       }
       if (Date.now() > deadline) {
         await stop();
-        throw new MatrixError('E_REGISTRY', `registry not ready on ${opts.addr} after ${opts.readyTimeoutMs ?? 20_000} ms (${lastProblem})\n${logTail(logFile)}`);
+        throw new MatrixError(
+          'E_REGISTRY',
+          `registry not ready on ${opts.addr} after ${opts.readyTimeoutMs ?? 20_000} ms (${lastProblem})\n${logTail(logFile)}`,
+        );
       }
       try {
         const res = await httpsRequest({ method: 'GET', url: `https://${probeAddr(opts.addr)}/v2/`, agent, timeoutMs: 2_000 });

@@ -14,8 +14,17 @@ function fresh(): { path: string } {
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const web: AppSpec = {
-  name: 'web', image: 'cloud/web', replicas: 3, port: 8080, resources: { cpus: 0, memoryMb: 0 }, constraints: [],
-  affinity: [], antiAffinity: [], dependsOn: [], env: {}, restart: 'unless-stopped',
+  name: 'web',
+  image: 'cloud/web',
+  replicas: 3,
+  port: 8080,
+  resources: { cpus: 0, memoryMb: 0 },
+  constraints: [],
+  affinity: [],
+  antiAffinity: [],
+  dependsOn: [],
+  env: {},
+  restart: 'unless-stopped',
 };
 
 describe('SqliteStore', () => {
@@ -52,7 +61,13 @@ describe('SqliteStore', () => {
 
   it('updates placements in one transaction: upserts and drops', () => {
     const s = new SqliteStore(fresh().path);
-    s.updatePlacements([{ app: 'web', slot: 0, node: 'n1', hostPort: null }, { app: 'web', slot: 1, node: 'n2', hostPort: 5050 }], []);
+    s.updatePlacements(
+      [
+        { app: 'web', slot: 0, node: 'n1', hostPort: null },
+        { app: 'web', slot: 1, node: 'n2', hostPort: 5050 },
+      ],
+      [],
+    );
     s.updatePlacements([{ app: 'web', slot: 0, node: 'n3', hostPort: null }], [{ app: 'web', slot: 1 }]);
     expect(s.listPlacements()).toEqual([{ app: 'web', slot: 0, node: 'n3', hostPort: null }]);
   });

@@ -1,0 +1,32 @@
+// ESLint (flat config): typescript-eslint's recommended rules, plus the layering rule that
+// the CLI talks to the manager only through the API (and src/manager/index.ts, loaded lazily).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.test-labs/', '.bench-labs/', '**/testdata/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+manager/(?!index\\.ts$)',
+              message: 'the CLI is a client of the API: use src/cli/api-client.ts and src/shared; lab and manager start load src/manager/index.ts lazily',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);
