@@ -7,13 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { AppSpec } from './model.ts';
+import { byCodeUnit } from './compare.ts';
 
 export function appRevision(a: AppSpec): string {
   const canonical = JSON.stringify([
     a.image,
     a.port,
     a.publish ?? null,
-    Object.entries(a.env).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    Object.entries(a.env).sort(([x], [y]) => byCodeUnit(x, y)),
     [a.resources.cpus, a.resources.memoryMb],
     a.restart,
     a.health ?? null,

@@ -4,6 +4,7 @@
  * containers cannot be seen, and are not counted as running).
  */
 import type { DesiredReplica, NodeStatus, ObservedReplica } from './model.ts';
+import { byCodeUnit } from './compare.ts';
 
 export interface ReplicaRow {
   app: string;
@@ -44,5 +45,5 @@ export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica
       desired: true,
     });
   }
-  return rows.sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.node < b.node ? -1 : a.node > b.node ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return rows.sort((a, b) => byCodeUnit(a.app, b.app) || byCodeUnit(a.node, b.node) || byCodeUnit(a.id, b.id));
 }

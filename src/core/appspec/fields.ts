@@ -9,6 +9,7 @@ import { MAX_REPLICAS } from '../defaults.ts';
 import { MatrixError } from '../errors.ts';
 import { PROJECT_NAME } from '../projects.ts';
 import { problemsError } from './plan.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** Something a spec said that cloudmatrix ignores: shown to the user, never fatal. */
 export interface SpecWarning {
@@ -311,7 +312,7 @@ export function findCycles(graph: Map<string, string[]>): string[][] {
     state.set(n, 'done');
   };
   for (const n of [...graph.keys()].sort()) if (!state.has(n)) visit(n);
-  return [...cycles.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+  return [...cycles.entries()].sort(([a], [b]) => byCodeUnit(a, b)).map(([, c]) => c);
 }
 
 /**
@@ -339,7 +340,7 @@ export function readAppsMapping<T extends { name: string }>(
     }
     for (const cycle of findCycles(graph)) c.error(at(at(key, cycle[0]!), 'depends_on'), `dependency cycle: ${cycle.join(' -> ')}`);
   }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out.sort((a, b) => byCodeUnit(a.name, b.name));
 }
 
 /** The top-level `name:` of a matrix.yaml or compose file: the project it deploys. */

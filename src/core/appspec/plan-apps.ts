@@ -5,6 +5,7 @@
 import { appSpec } from '../app-spec.ts';
 import type { AppSpec, Pin } from '../model.ts';
 import type { PlanLine } from './plan.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** One pinned AppSpec per app name, sorted by name; lines are assumed valid (from parsePlan). */
 export function planToApps(lines: PlanLine[], file = 'applications.plan'): AppSpec[] {
@@ -16,7 +17,7 @@ export function planToApps(lines: PlanLine[], file = 'applications.plan'): AppSp
     else byApp.set(l.app, { first: l, pins: [pin] });
   }
   return [...byApp.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => byCodeUnit(a, b))
     .map(([name, { first, pins }]) =>
       appSpec({ name, image: `cloud/${name}`, replicas: pins.length, port: first.containerPort, pins, source: `${file}:${first.line}` }),
     );

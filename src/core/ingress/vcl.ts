@@ -11,6 +11,7 @@ import { MatrixError } from '../errors.ts';
 import type { Route } from '../model.ts';
 import { APP_NAME } from '../appspec/plan.ts';
 import { type AppIngress, checkAppIngress, DNS_NAME, hostRules } from './app-ingress.ts';
+import { byCodeUnit } from '../compare.ts';
 
 export type { AppIngress, AppProbe } from './app-ingress.ts';
 
@@ -72,7 +73,7 @@ export const backendName = (r: Route): string => vclName('b', [r.app, r.node, r.
 const directorName = (app: string): string => `d_${app.replace(/-/g, '_')}`;
 const probeName = (app: string): string => `p_${app.replace(/-/g, '_')}`;
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = byCodeUnit;
 
 /**
  * `appSettings` may name apps without routes: they render nothing (their hosts fall through

@@ -5,6 +5,7 @@
 import { appRevision } from '../app-revision.ts';
 import type { AppSpec, DesiredReplica, Placement } from '../model.ts';
 import { resolveImage } from '../appspec/image-ref.ts';
+import { byCodeUnit } from '../compare.ts';
 
 export function replicaId(app: string, slot: number): string {
   return `${app}.${slot}`;
@@ -36,5 +37,5 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       ...(app.source ? { source: app.source } : {}),
     });
   }
-  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return out.sort((a, b) => byCodeUnit(a.id, b.id));
 }

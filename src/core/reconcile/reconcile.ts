@@ -4,6 +4,7 @@
  * output and running it again yields nothing, and a restarted manager can just call it.
  */
 import type { Action, DesiredReplica, NodeStatus, ObservedReplica } from '../model.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** Why a replica's action waits, as data: the API, `deploy` and `ps` read `kind`, people read `reason`. */
 export type BlockKind =
@@ -38,8 +39,7 @@ export interface ReconcileResult {
 
 type Stop = Extract<Action, { kind: 'stop' }>;
 
-// Code-unit order, not localeCompare: output must be byte-stable on every machine.
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = byCodeUnit;
 const key = (node: string, id: string): string => `${node}\u0000${id}`;
 
 export function reconcile(desired: DesiredReplica[], observed: ObservedReplica[], nodes: NodeStatus[]): ReconcileResult {

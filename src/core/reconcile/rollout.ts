@@ -16,6 +16,7 @@
 import type { Action, DesiredReplica, ObservedReplica, UpdatePolicy } from '../model.ts';
 import { isCurrentReplica, type Blocked } from './reconcile.ts';
 import { UPDATE_DEFAULTS } from '../defaults.ts';
+import { byCodeUnit } from '../compare.ts';
 
 export interface RolloutState {
   now: number;
@@ -116,7 +117,7 @@ export function applyRollout(
   };
 
   // decide slots in a stable order so the same input picks the same batch
-  const ordered = [...actions].sort((x, y) => idOf(x).localeCompare(idOf(y)));
+  const ordered = [...actions].sort((x, y) => byCodeUnit(idOf(x), idOf(y)));
   for (const a of ordered) {
     if (a.kind === 'drain') {
       out.push(a);
@@ -169,7 +170,7 @@ function failures(
       failing.set(c.app, `new replica ${c.id} not healthy after ${policy(c.app).monitorS}s`);
     }
   }
-  return [...failing.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([app, reason]) => ({ app, reason }));
+  return [...failing.entries()].sort(([a], [b]) => byCodeUnit(a, b)).map(([app, reason]) => ({ app, reason }));
 }
 
 function idOf(a: Action): string {

@@ -6,6 +6,7 @@
 import type { AppSpec, Constraint, Strategy } from '../model.ts';
 import { Cluster, toUnits, type Units } from './cluster.ts';
 import { describeConstraint } from './constraints.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** Another app whose per-node counts a filter looks at. */
 export interface Relation {
@@ -44,7 +45,7 @@ export function replicaCount(spec: AppSpec): number {
 }
 
 const uniq = (xs: Iterable<string>): string[] => [...new Set(xs)];
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byName = byCodeUnit;
 
 export function buildContexts(apps: readonly AppSpec[], cluster: Cluster, strategy: Strategy): Map<string, AppCtx> {
   const reverseAnti = new Map<string, Set<string>>();

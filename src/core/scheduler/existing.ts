@@ -7,6 +7,7 @@ import type { AppCtx } from './app-context.ts';
 import type { Cluster } from './cluster.ts';
 import { firstRejection, KEEP_FILTERS } from './filters.ts';
 import type { Changes } from './types.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** The outcome per slot of one app. */
 export interface AppSlots {
@@ -26,7 +27,7 @@ export function newSlots(replicas: number, pinned: boolean): AppSlots {
   };
 }
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = byCodeUnit;
 
 /** Of two placements claiming one slot, the one kept as the slot's: smallest (node, hostPort). */
 function preferred(a: Placement, b: Placement): Placement {

@@ -74,12 +74,6 @@ export const resources: Filter = {
 export const FILTERS: readonly Filter[] = [health, constraint, affinity, antiAffinity, dependency, port, resources];
 /** What a kept placement must still pass (its own resources are already counted as used). */
 export const KEEP_FILTERS: readonly Filter[] = [health, constraint, affinity, antiAffinity, dependency, port];
-/**
- * Filters whose answer can change while one app is being placed; the others are evaluated
- * once per app to build its feasible-node list. A rejection by these is permanent for the
- * rest of that app's placement, since usage only grows.
- */
-export const DYNAMIC_FILTERS: readonly Filter[] = [antiAffinity, port, resources];
 
 export function firstRejection(cl: Cluster, app: AppCtx, x: number, filters: readonly Filter[]): string | null {
   for (const f of filters) {

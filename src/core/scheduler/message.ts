@@ -1,6 +1,7 @@
 /** Unplaced messages in the style of Swarm and kube-scheduler. */
+import { byCodeUnit } from '../compare.ts';
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = byCodeUnit;
 
 /** Reasons ordered by count (descending), then by reason text. */
 export function orderedReasons(reasons: Record<string, number>): [string, number][] {

@@ -5,8 +5,9 @@
  * placements. Ties by name; a cycle is broken at its smallest name.
  */
 import type { AppSpec } from '../model.ts';
+import { byCodeUnit } from '../compare.ts';
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = byCodeUnit;
 
 /** Binary insertion keeps `ready` sorted so the smallest name is always at index 0. */
 function insertSorted(xs: string[], x: string): void {

@@ -14,10 +14,11 @@ import { schedulingOrder } from './order.ts';
 import { placePinned } from './pinned.ts';
 import { Placer } from './placer.ts';
 import type { Changes, ScheduleInput, ScheduleResult, Unplaced } from './types.ts';
+import { byCodeUnit } from '../compare.ts';
 
 export type { Changes, ScheduleInput, ScheduleResult, Unplaced } from './types.ts';
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = byCodeUnit;
 
 /** A repeated app name keeps its first spec. */
 function uniqueApps(apps: readonly AppSpec[]): AppSpec[] {

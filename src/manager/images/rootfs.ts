@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type Header, pack as tarPack } from 'tar-stream';
 import { MatrixError } from '../../core/errors.ts';
 import { startScript } from './start-script.ts';
+import { byCodeUnit } from '../../core/compare.ts';
 
 export const HOST_BUSYBOX = '/bin/busybox';
 
@@ -63,7 +64,7 @@ export function rootfsEntries(app: string, busybox: Buffer): Entry[] {
     dir('www/'),
   ];
   // Byte order, not locale order: a parent directory always sorts before its children.
-  return entries.sort((a, b) => (a.header.name < b.header.name ? -1 : a.header.name > b.header.name ? 1 : 0));
+  return entries.sort((a, b) => byCodeUnit(a.header.name, b.header.name));
 }
 
 /** Uncompressed tar (its sha256 is the layer's diff_id). */
