@@ -129,7 +129,6 @@ export function buildApi(d: ApiDeps) {
       rollbacks: rollbacksOf(spec.name),
     };
   });
-  app.delete<{ Params: { name: string } }>('/v1/apps/:name', async (req): Promise<ChangeResult> => d.desired.removeApps([req.params.name]));
   app.post('/v1/apps/remove', async (req): Promise<ChangeResult> => {
     const { apps, dryRun } = removeAppsRequest(req.body);
     return d.desired.removeApps(apps, dryRun);

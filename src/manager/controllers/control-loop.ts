@@ -135,7 +135,7 @@ export class ControlLoop {
     } finally {
       this.inPass = false;
     }
-    if (this.running) this.schedule(this.kicked || this.waiters.length ? 0 : this.intervalMs);
+    if (this.running) this.schedule(this.kicked ? 0 : this.intervalMs);
   }
 
   /** One pass: observe, decide, act. Passes never overlap. */

@@ -102,9 +102,9 @@ export class DesiredState {
     await this.observed();
     return this.change(dryRun, () => {
       const current = this.store.currentDeployment();
-      const apps = removeApps(current?.apps ?? [], names);
+      const apps = removeApps(current?.apps ?? [], names); // throws unless every name exists, so current is set below
       const left = new Set(apps.map((a) => a.project));
-      const emptied = [...new Set((current?.apps ?? []).filter((a) => names.includes(a.name)).map((a) => a.project!))].filter((p) => !left.has(p));
+      const emptied = [...new Set(current!.apps.filter((a) => names.includes(a.name)).map((a) => a.project!))].filter((p) => !left.has(p));
       return { candidate: next(current!, apps), touched: new Set(names), project: null, projects: { drop: emptied }, summary: { removed: [...names].sort() } };
     });
   }
@@ -116,12 +116,12 @@ export class DesiredState {
       const current = this.store.currentDeployment();
       const mine = (current?.apps ?? []).filter((a) => a.project === name).map((a) => a.name);
       const known = this.store.listProjects().some((p) => p.name === name);
-      if (!mine.length && !known) {
+      if (!current || (!mine.length && !known)) {
         const all = [...new Set([...(current?.apps ?? []).map((a) => a.project!), ...this.store.listProjects().map((p) => p.name)])].sort();
         throw new MatrixError('E_NOT_FOUND', `no project named ${name} (projects: ${all.join(', ') || '(none)'})`, { path: 'project' });
       }
-      const apps = (current?.apps ?? []).filter((a) => a.project !== name);
-      return { candidate: next(current!, apps), touched: new Set(mine), project: name, projects: { drop: [name] }, summary: { removed: mine } };
+      const apps = current.apps.filter((a) => a.project !== name);
+      return { candidate: next(current, apps), touched: new Set(mine), project: name, projects: { drop: [name] }, summary: { removed: mine } };
     });
   }
 

@@ -19,7 +19,17 @@ export interface RollbackPlan {
 /** The deployment with `app` at its previous good revision, or null when there is none. */
 export function rollbackPlan(store: Store, current: Deployment, app: string): RollbackPlan | null {
   const back = appsWithPreviousRevision(current, app, store.deploymentHistory(HISTORY), failedRevisions(store, app));
-  return back ? { next: withApps(current, back.apps), from: back.from, to: back.to } : null;
+  if (!back) return null;
+  // the app stays in the project that owns it now, whatever an old generation recorded
+  const to = { ...back.to, ...(back.from.project !== undefined ? { project: back.from.project } : {}) };
+  return {
+    next: withApps(
+      current,
+      back.apps.map((a) => (a.name === app ? to : a)),
+    ),
+    from: back.from,
+    to,
+  };
 }
 
 /** A rollout failed: its revision is marked failed (never rolled back onto), then rolled back. */
