@@ -12,8 +12,10 @@ import type {
   DeployRequest,
   NodeView,
   ProjectView,
+  RemoveAppsRequest,
   ReplicasView,
   RollbackResult,
+  ScaleRequest,
   StatusView,
 } from '../shared/api-types.ts';
 import { homePaths, type HomePaths } from '../shared/home.ts';
@@ -43,11 +45,11 @@ export class ApiClient {
   }
 
   scale(app: string, replicas: number, dryRun: boolean): Promise<ChangeResult> {
-    return this.request('POST', `/v1/apps/${enc(app)}/scale`, { replicas, dryRun });
+    return this.request('POST', `/v1/apps/${enc(app)}/scale`, { replicas, dryRun } satisfies ScaleRequest);
   }
 
   removeApps(apps: string[], dryRun: boolean): Promise<ChangeResult> {
-    return this.request('POST', '/v1/apps/remove', { apps, dryRun });
+    return this.request('POST', '/v1/apps/remove', { apps, dryRun } satisfies RemoveAppsRequest);
   }
 
   rollback(app: string): Promise<RollbackResult> {

@@ -153,6 +153,7 @@ export interface StatusView {
   generation: number;
   nodes: { up: number; down: number };
   apps: number;
+  /** Desired counts unplaced replicas too, as `matrix ps` does. */
   replicas: { desired: number; running: number };
   consumers: ConsumerStatus[];
   events: ClusterEvent[];

@@ -16,7 +16,6 @@ export interface HomePaths {
   registry: string;
   varnishDir: string;
   lab: string;
-  labState: string;
 }
 
 export function matrixHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,6 +34,5 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     registry: join(root, 'registry'),
     varnishDir: join(root, 'varnish'),
     lab: join(root, 'lab'),
-    labState: join(root, 'lab', 'lab.json'),
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
-import { DEFAULT_LAB, managerAddress, type LabConfig } from '../../shared/lab-config.ts';
+import { DEFAULT_LAB, MAX_NODES, managerAddress, type LabConfig } from '../../shared/lab-config.ts';
 import type { Lab } from '../../manager/index.ts';
 import { readManagerConfig, writeManagerConfig, validateManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
@@ -34,7 +34,7 @@ export function labCommands(program: Command): void {
   lab
     .command('up')
     .description('create the lab (idempotent), start the manager, registry and ingress, register the nodes')
-    .option('-n, --nodes <count>', 'number of nodes', intOption('nodes', 1, 200), 3)
+    .option('-n, --nodes <count>', 'number of nodes', intOption('nodes', 1, MAX_NODES), 3)
     .option('--prefix <prefix>', 'name prefix of namespaces and links', DEFAULT_LAB.prefix)
     .option('--bridge <name>', 'bridge interface', DEFAULT_LAB.bridge)
     .option('--subnet <a.b.c>', 'the /24 to use: manager .1, node i .(10+i)', DEFAULT_LAB.subnet)

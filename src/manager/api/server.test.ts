@@ -220,6 +220,10 @@ describe('POST /v1/deploy validation', () => {
     const res = await call('POST', '/v1/deploy', { body: { source: '#'.repeat(1024 * 1024 + 1) } });
     expect(res.statusCode).toBe(400);
     expect(json(res)).toMatchObject({ error: { code: 'E_BAD_REQUEST', path: 'source' } });
+    // the limit is in bytes: 600,000 two-byte characters are over it, though the string is shorter
+    const wide = await call('POST', '/v1/deploy', { body: { source: '#' + 'é'.repeat(600_000) } });
+    expect(wide.statusCode).toBe(400);
+    expect(json(wide)).toMatchObject({ error: { code: 'E_BAD_REQUEST', path: 'source' } });
   });
 
   it('refuses a body over the body limit with 400, not a 5xx', async () => {

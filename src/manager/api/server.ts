@@ -165,7 +165,10 @@ export function buildApi(d: ApiDeps) {
       generation: current?.generation ?? 0,
       nodes: { up: snap.nodes.filter((n) => n.state === 'up').length, down: snap.nodes.filter((n) => n.state === 'down').length },
       apps: current?.apps.length ?? 0,
-      replicas: { desired: d.loop.latestPlan()?.desired.length ?? 0, running: all.filter((r) => r.desired && r.state === 'running').length },
+      replicas: {
+        desired: (d.loop.latestPlan()?.desired.length ?? 0) + (d.loop.latestPlan()?.unplaced.length ?? 0),
+        running: all.filter((r) => r.desired && r.state === 'running').length,
+      },
       consumers: d.loop.consumers(),
       events: d.loop.events().slice(-20),
     };

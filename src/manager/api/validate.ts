@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { MatrixError } from '../../core/errors.ts';
 import type { NodeInfo } from '../../core/model.ts';
-import type { DeployRequest, RemoveAppsRequest } from '../../shared/api-types.ts';
+import type { DeployRequest, RemoveAppsRequest, ScaleRequest } from '../../shared/api-types.ts';
 import { checkProjectName } from '../../core/projects.ts';
 
 function obj(body: unknown): Record<string, unknown> {
@@ -17,7 +17,8 @@ const MAX_PLAN_BYTES = 1024 * 1024;
 export function deployRequest(body: unknown): DeployRequest {
   const b = obj(body);
   if (typeof b.source !== 'string') throw new MatrixError('E_BAD_REQUEST', 'must be the plan text (a string)', { path: 'source' });
-  if (b.source.length > MAX_PLAN_BYTES) throw new MatrixError('E_BAD_REQUEST', `must be at most ${MAX_PLAN_BYTES} bytes`, { path: 'source' });
+  if (Buffer.byteLength(b.source, 'utf8') > MAX_PLAN_BYTES)
+    throw new MatrixError('E_BAD_REQUEST', `must be at most ${MAX_PLAN_BYTES} bytes`, { path: 'source' });
   if (b.file !== undefined && (typeof b.file !== 'string' || b.file.length > 255)) {
     throw new MatrixError('E_BAD_REQUEST', 'must be a file name of at most 255 characters', { path: 'file' });
   }
@@ -61,7 +62,7 @@ function labels(v: unknown): Record<string, string> {
   return out;
 }
 
-export function scaleRequest(body: unknown): { replicas: number; dryRun: boolean } {
+export function scaleRequest(body: unknown): ScaleRequest {
   const b = obj(body);
   if (typeof b.replicas !== 'number' || !Number.isInteger(b.replicas) || b.replicas < 0) {
     throw new MatrixError('E_BAD_REQUEST', 'must be an integer >= 0', { path: 'replicas' });

@@ -1,4 +1,4 @@
-/** varnishd and varnishadm invocations, as data. */
+/** varnishd invocations, as data (VCL changes go through the admin protocol: varnish-cli.ts). */
 export interface VarnishFiles {
   workDir: string; // -n: shared memory and compiled VCLs
   pidFile: string;

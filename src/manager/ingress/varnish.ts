@@ -62,7 +62,7 @@ export class Varnish {
 
   /** Loads and activates `vcl` if it differs from the active one. Returns whether it changed. */
   apply(vcl: string): Promise<boolean> {
-    // one admin connection answers one command at a time: callers (loop, health watch) take turns
+    // one admin connection answers one command at a time: concurrent callers take turns
     return this.serial.run(() => this.applyNow(vcl));
   }
 

@@ -18,7 +18,7 @@ export interface NodeEngine {
   /** Creates and starts the replica's container; returns its id. */
   start(r: DesiredReplica): Promise<string>;
   stop(containerId: string, graceSeconds: number): Promise<void>;
-  /** Calls `onChange` when a managed container starts or dies; returns an unsubscribe. */
+  /** Calls `onChange` on a managed container's start, death, removal or health change; returns an unsubscribe. */
   watch?(onChange: () => void, onEnd: () => void): Promise<() => void>;
 }
 

@@ -1,0 +1,66 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { EMPTY_SNAPSHOT, type PublishedState } from '../../core/snapshot.ts';
+import { backoffMs, ConsumerRunner } from './consumers.ts';
+import { EventLog } from './event-log.ts';
+
+const state = (version: number): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version });
+const log = pino({ level: 'silent' });
+
+describe('ConsumerRunner', () => {
+  it('applies one state at a time and skips to the newest offered', async () => {
+    const seen: number[] = [];
+    let release: () => void = () => undefined;
+    const runner = new ConsumerRunner(
+      {
+        name: 'slow',
+        apply: (s) => {
+          seen.push(s.version);
+          return new Promise<void>((r) => (release = r));
+        },
+      },
+      log,
+      new EventLog(),
+    );
+    runner.offer(state(1));
+    runner.offer(state(2));
+    runner.offer(state(3)); // 2 is never applied: 3 is newer by the time 1 is done
+    expect(seen).toEqual([1]);
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual([1, 3]);
+    release();
+    await runner.settled();
+    expect(runner.status()).toMatchObject({ state: 'ok', applied: 3, offered: 3, failures: 0 });
+  });
+
+  it('backs off exponentially, capped, and resets after a success', () => {
+    const b = { initialMs: 250, maxMs: 10_000 };
+    expect([1, 2, 3, 4, 5, 6, 7, 100].map((n) => backoffMs(n, b))).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+
+  it('reports a failing consumer once, with its error, and recovers', async () => {
+    const events = new EventLog();
+    let fail = true;
+    const runner = new ConsumerRunner(
+      {
+        name: 'ingress',
+        apply: async () => {
+          if (fail) throw new Error('no varnish');
+        },
+      },
+      log,
+      events,
+      { initialMs: 1, maxMs: 2 },
+    );
+    runner.offer(state(1));
+    for (let i = 0; i < 50 && runner.status().failures < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(runner.status()).toMatchObject({ state: 'failing', lastError: 'no varnish', applied: 0 });
+    expect(events.list().map((e) => e.kind)).toEqual(['consumer-failing']);
+    fail = false;
+    for (let i = 0; i < 50 && runner.status().state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(runner.status()).toMatchObject({ state: 'ok', applied: 1, failures: 0 });
+    expect(events.list().map((e) => e.kind)).toEqual(['consumer-failing', 'consumer-recovered']);
+    runner.stop();
+  });
+});
