@@ -49,7 +49,7 @@ describe('readYaml', () => {
   it('refuses duplicate keys (a silent override would hide a mistake)', () => {
     const e = thrown(() => readYaml('a: 1\nb: 2\na: 3\n', 'm.yaml'));
     expect(e.details?.[0]?.path).toBe('m.yaml:3');
-    expect(e.details?.[0]?.message).toContain('Map keys must be unique');
+    expect(e.details?.[0]?.message).toContain('map keys must be unique ("a" repeats)');
   });
 
   it('refuses a second document with a readable message', () => {

@@ -4,9 +4,10 @@
  * dotted path, and the value parsers both formats use: integers, durations, memory, cpus,
  * env, key checks with "did you mean", dependency cycles.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap as isYamlMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { MAX_REPLICAS } from '../defaults.ts';
 import { MatrixError } from '../errors.ts';
+import { checkSpecText, SPEC_LIMITS } from './limits.ts';
 import { PROJECT_NAME } from '../projects.ts';
 import { problemsError } from './plan.ts';
 import { byCodeUnit } from '../compare.ts';
@@ -65,14 +66,19 @@ export function typeName(v: unknown): string {
  * them at once. Merge keys (`<<: *defaults`) are allowed: compose files use them a lot.
  */
 export function readYaml(text: string, file: string): unknown {
+  checkSpecText(text, file);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+  // uniqueKeys off: the library compares every key with every other (quadratic); duplicateKeys is linear
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
   const c = new Collector(file);
   for (const err of doc.errors) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
     const message = err.code === 'MULTIPLE_DOCS' ? 'only one YAML document is allowed (found a second one after `---`)' : err.message;
     c.error(`${file}:${line}`, `YAML syntax: ${message} (column ${col})`);
   }
+  c.throwIfAny();
+  for (const d of duplicateKeys(doc, file))
+    c.error(`${file}:${lineCounter.linePos(d.offset).line}`, `YAML syntax: map keys must be unique ("${d.key}" repeats)`);
   c.throwIfAny();
   try {
     // maxAliasCount guards against alias bombs ("billion laughs").
@@ -82,6 +88,27 @@ export function readYaml(text: string, file: string): unknown {
     c.throwIfAny();
     return undefined;
   }
+}
+
+/** Repeated scalar keys of each mapping, in one pass; more than SPEC_LIMITS.keys keys in all is E_INPUT_TOO_MANY_KEYS. */
+function duplicateKeys(doc: Document, file: string): { key: string; offset: number }[] {
+  const out: { key: string; offset: number }[] = [];
+  let keys = 0;
+  visit(doc, {
+    Map(_, map) {
+      if (!isYamlMap(map)) return;
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (++keys > SPEC_LIMITS.keys) throw new MatrixError('E_INPUT_TOO_MANY_KEYS', `more than ${SPEC_LIMITS.keys} keys`, { path: file });
+        if (!isScalar(pair.key)) continue;
+        const k = String(pair.key.value);
+        if (k === '<<') continue; // merge keys may repeat
+        if (seen.has(k)) out.push({ key: k, offset: pair.key.range?.[0] ?? 0 });
+        seen.add(k);
+      }
+    },
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------

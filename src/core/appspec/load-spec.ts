@@ -11,6 +11,7 @@
  *  5. anything else                                   -> plan (the seed's format)
  */
 import { parseDocument } from 'yaml';
+import { checkSpecText } from './limits.ts';
 import type { AppSpec, Strategy } from '../model.ts';
 import { parseCompose } from './compose.ts';
 import { Collector, isMap, readYaml, type SpecWarning } from './fields.ts';
@@ -39,7 +40,7 @@ export function detectKind(text: string, file: string): SpecKind {
   if (file.endsWith('.plan')) return 'plan';
   const top = /^(apps|services)[ \t]*:/m.exec(text);
   if (top) return top[1] === 'apps' ? 'matrix' : 'compose';
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length === 0) {
     const root: unknown = doc.toJS({ maxAliasCount: 1000 });
     if (isMap(root) && root.apps !== undefined) return 'matrix';
@@ -56,6 +57,7 @@ export function detectKind(text: string, file: string): SpecKind {
 
 /** Detects the format and parses; throws one E_SPEC_INVALID / E_PLAN_SYNTAX... error listing every problem. */
 export function loadSpec(text: string, file: string): LoadedSpec {
+  checkSpecText(text, file);
   const kind = detectKind(text, file);
   if (kind === 'plan') {
     const lines = parsePlan(text, file);

@@ -3,6 +3,7 @@
  * The format is read exactly as the seed wrote it, so old plan files keep working.
  */
 import { MatrixError } from '../errors.ts';
+import { SPEC_LIMITS } from './limits.ts';
 
 export interface PlanLine {
   app: string;
@@ -94,5 +95,8 @@ export function problemsError(file: string, problems: MatrixError[]): MatrixErro
   const first = problems[0];
   if (!first) throw new Error('problemsError needs at least one problem');
   const n = problems.length;
-  return new MatrixError(first.code, `${n} problem${n === 1 ? '' : 's'} in ${file}`, { details: problems });
+  // an answer stays small however broken the input: the first ones, and how many there are
+  const shown = problems.slice(0, SPEC_LIMITS.problems);
+  const more = n > shown.length ? ` (the first ${shown.length} are listed)` : '';
+  return new MatrixError(first.code, `${n} problem${n === 1 ? '' : 's'} in ${file}${more}`, { details: shown });
 }
