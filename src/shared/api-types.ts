@@ -137,7 +137,7 @@ export interface ConsumerStatus {
   nextRetryAt?: string;
 }
 
-export type EventKind = 'node-up' | 'node-down' | 'rollback' | 'consumer-failing' | 'consumer-recovered';
+export type EventKind = 'node-up' | 'node-down' | 'rollback' | 'consumer-failing' | 'consumer-recovered' | 'app-failed';
 
 export interface ClusterEvent {
   at: string;

@@ -25,8 +25,10 @@ import {
   readProjectName,
   take,
   typeName,
+  type Parsed,
   type YamlMap,
 } from './fields.ts';
+import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
 import { checkImage } from './image-ref.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
 
@@ -169,12 +171,16 @@ function readHealth(v: unknown, path: string, c: Collector): HealthCheck | undef
   const p = (k: string): string => at(path, k);
   let probePath: string | undefined;
   if (body.path === undefined) c.error(p('path'), 'is required: the HTTP path to probe, like /healthz');
-  else if (typeof body.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(body.path)) c.error(p('path'), 'must be an HTTP path starting with "/" (no spaces)');
+  else if (typeof body.path !== 'string' || !PROBE_PATH.test(body.path))
+    c.error(p('path'), `must be an HTTP path starting with "/" matching ${PROBE_PATH.source}`);
   else probePath = body.path;
-  const intervalS = body.interval === undefined ? HEALTH_DEFAULTS.intervalS : take(parseDuration(body.interval), p('interval'), c);
-  const timeoutS = body.timeout === undefined ? HEALTH_DEFAULTS.timeoutS : take(parseDuration(body.timeout), p('timeout'), c);
-  const threshold = body.threshold === undefined ? HEALTH_DEFAULTS.threshold : take(parseInteger(body.threshold, 1, 100), p('threshold'), c);
-  const window = body.window === undefined ? Math.max(HEALTH_DEFAULTS.window, threshold ?? 0) : take(parseInteger(body.window, 1, 100), p('window'), c);
+  // the ingress probes with the same check: its limits are the spec's (one notion of valid)
+  const intervalS =
+    body.interval === undefined ? HEALTH_DEFAULTS.intervalS : take(within(parseDuration(body.interval), PROBE_LIMITS.intervalS), p('interval'), c);
+  const timeoutS = body.timeout === undefined ? HEALTH_DEFAULTS.timeoutS : take(within(parseDuration(body.timeout), PROBE_LIMITS.timeoutS), p('timeout'), c);
+  const [, wmax] = PROBE_LIMITS.window;
+  const threshold = body.threshold === undefined ? HEALTH_DEFAULTS.threshold : take(parseInteger(body.threshold, 1, wmax), p('threshold'), c);
+  const window = body.window === undefined ? Math.max(HEALTH_DEFAULTS.window, threshold ?? 0) : take(parseInteger(body.window, 1, wmax), p('window'), c);
   if (threshold !== undefined && window !== undefined && threshold > window) c.error(p('threshold'), `must be <= window (${window})`);
   if (probePath === undefined || intervalS === undefined || timeoutS === undefined || threshold === undefined || window === undefined) return undefined;
   return { path: probePath, intervalS, timeoutS, threshold, window };
@@ -278,4 +284,10 @@ function readDependsOn(v: unknown, path: string, self: string, names: Set<string
     else out.push({ app, colocate });
   });
   return out;
+}
+
+/** A duration also inside [min, max] seconds. */
+function within(p: Parsed<number>, [min, max]: readonly [number, number]): Parsed<number> {
+  if (!p.ok || (p.value >= min && p.value <= max)) return p;
+  return { ok: false, message: `must be between ${min}s and ${max}s` };
 }

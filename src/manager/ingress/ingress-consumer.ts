@@ -1,11 +1,15 @@
 /**
  * The Varnish ingress as a consumer of the cluster state: renders the routed replicas to
- * VCL and loads it. A render or load failure throws; the consumer runner reports it and
- * retries with backoff while the control loop goes on converging.
+ * VCL and loads it. An app whose settings cannot be rendered is left out and reported
+ * (`onAppFailed`), so one bad app never takes the others' routes down; a load failure
+ * throws, and the consumer runner reports it and retries with backoff while the control
+ * loop goes on converging.
  */
 import type { Logger } from 'pino';
+import type { AppIngress } from '../../core/ingress/app-ingress.ts';
 import { ingressSettings } from '../../core/ingress/ingress-settings.ts';
 import { renderVcl } from '../../core/ingress/vcl.ts';
+import type { Route } from '../../core/model.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
 export interface VclTarget {
@@ -13,13 +17,53 @@ export interface VclTarget {
   apply(vcl: string): Promise<boolean>;
 }
 
-export function ingressConsumer(target: VclTarget, o: { domain?: string | undefined }, log: Logger): SnapshotConsumer {
+export interface IngressConsumerOptions {
+  domain?: string | undefined;
+  /** An app is left out of the ingress because its settings cannot be rendered (called once per failure). */
+  onAppFailed?: (app: string, message: string) => void;
+}
+
+export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, log: Logger): SnapshotConsumer {
+  const opts = o.domain ? { domain: o.domain } : {};
+  let failing = new Set<string>();
   return {
     name: 'ingress',
     async apply(state) {
       const routes = state.routes.map((r) => r.route);
-      const vcl = renderVcl(routes, o.domain ? { domain: o.domain } : {}, ingressSettings(state.routes));
-      if (await target.apply(vcl)) log.info({ routes: routes.length }, 'ingress updated');
+      const settings = ingressSettings(state.routes);
+      const bad = unrenderable(routes, opts, settings);
+      for (const [app, message] of bad) {
+        if (failing.has(app)) continue;
+        log.error({ app, err: message }, `app ${app} is left out of the ingress: ${message}`);
+        o.onAppFailed?.(app, message);
+      }
+      failing = new Set(bad.keys());
+      const good = routes.filter((r) => !bad.has(r.app));
+      const vcl = renderVcl(good, opts, Object.fromEntries(Object.entries(settings).filter(([app]) => !bad.has(app))));
+      if (await target.apply(vcl)) log.info({ routes: good.length }, 'ingress updated');
     },
   };
+}
+
+/** Apps whose routes and settings cannot be rendered, with why; empty when the whole VCL renders. */
+function unrenderable(routes: Route[], opts: { domain?: string }, settings: Record<string, AppIngress>): Map<string, string> {
+  const bad = new Map<string, string>();
+  try {
+    renderVcl(routes, opts, settings);
+    return bad;
+  } catch {
+    // find the culprits one app at a time; rare, so the extra renders do not matter
+  }
+  for (const app of new Set(routes.map((r) => r.app))) {
+    try {
+      renderVcl(
+        routes.filter((r) => r.app === app),
+        opts,
+        settings[app] ? { [app]: settings[app] } : {},
+      );
+    } catch (e) {
+      bad.set(app, e instanceof Error ? e.message : String(e));
+    }
+  }
+  return bad;
 }
