@@ -3,7 +3,7 @@
  * method per route, with the request and answer types the server uses (shared/api-types.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { MatrixError, type ErrorCode } from '../core/errors.ts';
+import { ERROR_CODES, MatrixError, type ErrorCode } from '../core/errors.ts';
 import type {
   AppDetail,
   AppRevisionEntry,
@@ -118,16 +118,21 @@ export class ApiClient {
     } catch {
       throw new MatrixError('E_INTERNAL', `the manager answered ${res.status} with a non-JSON body`);
     }
-    if (!res.ok) throw toMatrixError((json as { error?: ApiError }).error ?? { code: 'E_INTERNAL', message: `HTTP ${res.status}` });
+    if (!res.ok) throw toMatrixError((json as { error?: ApiError }).error, res.status);
     return json as T;
   }
 }
 
 const enc = encodeURIComponent;
 
-function toMatrixError(e: ApiError): MatrixError {
-  return new MatrixError(e.code, e.message, {
+/** An answer in the API's error shape becomes that error; anything else (a proxy, a bug) is E_INTERNAL with the status. */
+export function toMatrixError(e: ApiError | undefined, status: number): MatrixError {
+  if (!e || typeof e !== 'object' || !(typeof e.code === 'string' && e.code in ERROR_CODES)) {
+    const message = e && typeof e === 'object' && typeof e.message === 'string' ? e.message : 'no error details';
+    return new MatrixError('E_INTERNAL', `the manager answered HTTP ${status}: ${message}`);
+  }
+  return new MatrixError(e.code, typeof e.message === 'string' ? e.message : '', {
     ...(e.path !== undefined ? { path: e.path } : {}),
-    ...(e.details ? { details: e.details.map(toMatrixError) } : {}),
+    ...(Array.isArray(e.details) ? { details: e.details.map((d) => toMatrixError(d, status)) } : {}),
   });
 }

@@ -4,6 +4,9 @@ import { appCommands } from './commands/apps.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { isMatrixError } from '../core/errors.ts';
+import { homePaths } from '../shared/home.ts';
 import { errorLines } from './output.ts';
 
 const program = new Command();
@@ -20,7 +23,23 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
   } else {
-    for (const line of errorLines(e)) console.error(line);
+    for (const line of errorLines(e, isMatrixError(e) ? undefined : logUnexpected(e))) console.error(line);
     process.exitCode = 1;
+  }
+}
+
+/** Writes an unexpected error's stack to the CLI log; returns its path (undefined if it cannot). */
+function logUnexpected(e: unknown): string | undefined {
+  try {
+    const { root, cliLog } = homePaths();
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    appendFileSync(
+      cliLog,
+      `${new Date().toISOString()} matrix ${process.argv.slice(2).join(' ')}\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n\n`,
+      { mode: 0o600 },
+    );
+    return cliLog;
+  } catch {
+    return undefined;
   }
 }

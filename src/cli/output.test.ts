@@ -23,6 +23,7 @@ describe('cli output', () => {
       ],
     });
     expect(errorLines(e)).toEqual(['error[E_PLAN_SYNTAX]: p.plan:2: expected 4 fields', 'error[E_PORT_RANGE]: p.plan:3: ext port 70000 is out of range']);
-    expect(errorLines(new Error('x'))[0]).toMatch(/^error\[E_INTERNAL\]: /);
+    const unexpected = errorLines(new TypeError('x is not a function\n    at f (file.ts:1:1)'), '/h/cli.log');
+    expect(unexpected).toEqual(['error[E_INTERNAL]: x is not a function (a bug in cloudmatrix; details in /h/cli.log)']);
   });
 });

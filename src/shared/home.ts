@@ -13,6 +13,8 @@ export interface HomePaths {
   managerConfig: string;
   managerPid: string;
   managerLog: string;
+  /** Details of unexpected CLI errors (the CLI prints one line and points here). */
+  cliLog: string;
   registry: string;
   varnishDir: string;
   lab: string;
@@ -31,6 +33,7 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     managerConfig: join(root, 'manager.json'),
     managerPid: join(root, 'manager.pid'),
     managerLog: join(root, 'manager.log'),
+    cliLog: join(root, 'cli.log'),
     registry: join(root, 'registry'),
     varnishDir: join(root, 'varnish'),
     lab: join(root, 'lab'),

@@ -122,7 +122,20 @@ async function printStatus(l: Lab): Promise<void> {
 
 /** Removes only the entries cloudmatrix writes, then the home itself if that left it empty. */
 function removeManagerState(p: HomePaths): void {
-  for (const f of [p.pki, p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.managerConfig, p.managerPid, p.managerLog, p.registry, p.varnishDir, p.lab]) {
+  for (const f of [
+    p.pki,
+    p.db,
+    `${p.db}-wal`,
+    `${p.db}-shm`,
+    p.token,
+    p.managerConfig,
+    p.managerPid,
+    p.managerLog,
+    p.cliLog,
+    p.registry,
+    p.varnishDir,
+    p.lab,
+  ]) {
     rmSync(f, { recursive: true, force: true });
   }
   try {

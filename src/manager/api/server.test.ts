@@ -178,6 +178,15 @@ describe('errors', () => {
     }
   });
 
+  it("answers the router's own errors (bad %-encoding, an over-long parameter) in the API's error shape", async () => {
+    for (const url of ['/v1/apps/%zz', `/v1/apps/${'a'.repeat(500)}`, '/v1/apps/%E0%A4%A']) {
+      const res = await call('GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(json(res).error, url).toMatchObject({ code: 'E_BAD_REQUEST', message: expect.any(String) });
+      expect(json(res).error.message.length).toBeLessThanOrEqual(200);
+    }
+  });
+
   it('answers malformed JSON with 400 E_BAD_REQUEST', async () => {
     for (const raw of ['{"source":', '{source: 1}', 'nope']) {
       const res = await call('POST', '/v1/deploy', { raw, contentType: 'application/json' });

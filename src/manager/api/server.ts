@@ -2,7 +2,7 @@
  * The manager's HTTP API. JSON in and out; every route but /v1/health needs the token;
  * every error goes through the one mapper. Bad input never reaches the store.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { MatrixError } from '../../core/errors.ts';
 import { appRevision } from '../../core/app-revision.ts';
@@ -40,7 +40,15 @@ export interface ApiDeps {
 
 export function buildApi(d: ApiDeps) {
   // fastify's per-request lines stay quiet (warn); our own lines go to d.log
-  const app = Fastify({ loggerInstance: d.log.child({ svc: 'api' }, { level: 'warn' }), bodyLimit: 2 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: d.log.child({ svc: 'api' }, { level: 'warn' }),
+    bodyLimit: 2 * 1024 * 1024,
+    // errors the router raises before any handler (bad %-encoding, a parameter too long) get the API's shape too
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = toErrorBody(new MatrixError('E_BAD_REQUEST', err.message.slice(0, 200)));
+      void (reply as FastifyReply).status(status).send(body); // its generic reply type is the route's, which has none here
+    },
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     // fastify's own errors (bad JSON, too large) carry a statusCode: they are the client's fault
