@@ -67,6 +67,17 @@ describe('loadSpec', () => {
     expect(s.warnings).toEqual([{ path: 'services.web.volumes', message: '"volumes" is not supported by cloudmatrix; ignored' }]);
   });
 
+  it('an unresolved alias is a spec error, not a crash (found by fuzzing)', () => {
+    for (const file of ['m.yaml', 'spec']) {
+      try {
+        loadSpec('*a', file);
+        expect.unreachable(file);
+      } catch (e) {
+        expect((e as MatrixError).code, file).toMatch(/^E_(SPEC_INVALID|PLAN_SYNTAX)$/);
+      }
+    }
+  });
+
   it('reads the project name of matrix.yaml and compose files, with its path when bad', () => {
     expect(loadSpec('name: shop\napps:\n  web: { image: cloud/web, port: 8080 }\n', 'm.yaml').name).toBe('shop');
     expect(loadSpec('name: shop-2\nservices:\n  web: { image: cloud/web, ports: ["8080"] }\n', 'compose.yaml').name).toBe('shop-2');

@@ -42,7 +42,12 @@ export function detectKind(text: string, file: string): SpecKind {
   if (top) return top[1] === 'apps' ? 'matrix' : 'compose';
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length === 0) {
-    const root: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let root: unknown;
+    try {
+      root = doc.toJS({ maxAliasCount: 1000 });
+    } catch {
+      root = undefined; // an unresolved alias or an alias bomb: readYaml below reports it with the file
+    }
     if (isMap(root) && root.apps !== undefined) return 'matrix';
     if (isMap(root) && root.services !== undefined) return 'compose';
   }
