@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../src/manager/pki/certs.ts';
 import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
@@ -160,6 +161,49 @@ describe('the seed cloud in a real lab', () => {
       (x) => x.status === 200 && nodeOf(x.body) === 'node2',
     );
     expect(nodeOf(a.body)).toBe('node2');
+  });
+
+  it('a live manager survives 2,000 hostile requests: same PID, same stored state', async () => {
+    const pid = readFileSync(join(env.home, 'manager.pid'), 'utf8').trim();
+    const token = readFileSync(join(env.home, 'token'), 'utf8').trim();
+    const call = (method: string, path: string, body?: string) =>
+      fetch(`http://127.0.0.1:${env.apiPort}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body } : {}),
+      });
+    const before = JSON.stringify(((await (await call('GET', '/v1/deployment')).json()) as { deployment: unknown }).deployment);
+    const psBefore = await ps();
+    const hostile = fc.oneof(
+      fc
+        .constantFrom('['.repeat(20_000), 'apps:\n' + '  x: 1\n'.repeat(5000), '# x\n'.repeat(20_000), 'simplewebapp1 node1 5050\n'.repeat(3000))
+        .map((source) => JSON.stringify({ file: 'h.yaml', source, dryRun: true })),
+      fc.string({ maxLength: 300 }),
+      fc.anything({ maxDepth: 3 }).map((x) => JSON.stringify({ file: 'f.plan', source: x, dryRun: true })),
+    );
+    const paths = fc.constantFrom(
+      '/v1/deploy',
+      '/v1/apps/%zz/scale',
+      `/v1/apps/${'a'.repeat(300)}/scale`,
+      '/v1/apps/remove',
+      '/v1/projects/nope/remove',
+      '/v1/nodes/node1',
+    );
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(paths, hostile, async (path, body) => {
+        const r = await call(path === '/v1/nodes/node1' ? 'GET' : 'POST', path, path === '/v1/nodes/node1' ? undefined : body);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        const j = (await r.json()) as { error?: { code?: string } };
+        expect(r.status).toBeLessThan(500);
+        if (r.status >= 400) expect(j.error?.code).toMatch(/^E_[A-Z_]+$/);
+      }),
+      { numRuns: 2_000 },
+    );
+    console.log(`live fuzz statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    expect(readFileSync(join(env.home, 'manager.pid'), 'utf8').trim()).toBe(pid);
+    expect(JSON.stringify(((await (await call('GET', '/v1/deployment')).json()) as { deployment: unknown }).deployment)).toBe(before);
+    expect(await ps()).toEqual(psBefore);
   });
 
   it('keeps answering when a node is switched off', async () => {
