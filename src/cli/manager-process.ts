@@ -28,8 +28,8 @@ export async function startManagerInBackground(p: HomePaths, timeoutMs = 90_000)
   const existing = managerPid(p);
   const api = readManagerConfig(p).api;
   if (existing !== null && (await healthy(api))) return existing;
-  mkdirSync(dirname(p.managerLog), { recursive: true });
-  const out = openSync(p.managerLog, 'a');
+  mkdirSync(dirname(p.managerLog), { recursive: true, mode: 0o700 });
+  const out = openSync(p.managerLog, 'a', 0o600);
   const child = spawn(
     process.execPath,
     ['--import', `file://${join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, join(ROOT, 'src/cli/main.ts'), 'manager', 'start', '--foreground'],

@@ -2,12 +2,12 @@
  * Composition root of the manager: builds every part from the home directory and the
  * manager config, nothing global. Runs until SIGTERM/SIGINT, then stops what it started.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { renderVcl } from '../core/ingress/vcl.ts';
 import { buildApi } from './api/server.ts';
-import { newToken } from './api/auth.ts';
+import { ensureApiToken } from './api/auth.ts';
 import { ConsumerRunner } from './controllers/consumers.ts';
 import { ControlLoop } from './controllers/control-loop.ts';
 import { DesiredState } from './controllers/desired-state.ts';
@@ -15,7 +15,7 @@ import { EventLog } from './controllers/event-log.ts';
 import { ingressConsumer } from './ingress/ingress-consumer.ts';
 import { Serial } from '../util/serial.ts';
 import { dockerEngines } from './nodes/docker-engine.ts';
-import type { HomePaths } from '../shared/home.ts';
+import { securePaths, type HomePaths } from '../shared/home.ts';
 import { pushSampleImages } from './images/sample-image.ts';
 import { Varnish } from './ingress/varnish.ts';
 import { readManagerConfig } from '../shared/manager-config.ts';
@@ -29,8 +29,8 @@ import { stopPid, writePid } from '../util/pidfile.ts';
 export async function runManager(paths: HomePaths): Promise<void> {
   const log = pino({ base: { svc: 'manager' } });
   const config = readManagerConfig(paths);
-  mkdirSync(paths.root, { recursive: true, mode: 0o700 });
-  writeFileSync(paths.managerPid, String(process.pid));
+  securePaths(paths);
+  writeFileSync(paths.managerPid, String(process.pid), { mode: 0o600 });
 
   const pki = new Pki(paths.pki);
   await pki.ensureCa();
@@ -40,13 +40,8 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const tls = pki.clientTls();
 
   const store = new SqliteStore(paths.db);
-  let token = store.getSetting('api-token');
-  if (!token) {
-    token = newToken();
-    store.setSetting('api-token', token);
-  }
-  writeFileSync(paths.token, token + '\n', { mode: 0o600 });
-  chmodSync(paths.token, 0o600);
+  const tokenHash = ensureApiToken(store, paths.token);
+  securePaths(paths); // the database and its WAL files now exist
 
   const registryPid = join(paths.registry, 'registry.pid');
   await stopPid(registryPid, 'docker-registry'); // left behind by a manager that was killed
@@ -71,7 +66,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const loop = new ControlLoop({ store, engines: dockerEngines(tls), consumers, events, log, registry: config.registry, desiredLock });
   const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock);
   const api = buildApi({
-    token,
+    tokenHash,
     store,
     loop,
     desired,

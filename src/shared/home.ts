@@ -2,6 +2,7 @@
  * Where cloudmatrix keeps its state on the manager host: `$MATRIX_HOME`, else
  * `~/.cloudmatrix`. Every file path the manager, the lab and the CLI share is named here.
  */
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -38,4 +39,18 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     varnishDir: join(root, 'varnish'),
     lab: join(root, 'lab'),
   };
+}
+
+/**
+ * The home holds the cluster's keys, its database and the API token: it is 0700 and every
+ * state file in it 0600, whoever created them and with whatever umask (an earlier version
+ * or a `mkdir` by hand may have left them readable).
+ */
+export function securePaths(p: HomePaths): void {
+  mkdirSync(p.root, { recursive: true, mode: 0o700 });
+  chmodSync(p.root, 0o700);
+  for (const f of [p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.managerConfig, p.managerPid, p.managerLog, p.cliLog]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
+  for (const d of [p.pki, p.registry, p.varnishDir, p.lab]) if (existsSync(d)) chmodSync(d, 0o700);
 }

@@ -41,7 +41,22 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
       throw new MatrixError('E_BAD_REQUEST', `must be host:port (e.g. ${DEFAULT_MANAGER_CONFIG[key]}), got "${out[key]}"`, { path: key });
     }
   }
+  const apiHost = out.api.slice(0, out.api.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (!isLoopback(apiHost)) {
+    throw new MatrixError(
+      'E_BAD_REQUEST',
+      `the API serves plain HTTP, so the token would cross the network in clear: bind it to loopback (e.g. 127.0.0.1:7070), got "${out.api}"`,
+      {
+        path: 'api',
+      },
+    );
+  }
   return out;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only addresses the plain-HTTP API may listen on. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export function readManagerConfig(p: HomePaths): ManagerConfig {
@@ -50,6 +65,6 @@ export function readManagerConfig(p: HomePaths): ManagerConfig {
 }
 
 export function writeManagerConfig(p: HomePaths, c: ManagerConfig): void {
-  mkdirSync(dirname(p.managerConfig), { recursive: true });
-  writeFileSync(p.managerConfig, JSON.stringify(c, null, 2) + '\n');
+  mkdirSync(dirname(p.managerConfig), { recursive: true, mode: 0o700 });
+  writeFileSync(p.managerConfig, JSON.stringify(c, null, 2) + '\n', { mode: 0o600 });
 }

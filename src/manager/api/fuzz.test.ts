@@ -22,6 +22,7 @@ import { ingressConsumer } from '../ingress/ingress-consumer.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
 import { startTestRegistry, type TestRegistry } from '../registry/test-registry.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { hashToken } from './auth.ts';
 import { buildApi } from './server.ts';
 
 const RUNS = 10_000;
@@ -61,7 +62,7 @@ beforeAll(async () => {
     desiredLock: lock,
   });
   const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock);
-  api = buildApi({ token: TOKEN, store, loop, desired, log, pushSampleImages: async () => [], info: () => ({}) });
+  api = buildApi({ tokenHash: hashToken(TOKEN), store, loop, desired, log, pushSampleImages: async () => [], info: () => ({}) });
   await api.ready();
 }, 60_000);
 

@@ -22,7 +22,7 @@ import { ingressConsumer, type VclTarget } from '../ingress/ingress-consumer.ts'
 import { pushSampleImages } from '../images/sample-image.ts';
 import { freePort, startTestRegistry, type TestRegistry } from '../registry/test-registry.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { newToken } from './auth.ts';
+import { hashToken, newToken } from './auth.ts';
 import { buildApi } from './server.ts';
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -99,7 +99,7 @@ beforeAll(async () => {
   const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock);
   const registry = reg;
   api = buildApi({
-    token: TOKEN,
+    tokenHash: hashToken(TOKEN),
     store,
     loop,
     desired,

@@ -29,7 +29,8 @@ import { toErrorBody } from './error-mapper.ts';
 import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest } from './validate.ts';
 
 export interface ApiDeps {
-  token: string;
+  /** SHA-256 of the API token (api/auth.ts). */
+  tokenHash: string;
   store: Store;
   loop: ControlLoop;
   desired: DesiredState;
@@ -65,7 +66,7 @@ export function buildApi(d: ApiDeps) {
 
   app.addHook('onRequest', async (req) => {
     if (req.url === '/v1/health') return;
-    if (!tokenMatches(req.headers.authorization, d.token)) {
+    if (!tokenMatches(req.headers.authorization, d.tokenHash)) {
       throw new MatrixError('E_AUTH', 'missing or wrong API token (the CLI reads it from $MATRIX_TOKEN or <MATRIX_HOME>/token)');
     }
   });

@@ -52,6 +52,7 @@ export interface Store {
   updatePlacements(put: Placement[], drop: Pick<Placement, 'app' | 'slot'>[]): void;
   getSetting(key: string): string | null;
   setSetting(key: string, value: string): void;
+  deleteSetting(key: string): void;
   close(): void;
 }
 

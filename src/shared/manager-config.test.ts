@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MANAGER_CONFIG, validateManagerConfig } from './manager-config.ts';
+
+describe('manager config', () => {
+  it('accepts the defaults and loopback API addresses', () => {
+    expect(validateManagerConfig({})).toEqual(DEFAULT_MANAGER_CONFIG);
+    for (const api of ['127.0.0.1:7070', '127.1.2.3:1', 'localhost:7070', '[::1]:7070']) expect(validateManagerConfig({ api }).api).toBe(api);
+  });
+
+  it('refuses an API bound beyond loopback (the token would travel in clear), with the key as path', () => {
+    for (const api of ['0.0.0.0:7070', ':7070', '10.210.0.1:7070', '[::]:7070', 'example.com:7070']) {
+      expect(() => validateManagerConfig({ api }), api).toThrow(
+        expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'api', message: expect.stringMatching(/loopback/) }),
+      );
+    }
+  });
+
+  it('refuses malformed addresses and domains with their key', () => {
+    expect(() => validateManagerConfig({ registry: 'nope' })).toThrow(expect.objectContaining({ path: 'registry' }));
+    expect(() => validateManagerConfig({ domain: 'Bad_Domain' })).toThrow(expect.objectContaining({ path: 'domain' }));
+  });
+});
