@@ -64,7 +64,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
   const consumers = [new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events)];
   const loop = new ControlLoop({ store, engines: dockerEngines(tls), consumers, events, log, registry: config.registry, desiredLock });
-  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock);
+  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, { allowedRegistries: config.allowedRegistries });
   const api = buildApi({
     tokenHash,
     store,

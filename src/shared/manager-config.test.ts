@@ -15,6 +15,13 @@ describe('manager config', () => {
     }
   });
 
+  it('lists extra registries by host', () => {
+    expect(validateManagerConfig({ allowedRegistries: ['registry.example.com', '10.0.0.5:5000'] }).allowedRegistries).toHaveLength(2);
+    for (const bad of [['http://x'], ['a b'], 'x', [1]] as never[]) {
+      expect(() => validateManagerConfig({ allowedRegistries: bad })).toThrow(expect.objectContaining({ path: 'allowedRegistries' }));
+    }
+  });
+
   it('refuses malformed addresses and domains with their key', () => {
     expect(() => validateManagerConfig({ registry: 'nope' })).toThrow(expect.objectContaining({ path: 'registry' }));
     expect(() => validateManagerConfig({ domain: 'Bad_Domain' })).toThrow(expect.objectContaining({ path: 'domain' }));

@@ -18,6 +18,8 @@ export interface ManagerConfig {
   ingressAdmin: string;
   /** Apps also answer at `<app>.<domain>` on the ingress (point a wildcard DNS name at it). */
   domain: string;
+  /** Registries besides the cluster's that app images may come from (`host[:port]`); none by default. */
+  allowedRegistries: string[];
 }
 
 export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
@@ -26,6 +28,7 @@ export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   ingress: ':6081',
   ingressAdmin: '127.0.0.1:6082',
   domain: 'matrix',
+  allowedRegistries: [],
 };
 
 const HOSTPORT = /^(?:[0-9.]*|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d{1,5})$/i;
@@ -40,6 +43,9 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
       throw new MatrixError('E_BAD_REQUEST', `must be host:port (e.g. ${DEFAULT_MANAGER_CONFIG[key]}), got "${out[key]}"`, { path: key });
     }
+  }
+  if (!Array.isArray(out.allowedRegistries) || out.allowedRegistries.some((r) => typeof r !== 'string' || !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(r))) {
+    throw new MatrixError('E_BAD_REQUEST', 'must be a list of registry hosts like registry.example.com or 10.0.0.5:5000', { path: 'allowedRegistries' });
   }
   const apiHost = out.api.slice(0, out.api.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   if (!isLoopback(apiHost)) {

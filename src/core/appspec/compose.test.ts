@@ -376,3 +376,31 @@ describe('parseCompose: errors, with their paths', () => {
     expect(e.details?.[0]?.path).toMatch(/^compose\.yaml:\d+$/);
   });
 });
+
+describe('parseCompose: host access is refused, not ignored', () => {
+  const service = (extra: string) => `services:\n  web:\n    image: cloud/web\n    ports: ["8080"]\n${extra}`;
+  const problems = (text: string) => {
+    try {
+      parseCompose(text, 'c.yml');
+      return [];
+    } catch (e) {
+      return ((e as MatrixError).details ?? []).map((d) => [d.code, d.path]);
+    }
+  };
+  it.each([
+    ['    privileged: true\n', 'services.web.privileged'],
+    ['    cap_add: [NET_ADMIN]\n', 'services.web.cap_add'],
+    ['    devices: ["/dev/sda:/dev/sda"]\n', 'services.web.devices'],
+    ['    pid: host\n', 'services.web.pid'],
+    ['    network_mode: host\n', 'services.web.network_mode'],
+    ['    security_opt: ["seccomp:unconfined"]\n', 'services.web.security_opt'],
+    ['    volumes: ["/:/host"]\n', 'services.web.volumes[0]'],
+    ['    volumes: ["./data:/data"]\n', 'services.web.volumes[0]'],
+    ['    volumes: [{ type: bind, source: /etc, target: /x }]\n', 'services.web.volumes[0]'],
+  ])('%s', (extra, path) => {
+    expect(problems(service(extra))).toEqual([['E_POLICY_DENIED', path]]);
+  });
+  it('what grants nothing stays a warning', () => {
+    expect(problems(service('    privileged: false\n    cap_add: []\n    network_mode: bridge\n    volumes: ["data:/data"]\n'))).toEqual([]);
+  });
+});

@@ -56,6 +56,43 @@ const SERVICE_KEYS = [
 ];
 const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'];
 
+/**
+ * Keys that give a container the host (its kernel, devices, processes, network or files).
+ * Ignoring them with a warning would run the service without what it asked for, and
+ * running them would hand it the node: they are errors. No cluster policy allows them yet.
+ */
+const HOST_ACCESS: Record<string, string> = {
+  privileged: 'privileged containers',
+  cap_add: 'added kernel capabilities',
+  devices: 'host devices',
+  pid: 'the host PID namespace',
+  ipc: 'the host IPC namespace',
+  network_mode: 'the host network',
+  userns_mode: 'the host user namespace',
+  security_opt: 'changed security options',
+};
+
+function refuseHostAccess(body: YamlMap, path: string, c: Collector): void {
+  for (const [key, what] of Object.entries(HOST_ACCESS)) {
+    const v = body[key];
+    if (v === undefined || v === false || v === null || (Array.isArray(v) && v.length === 0)) continue;
+    if (key === 'network_mode' && v !== 'host') continue; // another network mode is only ignored, with a warning
+    if ((key === 'pid' || key === 'ipc' || key === 'userns_mode') && v !== 'host') continue;
+    c.policy(at(path, key), `${what} are refused: a container must not get the node (no cluster policy allows it)`);
+  }
+  const volumes = body.volumes;
+  if (Array.isArray(volumes)) {
+    volumes.forEach((v, i) => {
+      const source = typeof v === 'string' ? v.split(':')[0]! : isMap(v) ? (v.type === 'bind' ? String(v.source ?? '') : '') : '';
+      if (/^[./~]/.test(source))
+        c.policy(
+          at(at(path, 'volumes'), i),
+          `host paths are refused (${JSON.stringify(source)}): a container must not get the node's files (no cluster policy allows it)`,
+        );
+    });
+  }
+}
+
 interface PortSpec {
   port: number;
   publish?: number;
@@ -107,6 +144,7 @@ function readService(name: string, body: unknown, names: Set<string>, graph: Map
     c.error(path, `must be a mapping (image, ports, ...), got ${typeName(body)}`);
     return undefined;
   }
+  refuseHostAccess(body, path, c);
   ignoreOthers(body, SERVICE_KEYS, path, c);
 
   let image: string | undefined;

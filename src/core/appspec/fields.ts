@@ -30,6 +30,11 @@ export class Collector {
     this.problems.push(new MatrixError('E_SPEC_INVALID', message, { path }));
   }
 
+  /** Input that asks for what the cluster's policy refuses (host access). */
+  policy(path: string, message: string): void {
+    this.problems.push(new MatrixError('E_POLICY_DENIED', message, { path }));
+  }
+
   warn(path: string, message: string): void {
     this.warnings.push({ path, message });
   }

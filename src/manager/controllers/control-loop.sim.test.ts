@@ -335,6 +335,21 @@ describe('projects on the sim driver', () => {
     expect(ids(w.sim)).toEqual(['web.0']);
   });
 
+  it('refuses images from registries the cluster does not list', async () => {
+    const w = world(2);
+    await expect(deploy(w, [app('web', 1, { image: 'evil.example.com/cloud/x' })])).rejects.toMatchObject({
+      code: 'E_POLICY_DENIED',
+      path: 'matrix.yaml#apps.web.image',
+      message: expect.stringMatching(/comes from evil\.example\.com, not the cluster registry/),
+    });
+    expect(w.store.currentDeployment()).toBeNull();
+    const trusting = new DesiredState(w.store, w.loop, { manifestExists: async () => false }, REGISTRY, new Serial(), {
+      allowedRegistries: ['evil.example.com'],
+    });
+    const r = await trusting.deploy({ file: 'x.yaml', source: yaml([app('web', 1, { image: 'evil.example.com/cloud/x' })]), dryRun: true });
+    expect(r.actions).toEqual([expect.stringMatching(/^start web on n\d .*image evil\.example\.com\/cloud\/x:latest/)]);
+  });
+
   it('rm removes exactly the named apps; project rm removes a project', async () => {
     const w = world(2);
     await deploy(w, [app('a', 1), app('b', 1)], { file: 'p.yaml' });

@@ -28,6 +28,14 @@ export interface ImageChecker {
 
 type Candidate = Omit<Deployment, 'generation' | 'createdAt'>;
 
+export interface DesiredStateOptions {
+  now?: () => Date;
+  /** How long an answer waits for the loop's pass on the change (default 120 s). */
+  passTimeoutMs?: number;
+  /** Registries other than the cluster's that images may come from (`host[:port]`); none by default. */
+  allowedRegistries?: readonly string[];
+}
+
 interface Change {
   candidate: Candidate;
   /** The apps whose actions the answer shows (the project's, or the named ones). */
@@ -46,10 +54,12 @@ export class DesiredState {
     private readonly registryAddr: string,
     /** Shared with the loop's automatic rollback: desired state has one writer at a time. */
     private readonly lock: Serial = new Serial(),
-    private readonly now: () => Date = () => new Date(),
-    /** How long an answer waits for the loop's pass on the change. */
-    private readonly passTimeoutMs = 120_000,
+    private readonly o: DesiredStateOptions = {},
   ) {}
+
+  private now(): Date {
+    return this.o.now?.() ?? new Date();
+  }
 
   async deploy(req: DeployRequest): Promise<ChangeResult> {
     const spec = loadSpec(req.source, req.file);
@@ -168,7 +178,7 @@ export class DesiredState {
 
   private waitForPass(generation: number): Promise<PassReport | null> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(null), this.passTimeoutMs);
+      const t = setTimeout(() => resolve(null), this.o.passTimeoutMs ?? 120_000);
       t.unref?.();
       void this.loop.passAfter(generation).then((r) => {
         clearTimeout(t);
@@ -225,7 +235,21 @@ export class DesiredState {
       const image = resolveImage(app.image, this.registryAddr);
       if (seen.has(image)) continue;
       seen.add(image);
-      const { repo, tag } = splitImage(image, this.registryAddr);
+      const { registry, repo, tag } = splitImage(image, this.registryAddr);
+      if (registry !== this.registryAddr) {
+        // nodes would pull code from elsewhere: only registries the cluster lists are trusted
+        if (this.o.allowedRegistries?.includes(registry)) continue;
+        problems.push(
+          new MatrixError(
+            'E_POLICY_DENIED',
+            `image ${image} comes from ${registry}, not the cluster registry ${this.registryAddr}; push it there, or list ${registry} in allowedRegistries (manager.json)`,
+            {
+              path: `${app.source ?? `apps.${app.name}`}.image`,
+            },
+          ),
+        );
+        continue;
+      }
       if (await this.registry.manifestExists(repo, tag)) continue;
       problems.push(
         new MatrixError(
