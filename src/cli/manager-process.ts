@@ -1,11 +1,11 @@
 /** Starting and stopping the manager as a background process, tracked by its pid file. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MatrixError } from '../core/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
-import { livePid, stopPid } from '../util/pidfile.ts';
+import { isRunning, livePid, stopPid } from '../util/pidfile.ts';
 import { readManagerConfig } from '../shared/manager-config.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,29 +23,63 @@ async function healthy(api: string): Promise<boolean> {
   }
 }
 
-/** Starts `matrix manager start --foreground` detached, logging to manager.log; waits until it answers. */
+export function supervisorPid(p: HomePaths): number | null {
+  return livePid(p.supervisorPid, 'supervise');
+}
+
+/**
+ * Starts the manager under its supervisor (`matrix manager supervise`, detached, logging to
+ * manager.log) unless a supervisor runs already; waits until the API answers.
+ */
 export async function startManagerInBackground(p: HomePaths, timeoutMs = 90_000): Promise<number> {
-  const existing = managerPid(p);
   const api = readManagerConfig(p).api;
-  if (existing !== null && (await healthy(api))) return existing;
+  let supervisor = supervisorPid(p);
+  const ours = supervisor === null;
   mkdirSync(dirname(p.managerLog), { recursive: true, mode: 0o700 });
-  const out = openSync(p.managerLog, 'a', 0o600);
-  const child = spawn(
-    process.execPath,
-    ['--import', `file://${join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, join(ROOT, 'src/cli/main.ts'), 'manager', 'start', '--foreground'],
-    { detached: true, stdio: ['ignore', out, out], env: { ...process.env, MATRIX_HOME: p.root } },
-  );
-  child.unref();
+  const logStart = existsSync(p.managerLog) ? statSync(p.managerLog).size : 0;
+  if (supervisor === null) {
+    const out = openSync(p.managerLog, 'a', 0o600);
+    const child = spawn(
+      process.execPath,
+      ['--import', `file://${join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, join(ROOT, 'src/cli/main.ts'), 'manager', 'supervise'],
+      {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, MATRIX_HOME: p.root },
+      },
+    );
+    child.unref();
+    supervisor = child.pid!;
+  }
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    if (await healthy(api)) return child.pid!;
+  while (Date.now() < deadline && isRunning(supervisor, 'supervise')) {
+    if (await healthy(api)) return managerPid(p) ?? supervisor;
+    // a manager that dies at every start will not come up by waiting: three tries are enough
+    if (exitsSince(p.managerLog, logStart) >= 3) break;
     await new Promise((r) => setTimeout(r, 300));
   }
   const tail = existsSync(p.managerLog) ? readFileSync(p.managerLog, 'utf8').trim().split('\n').slice(-20).join('\n') : '';
+  // a failed start leaves nothing behind that keeps trying
+  if (ours) await stopPid(p.supervisorPid, 'supervise');
   throw new MatrixError('E_MANAGER_UNREACHABLE', `the manager did not come up on ${api}; last log lines:\n${tail}`);
 }
 
+/** How many times the supervisor has seen the manager exit since `offset` of the log. */
+function exitsSince(log: string, offset: number): number {
+  try {
+    return (
+      readFileSync(log, 'utf8')
+        .slice(offset)
+        .match(/"svc":"supervisor".*"msg":"manager exited/g) ?? []
+    ).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Stops the supervisor (which stops its manager), then any manager left without one. */
 export async function stopManager(p: HomePaths, graceMs = 20_000): Promise<boolean> {
-  return stopPid(p.managerPid, 'manager', graceMs);
+  const supervised = await stopPid(p.supervisorPid, 'supervise', graceMs);
+  const alone = await stopPid(p.managerPid, 'manager', graceMs);
+  return supervised || alone;
 }

@@ -13,6 +13,8 @@ export interface HomePaths {
   token: string;
   managerConfig: string;
   managerPid: string;
+  /** The process that restarts the manager when it dies (`matrix manager start`). */
+  supervisorPid: string;
   managerLog: string;
   /** Details of unexpected CLI errors (the CLI prints one line and points here). */
   cliLog: string;
@@ -33,6 +35,7 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     token: join(root, 'token'),
     managerConfig: join(root, 'manager.json'),
     managerPid: join(root, 'manager.pid'),
+    supervisorPid: join(root, 'supervisor.pid'),
     managerLog: join(root, 'manager.log'),
     cliLog: join(root, 'cli.log'),
     registry: join(root, 'registry'),
@@ -49,8 +52,9 @@ export function homePaths(root: string = matrixHome()): HomePaths {
 export function securePaths(p: HomePaths): void {
   mkdirSync(p.root, { recursive: true, mode: 0o700 });
   chmodSync(p.root, 0o700);
-  for (const f of [p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.managerConfig, p.managerPid, p.managerLog, p.cliLog]) {
+  for (const f of [p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.managerConfig, p.managerPid, p.supervisorPid, p.managerLog, p.cliLog]) {
     if (existsSync(f)) chmodSync(f, 0o600);
   }
-  for (const d of [p.pki, p.registry, p.varnishDir, p.lab]) if (existsSync(d)) chmodSync(d, 0o700);
+  // not the varnish work dir: varnishd's unprivileged child compiles VCL in it
+  if (existsSync(p.pki)) chmodSync(p.pki, 0o700);
 }

@@ -130,6 +130,7 @@ function removeManagerState(p: HomePaths): void {
     p.token,
     p.managerConfig,
     p.managerPid,
+    p.supervisorPid,
     p.managerLog,
     p.cliLog,
     p.registry,

@@ -1,8 +1,12 @@
 /** `matrix manager ...`: run the manager (API, control loop, registry, ingress). */
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
 import { readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
-import { managerPid, startManagerInBackground, stopManager } from '../manager-process.ts';
+import { managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
 
 export function managerCommands(program: Command): void {
   const m = program.command('manager').description('the cluster manager: API, control loop, registry and ingress');
@@ -29,6 +33,34 @@ export function managerCommands(program: Command): void {
       console.log(`manager running (pid ${pid}), API http://${readManagerConfig(paths).api}, log ${paths.managerLog}`);
     });
 
+  m.command('supervise', { hidden: true })
+    .description('run the manager and restart it whenever it dies (what `manager start` runs in the background)')
+    .action(async () => {
+      const { supervise } = await import('../supervisor.ts');
+      await supervise(homePaths(), process.argv[1]!);
+    });
+
+  m.command('install')
+    .description('write a systemd unit that runs the manager and restarts it (Restart=always), for hosts with systemd')
+    .option('--unit-dir <dir>', 'where to write cloudmatrix-manager.service', '/etc/systemd/system')
+    .option('--print', 'print the unit instead of writing it', false)
+    .action(async (o: { unitDir: string; print: boolean }) => {
+      const { systemdUnit } = await import('../supervisor.ts');
+      const unit = systemdUnit({ matrixBin: resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'matrix'), home: homePaths().root });
+      if (o.print) {
+        process.stdout.write(unit);
+        return;
+      }
+      const file = join(o.unitDir, 'cloudmatrix-manager.service');
+      try {
+        writeFileSync(file, unit, { mode: 0o644 });
+      } catch (e) {
+        throw new MatrixError('E_BAD_REQUEST', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: '--unit-dir' });
+      }
+      console.log(`wrote ${file}; enable it with: systemctl daemon-reload && systemctl enable --now cloudmatrix-manager`);
+      console.log('stop a manager started with `matrix manager start` first (`matrix manager stop`): one manager per home');
+    });
+
   m.command('stop')
     .description('stop the background manager (its registry and ingress stop with it)')
     .action(async () => {
@@ -38,8 +70,15 @@ export function managerCommands(program: Command): void {
   m.command('status')
     .description('is the manager running?')
     .action(() => {
-      const pid = managerPid(homePaths());
+      const paths = homePaths();
+      const pid = managerPid(paths);
+      const sup = supervisorPid(paths);
       console.log(pid === null ? 'manager is not running' : `manager is running (pid ${pid})`);
+      console.log(
+        sup === null
+          ? 'no supervisor: a crashed manager is not restarted (start it with `matrix manager start`)'
+          : `supervised (pid ${sup}): restarted if it dies`,
+      );
       if (pid === null) process.exitCode = 1;
     });
 }

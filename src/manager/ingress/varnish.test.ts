@@ -175,13 +175,15 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     expect(varnish!.pid()).toBe(startedPid);
   });
 
-  it('a second Varnish on the same work dir adopts the running varnishd', async () => {
+  it('a second Varnish on the same work dir adopts the running varnishd, which keeps serving its config', async () => {
     const before = varnishdPids();
     adopter = new Varnish(workDir, listen, admin);
     expect(adopter.pid()).toBe(startedPid);
-    await adopter.start(renderVcl([route('a'), route('b')]));
+    await adopter.start(renderVcl([])); // a restarted manager's empty start-up config must not replace what serves
     expect(varnishdPids()).toEqual(before);
     expect(adopter.pid()).toBe(startedPid);
+    for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
+    expect(await adopter.apply(renderVcl([route('a'), route('b')]))).toBe(true);
     expect(await answersUntil('/web/', ['a', 'b'])).toEqual(new Set(['a', 'b']));
     expect(await adopter.apply(renderVcl([route('a')]))).toBe(true);
     for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'a' });

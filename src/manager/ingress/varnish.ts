@@ -38,18 +38,22 @@ export class Varnish {
     return livePid(this.files.pidFile, 'varnishd');
   }
 
-  /** Starts varnishd unless one is already running for this work dir, then activates `vcl`. */
-  async start(vcl: string): Promise<void> {
+  /**
+   * Starts varnishd unless one is already running for this work dir. A varnishd it starts
+   * gets `initialVcl`; one it adopts (left running by a manager that stopped or died) keeps
+   * serving its active config until the next apply: a restarted manager never blanks the
+   * ingress while it looks at the nodes again.
+   */
+  async start(initialVcl: string): Promise<void> {
     mkdirSync(this.workDir, { recursive: true });
     if (!existsSync(this.files.secretFile)) writeFileSync(this.files.secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-    if (this.pid() === null) {
-      // varnishd daemonizes: the command returns once its child is up, or with the reason it is not
-      const r = await run(vc.varnishdCommand(this.listen, this.admin, this.files), { timeoutMs: 60_000 });
-      if (r.code !== 0) {
-        throw new MatrixError('E_INGRESS', `varnishd failed to start on ${this.listen}: ${(r.stderr || r.stdout).trim()}`);
-      }
+    if (this.pid() !== null) return;
+    // varnishd daemonizes: the command returns once its child is up, or with the reason it is not
+    const r = await run(vc.varnishdCommand(this.listen, this.admin, this.files), { timeoutMs: 60_000 });
+    if (r.code !== 0) {
+      throw new MatrixError('E_INGRESS', `varnishd failed to start on ${this.listen}: ${(r.stderr || r.stdout).trim()}`);
     }
-    await this.apply(vcl);
+    await this.apply(initialVcl);
   }
 
   private async connection(): Promise<VarnishCli> {

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { nextBackoff, RESTART, systemdUnit } from './supervisor.ts';
+
+describe('the manager supervisor', () => {
+  it('doubles the pause between restarts up to the cap, and resets after a stable run', () => {
+    const pauses: number[] = [];
+    let last = 0;
+    for (let i = 0; i < 8; i++) pauses.push((last = nextBackoff(last, 100)));
+    expect(pauses).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+    expect(nextBackoff(10_000, RESTART.stableMs)).toBe(250);
+  });
+
+  it('writes a systemd unit that restarts the manager always, with a private umask', () => {
+    const unit = systemdUnit({ matrixBin: '/opt/cloudmatrix/bin/matrix', home: '/var/lib/cloudmatrix' });
+    expect(unit).toContain('ExecStart=/opt/cloudmatrix/bin/matrix manager start --foreground\n');
+    expect(unit).toContain('Environment=MATRIX_HOME=/var/lib/cloudmatrix\n');
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^UMask=0077$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Keeps the manager running: `matrix manager start` runs this supervisor in the background,
+ * and it runs the manager (`manager start --foreground`) as its child. A manager that dies
+ * for any reason but a stop is started again after a backoff that doubles from 0.25 s to
+ * 10 s, and resets once a manager has stayed up for 30 s. Every exit and restart is a line
+ * in manager.log. On SIGTERM/SIGINT the supervisor stops the manager and exits.
+ * On hosts with systemd, `matrix manager install` gives the same behaviour with a unit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, rmSync, writeFileSync } from 'node:fs';
+import type { HomePaths } from '../shared/home.ts';
+
+export interface RestartPolicy {
+  initialMs: number;
+  maxMs: number;
+  /** A run at least this long resets the backoff. */
+  stableMs: number;
+}
+
+export const RESTART: RestartPolicy = { initialMs: 250, maxMs: 10_000, stableMs: 30_000 };
+
+/** Pure: the pause before the next start, given the last pause and how long the manager ran. */
+export function nextBackoff(lastMs: number, ranMs: number, p: RestartPolicy = RESTART): number {
+  if (ranMs >= p.stableMs || lastMs === 0) return p.initialMs;
+  return Math.min(p.maxMs, lastMs * 2);
+}
+
+/** The supervised command: this CLI, run by the same node with the same loader. */
+export function managerCommand(cliMain: string): { cmd: string; args: string[] } {
+  return { cmd: process.execPath, args: [...process.execArgv, cliMain, 'manager', 'start', '--foreground'] };
+}
+
+export async function supervise(p: HomePaths, cliMain: string): Promise<void> {
+  writeFileSync(p.supervisorPid, `${process.pid}\n`, { mode: 0o600 });
+  const log = (msg: string, extra: Record<string, unknown> = {}) =>
+    process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), svc: 'supervisor', pid: process.pid, ...extra, msg }) + '\n');
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let backoff = 0;
+  const stop = () => {
+    stopping = true;
+    child?.kill('SIGTERM');
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const { cmd, args } = managerCommand(cliMain);
+  const out = openSync(p.managerLog, 'a', 0o600);
+  while (!stopping) {
+    const started = Date.now();
+    child = spawn(cmd, args, { stdio: ['ignore', out, out], env: process.env });
+    log('manager started', { manager: child.pid });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child!.once('exit', (c, s) => res([c, s])));
+    if (stopping) break;
+    backoff = nextBackoff(backoff, Date.now() - started);
+    log(`manager exited (${signal ?? `code ${code}`}); restarting in ${backoff / 1000}s`, { code, signal, restartInMs: backoff });
+    await new Promise((r) => setTimeout(r, backoff));
+  }
+  log('supervisor stopped');
+  rmSync(p.supervisorPid, { force: true });
+}
+
+/** A systemd unit that runs the manager in the foreground and restarts it, for hosts with systemd. */
+export function systemdUnit(o: { matrixBin: string; home: string }): string {
+  return [
+    '[Unit]',
+    'Description=cloudmatrix manager (API, control loop, registry, ingress)',
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    `Environment=MATRIX_HOME=${o.home}`,
+    `ExecStart=${o.matrixBin} manager start --foreground`,
+    'Restart=always',
+    'RestartSec=1',
+    'UMask=0077',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
