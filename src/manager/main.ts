@@ -48,11 +48,11 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const registry = await startRegistry({
     home: paths.registry,
     addr: config.registry,
-    tls: { certFile: regCert.cert, keyFile: regCert.key, ca: tls.ca },
+    tls: { certFile: regCert.cert, keyFile: regCert.key, clientCaFile: pki.paths().caCert, ca: tls.ca, client: tls },
   });
   writePid(registryPid, registry.pid);
   log.info({ registry: config.registry, pid: registry.pid }, 'registry ready');
-  const registryClient = new RegistryClient({ addr: config.registry, ca: tls.ca });
+  const registryClient = new RegistryClient({ addr: config.registry, ca: tls.ca, cert: tls.cert, key: tls.key });
 
   const varnish = new Varnish(paths.varnishDir, config.ingress, config.ingressAdmin);
   await varnish.start(renderVcl([]));

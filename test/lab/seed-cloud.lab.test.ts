@@ -81,6 +81,40 @@ describe('the seed cloud in a real lab', () => {
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('E_AUTH');
   });
 
+  it('the registry lets in only clients with a certificate from the cluster CA, even from a node', async () => {
+    const pki = join(env.home, 'pki');
+    const fromNode = (extra: string[]) => {
+      try {
+        const args = [
+          '--net=/var/run/netns/mxe-node1',
+          'curl',
+          '-sS',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--max-time',
+          '5',
+          '--cacert',
+          join(pki, 'ca.pem'),
+          ...extra,
+        ];
+        return execFileSync('nsenter', [...args, 'https://10.212.0.1:5000/v2/_catalog'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        return `refused (${String((e as { status?: number }).status)})`;
+      }
+    };
+    expect(fromNode([])).toMatch(/^refused/);
+    const rogue = mkdtempSync(join(tmpdir(), 'mx-rogue-'));
+    const rogueCa = await createCa('rogue CA');
+    const intruder = await createLeaf(rogueCa, { commonName: 'intruder', kind: 'client' });
+    writeFileSync(join(rogue, 'c.pem'), intruder.certPem);
+    writeFileSync(join(rogue, 'k.pem'), intruder.keyPem);
+    expect(fromNode(['--cert', join(rogue, 'c.pem'), '--key', join(rogue, 'k.pem')])).toMatch(/^refused/);
+    // the same request with the manager's certificate gets in: it is the certificate, not the route
+    expect(fromNode(['--cert', join(pki, 'clients/manager/cert.pem'), '--key', join(pki, 'clients/manager/key.pem')])).toBe('200');
+  });
+
   it('pushes the sample images to the cluster registry', async () => {
     const out = await matrixOk(env, ['images', 'sample']);
     expect(out).toContain('10.212.0.1:5000/cloud/simplewebapp1:latest');

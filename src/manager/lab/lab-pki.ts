@@ -1,4 +1,4 @@
-/** The lab's view of the cluster PKI: a CA, a server certificate per node, the manager's client cert. */
+/** The lab's view of the cluster PKI: a CA, a server certificate per node, client certificates for the manager and for the engines (registry pulls). */
 import { Pki } from '../pki/pki.ts';
 import { nodeSans } from '../pki/sans.ts';
 import type { LabPki } from './lab.ts';
@@ -11,5 +11,10 @@ export async function labPki(dir: string): Promise<LabPki> {
     caFile: ca.cert,
     nodeCert: (n) => pki.ensureServerCert(n.name, nodeSans(n)),
     clientTls: () => pki.clientTls('manager'),
+    registryClient: async () => {
+      await pki.ensureClientCert('engines');
+      const t = pki.clientTls('engines');
+      return { cert: t.cert, key: t.key };
+    },
   };
 }

@@ -18,6 +18,8 @@ export interface LabPki {
   caFile: string;
   nodeCert(node: LabNode): Promise<{ cert: string; key: string }>;
   clientTls(): ClientTls;
+  /** The engines' client certificate for the registry (PEM), which only accepts the cluster CA's. */
+  registryClient(): Promise<{ cert: string; key: string }>;
 }
 
 export interface LabState {
@@ -80,7 +82,7 @@ export class Lab {
       this.log(`creating bridge ${config.bridge} (${managerAddress(config)}/24)`);
       await runAll(cmd.bridgeUp(config));
     }
-    state.registryCaDir = this.installRegistryCa(config);
+    state.registryCaDir = await this.installRegistryCa(config);
     this.save(state);
 
     for (const n of want) {
@@ -96,11 +98,15 @@ export class Lab {
     return state;
   }
 
-  private installRegistryCa(c: LabConfig): string {
-    // dockerd reads registry CAs only from /etc/docker/certs.d/<host:port>/ (global to the host)
+  private async installRegistryCa(c: LabConfig): Promise<string> {
+    // dockerd reads registry CAs and client certificates only from /etc/docker/certs.d/<host:port>/
+    // (global to the host): the CA to trust the registry, client.cert/key to be let in by it
     const dir = `/etc/docker/certs.d/${registryAddress(c)}`;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
     writeFileSync(join(dir, 'ca.crt'), readFileSync(this.pki.caFile));
+    const client = await this.pki.registryClient();
+    writeFileSync(join(dir, 'client.cert'), client.cert);
+    writeFileSync(join(dir, 'client.key'), client.key, { mode: 0o600 });
     return dir;
   }
 

@@ -5,6 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pki } from '../pki/pki.ts';
 import { registrySans } from '../pki/sans.ts';
+import { Agent } from 'node:https';
+import { httpsRequest } from './https-request.ts';
 import { MEDIA, RegistryClient, sha256Digest } from './registry-client.ts';
 import { probeAddr, startRegistry } from './registry-process.ts';
 import { type TestRegistry, freePort, startTestRegistry } from './test-registry.ts';
@@ -84,9 +86,39 @@ describe('RegistryClient against a real docker-registry', () => {
   it('refuses a registry whose certificate another CA signed', async () => {
     const other = new Pki(join(r().dir, 'other-pki'));
     await other.ensureCa();
-    const stranger = new RegistryClient({ addr: r().registry.addr, ca: other.caPem() });
+    const mine = r().pki.clientTls('manager');
+    const stranger = new RegistryClient({ addr: r().registry.addr, ca: other.caPem(), cert: mine.cert, key: mine.key });
     await expect(stranger.ping()).rejects.toMatchObject({ code: 'E_REGISTRY' });
     stranger.close();
+  });
+
+  it('refuses clients without a certificate from the cluster CA: no catalog, no pull, no push', async () => {
+    const ca = r().pki.caPem();
+    const rogueCa = new Pki(join(r().dir, 'rogue-pki'));
+    await rogueCa.ensureCa();
+    await rogueCa.ensureClientCert('intruder');
+    const rogue = rogueCa.clientTls('intruder');
+    for (const [who, client] of [
+      ['no certificate', { ca }],
+      ['a certificate from another CA', { ca, cert: rogue.cert, key: rogue.key }],
+    ] as const) {
+      for (const [method, path] of [
+        ['GET', '/v2/_catalog'],
+        ['GET', '/v2/cloud/simplewebapp1/manifests/latest'],
+        ['POST', '/v2/cloud/evil/blobs/uploads/'],
+      ] as const) {
+        const got = await httpsRequest({
+          method,
+          url: `https://${r().registry.addr}${path}`,
+          agent: new Agent({ ...client, keepAlive: false }),
+          timeoutMs: 5000,
+        }).then(
+          (res) => `HTTP ${res.status}`,
+          (e: Error) => `refused: ${e.message}`,
+        );
+        expect(got, `${who}: ${method} ${path}`).toMatch(/^refused/);
+      }
+    }
   });
 });
 
@@ -97,14 +129,19 @@ describe('startRegistry failures', () => {
     dir = mkdtempSync(join(tmpdir(), 'mx-registry-fail-'));
     pki = new Pki(join(dir, 'pki'));
     await pki.ensureServerCert('registry', registrySans('127.0.0.1'));
+    await pki.ensureClientCert('manager');
   });
+  const clientTls = () => {
+    const c = pki.clientTls('manager');
+    return { clientCaFile: pki.paths().caCert, ca: c.ca, client: { cert: c.cert, key: c.key } };
+  };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reports an early exit with the log tail', async () => {
     const err = await startRegistry({
       home: join(dir, 'r1'),
       addr: `127.0.0.1:${await freePort()}`,
-      tls: { certFile: join(dir, 'missing.pem'), keyFile: join(dir, 'missing-key.pem'), ca: pki.caPem() },
+      tls: { certFile: join(dir, 'missing.pem'), keyFile: join(dir, 'missing-key.pem'), ...clientTls() },
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_REGISTRY' });
     expect(String((err as Error).message)).toMatch(/exited[\s\S]*tail[\s\S]*missing/);
@@ -117,7 +154,7 @@ describe('startRegistry failures', () => {
     const err = await startRegistry({
       home: join(dir, 'r2'),
       addr: `127.0.0.1:${await freePort()}`,
-      tls: { certFile: tls.cert, keyFile: tls.key, ca: other.caPem() },
+      tls: { certFile: tls.cert, keyFile: tls.key, ...clientTls(), ca: other.caPem() },
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_REGISTRY' });
     expect(String((err as Error).message)).toMatch(/certificate/);
@@ -128,7 +165,7 @@ describe('startRegistry failures', () => {
     const running = await startRegistry({
       home: join(dir, 'r3'),
       addr: `127.0.0.1:${await freePort()}`,
-      tls: { certFile: tls.cert, keyFile: tls.key, ca: pki.caPem() },
+      tls: { certFile: tls.cert, keyFile: tls.key, ...clientTls() },
       detached: true,
     });
     expect(() => process.kill(running.pid, 0)).not.toThrow();

@@ -30,6 +30,9 @@ export interface RegistryClientOptions {
   addr: string;
   /** Cluster CA PEM the registry's certificate is verified against. */
   ca: string;
+  /** The client certificate (from the cluster CA) the registry requires. */
+  cert: string;
+  key: string;
   timeoutMs?: number;
 }
 
@@ -46,7 +49,7 @@ export class RegistryClient {
 
   constructor(opts: RegistryClientOptions) {
     this.addr = opts.addr;
-    this.agent = new Agent({ ca: opts.ca, keepAlive: true });
+    this.agent = new Agent({ ca: opts.ca, cert: opts.cert, key: opts.key, keepAlive: true });
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 

@@ -7,6 +7,7 @@ describe('registryConfig', () => {
     rootDir: '/var/lib/matrix/registry/data',
     certFile: '/var/lib/matrix/pki/servers/registry/cert.pem',
     keyFile: '/var/lib/matrix/pki/servers/registry/key.pem',
+    clientCaFile: '/var/lib/matrix/pki/ca.pem',
   });
 
   it('renders the distribution 2.8 config the manager runs with', () => {
@@ -28,6 +29,8 @@ http:
   tls:
     certificate: "/var/lib/matrix/pki/servers/registry/cert.pem"
     key: "/var/lib/matrix/pki/servers/registry/key.pem"
+    clientcas:
+      - "/var/lib/matrix/pki/ca.pem"
   headers:
     X-Content-Type-Options: [nosniff]
 health:
@@ -44,7 +47,9 @@ health:
   });
 
   it('quotes paths so odd characters stay one scalar', () => {
-    expect(registryConfig({ addr: '127.0.0.1:1', rootDir: '/tmp/a b: "c"', certFile: 'c', keyFile: 'k' })).toContain('rootdirectory: "/tmp/a b: \\"c\\""');
+    expect(registryConfig({ addr: '127.0.0.1:1', rootDir: '/tmp/a b: "c"', certFile: 'c', keyFile: 'k', clientCaFile: 'ca' })).toContain(
+      'rootdirectory: "/tmp/a b: \\"c\\""',
+    );
   });
 });
 

@@ -9,6 +9,8 @@ export interface RegistryConfigInput {
   rootDir: string;
   certFile: string;
   keyFile: string;
+  /** The cluster CA: only clients with a certificate it signed (the manager, the nodes) get in. */
+  clientCaFile: string;
 }
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -17,8 +19,11 @@ export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 const q = (s: string): string => JSON.stringify(s);
 
 /**
- * Access is limited by TLS and the network (nodes sit on the cluster bridge), hence no auth
- * section; delete is on so the manager can garbage-collect old revisions.
+ * Access needs a client certificate from the cluster CA (`clientcas`: distribution then
+ * requires and verifies one in the TLS handshake): the manager and the nodes have one, a
+ * container or a stranger on the network does not, so nobody else can list, pull or push
+ * (overwriting `cloud/<app>` would run their code on every node). Delete is on so the
+ * manager can garbage-collect old revisions.
  */
 export function registryConfig(input: RegistryConfigInput): string {
   return [
@@ -40,6 +45,8 @@ export function registryConfig(input: RegistryConfigInput): string {
     '  tls:',
     `    certificate: ${q(input.certFile)}`,
     `    key: ${q(input.keyFile)}`,
+    '    clientcas:',
+    `      - ${q(input.clientCaFile)}`,
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
     'health:',

@@ -16,7 +16,16 @@ export interface StartRegistryOptions {
   home: string;
   /** host:port to listen on, e.g. '10.210.0.1:5000'. */
   addr: string;
-  tls: { certFile: string; keyFile: string; /** CA PEM used to verify the readiness probe. */ ca: string };
+  tls: {
+    certFile: string;
+    keyFile: string;
+    /** The cluster CA file: clients must present a certificate it signed. */
+    clientCaFile: string;
+    /** CA PEM used to verify the readiness probe. */
+    ca: string;
+    /** The client certificate the readiness probe presents. */
+    client: { cert: string; key: string };
+  };
   logFile?: string;
   /** Own process group and unref'd, so the registry may outlive the manager process. */
   detached?: boolean;
@@ -38,7 +47,16 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
   const configPath = join(opts.home, 'config.yml');
   const logFile = opts.logFile ?? join(opts.home, 'registry.log');
   mkdirSync(join(opts.home, 'data'), { recursive: true });
-  writeFileSync(configPath, registryConfig({ addr: opts.addr, rootDir: join(opts.home, 'data'), certFile: opts.tls.certFile, keyFile: opts.tls.keyFile }));
+  writeFileSync(
+    configPath,
+    registryConfig({
+      addr: opts.addr,
+      rootDir: join(opts.home, 'data'),
+      certFile: opts.tls.certFile,
+      keyFile: opts.tls.keyFile,
+      clientCaFile: opts.tls.clientCaFile,
+    }),
+  );
   const [bin, ...args] = registryCommand(configPath, opts.binary ?? REGISTRY_BINARY);
   const logFd = openSync(logFile, 'a');
   let child: ChildProcess;
@@ -75,7 +93,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
     }
   };
 
-  const agent = new Agent({ ca: opts.tls.ca, keepAlive: false });
+  const agent = new Agent({ ca: opts.tls.ca, cert: opts.tls.client.cert, key: opts.tls.client.key, keepAlive: false });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
   let lastProblem = 'no answer yet';
   try {

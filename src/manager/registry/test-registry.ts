@@ -37,13 +37,15 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     const pki = new Pki(join(dir, 'pki'));
     await pki.ensureCa();
     const tls = await pki.ensureServerCert('registry', registrySans('127.0.0.1'));
+    await pki.ensureClientCert('manager');
+    const client_ = pki.clientTls('manager');
     const addr = `127.0.0.1:${await freePort()}`;
     const registry = await startRegistry({
       home: join(dir, 'registry'),
       addr,
-      tls: { certFile: tls.cert, keyFile: tls.key, ca: pki.caPem() },
+      tls: { certFile: tls.cert, keyFile: tls.key, clientCaFile: pki.paths().caCert, ca: client_.ca, client: client_ },
     });
-    const client = new RegistryClient({ addr, ca: pki.caPem() });
+    const client = new RegistryClient({ addr, ca: client_.ca, cert: client_.cert, key: client_.key });
     const stop = async (): Promise<void> => {
       client.close();
       await registry.stop();
