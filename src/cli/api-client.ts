@@ -16,7 +16,10 @@ import type {
   ReplicasView,
   RollbackResult,
   ScaleRequest,
+  NewToken,
   StatusView,
+  TokenRole,
+  TokenView,
 } from '../shared/api-types.ts';
 import { homePaths, type HomePaths } from '../shared/home.ts';
 import { readManagerConfig } from '../shared/manager-config.ts';
@@ -90,6 +93,18 @@ export class ApiClient {
 
   status(): Promise<StatusView> {
     return this.request('GET', '/v1/status');
+  }
+
+  async tokens(): Promise<TokenView[]> {
+    return (await this.request<{ tokens: TokenView[] }>('GET', '/v1/tokens')).tokens;
+  }
+
+  createToken(role: TokenRole, name?: string): Promise<NewToken> {
+    return this.request('POST', '/v1/tokens', { role, ...(name !== undefined ? { name } : {}) });
+  }
+
+  revokeToken(id: string): Promise<{ revoked: string }> {
+    return this.request('DELETE', `/v1/tokens/${enc(id)}`);
   }
 
   async pushSampleImages(): Promise<string[]> {

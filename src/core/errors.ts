@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   E_APP_OWNED: 'the app belongs to another project',
   E_BAD_REQUEST: 'the request body or arguments are invalid',
   E_AUTH: 'missing or wrong API token',
+  E_FORBIDDEN: "the API token's role does not allow the request",
   E_NOT_FOUND: 'no such resource',
   E_NODE_DOWN: 'a node needed for the operation does not answer',
   E_DEPLOY_FAILED: 'an action on a node failed while deploying',

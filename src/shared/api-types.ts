@@ -149,6 +149,20 @@ export interface ClusterEvent {
   data?: Record<string, string>;
 }
 
+export type TokenRole = 'viewer' | 'deployer' | 'admin';
+
+export interface TokenView {
+  id: string;
+  name: string;
+  role: TokenRole;
+  createdAt: string | null;
+}
+
+/** The answer to `POST /v1/tokens`: the only time the token itself is shown. */
+export interface NewToken extends TokenView {
+  token: string;
+}
+
 export interface StatusView {
   generation: number;
   nodes: { up: number; down: number };

@@ -46,11 +46,21 @@ export function ensureApiToken(store: TokenSettings, file: string): string {
   return hash;
 }
 
-/** Constant-time check of an `Authorization: Bearer <token>` header against the stored hash. */
-export function tokenMatches(header: string | undefined, hash: string): boolean {
+/** The SHA-256 of the token in an `Authorization: Bearer <token>` header, or null. */
+export function presentedHash(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S{1,512})$/.exec(header ?? '');
-  if (!m) return false;
-  const a = Buffer.from(hashToken(m[1]!), 'hex');
-  const b = Buffer.from(hash, 'hex');
+  return m ? hashToken(m[1]!) : null;
+}
+
+/** Constant-time comparison of two token hashes. */
+export function hashesEqual(x: string, y: string): boolean {
+  const a = Buffer.from(x, 'hex');
+  const b = Buffer.from(y, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Constant-time check of an `Authorization: Bearer <token>` header against a stored hash. */
+export function tokenMatches(header: string | undefined, hash: string): boolean {
+  const h = presentedHash(header);
+  return h !== null && hashesEqual(h, hash);
 }

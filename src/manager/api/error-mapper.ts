@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, number> = {
   E_APP_OWNED: 409,
   E_BAD_REQUEST: 400,
   E_AUTH: 401,
+  E_FORBIDDEN: 403,
   E_NOT_FOUND: 404,
   E_NODE_DOWN: 503,
   E_DEPLOY_FAILED: 502,

@@ -24,9 +24,11 @@ import type {
 import type { ControlLoop } from '../controllers/control-loop.ts';
 import type { DesiredState } from '../controllers/desired-state.ts';
 import type { Store } from '../store/store.ts';
-import { tokenMatches } from './auth.ts';
+import { randomBytes } from 'node:crypto';
+import { hashesEqual, hashToken, newToken, presentedHash } from './auth.ts';
+import { allows, requiredRole, type Role } from './roles.ts';
 import { toErrorBody } from './error-mapper.ts';
-import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest } from './validate.ts';
+import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest, tokenRequest } from './validate.ts';
 
 export interface ApiDeps {
   /** SHA-256 of the API token (api/auth.ts). */
@@ -64,10 +66,24 @@ export function buildApi(d: ApiDeps) {
     void reply.status(status).send(body);
   });
 
+  /** The role of the presented token: the token file's is admin, the others are in the store. */
+  const roleOf = (header: string | undefined): Role | null => {
+    const hash = presentedHash(header);
+    if (hash === null) return null;
+    if (hashesEqual(hash, d.tokenHash)) return 'admin';
+    return d.store.listTokens().find((t) => hashesEqual(t.hash, hash))?.role ?? null;
+  };
   app.addHook('onRequest', async (req) => {
     if (req.url === '/v1/health') return;
-    if (!tokenMatches(req.headers.authorization, d.tokenHash)) {
-      throw new MatrixError('E_AUTH', 'missing or wrong API token (the CLI reads it from $MATRIX_TOKEN or <MATRIX_HOME>/token)');
+    const role = roleOf(req.headers.authorization);
+    if (role === null) throw new MatrixError('E_AUTH', 'missing or wrong API token (the CLI reads it from $MATRIX_TOKEN or <MATRIX_HOME>/token)');
+    const route = req.routeOptions.url; // undefined for an unknown route: the 404 handler answers
+    const need = route === undefined ? 'viewer' : requiredRole(req.method, route);
+    if (!allows(role, need)) {
+      throw new MatrixError(
+        'E_FORBIDDEN',
+        `a ${role} token may not ${req.method} ${route}: that needs the ${need} role (\`matrix token create --role ${need}\`, as an admin)`,
+      );
     }
   });
 
@@ -181,6 +197,31 @@ export function buildApi(d: ApiDeps) {
       consumers: d.loop.consumers(),
       events: d.loop.events().slice(-20),
     };
+  });
+
+  app.get('/v1/tokens', async () => ({
+    tokens: [
+      { id: 'admin', name: 'admin (the token file)', role: 'admin', createdAt: null },
+      ...d.store.listTokens().map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: t.createdAt })),
+    ],
+  }));
+  app.post('/v1/tokens', async (req) => {
+    const { name, role } = tokenRequest(req.body);
+    const token = newToken();
+    const rec = { id: randomBytes(6).toString('hex'), name, role, hash: hashToken(token), createdAt: new Date().toISOString() };
+    d.store.addToken(rec);
+    // the only time the token is shown; the store keeps its hash
+    return { id: rec.id, name, role, createdAt: rec.createdAt, token };
+  });
+  app.delete<{ Params: { id: string } }>('/v1/tokens/:id', async (req) => {
+    if (req.params.id === 'admin')
+      throw new MatrixError(
+        'E_BAD_REQUEST',
+        "the token file's admin token cannot be revoked: delete <MATRIX_HOME>/token and restart the manager to replace it",
+        { path: 'id' },
+      );
+    if (!d.store.removeToken(req.params.id)) throw new MatrixError('E_NOT_FOUND', `no token with id ${req.params.id}`, { path: 'id' });
+    return { revoked: req.params.id };
   });
 
   app.post('/v1/deploy', async (req): Promise<ChangeResult> => d.desired.deploy(deployRequest(req.body)));

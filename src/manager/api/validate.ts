@@ -4,6 +4,7 @@ import { MatrixError } from '../../core/errors.ts';
 import type { NodeInfo } from '../../core/model.ts';
 import type { DeployRequest, RemoveAppsRequest, ScaleRequest } from '../../shared/api-types.ts';
 import { checkProjectName } from '../../core/projects.ts';
+import { ROLES, type Role } from './roles.ts';
 
 function obj(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -86,4 +87,14 @@ export function nodeRequest(name: string, body: unknown): NodeInfo & { labels?: 
 /** A body with nothing but an optional `dryRun` (an absent body is `{}`). */
 export function dryRunRequest(body: unknown): boolean {
   return flag(obj(body ?? {}), 'dryRun');
+}
+
+export function tokenRequest(body: unknown): { name: string; role: Role } {
+  const b = obj(body);
+  if (typeof b.role !== 'string' || !(ROLES as readonly string[]).includes(b.role))
+    throw new MatrixError('E_BAD_REQUEST', `must be one of ${ROLES.join(', ')}`, { path: 'role' });
+  const name = b.name ?? b.role;
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name))
+    throw new MatrixError('E_BAD_REQUEST', 'must be 1-63 of [a-z0-9_-]', { path: 'name' });
+  return { name, role: b.role as Role };
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AppSpec, NodeInfo, Placement } from '../../core/model.ts';
 import { projectNameFromFile } from '../../core/projects.ts';
-import type { Deployment, ProjectChanges, ProjectRecord, Store, StoredNode } from './store.ts';
+import type { Deployment, ProjectChanges, ProjectRecord, Store, StoredNode, TokenRecord } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cluster_nodes (
@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS projects (
   file TEXT NOT NULL,
   source TEXT NOT NULL,
   updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
@@ -143,6 +150,23 @@ export class SqliteStore implements Store {
 
   deleteSetting(key: string): void {
     this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+  }
+
+  listTokens(): TokenRecord[] {
+    return this.db
+      .prepare<[], { id: string; name: string; role: TokenRecord['role']; hash: string; created_at: string }>(
+        'SELECT * FROM api_tokens ORDER BY created_at, id',
+      )
+      .all()
+      .map((r) => ({ id: r.id, name: r.name, role: r.role, hash: r.hash, createdAt: r.created_at }));
+  }
+
+  addToken(t: TokenRecord): void {
+    this.db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt);
+  }
+
+  removeToken(id: string): boolean {
+    return this.db.prepare('DELETE FROM api_tokens WHERE id = ?').run(id).changes > 0;
   }
 
   close(): void {

@@ -32,6 +32,15 @@ export interface ProjectChanges {
   drop?: string[];
 }
 
+/** An API token: only its SHA-256 is kept. */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: 'viewer' | 'deployer' | 'admin';
+  hash: string;
+  createdAt: string;
+}
+
 export interface StoredNode extends NodeInfo {
   /** Labels set through the API; engine labels are merged under them. */
   labels: Record<string, string>;
@@ -53,6 +62,9 @@ export interface Store {
   getSetting(key: string): string | null;
   setSetting(key: string, value: string): void;
   deleteSetting(key: string): void;
+  listTokens(): TokenRecord[];
+  addToken(t: TokenRecord): void;
+  removeToken(id: string): boolean;
   close(): void;
 }
 

@@ -1,0 +1,19 @@
+/**
+ * Who may call what. Three roles, each including the one before: `viewer` reads, `deployer`
+ * also changes apps (deploy, scale, rm, rollback, images), `admin` also changes nodes and
+ * tokens. The rule is by method and route, so a new route gets a role without being listed.
+ */
+export const ROLES = ['viewer', 'deployer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const ADMIN_ROUTES = [/^\/v1\/nodes(\/|$)/, /^\/v1\/tokens(\/|$)/];
+
+/** The least role a request needs; `route` is the route's pattern (`/v1/nodes/:name`). */
+export function requiredRole(method: string, route: string): Role {
+  if (ADMIN_ROUTES.some((r) => r.test(route)) && (method !== 'GET' || route.startsWith('/v1/tokens'))) return 'admin';
+  return method === 'GET' || method === 'HEAD' ? 'viewer' : 'deployer';
+}
+
+export function allows(have: Role, need: Role): boolean {
+  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+}
