@@ -33,6 +33,7 @@ export interface RemoveAppsRequest {
 }
 
 export interface BlockedView {
+  app: string;
   id: string;
   node: string;
   kind: BlockKind;

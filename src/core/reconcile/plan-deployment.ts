@@ -63,7 +63,7 @@ export function gateOnDependencies(
     if (a.kind === 'start') {
       const waiting = (deps.get(a.replica.app) ?? []).filter((d) => !runningApps.has(d));
       if (waiting.length) {
-        blocked.push({ id: a.replica.id, node: a.replica.node, kind: 'dependency', reason: `waiting for ${waiting.join(', ')} to run` });
+        blocked.push({ app: a.replica.app, id: a.replica.id, node: a.replica.node, kind: 'dependency', reason: `waiting for ${waiting.join(', ')} to run` });
         continue;
       }
     }

@@ -110,7 +110,7 @@ describe('reconcile: down nodes', () => {
   it('desired replicas on a down node are blocked, not started', () => {
     const r = reconcile([want('web', 'node1'), want('web', 'node2')], [], nodes);
     expect(summary(r.actions)).toEqual(['start web.node1.5050']);
-    expect(r.blocked).toEqual([{ id: 'web.node2.5050', node: 'node2', kind: 'node-down', reason: 'node node2 is down' }]);
+    expect(r.blocked).toEqual([{ app: 'web', id: 'web.node2.5050', node: 'node2', kind: 'node-down', reason: 'node node2 is down' }]);
   });
 
   it('observed containers on a down node are ignored (no stop, no duplicate start)', () => {
@@ -135,7 +135,7 @@ describe('reconcile: down nodes', () => {
     const d = want('web', 'node9');
     const r = reconcile([d], [seen(want('x', 'node9'), 'c9')], nodes);
     expect(r.actions).toEqual([]);
-    expect(r.blocked).toEqual([{ id: 'web.node9.5050', node: 'node9', kind: 'node-unknown', reason: 'node node9 is not in the cluster' }]);
+    expect(r.blocked).toEqual([{ app: 'web', id: 'web.node9.5050', node: 'node9', kind: 'node-unknown', reason: 'node node9 is not in the cluster' }]);
   });
 
   it('blocked entries are sorted by node then id', () => {

@@ -21,6 +21,8 @@ export type BlockKind =
   | 'rollout-stop-first';
 
 export interface Blocked {
+  /** The app the replica belongs to (so no one parses it out of `id`). */
+  app: string;
   id: string;
   node: string;
   kind: BlockKind;
@@ -65,8 +67,8 @@ export function reconcile(desired: DesiredReplica[], observed: ObservedReplica[]
     if (ns !== 'up') {
       blocked.push(
         ns === 'down'
-          ? { id: d.id, node: d.node, kind: 'node-down', reason: `node ${d.node} is down` }
-          : { id: d.id, node: d.node, kind: 'node-unknown', reason: `node ${d.node} is not in the cluster` },
+          ? { app: d.app, id: d.id, node: d.node, kind: 'node-down', reason: `node ${d.node} is down` }
+          : { app: d.app, id: d.id, node: d.node, kind: 'node-unknown', reason: `node ${d.node} is not in the cluster` },
       );
       continue;
     }

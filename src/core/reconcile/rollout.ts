@@ -113,7 +113,7 @@ export function applyRollout(
     const since = st.draining.get(a.containerId);
     if (since === undefined) out.push({ ...a, kind: 'drain' });
     else if (st.now - since >= policy(a.app).drainS * 1000) out.push(a);
-    else waiting.push({ id: a.id, node: a.node, kind: 'draining', reason: 'draining in-flight requests' });
+    else waiting.push({ app: a.app, id: a.id, node: a.node, kind: 'draining', reason: 'draining in-flight requests' });
   };
 
   // decide slots in a stable order so the same input picks the same batch
@@ -128,9 +128,9 @@ export function applyRollout(
       if (!isUpdateSlot(id))
         out.push(a); // a fresh replica (new slot, replacement of a dead one)
       else if (orderOf(id) === 'stop-first')
-        waiting.push({ id, node: a.replica.node, kind: 'rollout-stop-first', reason: 'rolling update: old replica leaves first' });
+        waiting.push({ app, id, node: a.replica.node, kind: 'rollout-stop-first', reason: 'rolling update: old replica leaves first' });
       else if (mayStart(app, id)) out.push(a);
-      else waiting.push({ id, node: a.replica.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
+      else waiting.push({ app, id, node: a.replica.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
       continue;
     }
     const c = observed.find((o) => o.containerId === a.containerId);
@@ -145,9 +145,9 @@ export function applyRollout(
     // an old revision of a wanted slot
     if (orderOf(c.id) === 'start-first') {
       if (healthyNow(c.id)) drainThenStop(a);
-      else waiting.push({ id: c.id, node: c.node, kind: 'rollout-unhealthy', reason: 'rolling update: new replica not healthy yet' });
+      else waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-unhealthy', reason: 'rolling update: new replica not healthy yet' });
     } else if (mayStart(c.app, c.id)) drainThenStop(a);
-    else waiting.push({ id: c.id, node: c.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
+    else waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
   }
 
   return { actions: out, waiting, failing: failures(observed, isCurrent, isUpdateSlot, policy, st) };

@@ -134,7 +134,7 @@ export function buildApi(d: ApiDeps) {
         running: all.filter((r) => r.app === a.name && r.desired && r.state === 'running').length,
         unplaced: (plan?.unplaced ?? []).filter((u) => u.app === a.name).length,
         pinned: !!a.pins,
-        updating: (plan?.blocked ?? []).some((b) => b.id.startsWith(`${a.name}.`) && isRolloutWait(b.kind)),
+        updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
         rollbacks: rollbacksOf(a.name).length,
         serving: serving.filter((r) => r.route.app === a.name).length,
       })),
@@ -150,7 +150,7 @@ export function buildApi(d: ApiDeps) {
       placements: d.store.listPlacements().filter((p) => p.app === spec.name),
       replicas: rows().filter((r) => r.app === spec.name),
       unplaced: (plan?.unplaced ?? []).filter((u) => u.app === spec.name),
-      blocked: (plan?.blocked ?? []).filter((b) => b.id.startsWith(`${spec.name}.`)),
+      blocked: (plan?.blocked ?? []).filter((b) => b.app === spec.name),
       rollbacks: rollbacksOf(spec.name),
     };
   });

@@ -280,7 +280,7 @@ function result(c: Change, plan: DeploymentPlan, dryRun: boolean, generation: nu
     dryRun,
     generation,
     actions: [],
-    blocked: plan.blocked.filter((b) => c.touched.has(b.id.slice(0, b.id.lastIndexOf('.')))),
+    blocked: plan.blocked.filter((b) => c.touched.has(b.app)),
     unplaced: mine(plan.unplaced).map((u) => ({ app: u.app, slot: u.slot, message: u.message })),
     warnings: c.warnings ?? [],
     failed: [],
@@ -301,7 +301,7 @@ function withPass(base: ChangeResult, c: Change, pass: PassReport): ChangeResult
     ...base,
     actions: [...pass.drained, ...pass.done].filter(touched).map(describeAction),
     failed: pass.failed.filter((f) => touched(f.action)).map((f) => ({ action: describeAction(f.action), error: f.error })),
-    ...(pass.plan ? { blocked: pass.plan.blocked.filter((b) => c.touched.has(b.id.slice(0, b.id.lastIndexOf('.')))) } : {}),
+    ...(pass.plan ? { blocked: pass.plan.blocked.filter((b) => c.touched.has(b.app)) } : {}),
   };
 }
 
