@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { nextBackoff, RESTART, systemdUnit } from './supervisor.ts';
+import { backoffMs } from '../util/backoff.ts';
+import { failuresAfter, RESTART, systemdUnit } from './supervisor.ts';
 
 describe('the manager supervisor', () => {
   it('doubles the pause between restarts up to the cap, and resets after a stable run', () => {
     const pauses: number[] = [];
-    let last = 0;
-    for (let i = 0; i < 8; i++) pauses.push((last = nextBackoff(last, 100)));
+    let failures = 0;
+    for (let i = 0; i < 8; i++) pauses.push(backoffMs((failures = failuresAfter(failures, 100)), RESTART));
     expect(pauses).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
-    expect(nextBackoff(10_000, RESTART.stableMs)).toBe(250);
+    expect(backoffMs(failuresAfter(failures, RESTART.stableMs), RESTART)).toBe(250);
   });
 
   it('writes a systemd unit that restarts the manager always, with a private umask', () => {

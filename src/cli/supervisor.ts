@@ -9,20 +9,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, rmSync, writeFileSync } from 'node:fs';
 import type { HomePaths } from '../shared/home.ts';
+import { backoffMs, type Backoff } from '../util/backoff.ts';
 
-export interface RestartPolicy {
-  initialMs: number;
-  maxMs: number;
+export interface RestartPolicy extends Backoff {
   /** A run at least this long resets the backoff. */
   stableMs: number;
 }
 
 export const RESTART: RestartPolicy = { initialMs: 250, maxMs: 10_000, stableMs: 30_000 };
 
-/** Pure: the pause before the next start, given the last pause and how long the manager ran. */
-export function nextBackoff(lastMs: number, ranMs: number, p: RestartPolicy = RESTART): number {
-  if (ranMs >= p.stableMs || lastMs === 0) return p.initialMs;
-  return Math.min(p.maxMs, lastMs * 2);
+/** Pure: how many exits in a row count toward the backoff, after one that ran `ranMs`. */
+export function failuresAfter(failures: number, ranMs: number, p: RestartPolicy = RESTART): number {
+  return ranMs >= p.stableMs ? 1 : failures + 1;
 }
 
 /** The supervised command: this CLI, run by the same node with the same loader. */
@@ -36,7 +34,7 @@ export async function supervise(p: HomePaths, cliMain: string): Promise<void> {
     process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), svc: 'supervisor', pid: process.pid, ...extra, msg }) + '\n');
   let child: ChildProcess | null = null;
   let stopping = false;
-  let backoff = 0;
+  let failures = 0;
   const stop = () => {
     stopping = true;
     child?.kill('SIGTERM');
@@ -51,7 +49,8 @@ export async function supervise(p: HomePaths, cliMain: string): Promise<void> {
     log('manager started', { manager: child.pid });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child!.once('exit', (c, s) => res([c, s])));
     if (stopping) break;
-    backoff = nextBackoff(backoff, Date.now() - started);
+    failures = failuresAfter(failures, Date.now() - started);
+    const backoff = backoffMs(failures, RESTART);
     log(`manager exited (${signal ?? `code ${code}`}); restarting in ${backoff / 1000}s`, { code, signal, restartInMs: backoff });
     await new Promise((r) => setTimeout(r, backoff));
   }

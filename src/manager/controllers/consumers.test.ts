@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SNAPSHOT, type PublishedState } from '../../core/snapshot.ts';
-import { backoffMs, ConsumerRunner } from './consumers.ts';
+import { backoffMs } from '../../util/backoff.ts';
+import { ConsumerRunner } from './consumers.ts';
 import { EventLog } from './event-log.ts';
 
 const state = (version: number): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version });

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { PublishedState } from '../../core/snapshot.ts';
 import type { ConsumerStatus } from '../../shared/api-types.ts';
+import { backoffMs, type Backoff } from '../../util/backoff.ts';
 import type { EventLog } from './event-log.ts';
 
 export type { ConsumerStatus };
@@ -18,17 +19,7 @@ export interface SnapshotConsumer {
   apply(state: PublishedState): Promise<void>;
 }
 
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-}
-
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 10_000 };
-
-/** Pure: the pause before retry number `failures` (1-based): doubling, capped. */
-export function backoffMs(failures: number, b: Backoff): number {
-  return Math.min(b.maxMs, b.initialMs * 2 ** Math.max(0, Math.min(30, failures - 1)));
-}
 
 export class ConsumerRunner {
   private latest: PublishedState | null = null;
