@@ -3,41 +3,16 @@
  * into a container body. Boundary values of every field go through the whole pipeline.
  */
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../core/appspec/load-spec.ts';
 import { MAX_CPUS, MAX_MEMORY_MB } from '../core/appspec/fields.ts';
 import { MAX_REPLICAS } from '../core/defaults.ts';
 import { PROBE_LIMITS } from '../core/ingress/app-ingress.ts';
-import { ingressSettings } from '../core/ingress/ingress-settings.ts';
-import { renderVcl } from '../core/ingress/vcl.ts';
-import { planDeployment } from '../core/reconcile/plan-deployment.ts';
+import { parsePlanRender } from '../core/appspec/test-pipeline.ts';
 import { createContainerBody } from './nodes/container-spec.ts';
-
-const nodes = Array.from({ length: 3 }, (_, i) => ({ name: `n${i + 1}`, up: true, labels: {}, capacity: { cpus: MAX_CPUS * 2, memoryMb: MAX_MEMORY_MB * 2 } }));
-const statuses = nodes.map((n, i) => ({ name: n.name, address: `10.0.0.${i + 1}`, enginePort: 2376, state: 'up' as const }));
-const EMPTY_ROLLOUT = { now: 0, draining: new Map(), firstSeen: new Map(), lastBatchDone: new Map(), healthy: new Set<string>() };
 
 /** parse -> plan -> container bodies -> VCL for routes on every replica; throws on any step. */
 function pipeline(text: string): { vcl: string; bodies: number } {
-  const spec = loadSpec(text, 'edge.yaml');
-  const plan = planDeployment({
-    deployment: { apps: spec.apps, strategy: 'spread', generation: 1 },
-    nodes,
-    statuses,
-    existing: [],
-    observed: [],
-    registry: 'r:5000',
-    rollout: EMPTY_ROLLOUT,
-  });
-  const bodies = plan.desired.map(createContainerBody);
-  const routed = plan.desired.map((d, i) => ({ route: { app: d.app, node: d.node, address: '10.0.0.1', port: 30000 + (i % 30000) }, health: d.health }));
-  return {
-    vcl: renderVcl(
-      routed.map((r) => r.route),
-      { domain: 'matrix' },
-      ingressSettings(routed),
-    ),
-    bodies: bodies.length,
-  };
+  const { plan, vcl } = parsePlanRender(text, 'edge.yaml');
+  return { vcl, bodies: plan.desired.map(createContainerBody).length };
 }
 
 const app = (fields: string) => `apps:\n  ${'a'.repeat(1)}-edge:\n    image: cloud/x\n    port: 8080\n${fields}`;

@@ -8,17 +8,10 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, isMatrixError, type MatrixError } from '../errors.ts';
-import { ingressSettings } from '../ingress/ingress-settings.ts';
-import { renderVcl } from '../ingress/vcl.ts';
-import { planDeployment } from '../reconcile/plan-deployment.ts';
-import { loadSpec } from './load-spec.ts';
+import { parsePlanRender } from './test-pipeline.ts';
 
 const RUNS = 10_000;
 const counts: Record<string, { accepted: number; refused: number; slowestMs: number }> = {};
-
-const nodes = ['node1', 'node2', 'node3'].map((name) => ({ name, up: true, labels: { zone: 'a' }, capacity: { cpus: 64, memoryMb: 1 << 20 } }));
-const statuses = nodes.map((n, i) => ({ name: n.name, address: `10.0.0.${i + 1}`, enginePort: 2376, state: 'up' as const }));
-const rollout = { now: 0, draining: new Map(), firstSeen: new Map(), lastBatchDone: new Map(), healthy: new Set<string>() };
 
 function knownCodes(e: MatrixError): boolean {
   return e.code in ERROR_CODES && (e.details ?? []).every(knownCodes);
@@ -29,22 +22,7 @@ function check(kind: string, text: string, file: string): void {
   const c = (counts[kind] ??= { accepted: 0, refused: 0, slowestMs: 0 });
   const t = performance.now();
   try {
-    const spec = loadSpec(text, file);
-    const plan = planDeployment({
-      deployment: { apps: spec.apps, strategy: 'spread', generation: 1 },
-      nodes,
-      statuses,
-      existing: [],
-      observed: [],
-      registry: 'r:5000',
-      rollout,
-    });
-    const routed = plan.desired.map((d, i) => ({ route: { app: d.app, node: d.node, address: '10.0.0.1', port: 1024 + i }, health: d.health }));
-    renderVcl(
-      routed.map((r) => r.route),
-      {},
-      ingressSettings(routed),
-    );
+    parsePlanRender(text, file);
     c.accepted++;
   } catch (e) {
     if (!isMatrixError(e) || !knownCodes(e)) throw new Error(`${kind}: ${file} gave ${String(e)} for ${JSON.stringify(text).slice(0, 300)}`, { cause: e });

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { MatrixError } from '../../core/errors.ts';
 import type { NodeInfo } from '../../core/model.ts';
 import type { DeployRequest, RemoveAppsRequest, ScaleRequest } from '../../shared/api-types.ts';
+import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
 import { checkProjectName } from '../../core/projects.ts';
 import { ROLES, type Role } from './roles.ts';
 
@@ -13,7 +14,8 @@ function obj(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-const MAX_PLAN_BYTES = 1024 * 1024;
+// the spec limit, checked here too so an oversized body is refused before it is parsed at all
+const MAX_PLAN_BYTES = SPEC_LIMITS.bytes;
 
 export function deployRequest(body: unknown): DeployRequest {
   const b = obj(body);
