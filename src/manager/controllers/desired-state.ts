@@ -17,7 +17,7 @@ import { resolveImage, splitImage } from '../../core/appspec/image-ref.ts';
 import { deployProject, removeApps, resolveProject } from '../../core/projects.ts';
 import type { ChangeResult, DeployRequest, RollbackResult } from '../../shared/api-types.ts';
 import { Serial } from '../../util/serial.ts';
-import type { Deployment, ProjectChanges, Store } from '../store/store.ts';
+import { withApps, type Deployment, type ProjectChanges, type Store } from '../store/store.ts';
 import type { ControlLoop, PassReport } from './control-loop.ts';
 import { failedRevisions } from './failed-revisions.ts';
 import { appHistoryDeployments, rollbackPlan } from './rollback.ts';
@@ -98,7 +98,7 @@ export class DesiredState {
       }
       const apps = current.apps.map((a) => (a.name === app ? { ...a, replicas } : a));
       return {
-        candidate: next(current, apps),
+        candidate: withApps(current, apps),
         touched: new Set([app]),
         project: null,
         summary: { changed: spec.replicas === replicas ? [] : [app], unchanged: spec.replicas === replicas ? [app] : [] },
@@ -115,7 +115,13 @@ export class DesiredState {
       const apps = removeApps(current?.apps ?? [], names); // throws unless every name exists, so current is set below
       const left = new Set(apps.map((a) => a.project));
       const emptied = [...new Set(current!.apps.filter((a) => names.includes(a.name)).map((a) => a.project!))].filter((p) => !left.has(p));
-      return { candidate: next(current!, apps), touched: new Set(names), project: null, projects: { drop: emptied }, summary: { removed: [...names].sort() } };
+      return {
+        candidate: withApps(current!, apps),
+        touched: new Set(names),
+        project: null,
+        projects: { drop: emptied },
+        summary: { removed: [...names].sort() },
+      };
     });
   }
 
@@ -131,7 +137,7 @@ export class DesiredState {
         throw new MatrixError('E_NOT_FOUND', `no project named ${name} (projects: ${all.join(', ') || '(none)'})`, { path: 'project' });
       }
       const apps = current.apps.filter((a) => a.project !== name);
-      return { candidate: next(current, apps), touched: new Set(mine), project: name, projects: { drop: [name] }, summary: { removed: mine } };
+      return { candidate: withApps(current, apps), touched: new Set(mine), project: name, projects: { drop: [name] }, summary: { removed: mine } };
     });
   }
 
@@ -263,10 +269,6 @@ export class DesiredState {
     }
     throwAll(problems);
   }
-}
-
-function next(current: Deployment, apps: AppSpec[]): Candidate {
-  return { kind: current.kind, file: current.file, source: current.source, strategy: current.strategy, apps };
 }
 
 function appOf(a: Action): string {
