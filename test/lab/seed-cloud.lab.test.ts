@@ -3,7 +3,7 @@
  * namespaces with mTLS, the registry, Varnish, the sample apps, and a node switched off.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await labDown(env);
+  rmSync(plans, { recursive: true, force: true });
 });
 
 describe('the seed cloud in a real lab', () => {
@@ -105,7 +106,8 @@ describe('the seed cloud in a real lab', () => {
       }
     };
     expect(fromNode([])).toMatch(/^refused/);
-    const rogue = mkdtempSync(join(tmpdir(), 'mx-rogue-'));
+    const rogue = join(plans, 'rogue');
+    mkdirSync(rogue);
     const rogueCa = await createCa('rogue CA');
     const intruder = await createLeaf(rogueCa, { commonName: 'intruder', kind: 'client' });
     writeFileSync(join(rogue, 'c.pem'), intruder.certPem);
