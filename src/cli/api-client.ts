@@ -10,13 +10,15 @@ import type {
   AppSummary,
   ChangeResult,
   DeployRequest,
+  NewToken,
   NodeView,
   ProjectView,
   RemoveAppsRequest,
   ReplicasView,
   RollbackResult,
   ScaleRequest,
-  NewToken,
+  SecretSetResult,
+  SecretView,
   StatusView,
   TokenRole,
   TokenView,
@@ -105,6 +107,18 @@ export class ApiClient {
 
   revokeToken(id: string): Promise<{ revoked: string }> {
     return this.request('DELETE', `/v1/tokens/${enc(id)}`);
+  }
+
+  async secrets(): Promise<SecretView[]> {
+    return (await this.request<{ secrets: SecretView[] }>('GET', '/v1/secrets')).secrets;
+  }
+
+  setSecret(name: string, value: Buffer): Promise<SecretSetResult> {
+    return this.request('PUT', `/v1/secrets/${enc(name)}`, { value: value.toString('base64') });
+  }
+
+  removeSecret(name: string): Promise<{ removed: string }> {
+    return this.request('DELETE', `/v1/secrets/${enc(name)}`);
   }
 
   async pushSampleImages(): Promise<string[]> {

@@ -44,6 +44,8 @@ export interface DesiredReplica {
   restart?: RestartPolicy;
   /** Travels with the container (a label): each revision is probed by its own check. */
   health?: HealthCheck;
+  /** Secrets the container receives; their values are looked up only when it is started. */
+  secrets?: SecretRef[];
 }
 
 export type ContainerState = 'running' | 'exited' | 'created' | 'restarting' | 'paused' | 'dead' | 'removing';
@@ -132,6 +134,21 @@ export interface UpdatePolicy {
   monitorS: number;
 }
 
+/**
+ * A secret an app receives, by name: as a file under /run/secrets (on tmpfs, read-only) and/or
+ * as an environment variable. Values live only in the manager's encrypted store.
+ */
+export interface SecretRef {
+  /** The secret in the cluster's store (`matrix secret set <name>`). */
+  name: string;
+  /** File name under /run/secrets; absent when the secret is only given as `env`. */
+  file?: string;
+  /** Environment variable that gets the value (only when asked: env shows in `docker inspect`). */
+  env?: string;
+  /** The store's version the revision uses, stamped by the manager: rotating a secret is a new revision. */
+  version?: number;
+}
+
 export interface AppSpec {
   name: string;
   /** The project (deployed file) that owns the app; set when the app is deployed. */
@@ -148,6 +165,8 @@ export interface AppSpec {
   antiAffinity: string[]; // apps this app must not share a node with (may name itself)
   dependsOn: Dependency[];
   env: Record<string, string>;
+  /** Secrets by name (values never in the spec); absent = none. */
+  secrets?: SecretRef[];
   restart: RestartPolicy;
   strategy?: Strategy; // default: the cluster's
   /** Rolling-update settings; defaults in core/reconcile/rollout.ts. */

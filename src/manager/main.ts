@@ -24,6 +24,8 @@ import { registrySans } from './pki/sans.ts';
 import { RegistryClient } from './registry/registry-client.ts';
 import { startRegistry } from './registry/registry-process.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+import { Vault } from './secrets/vault.ts';
 import { stopPid, writePid } from '../util/pidfile.ts';
 
 export async function runManager(paths: HomePaths): Promise<void> {
@@ -41,6 +43,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
 
   const store = new SqliteStore(paths.db);
   const tokenHash = ensureApiToken(store, paths.token);
+  const vault = new Vault(store, SecretBox.open(paths.secretKey));
   securePaths(paths); // the database and its WAL files now exist
 
   const registryPid = join(paths.registry, 'registry.pid');
@@ -63,8 +66,8 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const onAppFailed = (app: string, message: string) =>
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
   const consumers = [new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events)];
-  const loop = new ControlLoop({ store, engines: dockerEngines(tls), consumers, events, log, registry: config.registry, desiredLock });
-  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, { allowedRegistries: config.allowedRegistries });
+  const loop = new ControlLoop({ store, engines: dockerEngines(tls, vault.read), consumers, events, log, registry: config.registry, desiredLock });
+  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, { allowedRegistries: config.allowedRegistries, vault });
   const api = buildApi({
     tokenHash,
     store,

@@ -12,7 +12,7 @@ import { createContainerBody } from './nodes/container-spec.ts';
 /** parse -> plan -> container bodies -> VCL for routes on every replica; throws on any step. */
 function pipeline(text: string): { vcl: string; bodies: number } {
   const { plan, vcl } = parsePlanRender(text, 'edge.yaml');
-  return { vcl, bodies: plan.desired.map(createContainerBody).length };
+  return { vcl, bodies: plan.desired.map((r) => createContainerBody(r)).length };
 }
 
 const app = (fields: string) => `apps:\n  ${'a'.repeat(1)}-edge:\n    image: cloud/x\n    port: 8080\n${fields}`;

@@ -164,6 +164,25 @@ export interface NewToken extends TokenView {
   token: string;
 }
 
+/** A secret as the API shows it: never its value. */
+export interface SecretView {
+  name: string;
+  version: number;
+  bytes: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Apps that receive it (a secret in use cannot be removed). */
+  usedBy: string[];
+}
+
+/** The answer to `PUT /v1/secrets/:name`: the apps that receive it roll to the new version. */
+export interface SecretSetResult {
+  secret: SecretView;
+  created: boolean;
+  /** The rollout of the apps that use it; null when none does. */
+  change: ChangeResult | null;
+}
+
 export interface StatusView {
   generation: number;
   nodes: { up: number; down: number };

@@ -11,6 +11,8 @@ export interface HomePaths {
   pki: string;
   db: string;
   token: string;
+  /** The key that encrypts secrets in the database: kept apart from it (back them up separately). */
+  secretKey: string;
   managerConfig: string;
   managerPid: string;
   /** The process that restarts the manager when it dies (`matrix manager start`). */
@@ -33,6 +35,7 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     pki: join(root, 'pki'),
     db: join(root, 'state.db'),
     token: join(root, 'token'),
+    secretKey: join(root, 'secret.key'),
     managerConfig: join(root, 'manager.json'),
     managerPid: join(root, 'manager.pid'),
     supervisorPid: join(root, 'supervisor.pid'),
@@ -52,7 +55,7 @@ export function homePaths(root: string = matrixHome()): HomePaths {
 export function securePaths(p: HomePaths): void {
   mkdirSync(p.root, { recursive: true, mode: 0o700 });
   chmodSync(p.root, 0o700);
-  for (const f of [p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.managerConfig, p.managerPid, p.supervisorPid, p.managerLog, p.cliLog]) {
+  for (const f of [p.db, `${p.db}-wal`, `${p.db}-shm`, p.token, p.secretKey, p.managerConfig, p.managerPid, p.supervisorPid, p.managerLog, p.cliLog]) {
     if (existsSync(f)) chmodSync(f, 0o600);
   }
   // not the varnish work dir: varnishd's unprivileged child compiles VCL in it

@@ -116,3 +116,22 @@ export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, attem
 export function readToken(env: LabEnv): string {
   return readFileSync(join(env.home, 'token'), 'utf8').trim();
 }
+
+/** The docker CLI against lab node `node` (1-based), with the manager's client certificate; never throws. */
+export function dockerOn(env: LabEnv, node: number, args: string[]): Promise<{ code: number; out: string }> {
+  const pki = join(env.home, 'pki');
+  const tls = [
+    '--tlsverify',
+    '--tlscacert',
+    join(pki, 'ca.pem'),
+    '--tlscert',
+    join(pki, 'clients/manager/cert.pem'),
+    '--tlskey',
+    join(pki, 'clients/manager/key.pem'),
+  ];
+  return new Promise((res) => {
+    execFile('docker', ['-H', `tcp://${env.subnet}.${10 + node}:2376`, ...tls, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+      res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}

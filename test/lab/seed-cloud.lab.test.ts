@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../src/manager/pki/certs.ts';
-import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+import { dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('seed', 212);
 const node = (i: number) => `10.212.0.${10 + i}`;
@@ -175,6 +175,46 @@ describe('the seed cloud in a real lab', () => {
     const byHost = await get(env.ingressPort, '/', 10_000, { host: 'simplewebapp2.matrix' });
     expect(byHost.status).toBe(200);
     expect(byHost.body).toContain('app=simplewebapp2');
+  });
+
+  it('from inside an app container, the registry refuses catalog, pull and push without the cluster certificate', async () => {
+    const [id] = (await dockerOn(env, 1, ['ps', '-q', '--filter', 'label=matrix.app=simplewebapp1'])).out.split('\n');
+    const pid = (await dockerOn(env, 1, ['inspect', '-f', '{{.State.Pid}}', id!])).out.trim();
+    expect(Number(pid)).toBeGreaterThan(0);
+    // the container's own network stack (its bridge address, NAT through its node), with this host's curl
+    const inContainer = (method: string, path: string, cert: string[] = []) => {
+      try {
+        return execFileSync(
+          'nsenter',
+          [
+            `--net=/proc/${pid}/ns/net`,
+            'curl',
+            '-sS',
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code}',
+            '--max-time',
+            '5',
+            '-X',
+            method,
+            '--cacert',
+            join(env.home, 'pki', 'ca.pem'),
+            ...cert,
+            `https://10.212.0.1:5000${path}`,
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+      } catch (e) {
+        return `refused (${String((e as { status?: number }).status)})`;
+      }
+    };
+    expect(inContainer('GET', '/v2/_catalog')).toMatch(/^refused/);
+    expect(inContainer('GET', '/v2/cloud/simplewebapp1/manifests/latest')).toMatch(/^refused/);
+    expect(inContainer('POST', '/v2/cloud/simplewebapp1/blobs/uploads/')).toMatch(/^refused/);
+    // the route is open: the manager's certificate gets through from the same place
+    const pki = join(env.home, 'pki');
+    expect(inContainer('GET', '/v2/_catalog', ['--cert', join(pki, 'clients/manager/cert.pem'), '--key', join(pki, 'clients/manager/key.pem')])).toBe('200');
   });
 
   it('re-deploying the same plan changes nothing; a changed plan converges', async () => {

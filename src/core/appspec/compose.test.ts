@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MatrixError } from '../errors.ts';
 import type { AppSpec } from '../model.ts';
+import { SECRET_LIMITS } from '../secrets.ts';
 import { parseCompose, translateSwarmConstraint } from './compose.ts';
 
 const FULL = `
@@ -402,5 +403,180 @@ describe('parseCompose: host access is refused, not ignored', () => {
   });
   it('what grants nothing stays a warning', () => {
     expect(problems(service('    privileged: false\n    cap_add: []\n    network_mode: bridge\n    volumes: ["data:/data"]\n'))).toEqual([]);
+  });
+});
+
+describe('parseCompose: secrets', () => {
+  /** A file with the top-level `secrets:` lines `top` and the service lines `lines`. */
+  const file = (top: string, lines: string): string => `secrets:\n${top}${withPort(lines)}`;
+  const secrets = (top: string, lines: string): AppSpec['secrets'] => parseCompose(file(top, lines)).apps[0]?.secrets;
+  const NAME_RULE = '^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?$';
+  const STORE = (name: string, from: string, what = 'files'): string =>
+    `cloudmatrix keeps secret values in its encrypted store, not in ${what}: run \`matrix secret set ${name} < ${from}\` and declare it \`external: true\``;
+
+  it('short and long syntax; the top-level name is the store name', () => {
+    const top =
+      '  db_password: { external: true }\n  api: { external: true, name: prod-api-key }\n  tls: { name: tls-2024 }\n  old: { external: false, name: old }\n';
+    const lines = `    secrets:
+      - db_password
+      - source: api
+        target: api.key
+      - { source: tls, target: /run/secrets/tls.pem }
+      - { source: db_password, target: pw }
+      - { source: old }
+`;
+    const { apps, warnings } = parseCompose(file(top, lines));
+    expect(warnings).toEqual([]);
+    expect(apps[0]?.secrets).toEqual([
+      { name: 'db_password', file: 'db_password' },
+      { name: 'prod-api-key', file: 'api.key' },
+      { name: 'tls-2024', file: 'tls.pem' },
+      { name: 'db_password', file: 'pw' },
+      { name: 'old', file: 'old' },
+    ]);
+  });
+
+  it('declared but unused secrets, or none at all: no secrets key on the app', () => {
+    expect(Object.keys(parseCompose(file('  db: { external: true }\n', '')).apps[0] ?? {})).not.toContain('secrets');
+    expect(Object.keys(parseCompose(file('  db: { external: true }\n', '    secrets: []\n')).apps[0] ?? {})).not.toContain('secrets');
+    expect(secrets('  db: { external: true }\n', '    secrets: [ db ]\n')).toEqual([{ name: 'db', file: 'db' }]);
+  });
+
+  it('uid, gid, mode and unknown keys are warnings', () => {
+    const top = '  db: { external: true, labels: { a: b }, x-note: 1 }\n';
+    const { apps, warnings } = parseCompose(file(top, '    secrets: [ { source: db, uid: "103", gid: "103", mode: 0o440, extra: 1 } ]\n'));
+    expect(apps[0]?.secrets).toEqual([{ name: 'db', file: 'db' }]);
+    expect(warnings.map((w) => [w.path, w.message])).toEqual([
+      ['secrets.db.labels', '"labels" is not supported by cloudmatrix; ignored'],
+      ['services.web.secrets[0].extra', '"extra" is not supported by cloudmatrix; ignored'],
+      ['services.web.secrets[0].uid', '"uid" is not supported; files are root-owned, mode 0444'],
+      ['services.web.secrets[0].gid', '"gid" is not supported; files are root-owned, mode 0444'],
+      ['services.web.secrets[0].mode', '"mode" is not supported; files are root-owned, mode 0444'],
+    ]);
+  });
+
+  it.each([
+    // service level
+    ['  db: { external: true }\n', 'secrets: db', 'services.web.secrets', 'must be a list of secret names or { source, target }'],
+    ['  db: { external: true }\n', 'secrets: [ 1 ]', 'services.web.secrets[0]', 'must be a secret name or { source, target }, got a number'],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ { target: x } ]',
+      'services.web.secrets[0].source',
+      'is required: a secret declared under the top-level `secrets:`',
+    ],
+    ['  db: { external: true }\n', 'secrets: [ { source: [db] } ]', 'services.web.secrets[0].source', 'must be a secret name, got a list'],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ nope ]',
+      'services.web.secrets[0]',
+      'service "web" refers to undefined secret nope: declare it under the top-level `secrets:`, e.g. nope: { external: true }',
+    ],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ { source: nope } ]',
+      'services.web.secrets[0].source',
+      'service "web" refers to undefined secret nope: declare it under the top-level `secrets:`, e.g. nope: { external: true }',
+    ],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ { source: db, target: /etc/db.pw } ]',
+      'services.web.secrets[0].target',
+      '"/etc/db.pw" is outside /run/secrets: cloudmatrix mounts secrets only there, so give a file name or /run/secrets/<file>',
+    ],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ { source: db, target: /run/secrets/a/b } ]',
+      'services.web.secrets[0].target',
+      `bad file name "a/b": must be one file under /run/secrets matching ${NAME_RULE}`,
+    ],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ { source: db, target: /run/secrets/ } ]',
+      'services.web.secrets[0].target',
+      `bad file name "": must be one file under /run/secrets matching ${NAME_RULE}`,
+    ],
+    [
+      '  db: { external: true }\n',
+      'secrets: [ { source: db, target: certs/db.pem } ]',
+      'services.web.secrets[0].target',
+      `bad file name "certs/db.pem": must be one file under /run/secrets matching ${NAME_RULE}`,
+    ],
+    ['  db: { external: true }\n', 'secrets: [ { source: db, target: 5 } ]', 'services.web.secrets[0].target', 'must be a file name, got a number'],
+    ['  db: { external: true }\n', 'secrets: [ db, db ]', 'services.web.secrets[1]', 'file "db" is given twice'],
+    [
+      '  db: { external: true }\n  pw: { external: true }\n',
+      'secrets: [ { source: db, target: pw }, pw ]',
+      'services.web.secrets[1]',
+      'file "pw" is given twice',
+    ],
+    // top level
+    ['  - db\n', '', 'secrets', 'must be a mapping of secret name to { external: true } or { name: <store name> }, got a list'],
+    ['  db: true\n', '', 'secrets.db', 'must be a mapping: { external: true } or { name: <store name> }, got a boolean'],
+    ['  db:\n', '', 'secrets.db', 'must be a mapping: { external: true } or { name: <store name> }, got nothing'],
+    ['  db: {}\n', '', 'secrets.db', 'must say which secret of the store it is: `external: true` (the secret "db") or `name: <store name>`'],
+    ['  db: { external: false }\n', '', 'secrets.db', 'must say which secret of the store it is: `external: true` (the secret "db") or `name: <store name>`'],
+    ['  db: { external: yes }\n', '', 'secrets.db.external', 'must be true or false (the store name goes in `name:`)'],
+    ['  db: { external: { name: prod-db } }\n', '', 'secrets.db.external', 'must be true or false (the store name goes in `name:`)'],
+    ['  db: { file: ./db_password.txt }\n', '', 'secrets.db.file', STORE('db', './db_password.txt')],
+    ['  db: { file: ./pw.txt, name: prod-db }\n', '', 'secrets.db.file', STORE('prod-db', './pw.txt')],
+    ['  db: { external: true, file: 3 }\n', '', 'secrets.db.file', STORE('db', '<file>')],
+    ['  db: { environment: DB_PASSWORD }\n', '', 'secrets.db.environment', STORE('db', '<file>', 'environment variables')],
+    ['  db: { name: 5 }\n', '', 'secrets.db.name', 'must be a secret name, got a number'],
+    [
+      '  db: { name: "prod/db" }\n',
+      '',
+      'secrets.db.name',
+      `bad secret name "prod/db": must match ${NAME_RULE} (letters, digits, "-", "_", ".", at most 64, alphanumeric at both ends)`,
+    ],
+    [
+      '  _db: { external: true }\n',
+      '',
+      'secrets._db',
+      `bad secret name "_db": must match ${NAME_RULE} (letters, digits, "-", "_", ".", at most 64, alphanumeric at both ends)`,
+    ],
+  ])('top %j, service %j', (top, line, path, message) => {
+    expect(problems(file(top, line === '' ? '' : `    ${line}\n`))).toEqual([[path, message]]);
+  });
+
+  it('no top-level secrets: every referenced secret is undefined', () => {
+    expect(problems(withPort('    secrets: [ db, { source: api, target: /etc/x } ]\n'))).toEqual([
+      ['services.web.secrets[0]', 'service "web" refers to undefined secret db: declare it under the top-level `secrets:`, e.g. db: { external: true }'],
+      ['services.web.secrets[1].target', '"/etc/x" is outside /run/secrets: cloudmatrix mounts secrets only there, so give a file name or /run/secrets/<file>'],
+      [
+        'services.web.secrets[1].source',
+        'service "web" refers to undefined secret api: declare it under the top-level `secrets:`, e.g. api: { external: true }',
+      ],
+    ]);
+  });
+
+  it('a broken declaration is reported once, not again at the services that use it', () => {
+    expect(problems(file('  db: { file: ./pw }\n  bad/name: { external: true }\n', '    secrets: [ db, bad/name ]\n')).map(([p]) => p)).toEqual([
+      'secrets.db.file',
+      'secrets.bad/name',
+    ]);
+    expect(problems(`secrets: [ db ]\n${withPort('    secrets: [ db ]\n')}`).map(([p]) => p)).toEqual(['secrets']);
+  });
+
+  it(`at most ${SECRET_LIMITS.perApp} per service`, () => {
+    const n = SECRET_LIMITS.perApp + 1;
+    const top = Array.from({ length: n }, (_, i) => `  s${i}: { external: true }\n`).join('');
+    const refs = Array.from({ length: n }, (_, i) => `s${i}`);
+    expect(secrets(top, `    secrets: [ ${refs.slice(1).join(', ')} ]\n`)).toHaveLength(SECRET_LIMITS.perApp);
+    expect(problems(file(top, `    secrets: [ ${refs.join(', ')} ]\n`))).toEqual([
+      ['services.web.secrets', `must have at most ${SECRET_LIMITS.perApp} secrets, got ${n}`],
+    ]);
+  });
+
+  it('one service per secret list: two services may mount the same file', () => {
+    const t = 'secrets:\n  db: { external: true }\nservices:\n  a: { image: x, ports: ["1"], secrets: [db] }\n  b: { image: x, ports: ["1"], secrets: [db] }\n';
+    expect(parseCompose(t).apps.map((a) => a.secrets)).toEqual([[{ name: 'db', file: 'db' }], [{ name: 'db', file: 'db' }]]);
+  });
+
+  it('refers to the service by name in the undefined-secret error', () => {
+    const t = 'services:\n  api: { image: x, ports: ["1"], secrets: [db] }\n';
+    expect(problems(t)).toEqual([
+      ['services.api.secrets[0]', 'service "api" refers to undefined secret db: declare it under the top-level `secrets:`, e.g. db: { external: true }'],
+    ]);
   });
 });

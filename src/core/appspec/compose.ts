@@ -1,11 +1,12 @@
 /**
  * Imports a useful subset of the Compose file format (docs/matrix-yaml.md, "Compose"):
  * `services.<name>` with image, one port, environment, replicas, cpus/memory, Swarm placement
- * constraints, depends_on and restart. What cloudmatrix does not use (volumes, networks,
- * build, command, healthcheck tests, ...) becomes a warning, so the user sees what was
- * ignored; what it uses but cannot read is an error with its path (`services.web.ports[0]`).
+ * constraints, depends_on, restart and secrets (from cloudmatrix's store). What cloudmatrix
+ * does not use (volumes, networks, build, command, healthcheck tests, ...) becomes a warning,
+ * so the user sees what was ignored; what it uses but cannot read is an error with its path
+ * (`services.web.ports[0]`).
  */
-import type { AppSpec, Constraint, Dependency, Resources, RestartPolicy } from '../model.ts';
+import type { AppSpec, Constraint, Dependency, Resources, RestartPolicy, SecretRef } from '../model.ts';
 import {
   at,
   Collector,
@@ -22,6 +23,7 @@ import {
   readYaml,
   take,
   typeName,
+  type Parsed,
   type SpecWarning,
   type YamlMap,
 } from './fields.ts';
@@ -29,6 +31,8 @@ import { DEFAULT_RESTART } from '../defaults.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
+import { parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
+import { checkSecretName, SECRETS_DIR } from '../secrets.ts';
 
 export interface ComposeSpec {
   /** Compose's own top-level `name:` (the project name). */
@@ -38,7 +42,7 @@ export interface ComposeSpec {
 }
 
 /** Top-level keys read without a warning (`version` is obsolete in Compose itself). */
-const QUIET_TOP_KEYS = ['name', 'services', 'version'];
+const QUIET_TOP_KEYS = ['name', 'services', 'version', 'secrets'];
 /** Service keys cloudmatrix reads; any other is warned about and ignored. */
 const SERVICE_KEYS = [
   'image',
@@ -53,6 +57,7 @@ const SERVICE_KEYS = [
   'mem_reservation',
   'cpus',
   'scale',
+  'secrets',
 ];
 const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'];
 
@@ -110,7 +115,8 @@ export function parseCompose(text: string, file = 'compose.yaml'): ComposeSpec {
   ignoreOthers(root, QUIET_TOP_KEYS, '', c);
   warnInterpolation(root, '', c);
   const name = readProjectName(root, c);
-  const apps = readAppsMapping(root, 'services', (name, body, names, graph) => readService(name, body, names, graph, file, c), c);
+  const secrets = readSecretDecls(root.secrets, c);
+  const apps = readAppsMapping(root, 'services', (name, body, names, graph) => readService(name, body, names, graph, secrets, file, c), c);
   c.throwIfAny();
   return { apps, warnings: c.warnings, ...(name !== undefined ? { name } : {}) };
 }
@@ -130,7 +136,15 @@ function warnInterpolation(v: unknown, path: string, c: Collector): void {
   else if (isMap(v)) for (const [k, x] of Object.entries(v)) warnInterpolation(x, at(path, k), c);
 }
 
-function readService(name: string, body: unknown, names: Set<string>, graph: Map<string, string[]>, file: string, c: Collector): AppSpec | undefined {
+function readService(
+  name: string,
+  body: unknown,
+  names: Set<string>,
+  graph: Map<string, string[]>,
+  decls: SecretDecls | undefined,
+  file: string,
+  c: Collector,
+): AppSpec | undefined {
   const path = at('services', name);
   const p = (k: string): string => at(path, k);
   const before = c.problems.length;
@@ -168,6 +182,10 @@ function readService(name: string, body: unknown, names: Set<string>, graph: Map
   );
   const env = body.environment === undefined ? {} : readEnv(body.environment, p('environment'), c, 'warn');
   const restart = readRestart(body.restart, deploy.restart_policy, path, c);
+  const secrets =
+    body.secrets === undefined
+      ? []
+      : readSecretRefs(body.secrets, p('secrets'), 'secret names or { source, target }', (item, ip) => readServiceSecret(item, ip, name, decls, c), c);
   if (body.healthcheck !== undefined) {
     c.warn(p('healthcheck'), 'health check commands are not run; cloudmatrix probes HTTP: use `health:` in a matrix.yaml to get one');
   }
@@ -185,6 +203,8 @@ function readService(name: string, body: unknown, names: Set<string>, graph: Map
     antiAffinity: [],
     dependsOn,
     env,
+    // only when there are some, so services without secrets look (and hash) as they did before
+    ...(secrets.length > 0 ? { secrets } : {}),
     restart,
     source: `${file}#${path}`,
   };
@@ -409,4 +429,98 @@ function readRestart(restart: unknown, policy: unknown, path: string, c: Collect
   const found = typeof policy.condition === 'string' ? SWARM_CONDITIONS[policy.condition] : undefined;
   if (!found) c.error(at(pPath, 'condition'), `must be one of ${Object.keys(SWARM_CONDITIONS).join(', ')}`);
   return found;
+}
+
+/** Top-level `secrets:` key -> the store's name for it; undefined for an entry with a problem (reported). */
+type SecretDecls = Map<string, string | undefined>;
+
+const SECRET_DECL_KEYS = ['external', 'name', 'file', 'environment'];
+
+/**
+ * Top-level `secrets:`. Values live only in cloudmatrix's encrypted store, so an entry must be
+ * `external: true` (the store's secret of the same name) and/or `name: <store name>`; `file:`
+ * and `environment:` would read the value from the deploying machine: errors, with the command
+ * that puts it in the store instead. Undefined when the mapping itself is broken (reported), so
+ * services are not also told that each of their secrets is undefined.
+ */
+function readSecretDecls(v: unknown, c: Collector): SecretDecls | undefined {
+  const decls: SecretDecls = new Map();
+  if (v === undefined) return decls;
+  if (!isMap(v)) {
+    c.error('secrets', `must be a mapping of secret name to { external: true } or { name: <store name> }, got ${typeName(v)}`);
+    return undefined;
+  }
+  for (const [key, body] of Object.entries(v)) {
+    const path = at('secrets', key);
+    const problem = checkSecretName(key);
+    if (problem) c.error(path, problem);
+    if (!isMap(body)) {
+      c.error(path, `must be a mapping: { external: true } or { name: <store name> }, got ${typeName(body)}`);
+      decls.set(key, undefined);
+      continue;
+    }
+    ignoreOthers(body, SECRET_DECL_KEYS, path, c);
+    const storeName = body.name === undefined ? key : take(parseSecretName(body.name), at(path, 'name'), c);
+    const shown = storeName ?? key;
+    for (const k of ['file', 'environment']) {
+      if (body[k] === undefined) continue;
+      const from = k === 'file' && typeof body.file === 'string' ? body.file : '<file>';
+      c.error(
+        at(path, k),
+        `cloudmatrix keeps secret values in its encrypted store, not in ${k === 'file' ? 'files' : 'environment variables'}: run \`matrix secret set ${shown} < ${from}\` and declare it \`external: true\``,
+      );
+    }
+    if (body.external !== undefined && typeof body.external !== 'boolean')
+      c.error(at(path, 'external'), 'must be true or false (the store name goes in `name:`)');
+    else if (body.external !== true && body.name === undefined && body.file === undefined && body.environment === undefined)
+      c.error(path, `must say which secret of the store it is: \`external: true\` (the secret "${key}") or \`name: <store name>\``);
+    decls.set(key, problem ? undefined : storeName);
+  }
+  return decls;
+}
+
+const SERVICE_SECRET_KEYS = ['source', 'target', 'uid', 'gid', 'mode'];
+
+/**
+ * `- db_password` (the file /run/secrets/db_password) or `{ source, target }`: `source` is a
+ * key of the top-level `secrets:`, `target` the file name (also accepted as /run/secrets/<file>,
+ * as Compose allows an absolute path). Compose has no variable form, so neither does this.
+ */
+function readServiceSecret(item: unknown, path: string, service: string, decls: SecretDecls | undefined, c: Collector): SecretRef | undefined {
+  let source: unknown = item;
+  let target: unknown;
+  let sourcePath = path;
+  if (isMap(item)) {
+    ignoreOthers(item, SERVICE_SECRET_KEYS, path, c);
+    for (const k of ['uid', 'gid', 'mode']) if (item[k] !== undefined) c.warn(at(path, k), `"${k}" is not supported; files are root-owned, mode 0444`);
+    if (item.source === undefined) return void c.error(at(path, 'source'), 'is required: a secret declared under the top-level `secrets:`');
+    source = item.source;
+    target = item.target;
+    sourcePath = at(path, 'source');
+  } else if (typeof item !== 'string') {
+    return void c.error(path, `must be a secret name or { source, target }, got ${typeName(item)}`);
+  }
+  if (typeof source !== 'string') return void c.error(sourcePath, `must be a secret name, got ${typeName(source)}`);
+  // no target: the file is the key, which passed checkSecretName (file names follow the same rule)
+  const file = target === undefined ? source : take(parseTarget(target), at(path, 'target'), c);
+  if (decls === undefined) return undefined; // the top-level `secrets:` is broken, already reported
+  if (!decls.has(source)) {
+    c.error(
+      sourcePath,
+      `service "${service}" refers to undefined secret ${source}: declare it under the top-level \`secrets:\`, e.g. ${source}: { external: true }`,
+    );
+    return undefined;
+  }
+  const name = decls.get(source);
+  return name === undefined || file === undefined ? undefined : { name, file };
+}
+
+/** `key.pem` or `/run/secrets/key.pem` -> `key.pem`; any other absolute path is an error. */
+function parseTarget(v: unknown): Parsed<string> {
+  const prefix = `${SECRETS_DIR}/`;
+  if (typeof v === 'string' && v.startsWith('/')) {
+    if (v.startsWith(prefix)) return parseSecretFile(v.slice(prefix.length));
+    return { ok: false, message: `"${v}" is outside ${SECRETS_DIR}: cloudmatrix mounts secrets only there, so give a file name or ${prefix}<file>` };
+  }
+  return parseSecretFile(v);
 }

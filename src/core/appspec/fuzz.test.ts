@@ -42,6 +42,13 @@ const scalar = fc.oneof(
   fc.constantFrom('1s', '10ms', '0', '-1', '64M', '/healthz', 'zone==a', 'node!=node2', 'cloud/web', 'start-first'),
 );
 const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 8 }), scalar, { maxKeys: 4 }));
+// secret names that repeat across items (duplicates) and match top-level Compose declarations
+const secretName = fc.oneof(
+  { arbitrary: fc.constantFrom('db', 'api-key', 'tls.pem'), weight: 4 },
+  { arbitrary: fc.constantFrom('/run/secrets/db', '../x'), weight: 1 },
+  { arbitrary: scalar, weight: 1 },
+);
+const secretEnv = fc.oneof(fc.constantFrom('PW', 'KEY', '1X'), scalar);
 const appFields = fc.record(
   {
     image: fc.oneof(fc.constantFrom('cloud/web', 'cloud/api:v2', 'evil.example.com/x', ''), scalar),
@@ -57,7 +64,13 @@ const appFields = fc.record(
     affinity: fc.array(name, { maxLength: 2 }),
     anti_affinity: fc.array(name, { maxLength: 2 }),
     depends_on: fc.array(name, { maxLength: 2 }),
-    env: fc.dictionary(fc.string({ maxLength: 8 }), scalar, { maxKeys: 3 }),
+    env: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), scalar, { maxKeys: 3 }), fc.dictionary(secretEnv.map(String), scalar, { maxKeys: 2 })),
+    secrets: fc.oneof(
+      value,
+      fc.array(fc.oneof(secretName, fc.record({ name: secretName, file: secretName, env: secretEnv, version: scalar }, { requiredKeys: [] })), {
+        maxLength: 4,
+      }),
+    ),
     restart: scalar,
     strategy: scalar,
     update: fc.record({ parallelism: scalar, delay: scalar, order: scalar, drain: scalar, monitor: scalar }, { requiredKeys: [] }),
@@ -88,13 +101,30 @@ describe('fuzzing the spec parsers', { timeout: 120_000 }, () => {
         privileged: fc.boolean(),
         volumes: value,
         healthcheck: value,
+        secrets: fc.oneof(
+          value,
+          fc.array(fc.oneof(secretName, fc.record({ source: secretName, target: secretName, mode: scalar, uid: scalar }, { requiredKeys: [] })), {
+            maxLength: 4,
+          }),
+        ),
       },
       { requiredKeys: [] },
     );
+    const secretDecl = fc.oneof(
+      value,
+      { arbitrary: fc.constant({ external: true }), weight: 4 },
+      fc.record({ name: secretName }),
+      fc.record({ external: fc.oneof(fc.boolean(), scalar), name: secretName, file: scalar, environment: scalar }, { requiredKeys: [] }),
+    );
     fc.assert(
-      fc.property(fc.dictionary(name, service, { maxKeys: 4 }), fc.option(value), (services, x) => {
-        check('compose', stringify({ services, ...(x !== null ? { networks: x } : {}) }), 'compose.yaml');
-      }),
+      fc.property(
+        fc.dictionary(name, service, { maxKeys: 4 }),
+        fc.option(value),
+        fc.option(fc.oneof(value, fc.dictionary(secretName.map(String), secretDecl, { maxKeys: 3 }))),
+        (services, x, secrets) => {
+          check('compose', stringify({ services, ...(x !== null ? { networks: x } : {}), ...(secrets !== null ? { secrets } : {}) }), 'compose.yaml');
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MatrixError } from '../errors.ts';
 import type { AppSpec } from '../model.ts';
+import { SECRET_LIMITS } from '../secrets.ts';
 import { parseMatrixYaml } from './matrix-yaml.ts';
 
 const FULL = `
@@ -311,8 +312,135 @@ describe('parseMatrixYaml: update policy', () => {
   });
 });
 
+describe('parseMatrixYaml: secrets', () => {
+  const secrets = (body: string): AppSpec['secrets'] => parseMatrixYaml(oneApp(body)).apps[0]?.secrets;
+
+  it('reads every form, in order', () => {
+    const body = `    secrets:
+      - db-password
+      - name: api-key
+        file: key.txt
+      - name: smtp
+        env: SMTP_PASSWORD
+      - name: tls
+        file: tls.pem
+        env: TLS_PEM
+      - { name: plain }
+`;
+    expect(secrets(body)).toEqual([
+      { name: 'db-password', file: 'db-password' },
+      { name: 'api-key', file: 'key.txt' },
+      { name: 'smtp', env: 'SMTP_PASSWORD' },
+      { name: 'tls', file: 'tls.pem', env: 'TLS_PEM' },
+      { name: 'plain', file: 'plain' },
+    ]);
+  });
+
+  it('the same secret as a file and as a variable, or as two files', () => {
+    expect(secrets('    secrets: [ db, { name: db, env: DB }, { name: db, file: db2 } ]\n')).toEqual([
+      { name: 'db', file: 'db' },
+      { name: 'db', env: 'DB' },
+      { name: 'db', file: 'db2' },
+    ]);
+  });
+
+  it('absent or empty: no secrets key at all (revisions of apps without secrets do not change)', () => {
+    expect(Object.keys(parseMatrixYaml(oneApp('')).apps[0] ?? {})).not.toContain('secrets');
+    expect(Object.keys(parseMatrixYaml(oneApp('    secrets: []\n')).apps[0] ?? {})).not.toContain('secrets');
+  });
+
+  it('a secret env next to other env keys', () => {
+    const app = parseMatrixYaml(oneApp('    env: { A: x }\n    secrets: [ { name: s, env: B } ]\n')).apps[0];
+    expect([app?.env, app?.secrets]).toEqual([{ A: 'x' }, [{ name: 's', env: 'B' }]]);
+  });
+
+  it(`${SECRET_LIMITS.perApp} secrets are fine`, () => {
+    const list = Array.from({ length: SECRET_LIMITS.perApp }, (_, i) => `s${i}`).join(', ');
+    expect(secrets(`    secrets: [ ${list} ]\n`)).toHaveLength(SECRET_LIMITS.perApp);
+  });
+
+  const NAME_RULE = '^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?$';
+  it.each([
+    ['secrets: db', 'apps.web.secrets', 'must be a list of secret names or { name, file, env }'],
+    ['secrets: { db: {} }', 'apps.web.secrets', 'must be a list of secret names or { name, file, env }'],
+    ['secrets: [ 1 ]', 'apps.web.secrets[0]', 'must be a secret name or { name, file, env }, got a number'],
+    ['secrets: [ [db] ]', 'apps.web.secrets[0]', 'must be a secret name or { name, file, env }, got a list'],
+    ['secrets: [ null ]', 'apps.web.secrets[0]', 'must be a secret name or { name, file, env }, got nothing'],
+    [
+      'secrets: [ db/password ]',
+      'apps.web.secrets[0]',
+      `bad secret name "db/password": must match ${NAME_RULE} (letters, digits, "-", "_", ".", at most 64, alphanumeric at both ends)`,
+    ],
+    [
+      'secrets: [ "" ]',
+      'apps.web.secrets[0]',
+      `bad secret name "": must match ${NAME_RULE} (letters, digits, "-", "_", ".", at most 64, alphanumeric at both ends)`,
+    ],
+    ['secrets: [ { file: x } ]', 'apps.web.secrets[0].name', 'is required: the secret in the store (`matrix secret set <name>`)'],
+    ['secrets: [ { name: 5 } ]', 'apps.web.secrets[0].name', 'must be a secret name, got a number'],
+    [
+      'secrets: [ { name: .hidden } ]',
+      'apps.web.secrets[0].name',
+      `bad secret name ".hidden": must match ${NAME_RULE} (letters, digits, "-", "_", ".", at most 64, alphanumeric at both ends)`,
+    ],
+    [
+      'secrets: [ { name: db, file: ../etc/passwd } ]',
+      'apps.web.secrets[0].file',
+      `bad file name "../etc/passwd": must be one file under /run/secrets matching ${NAME_RULE}`,
+    ],
+    [
+      'secrets: [ { name: db, file: /run/secrets/db } ]',
+      'apps.web.secrets[0].file',
+      `bad file name "/run/secrets/db": must be one file under /run/secrets matching ${NAME_RULE}`,
+    ],
+    ['secrets: [ { name: db, file: .. } ]', 'apps.web.secrets[0].file', `bad file name "..": must be one file under /run/secrets matching ${NAME_RULE}`],
+    ['secrets: [ { name: db, file: 1 } ]', 'apps.web.secrets[0].file', 'must be a file name, got a number'],
+    ['secrets: [ { name: db, file: null } ]', 'apps.web.secrets[0].file', 'must be a file name, got nothing'],
+    ['secrets: [ { name: db, env: db-password } ]', 'apps.web.secrets[0].env', 'bad env name "db-password": must match ^[A-Za-z_][A-Za-z0-9_]*$'],
+    ['secrets: [ { name: db, env: true } ]', 'apps.web.secrets[0].env', 'must be an environment variable name, got a boolean'],
+    ['secrets: [ { name: db, version: 3 } ]', 'apps.web.secrets[0].version', 'unknown key "version"; allowed: name, file, env'],
+    ['secrets: [ { name: db, target: x } ]', 'apps.web.secrets[0].target', 'unknown key "target"; allowed: name, file, env'],
+    ['secrets: [ { name: db, fiel: x } ]', 'apps.web.secrets[0].fiel', 'unknown key "fiel" (did you mean "file"?); allowed: name, file, env'],
+    ['secrets: [ db, db ]', 'apps.web.secrets[1]', 'file "db" is given twice'],
+    ['secrets: [ x, { name: y, file: x } ]', 'apps.web.secrets[1]', 'file "x" is given twice'],
+    ['secrets: [ { name: a, env: PW }, { name: b, env: PW } ]', 'apps.web.secrets[1]', 'env "PW" is given twice'],
+  ])('%s', (line, path, message) => {
+    expect(problems(oneApp(`    ${line}\n`))).toEqual([[path, message]]);
+  });
+
+  it("an env the app's env: also sets", () => {
+    expect(problems(oneApp('    env: { PW: x }\n    secrets: [ { name: db, env: PW } ]\n'))).toEqual([
+      ['apps.web.secrets[0]', 'env "PW" is also set in the app\'s env: a variable has one value, remove one of them'],
+    ]);
+    expect(problems(oneApp('    env: [ "PW=x" ]\n    secrets: [ { name: db, file: pw, env: PW } ]\n'))).toEqual([
+      ['apps.web.secrets[0]', 'env "PW" is also set in the app\'s env: a variable has one value, remove one of them'],
+    ]);
+  });
+
+  it(`more than ${SECRET_LIMITS.perApp}`, () => {
+    const list = Array.from({ length: SECRET_LIMITS.perApp + 1 }, (_, i) => `s${i}`).join(', ');
+    expect(problems(oneApp(`    secrets: [ ${list} ]\n`))).toEqual([
+      ['apps.web.secrets', `must have at most ${SECRET_LIMITS.perApp} secrets, got ${SECRET_LIMITS.perApp + 1}`],
+    ]);
+  });
+
+  it('every problem of every item, each at its own path', () => {
+    const body = '    secrets: [ { name: a/b, file: "", env: 1X, mode: 1 }, 7, ok, ok, { name: ok2, env: E }, { name: ok3, env: E } ]\n';
+    expect(problems(oneApp(body)).map(([p]) => p)).toEqual([
+      'apps.web.secrets[0].mode',
+      'apps.web.secrets[0].name',
+      'apps.web.secrets[0].file',
+      'apps.web.secrets[0].env',
+      'apps.web.secrets[1]',
+      'apps.web.secrets[3]',
+      'apps.web.secrets[5]',
+    ]);
+  });
+});
+
 describe('parseMatrixYaml: unknown keys', () => {
-  const APP_KEYS = 'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, restart, strategy, update';
+  const APP_KEYS =
+    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, secrets, restart, strategy, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);

@@ -3,7 +3,7 @@
  * found in one pass and thrown as one E_SPEC_INVALID error whose details carry a dotted path
  * each (`apps.web.replicas: must be an integer >= 0`). Unknown keys are errors, not ignored.
  */
-import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, Strategy, UpdatePolicy } from '../model.ts';
+import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, SecretRef, Strategy, UpdatePolicy } from '../model.ts';
 import { DEFAULT_HEALTH, DEFAULT_REPLICAS, DEFAULT_RESTART, UPDATE_DEFAULTS } from '../defaults.ts';
 import {
   at,
@@ -31,6 +31,7 @@ import {
 import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
 import { checkImage } from './image-ref.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
+import { parseSecretEnv, parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
 
 export const STRATEGIES: readonly Strategy[] = ['spread', 'binpack'];
 export const RESTART_POLICIES: readonly RestartPolicy[] = ['always', 'unless-stopped', 'on-failure', 'no'];
@@ -48,6 +49,7 @@ const APP_KEYS = [
   'anti_affinity',
   'depends_on',
   'env',
+  'secrets',
   'restart',
   'strategy',
   'update',
@@ -57,6 +59,8 @@ const UPDATE_KEYS = ['parallelism', 'delay', 'order', 'drain', 'monitor'] as con
 export const UPDATE_ORDERS = ['start-first', 'stop-first'] as const;
 const RESOURCE_KEYS = ['cpus', 'memory'] as const;
 const DEPENDENCY_KEYS = ['app', 'colocate'] as const;
+// no `version`: the manager stamps it from its store, a spec never picks one
+const SECRET_KEYS = ['name', 'file', 'env'] as const;
 
 const HEALTH_DEFAULTS = DEFAULT_HEALTH;
 
@@ -126,6 +130,10 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     dependsOn.map((d) => d.app),
   );
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
+  const secrets =
+    body.secrets === undefined
+      ? []
+      : readSecretRefs(body.secrets, p('secrets'), 'secret names or { name, file, env }', (item, ip) => readSecret(item, ip, c), c, env);
   const restart = body.restart === undefined ? DEFAULT_RESTART : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
   const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
   const update = body.update === undefined ? undefined : readUpdate(body.update, p('update'), c);
@@ -153,6 +161,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     antiAffinity,
     dependsOn,
     env,
+    // only when there are some, so apps without secrets look (and hash) as they did before
+    ...(secrets.length > 0 ? { secrets } : {}),
     restart,
     ...(strategy !== undefined ? { strategy } : {}),
     ...(update ? { update } : {}),
@@ -284,6 +294,32 @@ function readDependsOn(v: unknown, path: string, self: string, names: Set<string
     else out.push({ app, colocate });
   });
   return out;
+}
+
+/**
+ * `- db-password` (the file /run/secrets/db-password) or `{ name, file, env }`; with neither
+ * `file` nor `env` the secret is a file named after it, as in the short form.
+ */
+function readSecret(item: unknown, path: string, c: Collector): SecretRef | undefined {
+  if (typeof item === 'string') {
+    const name = take(parseSecretName(item), path, c);
+    return name === undefined ? undefined : { name, file: name };
+  }
+  if (!isMap(item)) {
+    c.error(path, `must be a secret name or { name, file, env }, got ${typeName(item)}`);
+    return undefined;
+  }
+  rejectUnknownKeys(item, SECRET_KEYS, path, c);
+  const p = (k: string): string => at(path, k);
+  const name =
+    item.name === undefined
+      ? c.error(p('name'), 'is required: the secret in the store (`matrix secret set <name>`)')
+      : take(parseSecretName(item.name), p('name'), c);
+  const file = item.file === undefined ? undefined : take(parseSecretFile(item.file), p('file'), c);
+  const env = item.env === undefined ? undefined : take(parseSecretEnv(item.env), p('env'), c);
+  if (name === undefined || (item.file !== undefined && file === undefined) || (item.env !== undefined && env === undefined)) return undefined;
+  const asFile = file ?? (env === undefined ? name : undefined);
+  return { name, ...(asFile !== undefined ? { file: asFile } : {}), ...(env !== undefined ? { env } : {}) };
 }
 
 /** A duration also inside [min, max] seconds. */

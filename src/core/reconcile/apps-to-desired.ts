@@ -27,6 +27,7 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       resources: app.resources,
       restart: app.restart,
       ...(app.health ? { health: app.health } : {}),
+      ...(app.secrets?.length ? { secrets: app.secrets } : {}),
     };
     out.push({
       app: app.name,

@@ -5,6 +5,7 @@
  * refused request never changes stored state. Nodes are engines that never answer: a
  * generated node address is never contacted.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ import { ingressConsumer } from '../ingress/ingress-consumer.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
 import { startTestRegistry, type TestRegistry } from '../registry/test-registry.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { SecretBox } from '../secrets/secret-box.ts';
+import { Vault } from '../secrets/vault.ts';
 import { hashToken } from './auth.ts';
 import { buildApi } from './server.ts';
 
@@ -61,7 +64,7 @@ beforeAll(async () => {
     registry: reg.client.addr,
     desiredLock: lock,
   });
-  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock);
+  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock, { vault: new Vault(store, SecretBox.fromKey(randomBytes(32))) });
   api = buildApi({ tokenHash: hashToken(TOKEN), store, loop, desired, log, pushSampleImages: async () => [], info: () => ({}) });
   await api.ready();
 }, 60_000);
@@ -77,10 +80,16 @@ afterAll(async () => {
 
 /** The stored desired state, to compare before and after a refused request. */
 function stored(): string {
-  return JSON.stringify([store!.currentDeployment()?.generation ?? 0, store!.listNodes(), store!.listProjects().map((p) => p.name), store!.listPlacements()]);
+  return JSON.stringify([
+    store!.currentDeployment()?.generation ?? 0,
+    store!.listNodes(),
+    store!.listProjects().map((p) => p.name),
+    store!.listPlacements(),
+    store!.listSecrets(),
+  ]);
 }
 
-async function send(route: string, method: 'GET' | 'POST' | 'PUT', url: string, payload: unknown, raw = false): Promise<void> {
+async function send(route: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload: unknown, raw = false): Promise<void> {
   const before = stored();
   const res = await api!.inject({
     method,
@@ -159,6 +168,19 @@ describe('fuzzing the API', { timeout: 300_000 }, () => {
     );
   });
 
+  it(`PUT and DELETE /v1/secrets/:name: ${RUNS} bodies and names each`, async () => {
+    const value = fc.oneof(fc.base64String({ maxLength: 64 }), fc.string({ maxLength: 40 }), junk);
+    const body = fc.oneof(junk, fc.record({ value, extra: junk }, { requiredKeys: [] }));
+    await fc.assert(
+      fc.asyncProperty(segment, body, async (n, b) => send('secret-set', 'PUT', `/v1/secrets/${n}`, b)),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      fc.asyncProperty(segment, async (n) => send('secret-rm', 'DELETE', `/v1/secrets/${n}`, undefined)),
+      { numRuns: RUNS },
+    );
+  });
+
   it(`PUT /v1/nodes/:name: ${RUNS} bodies, raw payloads and GET routes`, async () => {
     const nodeBody = fc.oneof(
       junk,
@@ -180,8 +202,10 @@ describe('fuzzing the API', { timeout: 300_000 }, () => {
       { numRuns: RUNS },
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('apps', 'apps/web', 'apps/web/history', 'projects', 'nodes', 'replicas', 'status', 'routes'), segment, async (r, s) =>
-        send('get', 'GET', `/v1/${r.replace('web', s)}`, undefined),
+      fc.asyncProperty(
+        fc.constantFrom('apps', 'apps/web', 'apps/web/history', 'projects', 'nodes', 'replicas', 'status', 'routes', 'secrets'),
+        segment,
+        async (r, s) => send('get', 'GET', `/v1/${r.replace('web', s)}`, undefined),
       ),
       { numRuns: RUNS },
     );

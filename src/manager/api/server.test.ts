@@ -5,6 +5,7 @@
  * Docker engine answers here, so every registered node is `down` (its address is loopback
  * with a port nothing listens on), which is exactly what the E_NODE_DOWN path needs.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +23,15 @@ import { ingressConsumer, type VclTarget } from '../ingress/ingress-consumer.ts'
 import { pushSampleImages } from '../images/sample-image.ts';
 import { freePort, startTestRegistry, type TestRegistry } from '../registry/test-registry.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { SecretBox } from '../secrets/secret-box.ts';
+import { Vault } from '../secrets/vault.ts';
 import { hashToken, newToken } from './auth.ts';
 import { buildApi } from './server.ts';
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
 const TOKEN = newToken();
+const VALUE = 'the-secret-value-7c1d';
 const WRONG = newToken();
 
 class RecordingIngress implements VclTarget {
@@ -96,7 +100,7 @@ beforeAll(async () => {
   const lock = new Serial();
   const consumers = [new ConsumerRunner(ingressConsumer(ingress, {}, log), log, events)];
   loop = new ControlLoop({ store, engines: dockerEngines(reg.pki.clientTls()), consumers, events, log, registry: reg.client.addr, desiredLock: lock });
-  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock);
+  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock, { vault: new Vault(store, SecretBox.fromKey(randomBytes(32))) });
   const registry = reg;
   api = buildApi({
     tokenHash: hashToken(TOKEN),
@@ -505,6 +509,9 @@ describe('tokens and roles', () => {
     ['DELETE', '/v1/tokens/x'],
     ['POST', '/v1/deploy'],
     ['POST', '/v1/images/sample'],
+    ['GET', '/v1/secrets'],
+    ['PUT', '/v1/secrets/x'],
+    ['DELETE', '/v1/secrets/x'],
   ];
   const need = (m: Method, url: string) =>
     url.startsWith('/v1/tokens') || (url.startsWith('/v1/nodes/') && m !== 'GET') ? 'admin' : m === 'GET' ? 'viewer' : 'deployer';
@@ -543,15 +550,48 @@ describe('tokens and roles', () => {
   });
 });
 
+describe('secrets', () => {
+  it('sets, lists and removes a secret by value in base64, never answering with the value', async () => {
+    const set = await call('PUT', '/v1/secrets/db-password', { body: { value: Buffer.from(VALUE).toString('base64') } });
+    expect(set.statusCode).toBe(200);
+    expect(json(set)).toMatchObject({ created: true, change: null, secret: { name: 'db-password', version: 1, bytes: VALUE.length, usedBy: [] } });
+    const again = await call('PUT', '/v1/secrets/db-password', { body: { value: Buffer.from(`${VALUE}!`).toString('base64') } });
+    expect(json(again)).toMatchObject({ created: false, secret: { version: 2, bytes: VALUE.length + 1 } });
+    const list = await call('GET', '/v1/secrets');
+    expect(json(list).secrets.map((x: { name: string }) => x.name)).toEqual(['db-password']);
+    expect((await call('DELETE', '/v1/secrets/db-password')).statusCode).toBe(200);
+    expect(json(await call('GET', '/v1/secrets')).secrets).toEqual([]);
+    const gone = await call('DELETE', '/v1/secrets/db-password');
+    expect([gone.statusCode, json(gone).error.code]).toEqual([404, 'E_NOT_FOUND']);
+  });
+
+  it('refuses bad names and values with the path of the bad field', async () => {
+    const bad = async (url: string, body: unknown, path: string) => {
+      const res = await call('PUT', url, { body });
+      expect(res.statusCode, url).toBe(400);
+      expect(json(res).error).toMatchObject({ code: 'E_BAD_REQUEST', path });
+    };
+    await bad('/v1/secrets/-bad', { value: 'eA==' }, 'name');
+    await bad(`/v1/secrets/${'a'.repeat(65)}`, { value: 'eA==' }, 'name');
+    await bad('/v1/secrets/ok', { value: 'not base64!' }, 'value');
+    await bad('/v1/secrets/ok', { value: '' }, 'value');
+    await bad('/v1/secrets/ok', { value: 42 }, 'value');
+    await bad('/v1/secrets/ok', { value: 'eA==', version: 3 }, 'version');
+    await bad('/v1/secrets/ok', { value: Buffer.alloc(512 * 1024 + 1).toString('base64') }, 'value');
+    expect(json(await call('GET', '/v1/secrets')).secrets).toEqual([]);
+  });
+});
+
 describe('secrecy', () => {
-  it('never puts the token in a response or a log line', () => {
+  it('never puts the token or a secret value in a response or a log line', () => {
     expect(responses.length).toBeGreaterThan(50);
     // the log really captured something (the down node, the 503), so the check below means something
     expect(logLines.some((l) => l.includes('node1'))).toBe(true);
     for (const res of responses) {
       expect(res.body).not.toContain(TOKEN);
+      expect(res.body).not.toContain(VALUE);
       expect(JSON.stringify(res.headers)).not.toContain(TOKEN);
     }
-    for (const line of logLines) expect(line).not.toContain(TOKEN);
+    for (const line of logLines) for (const s of [TOKEN, VALUE]) expect(line).not.toContain(s);
   });
 });

@@ -19,6 +19,8 @@ import type {
   ReplicasView,
   RollbackResult,
   RollbackView,
+  SecretSetResult,
+  SecretView,
   StatusView,
 } from '../../shared/api-types.ts';
 import type { ControlLoop } from '../controllers/control-loop.ts';
@@ -28,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { hashesEqual, hashToken, newToken, presentedHash } from './auth.ts';
 import { allows, requiredRole, type Role } from './roles.ts';
 import { toErrorBody } from './error-mapper.ts';
-import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest, tokenRequest } from './validate.ts';
+import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest, secretRequest, tokenRequest } from './validate.ts';
 
 export interface ApiDeps {
   /** SHA-256 of the API token (api/auth.ts). */
@@ -223,6 +225,13 @@ export function buildApi(d: ApiDeps) {
     if (!d.store.removeToken(req.params.id)) throw new MatrixError('E_NOT_FOUND', `no token with id ${req.params.id}`, { path: 'id' });
     return { revoked: req.params.id };
   });
+
+  app.get('/v1/secrets', async (): Promise<{ secrets: SecretView[] }> => ({ secrets: d.desired.secrets() }));
+  app.put<{ Params: { name: string } }>('/v1/secrets/:name', async (req): Promise<SecretSetResult> => {
+    const { name, value } = secretRequest(req.params.name, req.body);
+    return d.desired.setSecret(name, value);
+  });
+  app.delete<{ Params: { name: string } }>('/v1/secrets/:name', async (req) => d.desired.removeSecret(req.params.name));
 
   app.post('/v1/deploy', async (req): Promise<ChangeResult> => d.desired.deploy(deployRequest(req.body)));
   app.post('/v1/images/sample', async () => ({ images: await d.pushSampleImages() }));

@@ -5,6 +5,7 @@ import type { NodeInfo } from '../../core/model.ts';
 import type { DeployRequest, RemoveAppsRequest, ScaleRequest } from '../../shared/api-types.ts';
 import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
 import { checkProjectName } from '../../core/projects.ts';
+import { checkSecretName, SECRET_LIMITS } from '../../core/secrets.ts';
 import { ROLES, type Role } from './roles.ts';
 
 function obj(body: unknown): Record<string, unknown> {
@@ -99,4 +100,20 @@ export function tokenRequest(body: unknown): { name: string; role: Role } {
   if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name))
     throw new MatrixError('E_BAD_REQUEST', 'must be 1-63 of [a-z0-9_-]', { path: 'name' });
   return { name, role: b.role as Role };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** `PUT /v1/secrets/:name`: `{ value: <base64> }` (any bytes, so not a JSON string of text). */
+export function secretRequest(name: string, body: unknown): { name: string; value: Buffer } {
+  const bad = checkSecretName(name);
+  if (bad) throw new MatrixError('E_BAD_REQUEST', bad, { path: 'name' });
+  const b = obj(body);
+  const max = Math.ceil(SECRET_LIMITS.valueBytes / 3) * 4;
+  if (typeof b.value !== 'string' || b.value.length > max || !BASE64.test(b.value)) {
+    throw new MatrixError('E_BAD_REQUEST', `must be the value in base64, at most ${SECRET_LIMITS.valueBytes} bytes decoded`, { path: 'value' });
+  }
+  const extra = Object.keys(b).filter((k) => k !== 'value');
+  if (extra.length) throw new MatrixError('E_BAD_REQUEST', `unknown field "${extra[0]!.slice(0, 40)}"`, { path: extra[0]!.slice(0, 40) });
+  return { name, value: Buffer.from(b.value, 'base64') };
 }

@@ -15,12 +15,22 @@ import { loadSpec, type SpecWarning } from '../../core/appspec/load-spec.ts';
 import { problemsError } from '../../core/appspec/plan.ts';
 import { resolveImage, splitImage } from '../../core/appspec/image-ref.ts';
 import { deployProject, removeApps, resolveProject } from '../../core/projects.ts';
-import type { ChangeResult, DeployRequest, RollbackResult } from '../../shared/api-types.ts';
+import {
+  appsUsingSecret,
+  checkSecretName,
+  checkSecretValue,
+  SECRET_LIMITS,
+  stampSecretVersions,
+  withSecretVersion,
+  type MissingSecret,
+} from '../../core/secrets.ts';
+import type { ChangeResult, DeployRequest, RollbackResult, SecretSetResult, SecretView } from '../../shared/api-types.ts';
 import { Serial } from '../../util/serial.ts';
-import { withApps, type Deployment, type ProjectChanges, type Store } from '../store/store.ts';
+import { withApps, type Deployment, type ProjectChanges, type SecretRecord, type Store } from '../store/store.ts';
+import type { Vault } from '../secrets/vault.ts';
 import type { ControlLoop, PassReport } from './control-loop.ts';
 import { failedRevisions } from './failed-revisions.ts';
-import { appHistoryDeployments, rollbackPlan } from './rollback.ts';
+import { appHistoryDeployments, rollbackPlan, secretVersions } from './rollback.ts';
 
 export interface ImageChecker {
   manifestExists(repo: string, tag: string): Promise<boolean>;
@@ -34,6 +44,8 @@ export interface DesiredStateOptions {
   passTimeoutMs?: number;
   /** Registries other than the cluster's that images may come from (`host[:port]`); none by default. */
   allowedRegistries?: readonly string[];
+  /** Seals secret values (`setSecret`); without it secrets cannot be set. */
+  vault?: Vault;
 }
 
 interface Change {
@@ -44,6 +56,8 @@ interface Change {
   projects?: ProjectChanges;
   warnings?: SpecWarning[];
   summary?: Partial<Pick<ChangeResult, 'added' | 'changed' | 'unchanged' | 'kept' | 'removed'>>;
+  /** A secret written in the same transaction as the candidate (a rotation). */
+  secret?: Omit<SecretRecord, 'createdAt' | 'updatedAt'>;
 }
 
 export class DesiredState {
@@ -73,7 +87,11 @@ export class DesiredState {
     this.checkNodesUp(pinnedLines);
     return this.change(req.dryRun, () => {
       const current = this.store.currentDeployment();
-      const r = deployProject(current?.apps ?? [], project.name, spec.apps, { prune: req.prune === true, file: req.file, strategy: spec.strategy });
+      const r = deployProject(current?.apps ?? [], project.name, this.stampSecrets(spec.apps), {
+        prune: req.prune === true,
+        file: req.file,
+        strategy: spec.strategy,
+      });
       return {
         candidate: { kind: spec.kind, file: req.file, source: req.source, apps: r.apps, strategy: current?.strategy ?? DEFAULT_STRATEGY },
         touched: new Set([...spec.apps.map((a) => a.name), ...r.pruned]),
@@ -150,11 +168,84 @@ export class DesiredState {
       const current = this.requireApp(app);
       const back = rollbackPlan(this.store, current, app);
       if (!back) throw new MatrixError('E_NOT_FOUND', `${app} has no earlier revision to roll back to`, { path: 'app' });
+      throwAll(back.missingSecrets.map((m) => missingSecretError(m, `the earlier revision of ${app}`)));
       from = back.from.image;
       to = back.to.image;
       return { candidate: back.next, touched: new Set([app]), project: null, summary: { changed: [app] } };
     });
     return { ...r, from, to };
+  }
+
+  /** Secrets with the apps that receive them; never their values. */
+  secrets(): SecretView[] {
+    const apps = this.store.currentDeployment()?.apps ?? [];
+    return this.store.listSecrets().map((s) => ({ ...s, usedBy: appsUsingSecret(apps, s.name) }));
+  }
+
+  /**
+   * `matrix secret set`: stores the value encrypted as the secret's next version; the apps
+   * that receive it roll to that version (rolling, health-gated, like a deploy).
+   */
+  async setSecret(name: string, value: Buffer): Promise<SecretSetResult> {
+    const bad = checkSecretName(name);
+    if (bad) throw new MatrixError('E_BAD_REQUEST', bad, { path: 'name' });
+    const badValue = checkSecretValue(value.length);
+    if (badValue) throw new MatrixError('E_BAD_REQUEST', badValue, { path: 'value' });
+    const vault = this.o.vault;
+    if (!vault) throw new MatrixError('E_INTERNAL', 'this manager has no secret store');
+    const known = this.store.listSecrets();
+    if (known.length >= SECRET_LIMITS.total && !known.some((s) => s.name === name)) {
+      throw new MatrixError('E_BAD_REQUEST', `the cluster holds ${known.length} secrets, its limit; remove unused ones first (\`matrix secret ls\`)`, {
+        path: 'name',
+      });
+    }
+    const usedBy = () => appsUsingSecret(this.store.currentDeployment()?.apps ?? [], name);
+    const view = (r: Omit<SecretRecord, 'createdAt' | 'updatedAt'>): SecretView => {
+      const meta = this.store.listSecrets().find((s) => s.name === r.name)!;
+      return { ...meta, usedBy: usedBy() };
+    };
+    // no app receives it: just store it, no new generation
+    const alone = await this.lock.run(async () => {
+      if (usedBy().length) return null;
+      const record = vault.seal(name, value);
+      this.store.putSecret(record, this.now());
+      return record;
+    });
+    if (alone) return { secret: view(alone), created: alone.version === 1, change: null };
+    await this.observed();
+    let record: Omit<SecretRecord, 'createdAt' | 'updatedAt'> | undefined;
+    const change = await this.change(false, () => {
+      const current = this.store.currentDeployment()!; // apps use the secret, so there is a deployment
+      record = vault.seal(name, value);
+      const users = appsUsingSecret(current.apps, name);
+      return {
+        candidate: withApps(current, withSecretVersion(current.apps, name, record.version)),
+        touched: new Set(users),
+        project: null,
+        secret: record,
+        summary: { changed: users },
+      };
+    });
+    return { secret: view(record!), created: record!.version === 1, change };
+  }
+
+  /** `matrix secret rm`: refused while any app receives the secret. */
+  async removeSecret(name: string): Promise<{ removed: string }> {
+    return this.lock.run(async () => {
+      const users = appsUsingSecret(this.store.currentDeployment()?.apps ?? [], name);
+      if (users.length) {
+        throw new MatrixError(
+          'E_SECRET_IN_USE',
+          `secret ${name} is given to ${users.join(', ')}: remove it from their \`secrets:\` and deploy (or \`matrix rm\` them) first`,
+          { path: 'name' },
+        );
+      }
+      if (!this.store.removeSecret(name)) {
+        const all = this.store.listSecrets().map((s) => s.name);
+        throw new MatrixError('E_NOT_FOUND', `no secret named ${name} (secrets: ${all.join(', ') || '(none)'})`, { path: 'name' });
+      }
+      return { removed: name };
+    });
   }
 
   history(app: string): AppRevisionEntry[] {
@@ -173,7 +264,7 @@ export class DesiredState {
       const generation = (this.store.currentDeployment()?.generation ?? 0) + 1;
       const plan = this.loop.plan({ ...c.candidate, generation });
       if (dryRun) return { c, plan, generation: null };
-      const saved = this.store.saveDeployment(c.candidate, this.now(), c.projects);
+      const saved = c.secret ? this.store.putSecret(c.secret, this.now(), c.candidate)! : this.store.saveDeployment(c.candidate, this.now(), c.projects);
       return { c, plan, generation: saved.generation };
     });
     const base = result(c, plan, dryRun, generation);
@@ -206,6 +297,13 @@ export class DesiredState {
       });
     }
     return current;
+  }
+
+  /** The apps with each secret reference at the store's current version; a missing secret refuses the deploy. */
+  private stampSecrets(apps: AppSpec[]): AppSpec[] {
+    const r = stampSecretVersions(apps, secretVersions(this.store));
+    throwAll(r.missing.map((m) => missingSecretError(m, `app ${m.app}`, apps.find((a) => a.name === m.app)?.source)));
+    return r.apps;
   }
 
   private fileOf(spec: AppSpec): string {
@@ -305,6 +403,12 @@ function withPass(base: ChangeResult, c: Change, pass: PassReport): ChangeResult
     failed: pass.failed.filter((f) => touched(f.action)).map((f) => ({ action: describeAction(f.action), error: f.error })),
     ...(pass.plan ? { blocked: pass.plan.blocked.filter((b) => c.touched.has(b.app)) } : {}),
   };
+}
+
+function missingSecretError(m: MissingSecret, who: string, source?: string): MatrixError {
+  return new MatrixError('E_NOT_FOUND', `${who} needs secret ${m.name}, which does not exist: create it with \`matrix secret set ${m.name}\``, {
+    path: `${source ?? `apps.${m.app}`}.secrets[${m.index}]`,
+  });
 }
 
 function throwAll(problems: MatrixError[]): void {

@@ -4,7 +4,7 @@
  * exactly that (and nothing it did not make), even after a failed `up`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { run, runOk } from '../../util/exec.ts';
@@ -12,6 +12,7 @@ import { pingEngine, type ClientTls } from '../nodes/docker-client.ts';
 import * as cmd from './lab-commands.ts';
 import { type LabConfig, type LabNode, labNodes, validateLabConfig, registryAddress, managerAddress } from '../../shared/lab-config.ts';
 import { killTree, nodeProcessTree } from './processes.ts';
+import { NODE_SECRETS_ROOT, secretsDirOf, secretsHostDir } from '../nodes/secret-files.ts';
 
 /** What the lab needs from the cluster PKI: per-node server certs and the manager's client cert. */
 export interface LabPki {
@@ -213,6 +214,10 @@ export class Lab {
       killTree(n.netns);
     }
     await sleep(200);
+    // the lab's nodes share this host's /dev/shm: their containers' secret files go with them
+    for (const n of s.nodes) removeSecretDirs(join(this.nodeDir(n), 'data'));
+    removeWipedMarkers();
+    removeIfEmpty(NODE_SECRETS_ROOT);
     unmountUnder(this.dir);
     for (const n of s.nodes) {
       await runAll(cmd.nodeNetworkDown(n), true);
@@ -252,6 +257,40 @@ function unmountUnder(dir: string): void {
   for (const m of mounts) {
     // lazy: a dying process may still hold it; the kernel finishes once it is gone
     spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+}
+
+/** The secret directories (secret-files.ts) of the containers an engine's data root holds. */
+function removeSecretDirs(dataRoot: string): void {
+  let ids: string[];
+  try {
+    ids = readdirSync(join(dataRoot, 'containers'));
+  } catch {
+    return; // the engine never ran
+  }
+  for (const id of ids) {
+    try {
+      const { MountPoints } = JSON.parse(readFileSync(join(dataRoot, 'containers', id, 'config.v2.json'), 'utf8')) as {
+        MountPoints?: Record<string, { Source?: string; Destination?: string }>;
+      };
+      const dir = secretsDirOf(Object.values(MountPoints ?? {}));
+      if (dir !== null) rmSync(secretsHostDir(dir), { recursive: true, force: true });
+    } catch {
+      // a container being created when the engine died has no config yet
+    }
+  }
+}
+
+/** A wiped container's directory is an empty file (secret-files.ts): nothing secret, whose lab it was. */
+function removeWipedMarkers(): void {
+  try {
+    for (const name of readdirSync(NODE_SECRETS_ROOT)) {
+      const f = join(NODE_SECRETS_ROOT, name);
+      const st = statSync(f);
+      if (st.isFile() && st.size === 0) rmSync(f, { force: true });
+    }
+  } catch {
+    // no secrets were ever given on this host
   }
 }
 

@@ -4,6 +4,7 @@
  * that lets a restarted manager rebuild its view from the nodes alone.
  */
 import { DEFAULT_RESTART } from '../../core/defaults.ts';
+import { secretsMount, type BindMount } from './secret-files.ts';
 import { LABELS, type ContainerState, type DesiredReplica, type HealthCheck, type ObservedReplica, type RestartPolicy } from '../../core/model.ts';
 
 const MIB = 1024 * 1024;
@@ -16,6 +17,8 @@ export interface CreateContainerBody {
   ExposedPorts: Record<string, Record<string, never>>;
   HostConfig: {
     PortBindings: Record<string, { HostPort: string }[]>;
+    /** Only the replica's secret files (secret-files.ts): user specs never reach host paths. */
+    Mounts?: BindMount[];
     /** docker-init as PID 1: busybox httpd ignores SIGTERM, so every stop would wait the grace period. */
     Init: boolean;
     RestartPolicy: { Name: RestartPolicy | '' };
@@ -30,13 +33,19 @@ export function containerName(r: DesiredReplica): string {
   return `mx.${r.id}.${r.revision}`;
 }
 
-export function createContainerBody(r: DesiredReplica): CreateContainerBody {
+/**
+ * `secrets`: resolved at the edge just before the create: the values of the replica's env
+ * secrets, and the node directory its secret files were written to (secret-files.ts).
+ */
+export function createContainerBody(r: DesiredReplica, secrets: { env?: Record<string, string>; dir?: string } = {}): CreateContainerBody {
   const port = `${r.containerPort}/tcp`;
+  const name = containerName(r);
   return {
-    name: containerName(r),
+    name,
     Image: r.image,
     Env: [
       ...Object.entries(r.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...Object.entries(secrets.env ?? {}).map(([k, v]) => `${k}=${v}`),
       `MATRIX_APP=${r.app}`,
       `MATRIX_NODE=${r.node}`,
       `MATRIX_REPLICA=${r.id}`,
@@ -54,6 +63,7 @@ export function createContainerBody(r: DesiredReplica): CreateContainerBody {
     HostConfig: {
       // an empty HostPort asks the engine for a free one
       PortBindings: { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
+      ...(secrets.dir !== undefined ? { Mounts: [secretsMount(secrets.dir)] } : {}),
       Init: true,
       RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? DEFAULT_RESTART) },
       ...(r.resources && r.resources.cpus > 0 ? { NanoCpus: Math.round(r.resources.cpus * 1e9) } : {}),

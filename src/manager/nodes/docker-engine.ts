@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import { LABELS, type NodeInfo } from '../../core/model.ts';
 import { engineClient, pingEngine, type ClientTls } from './docker-client.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from './engine.ts';
+import { MatrixError } from '../../core/errors.ts';
+import type { SecretReader } from '../secrets/vault.ts';
 import { listManaged, pullImage, startReplica, stopAndRemove } from './node-ops.ts';
 
 /** Reads (info, list) answer in milliseconds on a live engine: a short timeout keeps a dead node from stalling the loop. */
@@ -17,6 +19,7 @@ export class DockerEngine implements NodeEngine {
   constructor(
     private readonly node: NodeInfo,
     private readonly tls: ClientTls,
+    private readonly readSecret: SecretReader = noSecrets,
   ) {
     this.reader = engineClient(node, tls, READ_TIMEOUT_MS);
     this.docker = engineClient(node, tls, WRITE_TIMEOUT_MS);
@@ -45,7 +48,7 @@ export class DockerEngine implements NodeEngine {
   }
 
   start(r: Parameters<NodeEngine['start']>[0]) {
-    return startReplica(this.docker, r);
+    return startReplica(this.docker, r, this.readSecret);
   }
 
   stop(containerId: string, graceSeconds: number) {
@@ -65,6 +68,11 @@ export class DockerEngine implements NodeEngine {
   }
 }
 
-export function dockerEngines(tls: ClientTls): EngineFactory {
-  return (node) => new DockerEngine(node, tls);
+/** `readSecret` gives containers their secrets' values (the manager's vault). */
+export function dockerEngines(tls: ClientTls, readSecret: SecretReader = noSecrets): EngineFactory {
+  return (node) => new DockerEngine(node, tls, readSecret);
+}
+
+function noSecrets(name: string): Buffer {
+  throw new MatrixError('E_NOT_FOUND', `secret ${name}: this engine was built without a secret store`);
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AppSpec, NodeInfo, Placement } from '../../core/model.ts';
 import { projectNameFromFile } from '../../core/projects.ts';
-import type { Deployment, ProjectChanges, ProjectRecord, Store, StoredNode, TokenRecord } from './store.ts';
+import type { Deployment, ProjectChanges, ProjectRecord, SecretMeta, SecretRecord, Store, StoredNode, TokenRecord } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cluster_nodes (
@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   role TEXT NOT NULL,
   hash TEXT NOT NULL UNIQUE,
   created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS secrets (
+  name TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
@@ -99,6 +108,11 @@ export class SqliteStore implements Store {
   }
 
   saveDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date, projects: ProjectChanges = {}): Deployment {
+    return this.db.transaction(() => this.insertDeployment(d, now, projects))();
+  }
+
+  /** Call inside a transaction. */
+  private insertDeployment(d: Omit<Deployment, 'generation' | 'createdAt'>, now: Date, projects: ProjectChanges): Deployment {
     const at = now.toISOString();
     const insert = this.db.prepare('INSERT INTO app_deployments (kind, file, source, apps, strategy, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     const put = this.db.prepare(
@@ -106,13 +120,10 @@ export class SqliteStore implements Store {
        ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, file = excluded.file, source = excluded.source, updated_at = excluded.updated_at`,
     );
     const drop = this.db.prepare('DELETE FROM projects WHERE name = ?');
-    const generation = this.db.transaction(() => {
-      const info = insert.run(d.kind, d.file, d.source, JSON.stringify(d.apps), d.strategy, at);
-      for (const p of projects.put ?? []) put.run(p.name, p.kind, p.file, p.source, at);
-      for (const name of projects.drop ?? []) drop.run(name);
-      return Number(info.lastInsertRowid);
-    })();
-    return { ...d, generation, createdAt: at };
+    const info = insert.run(d.kind, d.file, d.source, JSON.stringify(d.apps), d.strategy, at);
+    for (const p of projects.put ?? []) put.run(p.name, p.kind, p.file, p.source, at);
+    for (const name of projects.drop ?? []) drop.run(name);
+    return { ...d, generation: Number(info.lastInsertRowid), createdAt: at };
   }
 
   listProjects(): ProjectRecord[] {
@@ -152,6 +163,37 @@ export class SqliteStore implements Store {
     this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
   }
 
+  listSecrets(): SecretMeta[] {
+    return this.db
+      .prepare<[], SecretRow>('SELECT name, version, bytes, created_at, updated_at FROM secrets ORDER BY name')
+      .all()
+      .map((r) => ({ name: r.name, version: r.version, bytes: r.bytes, createdAt: r.created_at, updatedAt: r.updated_at }));
+  }
+
+  getSecret(name: string): SecretRecord | null {
+    const r = this.db.prepare<[string], SecretRow & { nonce: Buffer; ciphertext: Buffer }>('SELECT * FROM secrets WHERE name = ?').get(name);
+    return r
+      ? { name: r.name, version: r.version, nonce: r.nonce, ciphertext: r.ciphertext, bytes: r.bytes, createdAt: r.created_at, updatedAt: r.updated_at }
+      : null;
+  }
+
+  putSecret(s: Omit<SecretRecord, 'createdAt' | 'updatedAt'>, now: Date, next?: Omit<Deployment, 'generation' | 'createdAt'>): Deployment | null {
+    const at = now.toISOString();
+    const up = this.db.prepare(
+      `INSERT INTO secrets (name, version, nonce, ciphertext, bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET version = excluded.version, nonce = excluded.nonce, ciphertext = excluded.ciphertext,
+         bytes = excluded.bytes, updated_at = excluded.updated_at`,
+    );
+    return this.db.transaction(() => {
+      up.run(s.name, s.version, s.nonce, s.ciphertext, s.bytes, at, at);
+      return next ? this.insertDeployment(next, now, {}) : null;
+    })();
+  }
+
+  removeSecret(name: string): boolean {
+    return this.db.prepare('DELETE FROM secrets WHERE name = ?').run(name).changes > 0;
+  }
+
   listTokens(): TokenRecord[] {
     return this.db
       .prepare<[], { id: string; name: string; role: TokenRecord['role']; hash: string; created_at: string }>(
@@ -172,6 +214,14 @@ export class SqliteStore implements Store {
   close(): void {
     this.db.close();
   }
+}
+
+interface SecretRow {
+  name: string;
+  version: number;
+  bytes: number;
+  created_at: string;
+  updated_at: string;
 }
 
 function toDeployment(r: DeploymentRow): Deployment {

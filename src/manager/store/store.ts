@@ -41,6 +41,21 @@ export interface TokenRecord {
   createdAt: string;
 }
 
+/** A secret as the store keeps it: encrypted (manager/secrets/secret-box.ts); the key is not here. */
+export interface SecretRecord {
+  name: string;
+  /** 1 on creation, +1 per `secret set`; bound into the encryption and stamped into app specs. */
+  version: number;
+  nonce: Buffer;
+  ciphertext: Buffer;
+  /** Plaintext length, for `secret ls`. */
+  bytes: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type SecretMeta = Omit<SecretRecord, 'nonce' | 'ciphertext'>;
+
 export interface StoredNode extends NodeInfo {
   /** Labels set through the API; engine labels are merged under them. */
   labels: Record<string, string>;
@@ -62,6 +77,14 @@ export interface Store {
   getSetting(key: string): string | null;
   setSetting(key: string, value: string): void;
   deleteSetting(key: string): void;
+  listSecrets(): SecretMeta[];
+  getSecret(name: string): SecretRecord | null;
+  /**
+   * Writes the secret (created or replaced); with `next`, that deployment (the apps that
+   * receive the secret at its new version) is saved in the same transaction and returned.
+   */
+  putSecret(s: Omit<SecretRecord, 'createdAt' | 'updatedAt'>, now: Date, next?: Omit<Deployment, 'generation' | 'createdAt'>): Deployment | null;
+  removeSecret(name: string): boolean;
   listTokens(): TokenRecord[];
   addToken(t: TokenRecord): void;
   removeToken(id: string): boolean;

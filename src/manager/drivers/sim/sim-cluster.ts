@@ -4,6 +4,8 @@
  * labels and failure injection, so the control loop can be tested at datacenter scale.
  * Addresses are in 127.255.0.0/16 and are never contacted.
  */
+import { secretMaterial, type SecretMaterial } from '../../nodes/secret-files.ts';
+import type { SecretReader } from '../../secrets/vault.ts';
 import { MatrixError } from '../../../core/errors.ts';
 import type { ContainerState, DesiredReplica, NodeInfo, ObservedReplica, Resources } from '../../../core/model.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from '../../nodes/engine.ts';
@@ -20,6 +22,8 @@ interface SimContainer {
   replica: DesiredReplica;
   state: ContainerState;
   hostPort: number;
+  /** What the container was given of its secrets, as a Docker engine would (files and env). */
+  secrets: SecretMaterial;
 }
 
 export type SimFault = 'pull' | 'start' | 'stop';
@@ -37,6 +41,7 @@ export class SimNode implements NodeEngine {
   constructor(
     readonly spec: SimNodeSpec,
     private readonly ids: () => string,
+    private readonly readSecret: SecretReader,
   ) {}
 
   private requireUp(): void {
@@ -92,6 +97,7 @@ export class SimNode implements NodeEngine {
     this.calls.start++;
     this.fault('start');
     if (!this.images.has(r.image)) throw new MatrixError('E_DEPLOY_FAILED', `sim node ${this.spec.name}: no image ${r.image}`);
+    const secrets = secretMaterial(r.secrets ?? [], this.readSecret);
     const hostPort = r.hostPort ?? this.nextPort++;
     for (const c of this.containers.values()) {
       if (c.state === 'running' && c.hostPort === hostPort) {
@@ -99,7 +105,7 @@ export class SimNode implements NodeEngine {
       }
     }
     const id = this.ids();
-    this.containers.set(id, { id, replica: r, state: 'running', hostPort });
+    this.containers.set(id, { id, replica: r, state: 'running', hostPort, secrets });
     this.changed();
     return id;
   }
@@ -132,9 +138,12 @@ export class SimCluster {
   readonly sick = new Set<string>();
   private seq = 0;
 
+  /** `readSecret`: the manager's vault, when a test gives apps secrets. */
+  constructor(private readonly readSecret: SecretReader = noSecret) {}
+
   add(spec: SimNodeSpec): NodeInfo {
     if (this.nodes.has(spec.name)) throw new MatrixError('E_BAD_REQUEST', `sim node ${spec.name} exists`);
-    const node = new SimNode(spec, () => (++this.seq).toString(16).padStart(12, '0'));
+    const node = new SimNode(spec, () => (++this.seq).toString(16).padStart(12, '0'), this.readSecret);
     this.nodes.set(spec.name, node);
     const i = this.nodes.size;
     const address = `127.255.${(i >> 8) & 255}.${i & 255}`;
@@ -181,4 +190,8 @@ export class SimCluster {
   engines(): EngineFactory {
     return (node) => this.node(node.name);
   }
+}
+
+function noSecret(name: string): Buffer {
+  throw new MatrixError('E_NOT_FOUND', `secret ${name}: this sim cluster has no secret store`);
 }

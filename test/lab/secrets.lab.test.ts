@@ -1,0 +1,195 @@
+/**
+ * Secrets in a real lab: `matrix secret set` from stdin, an app receives the value as a
+ * read-only file on tmpfs and as env, is never left running without its files, rolls to a new
+ * value when the secret is rotated, and the plaintext is nowhere else: not in the manager's
+ * log, the database, API answers or CLI output. Removed containers leave no secret behind.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_SECRETS_ROOT } from '../../src/manager/nodes/secret-files.ts';
+import { dockerOn, get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
+
+const env: LabEnv = newLabEnv('secrets', 217);
+const PW1 = 'lab-secret-one-5e4d3c';
+const PW2 = 'lab-secret-two-9a8b7c';
+
+const SPEC = `apps:
+  vault-web:
+    image: cloud/simplewebapp1
+    replicas: 2
+    port: 8080
+    secrets:
+      - db
+      - name: db
+        env: DB_PASSWORD
+`;
+
+function sh(argv: string[], input?: string): Promise<{ code: number; out: string }> {
+  return new Promise((res) => {
+    const p = execFile(argv[0]!, argv.slice(1), { env: { ...process.env, MATRIX_HOME: env.home }, timeout: 120_000 }, (err, stdout, stderr) =>
+      res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
+    );
+    if (input !== undefined) p.stdin!.end(input);
+  });
+}
+
+const docker = (node: number, args: string[]) => dockerOn(env, node, args);
+
+/** Running containers of the app, as [node, id]. */
+async function containers(): Promise<[number, string][]> {
+  const out: [number, string][] = [];
+  for (const node of [1, 2]) {
+    const r = await docker(node, ['ps', '-q', '--filter', 'label=matrix.app=vault-web']);
+    for (const id of r.out.split('\n').filter(Boolean)) out.push([node, id]);
+  }
+  return out;
+}
+
+async function readInside(node: number, id: string): Promise<string> {
+  return (await docker(node, ['exec', id, 'sh', '-c', 'cat /run/secrets/db; echo "|$DB_PASSWORD"'])).out;
+}
+
+/** Every replica serves and sees `value` as file and env. */
+async function allSee(value: string): Promise<boolean> {
+  const list = await containers();
+  if (list.length !== 2) return false;
+  for (const [node, id] of list) if ((await readInside(node, id)).trim() !== `${value}|${value}`) return false;
+  return true;
+}
+
+/** Directories with secret files of containers that no longer exist. */
+function leftovers(): string[] {
+  if (!existsSync(NODE_SECRETS_ROOT)) return [];
+  return readdirSync(NODE_SECRETS_ROOT).filter((n) => statSync(join(NODE_SECRETS_ROOT, n)).isDirectory() && readdirSync(join(NODE_SECRETS_ROOT, n)).length > 0);
+}
+
+const outputs: string[] = [];
+const ok = async (args: string[]) => {
+  const out = await matrixOk(env, args);
+  outputs.push(out);
+  return out;
+};
+
+beforeAll(async () => {
+  await labDown(env).catch(() => undefined);
+  await matrixOk(env, labUpArgs(env, 2));
+  await matrixOk(env, ['images', 'sample']);
+});
+
+afterAll(async () => {
+  await labDown(env);
+  // the lab's containers took their secret directories with them
+  expect(existsSync(NODE_SECRETS_ROOT) ? readdirSync(NODE_SECRETS_ROOT).filter((n) => n.includes('vault-web')) : []).toEqual([]);
+});
+
+describe('secrets in a real lab', () => {
+  it('refuses a deploy naming a secret that does not exist', async () => {
+    const dir = join(env.home, 'files');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vault.yaml'), SPEC);
+    const r = await matrix(env, ['deploy', join(dir, 'vault.yaml')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/E_NOT_FOUND.*secret db, which does not exist: create it with `matrix secret set db`/);
+    expect(r.stderr).toMatch(/apps\.vault-web\.secrets\[0\]/);
+  });
+
+  it('gives the app its secret as a read-only tmpfs file and env', async () => {
+    const set = await sh([MATRIX, 'secret', 'set', 'db'], PW1);
+    expect(set.out).toMatch(/created secret db \(version 1, 21 bytes\)/);
+    outputs.push(set.out);
+    await ok(['deploy', join(env.home, 'files', 'vault.yaml')]);
+    expect(
+      (
+        await until(
+          () => get(env.ingressPort, '/vault-web/'),
+          (x) => x.status === 200,
+          120,
+          250,
+        )
+      ).status,
+    ).toBe(200);
+    expect(await until(() => allSee(PW1), Boolean, 60)).toBe(true);
+
+    const [node, id] = (await containers())[0]!;
+    const mount = (await docker(node, ['exec', id, 'sh', '-c', 'grep " /run/secrets " /proc/mounts; ls -l /run/secrets/db'])).out;
+    expect(mount).toMatch(/^\S+ \/run\/secrets tmpfs ro[, ]/m);
+    expect(mount).toMatch(/^-r--r--r-- .* \/run\/secrets\/db$/m);
+    // on the node: a root-only parent on /dev/shm, nothing written to a disk
+    expect(statSync(NODE_SECRETS_ROOT).mode & 0o777).toBe(0o700);
+    expect((await docker(node, ['exec', id, 'sh', '-c', 'echo x > /run/secrets/db'])).code).not.toBe(0);
+  });
+
+  it('a container whose node lost its secret files (a reboot empties /dev/shm) is not left running without them', async () => {
+    const [node, id] = (await containers())[0]!;
+    const dir = (await docker(node, ['inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/run/secrets"}}{{.Source}}{{end}}{{end}}', id])).out.trim();
+    expect(dir.startsWith(`${NODE_SECRETS_ROOT}/`)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+    await docker(node, ['restart', '-t', '1', id]); // fails: its mount source is gone (or the manager replaced it first)
+    expect(await until(async () => (await allSee(PW1)) && !(await containers()).some(([, c]) => c === id), Boolean, 120)).toBe(true);
+  });
+
+  it('rotating the secret rolls the app to the new value and wipes the old containers’ files', async () => {
+    const before = (await containers()).map(([, id]) => id);
+    const oldDirs = leftovers().filter((d) => d.startsWith('mx.vault-web.'));
+    expect(oldDirs).toHaveLength(2);
+    const r = await sh([MATRIX, 'secret', 'set', 'db', '--file', writeTemp('pw2', PW2)]);
+    outputs.push(r.out);
+    expect(r.out).toMatch(/updated secret db \(version 2, 21 bytes\)/);
+    expect(r.out).toMatch(/rolling vault-web to the new version/);
+    expect(await until(() => allSee(PW2), Boolean, 120)).toBe(true);
+    expect((await containers()).some(([, id]) => before.includes(id))).toBe(false);
+    // the old replicas' files went with them; the new ones have theirs
+    expect(
+      await until(
+        async () => leftovers().filter((d) => oldDirs.includes(d)),
+        (l) => l.length === 0,
+        20,
+      ),
+    ).toEqual([]);
+    expect(leftovers().filter((d) => d.startsWith('mx.vault-web.'))).toHaveLength(2);
+    const ls = await ok(['secret', 'ls']);
+    expect(ls).toMatch(/^db\s+2\s+21\s+\S+\s+vault-web$/m);
+    expect(await ok(['app', 'inspect', 'vault-web'])).toMatch(/db/);
+  });
+
+  it('a secret in use cannot be removed; after the app goes, it can, and no files are left', async () => {
+    const inUse = await matrix(env, ['secret', 'rm', 'db']);
+    expect(inUse.code).not.toBe(0);
+    expect(inUse.stderr).toMatch(/error\[E_SECRET_IN_USE\]: name: secret db is given to vault-web/);
+    await ok(['rm', 'vault-web']);
+    expect(await until(containers, (l) => l.length === 0, 60)).toEqual([]);
+    expect(
+      await until(
+        async () => leftovers(),
+        (l) => l.length === 0,
+        20,
+      ),
+    ).toEqual([]);
+    expect(await ok(['secret', 'rm', 'db'])).toMatch(/removed secret db/);
+  });
+
+  it('the plaintext is nowhere: manager log, database, API answers, CLI output', async () => {
+    outputs.push(await ok(['status']), await ok(['apps']), await ok(['projects']));
+    const token = readToken(env);
+    for (const path of ['/v1/deployment', '/v1/status', '/v1/secrets', '/v1/apps', '/v1/replicas']) {
+      const res = await fetch(`http://127.0.0.1:${env.apiPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, path).toBe(200);
+      outputs.push(await res.text());
+    }
+    const files = ['manager.log', 'state.db', 'state.db-wal'].map((f) => join(env.home, f)).filter(existsSync);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const pw of [PW1, PW2]) {
+      for (const f of files) expect(readFileSync(f).includes(Buffer.from(pw)), f).toBe(false);
+      for (const o of outputs) expect(o).not.toContain(pw);
+    }
+    expect(statSync(join(env.home, 'secret.key')).mode & 0o777).toBe(0o600);
+  });
+});
+
+function writeTemp(name: string, text: string): string {
+  const f = join(env.home, 'files', name);
+  writeFileSync(f, text, { mode: 0o600 });
+  return f;
+}
