@@ -3,6 +3,8 @@
  * method per route, with the request and answer types the server uses (shared/api-types.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { join } from 'node:path';
 import { ERROR_CODES, MatrixError, type ErrorCode } from '../core/errors.ts';
 import type {
   AppDetail,
@@ -24,7 +26,8 @@ import type {
   TokenView,
 } from '../shared/api-types.ts';
 import { homePaths, type HomePaths } from '../shared/home.ts';
-import { readManagerConfig } from '../shared/manager-config.ts';
+import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
+import { sendRequest, type HttpResponse } from '../util/http-request.ts';
 
 export interface ApiError {
   code: ErrorCode;
@@ -33,16 +36,37 @@ export interface ApiError {
   details?: ApiError[];
 }
 
+export interface ClientTls {
+  /** The CA that signed the API's certificate (the cluster CA); without it an https API is not trusted. */
+  ca?: string;
+}
+
 export class ApiClient {
+  private readonly agent: Agent | undefined;
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string,
-  ) {}
+    tls: ClientTls = {},
+  ) {
+    // only this CA, not the system's: the API's certificate comes from the cluster CA
+    this.agent = baseUrl.startsWith('https:') && tls.ca ? new Agent({ ca: tls.ca, keepAlive: false }) : undefined;
+  }
 
+  /**
+   * The manager named by the environment (`MATRIX_API`, `MATRIX_TOKEN`, `MATRIX_CA`: a path to
+   * the cluster's ca.pem), else by the home: manager.json's address, the token file, pki/ca.pem.
+   */
   static fromEnv(paths: HomePaths = homePaths(), env: NodeJS.ProcessEnv = process.env): ApiClient {
-    const base = env.MATRIX_API || `http://${readManagerConfig(paths).api}`;
+    const base = env.MATRIX_API || apiUrl(readManagerConfig(paths));
     const token = env.MATRIX_TOKEN || (existsSync(paths.token) ? readFileSync(paths.token, 'utf8').trim() : '');
-    return new ApiClient(base.replace(/\/$/, ''), token);
+    const caFile = env.MATRIX_CA || join(paths.pki, 'ca.pem');
+    return new ApiClient(base.replace(/\/$/, ''), token, existsSync(caFile) ? { ca: readFileSync(caFile, 'utf8') } : {});
+  }
+
+  /** `GET /v1/health` (no token needed): throws unless the manager answers within the timeout. */
+  async health(timeoutMs: number): Promise<void> {
+    await this.request('GET', '/v1/health', undefined, timeoutMs);
   }
 
   deploy(req: DeployRequest): Promise<ChangeResult> {
@@ -126,30 +150,38 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(this.baseUrl + path, {
+      const payload = body !== undefined ? JSON.stringify(body) : undefined;
+      res = await sendRequest({
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
+        url: this.baseUrl + path,
+        headers: { authorization: `Bearer ${this.token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(payload !== undefined ? { body: payload } : {}),
+        ...(this.agent ? { agent: this.agent } : {}),
+        timeoutMs,
       });
     } catch (e) {
-      throw new MatrixError(
-        'E_MANAGER_UNREACHABLE',
-        `cannot reach the manager at ${this.baseUrl} (${(e as Error).cause ?? (e as Error).message}); is it running? try \`matrix lab up\` or \`matrix manager start\``,
-      );
+      throw unreachable(this.baseUrl, e as NodeJS.ErrnoException);
     }
-    const text = await res.text();
+    const text = res.body.toString('utf8');
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
       throw new MatrixError('E_INTERNAL', `the manager answered ${res.status} with a non-JSON body`);
     }
-    if (!res.ok) throw toMatrixError((json as { error?: ApiError }).error, res.status);
+    if (res.status < 200 || res.status >= 300) throw toMatrixError((json as { error?: ApiError }).error, res.status);
     return json as T;
   }
+}
+
+function unreachable(base: string, e: NodeJS.ErrnoException): MatrixError {
+  const tls = /certificate|self.signed|CERT_|UNABLE_TO_VERIFY/i.test(`${e.code ?? ''} ${e.message}`);
+  const hint = tls
+    ? 'the API certificate is not trusted: point MATRIX_CA at the cluster CA (<MATRIX_HOME>/pki/ca.pem on the manager host)'
+    : 'is it running? try `matrix lab up` or `matrix manager start`';
+  return new MatrixError('E_MANAGER_UNREACHABLE', `cannot reach the manager at ${base} (${e.code ?? e.message}); ${hint}`);
 }
 
 const enc = encodeURIComponent;

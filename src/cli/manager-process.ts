@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { MatrixError } from '../core/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { isRunning, livePid, stopPid } from '../util/pidfile.ts';
-import { readManagerConfig } from '../shared/manager-config.ts';
+import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
+import { ApiClient } from './api-client.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -14,10 +15,11 @@ export function managerPid(p: HomePaths): number | null {
   return livePid(p.managerPid, 'manager');
 }
 
-async function healthy(api: string): Promise<boolean> {
+/** The manager of this home answers (over HTTPS with the cluster CA when it serves it). */
+async function healthy(p: HomePaths): Promise<boolean> {
   try {
-    const r = await fetch(`http://${api}/v1/health`, { signal: AbortSignal.timeout(1000) });
-    return r.ok;
+    await ApiClient.fromEnv(p, {}).health(1000);
+    return true;
   } catch {
     return false;
   }
@@ -32,7 +34,7 @@ export function supervisorPid(p: HomePaths): number | null {
  * manager.log) unless a supervisor runs already; waits until the API answers.
  */
 export async function startManagerInBackground(p: HomePaths, timeoutMs = 90_000): Promise<number> {
-  const api = readManagerConfig(p).api;
+  const api = apiUrl(readManagerConfig(p));
   let supervisor = supervisorPid(p);
   const ours = supervisor === null;
   mkdirSync(dirname(p.managerLog), { recursive: true, mode: 0o700 });
@@ -53,7 +55,7 @@ export async function startManagerInBackground(p: HomePaths, timeoutMs = 90_000)
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && isRunning(supervisor, 'supervise')) {
-    if (await healthy(api)) return managerPid(p) ?? supervisor;
+    if (await healthy(p)) return managerPid(p) ?? supervisor;
     // a manager that dies at every start will not come up by waiting: three tries are enough
     if (exitsSince(p.managerLog, logStart) >= 3) break;
     await new Promise((r) => setTimeout(r, 300));

@@ -2,7 +2,8 @@
  * Composition root of the manager: builds every part from the home directory and the
  * manager config, nothing global. Runs until SIGTERM/SIGINT, then stops what it started.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { renderVcl } from '../core/ingress/vcl.ts';
@@ -18,15 +19,23 @@ import { dockerEngines } from './nodes/docker-engine.ts';
 import { securePaths, type HomePaths } from '../shared/home.ts';
 import { pushSampleImages } from './images/sample-image.ts';
 import { Varnish } from './ingress/varnish.ts';
-import { readManagerConfig } from '../shared/manager-config.ts';
+import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
 import { Pki } from './pki/pki.ts';
-import { registrySans } from './pki/sans.ts';
+import { apiSans, registrySans } from './pki/sans.ts';
 import { RegistryClient } from './registry/registry-client.ts';
 import { startRegistry } from './registry/registry-process.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { Vault } from './secrets/vault.ts';
 import { stopPid, writePid } from '../util/pidfile.ts';
+
+/** This host's addresses, for the API certificate when it listens on every address. */
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal && !a.address.includes('%'))
+    .map((a) => a!.address);
+}
 
 export async function runManager(paths: HomePaths): Promise<void> {
   const log = pino({ base: { svc: 'manager' } });
@@ -68,19 +77,23 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const consumers = [new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events)];
   const loop = new ControlLoop({ store, engines: dockerEngines(tls, vault.read), consumers, events, log, registry: config.registry, desiredLock });
   const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, { allowedRegistries: config.allowedRegistries, vault });
-  const api = buildApi({
-    tokenHash,
-    store,
-    loop,
-    desired,
-    log,
-    pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
-    info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
-  });
-  const [host, port] = [config.api.slice(0, config.api.lastIndexOf(':')), Number(config.api.split(':').pop())];
-  await api.listen({ host, port });
+  const apiHost = config.api.slice(0, config.api.lastIndexOf(':'));
+  const apiCert = config.apiTls ? await pki.ensureServerCert('api', apiSans(apiHost, hostAddresses(), config.domain, hostname())) : null;
+  const api = buildApi(
+    {
+      tokenHash,
+      store,
+      loop,
+      desired,
+      log,
+      pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
+      info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
+    },
+    apiCert ? { https: { key: readFileSync(apiCert.key, 'utf8'), cert: readFileSync(apiCert.cert, 'utf8') } } : {},
+  );
+  await api.listen({ host: apiHost.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(config.api.split(':').pop()) });
   loop.start(500);
-  log.info({ api: config.api }, 'manager ready');
+  log.info({ api: apiUrl(config) }, 'manager ready');
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

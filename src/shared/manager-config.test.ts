@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MANAGER_CONFIG, validateManagerConfig } from './manager-config.ts';
+import { apiUrl, DEFAULT_MANAGER_CONFIG, validateManagerConfig } from './manager-config.ts';
 
 describe('manager config', () => {
   it('accepts the defaults and loopback API addresses', () => {
@@ -10,9 +10,19 @@ describe('manager config', () => {
   it('refuses an API bound beyond loopback (the token would travel in clear), with the key as path', () => {
     for (const api of ['0.0.0.0:7070', ':7070', '10.210.0.1:7070', '[::]:7070', 'example.com:7070']) {
       expect(() => validateManagerConfig({ api }), api).toThrow(
-        expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'api', message: expect.stringMatching(/loopback/) }),
+        expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'api', message: expect.stringMatching(/loopback.*--api-tls/) }),
       );
     }
+  });
+
+  it('accepts any address when the API serves HTTPS, and says where a local client dials', () => {
+    for (const api of ['0.0.0.0:7443', ':7443', '10.210.0.1:7443', '[::]:7443']) expect(validateManagerConfig({ api, apiTls: true }).api).toBe(api);
+    expect(() => validateManagerConfig({ apiTls: 'yes' as never })).toThrow(expect.objectContaining({ path: 'apiTls' }));
+    expect(apiUrl({ api: '0.0.0.0:7443', apiTls: true })).toBe('https://127.0.0.1:7443');
+    expect(apiUrl({ api: ':7443', apiTls: true })).toBe('https://127.0.0.1:7443');
+    expect(apiUrl({ api: '[::]:7443', apiTls: true })).toBe('https://[::1]:7443');
+    expect(apiUrl({ api: '10.0.0.5:7443', apiTls: true })).toBe('https://10.0.0.5:7443');
+    expect(apiUrl(DEFAULT_MANAGER_CONFIG)).toBe('http://127.0.0.1:7070');
   });
 
   it('lists extra registries by host', () => {

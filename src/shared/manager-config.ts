@@ -10,6 +10,8 @@ import type { HomePaths } from './home.ts';
 export interface ManagerConfig {
   /** host:port of the API (loopback by default: the token is the only guard). */
   api: string;
+  /** Serve the API over HTTPS with a certificate from the cluster CA (required off loopback). */
+  apiTls: boolean;
   /** host:port the registry listens on and nodes pull from. */
   registry: string;
   /** address:port Varnish listens on. */
@@ -24,6 +26,7 @@ export interface ManagerConfig {
 
 export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   api: '127.0.0.1:7070',
+  apiTls: false,
   registry: '127.0.0.1:5000',
   ingress: ':6081',
   ingressAdmin: '127.0.0.1:6082',
@@ -47,14 +50,13 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
   if (!Array.isArray(out.allowedRegistries) || out.allowedRegistries.some((r) => typeof r !== 'string' || !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(r))) {
     throw new MatrixError('E_BAD_REQUEST', 'must be a list of registry hosts like registry.example.com or 10.0.0.5:5000', { path: 'allowedRegistries' });
   }
+  if (typeof out.apiTls !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: 'apiTls' });
   const apiHost = out.api.slice(0, out.api.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  if (!isLoopback(apiHost)) {
+  if (!isLoopback(apiHost) && !out.apiTls) {
     throw new MatrixError(
       'E_BAD_REQUEST',
-      `the API serves plain HTTP, so the token would cross the network in clear: bind it to loopback (e.g. 127.0.0.1:7070), got "${out.api}"`,
-      {
-        path: 'api',
-      },
+      `plain HTTP would send the API token across the network in clear: bind the API to loopback (e.g. 127.0.0.1:7070), or serve HTTPS with the cluster CA (\`--api-tls\`), got "${out.api}"`,
+      { path: 'api' },
     );
   }
   return out;
@@ -73,4 +75,12 @@ export function readManagerConfig(p: HomePaths): ManagerConfig {
 export function writeManagerConfig(p: HomePaths, c: ManagerConfig): void {
   mkdirSync(dirname(p.managerConfig), { recursive: true, mode: 0o700 });
   writeFileSync(p.managerConfig, JSON.stringify(c, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** Where a client on the manager host dials the API: loopback when it listens on every address. */
+export function apiUrl(c: Pick<ManagerConfig, 'api' | 'apiTls'>): string {
+  const at = c.api.lastIndexOf(':');
+  const host = c.api.slice(0, at);
+  const dial = ['', '0.0.0.0'].includes(host) ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
+  return `${c.apiTls ? 'https' : 'http'}://${dial}:${c.api.slice(at + 1)}`;
 }

@@ -55,7 +55,8 @@ export async function matrixOk(env: LabEnv, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-export function labUpArgs(env: LabEnv, nodes: number): string[] {
+/** `api`: where the manager API listens (default loopback); `apiTls`: over HTTPS. */
+export function labUpArgs(env: LabEnv, nodes: number, o: { api?: string; apiTls?: boolean } = {}): string[] {
   return [
     'lab',
     'up',
@@ -70,7 +71,8 @@ export function labUpArgs(env: LabEnv, nodes: number): string[] {
     '--ingress',
     `:${env.ingressPort}`,
     '--api',
-    `127.0.0.1:${env.apiPort}`,
+    o.api ?? `127.0.0.1:${env.apiPort}`,
+    ...(o.apiTls ? ['--api-tls'] : []),
   ];
 }
 

@@ -4,15 +4,18 @@
  * value when the secret is rotated, and the plaintext is nowhere else: not in the manager's
  * log, the database, API answers or CLI output. Removed containers leave no secret behind.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { Agent } from 'node:https';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_SECRETS_ROOT } from '../../src/manager/nodes/secret-files.ts';
+import { sendRequest } from '../../src/util/http-request.ts';
 import { dockerOn, get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('secrets', 217);
 const PW1 = 'lab-secret-one-5e4d3c';
+const API_ADDR = `${env.subnet}.1:${env.apiPort}`;
 const PW2 = 'lab-secret-two-9a8b7c';
 
 const SPEC = `apps:
@@ -74,7 +77,8 @@ const ok = async (args: string[]) => {
 
 beforeAll(async () => {
   await labDown(env).catch(() => undefined);
-  await matrixOk(env, labUpArgs(env, 2));
+  // the API on the lab bridge, so it must serve HTTPS: the CLI finds the URL and the CA in the home
+  await matrixOk(env, labUpArgs(env, 2, { api: API_ADDR, apiTls: true }));
   await matrixOk(env, ['images', 'sample']);
 });
 
@@ -82,6 +86,32 @@ afterAll(async () => {
   await labDown(env);
   // the lab's containers took their secret directories with them
   expect(existsSync(NODE_SECRETS_ROOT) ? readdirSync(NODE_SECRETS_ROOT).filter((n) => n.includes('vault-web')) : []).toEqual([]);
+});
+
+describe('the API beyond loopback', () => {
+  it('serves HTTPS only, with the cluster certificate, to a lab node namespace', () => {
+    const ca = join(env.home, 'pki', 'ca.pem');
+    const curl = (args: string[]) => {
+      try {
+        return execFileSync(
+          'nsenter',
+          [`--net=/var/run/netns/${env.prefix}node1`, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...args],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+      } catch (e) {
+        return `refused (${String((e as { status?: number }).status)})`;
+      }
+    };
+    expect(curl(['--cacert', ca, `https://${API_ADDR}/v1/health`])).toBe('200');
+    expect(curl(['--cacert', ca, `https://${API_ADDR}/v1/apps`])).toBe('401');
+    expect(curl(['--cacert', ca, '-H', `authorization: Bearer ${readToken(env)}`, `https://${API_ADDR}/v1/apps`])).toBe('200');
+    // no plain HTTP, and a client that does not trust the cluster CA does not connect
+    expect(curl([`http://${API_ADDR}/v1/health`])).not.toBe('200');
+    expect(curl([`https://${API_ADDR}/v1/health`])).toMatch(/^refused/);
+  });
 });
 
 describe('secrets in a real lab', () => {
@@ -173,10 +203,11 @@ describe('secrets in a real lab', () => {
   it('the plaintext is nowhere: manager log, database, API answers, CLI output', async () => {
     outputs.push(await ok(['status']), await ok(['apps']), await ok(['projects']));
     const token = readToken(env);
+    const agent = new Agent({ ca: readFileSync(join(env.home, 'pki', 'ca.pem')) });
     for (const path of ['/v1/deployment', '/v1/status', '/v1/secrets', '/v1/apps', '/v1/replicas']) {
-      const res = await fetch(`http://127.0.0.1:${env.apiPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await sendRequest({ method: 'GET', url: `https://${API_ADDR}${path}`, headers: { authorization: `Bearer ${token}` }, agent });
       expect(res.status, path).toBe(200);
-      outputs.push(await res.text());
+      outputs.push(res.body.toString());
     }
     const files = ['manager.log', 'state.db', 'state.db-wal'].map((f) => join(env.home, f)).filter(existsSync);
     expect(files.length).toBeGreaterThanOrEqual(2);

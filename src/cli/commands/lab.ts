@@ -6,7 +6,7 @@ import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
 import { DEFAULT_LAB, MAX_NODES, managerAddress, type LabConfig } from '../../shared/lab-config.ts';
 import type { Lab } from '../../manager/index.ts';
-import { readManagerConfig, writeManagerConfig, validateManagerConfig } from '../../shared/manager-config.ts';
+import { apiUrl, readManagerConfig, writeManagerConfig, validateManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
 import { startManagerInBackground, stopManager } from '../manager-process.ts';
 import { table } from '../output.ts';
@@ -40,29 +40,38 @@ export function labCommands(program: Command): void {
     .option('--subnet <a.b.c>', 'the /24 to use: manager .1, node i .(10+i)', DEFAULT_LAB.subnet)
     .option('--ingress <addr:port>', 'where Varnish listens', ':6081')
     .option('--ingress-admin <host:port>', "Varnish's admin port (loopback)", '127.0.0.1:6082')
-    .option('--api <host:port>', 'where the manager API listens', '127.0.0.1:7070')
-    .action(async (o: { nodes: number; prefix: string; bridge: string; subnet: string; ingress: string; ingressAdmin: string; api: string }) => {
-      const { lab: l, paths } = await openLab();
-      const config: LabConfig = { ...DEFAULT_LAB, prefix: o.prefix, bridge: o.bridge, subnet: o.subnet };
-      const before = l.state();
-      console.log(before ? `lab exists in ${paths.lab}: checking it` : `creating a lab of ${o.nodes} nodes in ${paths.lab}`);
-      const state = await l.up(config, o.nodes);
-      writeManagerConfig(
-        paths,
-        validateManagerConfig({ api: o.api, ingress: o.ingress, ingressAdmin: o.ingressAdmin, registry: `${managerAddress(config)}:${config.registryPort}` }),
-      );
-      console.log('starting the manager (registry, ingress, API)');
-      await startManagerInBackground(paths);
-      const api = ApiClient.fromEnv(paths);
-      for (const n of state.nodes) {
-        await api.putNode(n.name, { address: n.address, enginePort: config.enginePort });
-      }
-      await printStatus(l);
-      const mc = readManagerConfig(paths);
-      console.log(`\nmanager API  http://${mc.api}  (token in ${paths.token})`);
-      console.log(`registry     ${mc.registry}`);
-      console.log(`ingress      http://127.0.0.1:${mc.ingress.split(':').pop()}/<app>/`);
-    });
+    .option('--api <host:port>', 'where the manager API listens (beyond loopback, e.g. on the lab bridge, only with --api-tls)', '127.0.0.1:7070')
+    .option('--api-tls', 'serve the API over HTTPS with a certificate from the cluster CA', false)
+    .action(
+      async (o: { nodes: number; prefix: string; bridge: string; subnet: string; ingress: string; ingressAdmin: string; api: string; apiTls: boolean }) => {
+        const { lab: l, paths } = await openLab();
+        const config: LabConfig = { ...DEFAULT_LAB, prefix: o.prefix, bridge: o.bridge, subnet: o.subnet };
+        const before = l.state();
+        console.log(before ? `lab exists in ${paths.lab}: checking it` : `creating a lab of ${o.nodes} nodes in ${paths.lab}`);
+        const state = await l.up(config, o.nodes);
+        writeManagerConfig(
+          paths,
+          validateManagerConfig({
+            api: o.api,
+            apiTls: o.apiTls,
+            ingress: o.ingress,
+            ingressAdmin: o.ingressAdmin,
+            registry: `${managerAddress(config)}:${config.registryPort}`,
+          }),
+        );
+        console.log('starting the manager (registry, ingress, API)');
+        await startManagerInBackground(paths);
+        const api = ApiClient.fromEnv(paths);
+        for (const n of state.nodes) {
+          await api.putNode(n.name, { address: n.address, enginePort: config.enginePort });
+        }
+        await printStatus(l);
+        const mc = readManagerConfig(paths);
+        console.log(`\nmanager API  ${apiUrl(mc)}  (token in ${paths.token})`);
+        console.log(`registry     ${mc.registry}`);
+        console.log(`ingress      http://127.0.0.1:${mc.ingress.split(':').pop()}/<app>/`);
+      },
+    );
 
   lab
     .command('status')

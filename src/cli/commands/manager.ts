@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
-import { readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
+import { apiUrl, readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
 import { managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
 
 export function managerCommands(program: Command): void {
@@ -14,7 +14,9 @@ export function managerCommands(program: Command): void {
   m.command('start')
     .description('start the manager (in the background unless --foreground)')
     .option('--foreground', 'run in this process, logging JSON to stdout', false)
-    .option('--api <host:port>', 'API listen address')
+    .option('--api <host:port>', 'API listen address (beyond loopback only with --api-tls)')
+    .option('--api-tls', 'serve the API over HTTPS with a certificate from the cluster CA; clients elsewhere set MATRIX_CA to <MATRIX_HOME>/pki/ca.pem')
+    .option('--no-api-tls', 'serve the API over plain HTTP (loopback only)')
     .option('--registry <host:port>', 'registry listen address (nodes pull from it)')
     .option('--ingress <host:port>', 'Varnish listen address')
     .option('--ingress-admin <host:port>', "Varnish's admin address (loopback)")
@@ -23,6 +25,7 @@ export function managerCommands(program: Command): void {
       const paths = homePaths();
       const overrides: Partial<ManagerConfig> = {};
       for (const k of ['api', 'registry', 'ingress', 'ingressAdmin', 'domain'] as const) if (o[k]) overrides[k] = o[k];
+      if (o.apiTls !== undefined) overrides.apiTls = o.apiTls;
       if (Object.keys(overrides).length) writeManagerConfig(paths, validateManagerConfig({ ...readManagerConfig(paths), ...overrides }));
       if (o.foreground) {
         const { runManager } = await import('../../manager/index.ts'); // lazily: other commands never load the manager
@@ -30,7 +33,7 @@ export function managerCommands(program: Command): void {
         return;
       }
       const pid = await startManagerInBackground(paths);
-      console.log(`manager running (pid ${pid}), API http://${readManagerConfig(paths).api}, log ${paths.managerLog}`);
+      console.log(`manager running (pid ${pid}), API ${apiUrl(readManagerConfig(paths))}, log ${paths.managerLog}`);
     });
 
   m.command('supervise', { hidden: true })

@@ -43,9 +43,16 @@ export interface ApiDeps {
   log: Logger;
 }
 
-export function buildApi(d: ApiDeps) {
+export interface ApiOptions {
+  /** Serve HTTPS with this certificate (from the cluster CA) instead of plain HTTP. */
+  https?: { key: string; cert: string };
+}
+
+export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
   // fastify's per-request lines stay quiet (warn); our own lines go to d.log
   const app = Fastify({
+    // typed as a plain HTTP server either way: routes and hooks do not depend on the transport
+    ...((o.https ? { https: { ...o.https, minVersion: 'TLSv1.2' } } : {}) as object),
     loggerInstance: d.log.child({ svc: 'api' }, { level: 'warn' }),
     bodyLimit: 2 * 1024 * 1024,
     // errors the router raises before any handler (bad %-encoding, a parameter too long) get the API's shape too

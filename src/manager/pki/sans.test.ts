@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MatrixError } from '../../core/errors.ts';
-import { nodeSans, normalizeSans, parseSubjectAltName, registrySans, sameSans } from './sans.ts';
+import { apiSans, nodeSans, normalizeSans, parseSubjectAltName, registrySans, sameSans } from './sans.ts';
 
 describe('nodeSans', () => {
   it('names the node short, in the cluster domain, and by IP', () => {
@@ -55,5 +55,23 @@ describe('comparing SANs', () => {
   });
   it('normalizes duplicates away', () => {
     expect(normalizeSans({ dns: ['a', 'A'], ips: ['::1', '0:0:0:0:0:0:0:1'] })).toEqual({ dns: ['a'], ips: ['::1'] });
+  });
+});
+
+describe('apiSans', () => {
+  it('covers loopback, the manager name and the address the API listens on', () => {
+    expect(apiSans('10.0.0.5', ['192.168.1.2'])).toEqual({ dns: ['localhost', 'manager.matrix'], ips: ['127.0.0.1', '::1', '10.0.0.5'] });
+    expect(apiSans('manager.example.com', [], 'apps')).toEqual({ dns: ['localhost', 'manager.apps', 'manager.example.com'], ips: ['127.0.0.1', '::1'] });
+  });
+  it("bound to every address, covers each of the host's addresses and its name", () => {
+    for (const any of ['0.0.0.0', '', '[::]']) {
+      expect(apiSans(any, ['10.0.0.5', 'fe80::1', 'not-an-ip'], 'matrix', 'box1')).toEqual({
+        dns: ['localhost', 'manager.matrix', 'box1'],
+        ips: ['127.0.0.1', '::1', '10.0.0.5', 'fe80::1'],
+      });
+    }
+  });
+  it('leaves out a host name that is not a valid DNS name', () => {
+    expect(apiSans('127.0.0.1', [], 'matrix', 'bad_name').dns).toEqual(['localhost', 'manager.matrix']);
   });
 });

@@ -61,6 +61,18 @@ export function registrySans(address: string, domain = 'matrix'): Sans {
   return normalizeSans({ dns: ['localhost', `registry.${domain}`], ips: [address, '127.0.0.1'] });
 }
 
+/**
+ * The manager API when it serves HTTPS: the CLI on the manager host dials loopback; others
+ * dial the address it listens on, or, bound to every address, any of the host's (`hostAddrs`).
+ */
+export function apiSans(bindHost: string, hostAddrs: readonly string[], domain = 'matrix', hostname?: string): Sans {
+  const host = bindHost.replace(/^\[|\]$/g, '');
+  const everywhere = host === '' || host === '0.0.0.0' || host === '::';
+  const ips = ['127.0.0.1', '::1', ...(everywhere ? hostAddrs.filter((a) => isIP(a) !== 0) : isIP(host) ? [host] : [])];
+  const dns = ['localhost', `manager.${domain}`, ...(!everywhere && !isIP(host) ? [host] : []), ...(hostname && HOSTNAME.test(hostname) ? [hostname] : [])];
+  return normalizeSans({ dns, ips });
+}
+
 /** Parses `X509Certificate.subjectAltName` ("DNS:a, IP Address:1.2.3.4") back into Sans. */
 export function parseSubjectAltName(text: string | undefined): Sans {
   const out: Sans = { dns: [], ips: [] };

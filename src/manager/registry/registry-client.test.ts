@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pki } from '../pki/pki.ts';
 import { registrySans } from '../pki/sans.ts';
 import { Agent } from 'node:https';
-import { httpsRequest } from './https-request.ts';
+import { sendRequest } from '../../util/http-request.ts';
 import { MEDIA, RegistryClient, sha256Digest } from './registry-client.ts';
 import { probeAddr, startRegistry } from './registry-process.ts';
 import { type TestRegistry, freePort, startTestRegistry } from './test-registry.ts';
@@ -107,7 +107,7 @@ describe('RegistryClient against a real docker-registry', () => {
         ['GET', '/v2/cloud/simplewebapp1/manifests/latest'],
         ['POST', '/v2/cloud/evil/blobs/uploads/'],
       ] as const) {
-        const got = await httpsRequest({
+        const got = await sendRequest({
           method,
           url: `https://${r().registry.addr}${path}`,
           agent: new Agent({ ...client, keepAlive: false }),

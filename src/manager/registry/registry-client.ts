@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import { MatrixError } from '../../core/errors.ts';
-import { type HttpResponse, header, httpsRequest } from './https-request.ts';
+import { type HttpResponse, header, sendRequest } from '../../util/http-request.ts';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -147,7 +147,7 @@ export class RegistryClient {
   private async call(method: string, pathOrUrl: string, opts: { headers?: Record<string, string | number>; body?: Buffer } = {}): Promise<HttpResponse> {
     const url = pathOrUrl.startsWith('https://') ? pathOrUrl : `${this.base()}${pathOrUrl}`;
     try {
-      return await httpsRequest({ method, url, agent: this.agent, timeoutMs: this.timeoutMs, ...opts });
+      return await sendRequest({ method, url, agent: this.agent, timeoutMs: this.timeoutMs, ...opts });
     } catch (e) {
       throw new MatrixError('E_REGISTRY', `registry ${this.addr}: ${method} ${new URL(url).pathname} failed: ${(e as Error).message}`);
     }

@@ -8,7 +8,7 @@ import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MatrixError } from '../../core/errors.ts';
-import { httpsRequest } from './https-request.ts';
+import { sendRequest } from '../../util/http-request.ts';
 import { REGISTRY_BINARY, registryCommand, registryConfig } from './registry-config.ts';
 
 export interface StartRegistryOptions {
@@ -112,7 +112,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
         );
       }
       try {
-        const res = await httpsRequest({ method: 'GET', url: `https://${probeAddr(opts.addr)}/v2/`, agent, timeoutMs: 2_000 });
+        const res = await sendRequest({ method: 'GET', url: `https://${probeAddr(opts.addr)}/v2/`, agent, timeoutMs: 2_000 });
         if (res.status === 200) break;
         lastProblem = `GET /v2/ answered ${res.status}`;
       } catch (e) {
