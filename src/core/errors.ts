@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   E_INPUT_TOO_MANY_LINES: 'an input has more lines than its limit',
   E_INPUT_TOO_DEEP: 'an input nests deeper than its limit',
   E_INPUT_TOO_MANY_KEYS: 'an input has more keys than its limit',
+  E_INPUT_TOO_COMPLEX: 'parsing an input took more time or memory than its limit',
   E_POLICY_DENIED: 'the spec asks for host access (privileged, capabilities, devices, host namespaces or paths) or an image from another registry',
   E_SPEC_EMPTY: 'the deployed file has no apps (removing apps is explicit: `matrix rm`, `matrix project rm`)',
   E_APP_OWNED: 'the app belongs to another project',
@@ -48,6 +49,14 @@ export class MatrixError extends Error {
     this.code = code;
     if (opts.path !== undefined) this.path = opts.path;
     if (opts.details !== undefined) this.details = opts.details;
+  }
+
+  /** The inverse of toJSON, for errors that crossed a thread (a trusted source: codes are not checked). */
+  static fromJSON(j: { code: ErrorCode; message: string; path?: string; details?: unknown[] }): MatrixError {
+    return new MatrixError(j.code, j.message, {
+      ...(j.path !== undefined ? { path: j.path } : {}),
+      ...(j.details ? { details: j.details.map((d) => MatrixError.fromJSON(d as Parameters<typeof MatrixError.fromJSON>[0])) } : {}),
+    });
   }
 
   toJSON(): { code: ErrorCode; message: string; path?: string; details?: unknown[] } {

@@ -26,6 +26,7 @@ import { RegistryClient } from './registry/registry-client.ts';
 import { startRegistry } from './registry/registry-process.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { SecretBox } from './secrets/secret-box.ts';
+import { SpecParser } from './specs/spec-parser.ts';
 import { Vault } from './secrets/vault.ts';
 import { stopPid, writePid } from '../util/pidfile.ts';
 
@@ -76,7 +77,13 @@ export async function runManager(paths: HomePaths): Promise<void> {
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
   const consumers = [new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events)];
   const loop = new ControlLoop({ store, engines: dockerEngines(tls, vault.read), consumers, events, log, registry: config.registry, desiredLock });
-  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, { allowedRegistries: config.allowedRegistries, vault });
+  // specs are parsed off the event loop, with a deadline and a heap of their own
+  const specParser = new SpecParser();
+  const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, {
+    allowedRegistries: config.allowedRegistries,
+    vault,
+    parse: (source, file) => specParser.parse(source, file),
+  });
   const apiHost = config.api.slice(0, config.api.lastIndexOf(':'));
   const apiCert = config.apiTls ? await pki.ensureServerCert('api', apiSans(apiHost, hostAddresses(), config.domain, hostname())) : null;
   const api = buildApi(
@@ -103,6 +110,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   log.info('stopping');
   loop.stop();
   await api.close();
+  await specParser.close();
   varnish.stop();
   await registry.stop();
   rmSync(registryPid, { force: true });

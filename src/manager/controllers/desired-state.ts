@@ -11,7 +11,7 @@ import type { Action, AppSpec } from '../../core/model.ts';
 import { appHistory, type AppRevisionEntry } from '../../core/app-revision.ts';
 import { describeAction } from '../../core/reconcile/reconcile.ts';
 import type { DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
-import { loadSpec, type SpecWarning } from '../../core/appspec/load-spec.ts';
+import { loadSpec, type LoadedSpec, type SpecWarning } from '../../core/appspec/load-spec.ts';
 import { problemsError } from '../../core/appspec/plan.ts';
 import { resolveImage, splitImage } from '../../core/appspec/image-ref.ts';
 import { deployProject, removeApps, resolveProject } from '../../core/projects.ts';
@@ -46,6 +46,8 @@ export interface DesiredStateOptions {
   allowedRegistries?: readonly string[];
   /** Seals secret values (`setSecret`); without it secrets cannot be set. */
   vault?: Vault;
+  /** Parses a deployed spec; the manager parses in a worker (specs/spec-parser.ts), tests may parse inline. */
+  parse?: (source: string, file: string) => Promise<LoadedSpec>;
 }
 
 interface Change {
@@ -76,7 +78,7 @@ export class DesiredState {
   }
 
   async deploy(req: DeployRequest): Promise<ChangeResult> {
-    const spec = loadSpec(req.source, req.file);
+    const spec = await (this.o.parse ?? inline)(req.source, req.file);
     const project = resolveProject({ specName: spec.name, flag: req.project, file: req.file });
     const warnings = [...(project.warning ? [{ path: 'project', message: project.warning }] : []), ...spec.warnings];
     // plan lines pin replicas to nodes: those nodes must exist (and answer, checked below)
@@ -367,6 +369,10 @@ export class DesiredState {
     }
     throwAll(problems);
   }
+}
+
+async function inline(source: string, file: string): Promise<LoadedSpec> {
+  return loadSpec(source, file);
 }
 
 function appOf(a: Action): string {

@@ -1,0 +1,71 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
+import { SpecParser } from './spec-parser.ts';
+
+const parsers: SpecParser[] = [];
+const parser = (o: ConstructorParameters<typeof SpecParser>[0] = {}) => {
+  const p = new SpecParser(o);
+  parsers.push(p);
+  return p;
+};
+afterAll(async () => {
+  for (const p of parsers) await p.close();
+});
+
+/** A valid matrix.yaml near the size limit, under the line and key limits: one app per line, long env values. */
+function bigSpec(): string {
+  const lines = ['apps:'];
+  let size = 0;
+  for (let i = 0; size < SPEC_LIMITS.bytes - 8192; i++) {
+    const env = Array.from({ length: 5 }, (_, k) => `K${k}: ${`v${i}-${k}-`.padEnd(300, 'x')}`).join(', ');
+    const line = `  app${i}: { image: cloud/web, port: 8080, env: { ${env} } }`;
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('parsing specs in a worker', () => {
+  const p = parser();
+
+  it('returns what the pure loader returns', async () => {
+    const spec = await p.parse('name: shop\napps:\n  web: { image: cloud/web, port: 8080, replicas: 2 }\n', 'shop.yaml');
+    expect(spec).toMatchObject({ kind: 'matrix', name: 'shop', apps: [{ name: 'web', replicas: 2, port: 8080 }] });
+  });
+
+  it("throws the spec's own error with its code, path and details", async () => {
+    const err = await p.parse('apps:\n  web: { image: cloud/web, port: 99999, replicas: -1 }\n', 'bad.yaml').catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'MatrixError', code: 'E_SPEC_INVALID' });
+    const paths = (err as { details?: { path?: string }[] }).details?.map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['apps.web.port', 'apps.web.replicas']));
+    await expect(p.parse('x'.repeat(SPEC_LIMITS.bytes + 1), 'huge.yaml')).rejects.toMatchObject({ code: 'E_INPUT_TOO_LARGE' });
+  });
+
+  it('leaves the event loop free while it parses a large spec', async () => {
+    const order: string[] = [];
+    const parsed = p.parse(bigSpec(), 'big.yaml').then((s) => {
+      order.push('parsed');
+      return s;
+    });
+    // on the caller's thread this timer could only run after the parse returned
+    setImmediate(() => order.push('timer'));
+    expect((await parsed).apps.length).toBeGreaterThan(400);
+    expect(order).toEqual(['timer', 'parsed']);
+  });
+
+  it('ends a parse that never finishes, and the next parse gets a fresh worker', async () => {
+    const spinning = parser({ timeoutMs: 3_000, workerModule: new URL('./testdata/spinning-worker.ts', import.meta.url) });
+    await expect(spinning.parse('apps: {}\n', 'slow.yaml')).rejects.toMatchObject({ code: 'E_INPUT_TOO_COMPLEX', path: 'slow.yaml' });
+    await expect(spinning.parse('apps: {}\n', 'slow.yaml')).rejects.toMatchObject({ code: 'E_INPUT_TOO_COMPLEX' });
+  }, 30_000);
+
+  it('ends a parse that needs more memory than its limit', async () => {
+    const hungry = parser({ heapMb: 32, timeoutMs: 60_000, workerModule: new URL('./testdata/hungry-worker.ts', import.meta.url) });
+    await expect(hungry.parse('apps: {}\n', 'fat.yaml')).rejects.toMatchObject({ code: 'E_INPUT_TOO_COMPLEX', message: expect.stringMatching(/32 MiB/) });
+  }, 90_000);
+
+  it('keeps working after a failed parse', async () => {
+    await expect(p.parse('[[[[', 'a.yaml')).rejects.toMatchObject({ code: 'E_SPEC_INVALID' });
+    expect((await p.parse('apps:\n  api: { image: cloud/api, port: 80 }\n', 'b.yaml')).apps[0]!.name).toBe('api');
+  });
+});

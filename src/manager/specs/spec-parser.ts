@@ -1,0 +1,102 @@
+/**
+ * Parses deployed specs off the manager's event loop: in a worker thread with a heap limit
+ * and a deadline. The input limits (core/appspec/limits.ts) already bound what reaches a
+ * parser; this bounds what is left (a valid 1 MiB YAML still takes a parser hundreds of ms),
+ * so no spec can stall the control loop or the API, or take the manager's memory with it.
+ * A worker that overruns is terminated and the next parse gets a fresh one.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LoadedSpec } from '../../core/appspec/load-spec.ts';
+import { MatrixError } from '../../core/errors.ts';
+import { Serial } from '../../util/serial.ts';
+
+export interface ParseRequest {
+  id: number;
+  source: string;
+  file: string;
+}
+
+export type ParseReply = { id: number; spec: LoadedSpec } | { id: number; error: ReturnType<MatrixError['toJSON']> };
+
+export interface SpecParserOptions {
+  /** A parse that takes longer fails with E_INPUT_TOO_COMPLEX (default 10 s). */
+  timeoutMs?: number;
+  /** The worker's heap (default 256 MiB); a parse that needs more fails with E_INPUT_TOO_COMPLEX. */
+  heapMb?: number;
+  /** The worker's module (tests give a misbehaving one); default parse-worker.ts. */
+  workerModule?: URL;
+}
+
+/** The worker runs TypeScript sources like the rest of the manager: through tsx, imported by path. */
+const TSX_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
+
+export class SpecParser {
+  private worker: Worker | null = null;
+  private readonly serial = new Serial();
+  private nextId = 1;
+
+  constructor(private readonly o: SpecParserOptions = {}) {}
+
+  /** One parse at a time; throws the spec's own MatrixError, or E_INPUT_TOO_COMPLEX. */
+  parse(source: string, file: string): Promise<LoadedSpec> {
+    return this.serial.run(() => this.parseOne({ id: this.nextId++, source, file }));
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
+  }
+
+  private spawn(): Worker {
+    const module = (this.o.workerModule ?? new URL('./parse-worker.ts', import.meta.url)).href;
+    const boot = `import(${JSON.stringify(TSX_API)}).then((tsx) => tsx.tsImport(${JSON.stringify(module)}, ${JSON.stringify(import.meta.url)}))`;
+    const w = new Worker(boot, { eval: true, resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? 256 }, stdout: false, stderr: false });
+    w.unref(); // an idle parser never keeps the manager alive
+    return w;
+  }
+
+  private parseOne(req: ParseRequest): Promise<LoadedSpec> {
+    const w = (this.worker ??= this.spawn());
+    const timeoutMs = this.o.timeoutMs ?? 10_000;
+    return new Promise<LoadedSpec>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+      };
+      // the worker is not reusable after any of these: the next parse gets a new one
+      const fail = (e: MatrixError): void => {
+        done();
+        if (this.worker === w) this.worker = null;
+        void w.terminate();
+        reject(e);
+      };
+      const onMessage = (m: ParseReply): void => {
+        if (m.id !== req.id) return;
+        done();
+        if ('spec' in m) resolve(m.spec);
+        else reject(MatrixError.fromJSON(m.error));
+      };
+      const onError = (e: Error & { code?: string }): void =>
+        fail(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new MatrixError('E_INPUT_TOO_COMPLEX', `${req.file} needs more than ${this.o.heapMb ?? 256} MiB to parse`, { path: req.file })
+            : new MatrixError('E_INTERNAL', `the spec parser failed: ${e.message}`),
+        );
+      const onExit = (code: number): void => fail(new MatrixError('E_INTERNAL', `the spec parser exited (code ${code})`));
+      const timer = setTimeout(
+        () => fail(new MatrixError('E_INPUT_TOO_COMPLEX', `${req.file} took longer than ${timeoutMs / 1000} s to parse`, { path: req.file })),
+        timeoutMs,
+      );
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      w.postMessage(req);
+    });
+  }
+}
