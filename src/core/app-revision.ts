@@ -1,7 +1,7 @@
 /**
  * Pure: an app's revision, the one identity of what its containers run: the `matrix.revision`
  * label, `ps`, `app history` and rollbacks all use it. Everything that needs new containers
- * counts (image, ports, env, secrets and their versions, resources, restart, health); the replica count, placement rules
+ * counts (image, ports, env, secrets and their versions, host access, resources, restart, health); the replica count, placement rules
  * and a plan file's pins do not (scaling or moving is not a new revision; a pinned replica
  * whose host port changes is replaced by reconcile, see `isCurrentReplica`).
  */
@@ -20,6 +20,7 @@ export function appRevision(a: AppSpec): string {
     a.health ?? null,
     // only when present, so apps without secrets keep the revisions they had before secrets existed
     ...(a.secrets?.length ? [a.secrets.map((s) => [s.name, s.file ?? null, s.env ?? null, s.version ?? null])] : []),
+    ...(a.host ? [['host', a.host]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   E_INPUT_TOO_DEEP: 'an input nests deeper than its limit',
   E_INPUT_TOO_MANY_KEYS: 'an input has more keys than its limit',
   E_INPUT_TOO_COMPLEX: 'parsing an input took more time or memory than its limit',
-  E_POLICY_DENIED: 'the spec asks for host access (privileged, capabilities, devices, host namespaces or paths) or an image from another registry',
+  E_POLICY_DENIED: 'the spec asks for host access the cluster policy does not allow, or an image from another registry',
   E_SPEC_EMPTY: 'the deployed file has no apps (removing apps is explicit: `matrix rm`, `matrix project rm`)',
   E_APP_OWNED: 'the app belongs to another project',
   E_SECRET_IN_USE: 'the secret is given to apps: remove it from their specs first',

@@ -11,6 +11,8 @@ export const LABELS = {
   revision: 'matrix.revision',
   node: 'matrix.node',
   health: 'matrix.health',
+  /** Set on host-network containers, which publish nothing: the node port the app listens on. */
+  hostNetworkPort: 'matrix.host-network-port',
 } as const;
 
 export interface NodeInfo {
@@ -46,6 +48,8 @@ export interface DesiredReplica {
   health?: HealthCheck;
   /** Secrets the container receives; their values are looked up only when it is started. */
   secrets?: SecretRef[];
+  /** What of the node the container gets (allowed by the cluster policy at deploy). */
+  host?: HostAccess;
 }
 
 export type ContainerState = 'running' | 'exited' | 'created' | 'restarting' | 'paused' | 'dead' | 'removing';
@@ -149,6 +153,26 @@ export interface SecretRef {
   version?: number;
 }
 
+/**
+ * What of its node a container may get. Every field is refused at deploy unless the cluster
+ * policy (manager.json `policy`) allows it: each hands the container part of the node.
+ */
+export interface HostAccess {
+  /** policy.privileged */
+  privileged?: true;
+  /** Kernel capabilities to add, upper case without CAP_ (`NET_ADMIN`). policy.capabilities */
+  capAdd?: string[];
+  /** Host devices (`/dev/fuse`, or host:container[:rwm]). policy.devices */
+  devices?: { host: string; container: string; permissions: string }[];
+  /** The node's PID / IPC namespace. policy.hostNamespaces */
+  pid?: 'host';
+  ipc?: 'host';
+  /** The node's network: the app listens on the node's port directly (`publish` = `port`). policy.hostNamespaces */
+  network?: 'host';
+  /** Node paths mounted into the container. policy.hostPaths */
+  binds?: { source: string; target: string; readOnly: boolean }[];
+}
+
 export interface AppSpec {
   name: string;
   /** The project (deployed file) that owns the app; set when the app is deployed. */
@@ -167,6 +191,8 @@ export interface AppSpec {
   env: Record<string, string>;
   /** Secrets by name (values never in the spec); absent = none. */
   secrets?: SecretRef[];
+  /** Host access the app asks for; absent = none (the default and the safe case). */
+  host?: HostAccess;
   restart: RestartPolicy;
   strategy?: Strategy; // default: the cluster's
   /** Rolling-update settings; defaults in core/reconcile/rollout.ts. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { appSpec } from './app-spec.ts';
 import { appRevision } from './app-revision.ts';
 import { appsToDesired } from './reconcile/apps-to-desired.ts';
-import { appsUsingSecret, checkSecretName, checkSecretValue, SECRET_LIMITS, stampSecretVersions, withSecretVersion } from './secrets.ts';
+import { appsUsingSecret, secretsDirConflicts, checkSecretName, checkSecretValue, SECRET_LIMITS, stampSecretVersions, withSecretVersion } from './secrets.ts';
 
 const web = appSpec({
   name: 'web',
@@ -67,5 +67,21 @@ describe('apps and their secrets', () => {
     expect(r!.secrets).toEqual(web.secrets);
     const [p] = appsToDesired([plain], [{ app: 'plain', slot: 0, node: 'n1', hostPort: null }], 'reg:5000');
     expect(p).not.toHaveProperty('secrets');
+  });
+});
+
+describe('secret files and node paths', () => {
+  it('refuses a node path mounted over the secret files, not elsewhere and not for apps without file secrets', () => {
+    const bind = (target: string) => ({ host: { binds: [{ source: '/srv/x', target, readOnly: true }] } });
+    expect(secretsDirConflicts([{ ...web, ...bind('/run/secrets') }]).map((e) => [e.code, e.path])).toEqual([['E_SPEC_INVALID', 'apps.web.host.volumes']]);
+    expect(secretsDirConflicts([{ ...web, ...bind('/run/secrets/db') }])).toHaveLength(1);
+    expect(
+      secretsDirConflicts([
+        { ...web, ...bind('/run/secretsX') },
+        { ...web, ...bind('/data') },
+      ]),
+    ).toEqual([]);
+    const envOnly = { ...web, secrets: [{ name: 'smtp', env: 'SMTP' }], ...bind('/run/secrets') };
+    expect(secretsDirConflicts([envOnly, { ...plain, ...bind('/run/secrets') }])).toEqual([]);
   });
 });

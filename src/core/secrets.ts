@@ -4,6 +4,8 @@
  * (so that rotating a secret is a new revision, rolled out like any other change).
  */
 import type { AppSpec, SecretRef } from './model.ts';
+import { MatrixError } from './errors.ts';
+import { hostFieldPath } from './policy.ts';
 
 /** Docker's own rule for secret names: letters, digits, `-`, `_`, `.`, alphanumeric at both ends, at most 64. */
 export const SECRET_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?$/;
@@ -73,4 +75,19 @@ export function stampSecretVersions(apps: readonly AppSpec[], versionOf: (name: 
 /** The apps with every reference to `name` at `version`; apps that do not use it are returned as they are. */
 export function withSecretVersion(apps: readonly AppSpec[], name: string, version: number): AppSpec[] {
   return apps.map((a) => (a.secrets?.some((s) => s.name === name) ? { ...a, secrets: a.secrets.map((s) => (s.name === name ? { ...s, version } : s)) } : a));
+}
+
+/** A node path mounted at or under SECRETS_DIR would hide an app's secret files (or clash with their mount). */
+export function secretsDirConflicts(apps: readonly AppSpec[]): MatrixError[] {
+  return apps.flatMap((a) => {
+    if (!a.secrets?.some((s) => s.file !== undefined)) return [];
+    return (a.host?.binds ?? [])
+      .filter((b) => b.target === SECRETS_DIR || b.target.startsWith(`${SECRETS_DIR}/`))
+      .map(
+        (b) =>
+          new MatrixError('E_SPEC_INVALID', `${a.name} mounts ${b.source} at ${b.target}, where its secret files are (${SECRETS_DIR}): mount it elsewhere`, {
+            path: hostFieldPath(a, 'volumes'),
+          }),
+      );
+  });
 }

@@ -81,6 +81,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const specParser = new SpecParser();
   const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, {
     allowedRegistries: config.allowedRegistries,
+    policy: config.policy,
     vault,
     parse: (source, file) => specParser.parse(source, file),
   });

@@ -25,6 +25,14 @@ describe('manager config', () => {
     expect(apiUrl(DEFAULT_MANAGER_CONFIG)).toBe('http://127.0.0.1:7070');
   });
 
+  it('reads the host-access policy: known keys, true or false, the rest refused', () => {
+    expect(validateManagerConfig({}).policy).toEqual({ privileged: false, capabilities: false, devices: false, hostNamespaces: false, hostPaths: false });
+    expect(validateManagerConfig({ policy: { devices: true } as never }).policy).toMatchObject({ devices: true, privileged: false });
+    expect(() => validateManagerConfig({ policy: { root: true } as never })).toThrow(expect.objectContaining({ path: 'policy.root' }));
+    expect(() => validateManagerConfig({ policy: { devices: 'yes' } as never })).toThrow(expect.objectContaining({ path: 'policy.devices' }));
+    expect(() => validateManagerConfig({ policy: [] as never })).toThrow(expect.objectContaining({ path: 'policy' }));
+  });
+
   it('lists extra registries by host', () => {
     expect(validateManagerConfig({ allowedRegistries: ['registry.example.com', '10.0.0.5:5000'] }).allowedRegistries).toHaveLength(2);
     for (const bad of [['http://x'], ['a b'], 'x', [1]] as never[]) {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MatrixError } from '../core/errors.ts';
 import type { HomePaths } from './home.ts';
+import { DEFAULT_POLICY, POLICY_KEYS, type HostPolicy } from '../core/policy.ts';
 
 export interface ManagerConfig {
   /** host:port of the API (loopback by default: the token is the only guard). */
@@ -22,6 +23,8 @@ export interface ManagerConfig {
   domain: string;
   /** Registries besides the cluster's that app images may come from (`host[:port]`); none by default. */
   allowedRegistries: string[];
+  /** Which kinds of host access apps may ask for (core/policy.ts); none by default. */
+  policy: HostPolicy;
 }
 
 export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
@@ -32,6 +35,7 @@ export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   ingressAdmin: '127.0.0.1:6082',
   domain: 'matrix',
   allowedRegistries: [],
+  policy: DEFAULT_POLICY,
 };
 
 const HOSTPORT = /^(?:[0-9.]*|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d{1,5})$/i;
@@ -50,6 +54,7 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
   if (!Array.isArray(out.allowedRegistries) || out.allowedRegistries.some((r) => typeof r !== 'string' || !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(r))) {
     throw new MatrixError('E_BAD_REQUEST', 'must be a list of registry hosts like registry.example.com or 10.0.0.5:5000', { path: 'allowedRegistries' });
   }
+  out.policy = validatePolicy(c.policy);
   if (typeof out.apiTls !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: 'apiTls' });
   const apiHost = out.api.slice(0, out.api.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   if (!isLoopback(apiHost) && !out.apiTls) {
@@ -58,6 +63,22 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
       `plain HTTP would send the API token across the network in clear: bind the API to loopback (e.g. 127.0.0.1:7070), or serve HTTPS with the cluster CA (\`--api-tls\`), got "${out.api}"`,
       { path: 'api' },
     );
+  }
+  return out;
+}
+
+/** `policy`: a mapping of the known keys to true/false; keys left out stay refused. */
+function validatePolicy(v: unknown): HostPolicy {
+  if (v === undefined) return { ...DEFAULT_POLICY };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new MatrixError('E_BAD_REQUEST', `must be a mapping of ${POLICY_KEYS.join(', ')} to true or false`, { path: 'policy' });
+  }
+  const out = { ...DEFAULT_POLICY };
+  for (const [k, x] of Object.entries(v)) {
+    if (!(POLICY_KEYS as string[]).includes(k))
+      throw new MatrixError('E_BAD_REQUEST', `unknown policy key; known: ${POLICY_KEYS.join(', ')}`, { path: `policy.${k}` });
+    if (typeof x !== 'boolean') throw new MatrixError('E_BAD_REQUEST', 'must be true or false', { path: `policy.${k}` });
+    out[k as keyof HostPolicy] = x;
   }
   return out;
 }

@@ -47,6 +47,10 @@ function problems(text: string, file?: string): [string | undefined, string][] {
   return (e.details ?? []).map((d) => [d.path, d.message]);
 }
 
+/** The warning for a volume that is not a node path. */
+const NAMED = (v: string): string =>
+  `${JSON.stringify(v)} is a named or anonymous volume: not supported by cloudmatrix (only node paths, "/node/path:/container/path"); ignored`;
+
 /** A one-service file: `lines` go under the service (indented by 4). */
 const svc = (lines: string, name = 'web'): string => `services:\n  ${name}:\n    image: cloud/x\n${lines}`;
 const withPort = (lines: string): string => svc(`    ports: ["8080"]\n${lines}`);
@@ -378,31 +382,281 @@ describe('parseCompose: errors, with their paths', () => {
   });
 });
 
-describe('parseCompose: host access is refused, not ignored', () => {
-  const service = (extra: string) => `services:\n  web:\n    image: cloud/web\n    ports: ["8080"]\n${extra}`;
-  const problems = (text: string) => {
+describe('parseCompose: host access', () => {
+  const host = (lines: string): AppSpec['host'] => parseCompose(withPort(lines)).apps[0]?.host;
+  /** [code, path, message] of every problem, whatever the code. */
+  const refused = (text: string): [string, string | undefined, string][] => {
     try {
       parseCompose(text, 'c.yml');
-      return [];
     } catch (e) {
-      return ((e as MatrixError).details ?? []).map((d) => [d.code, d.path]);
+      return ((e as MatrixError).details ?? []).map((d) => [d.code, d.path, d.message]);
     }
+    throw new Error('parseCompose did not throw');
   };
-  it.each([
-    ['    privileged: true\n', 'services.web.privileged'],
-    ['    cap_add: [NET_ADMIN]\n', 'services.web.cap_add'],
-    ['    devices: ["/dev/sda:/dev/sda"]\n', 'services.web.devices'],
-    ['    pid: host\n', 'services.web.pid'],
-    ['    network_mode: host\n', 'services.web.network_mode'],
-    ['    security_opt: ["seccomp:unconfined"]\n', 'services.web.security_opt'],
-    ['    volumes: ["/:/host"]\n', 'services.web.volumes[0]'],
-    ['    volumes: ["./data:/data"]\n', 'services.web.volumes[0]'],
-    ['    volumes: [{ type: bind, source: /etc, target: /x }]\n', 'services.web.volumes[0]'],
-  ])('%s', (extra, path) => {
-    expect(problems(service(extra))).toEqual([['E_POLICY_DENIED', path]]);
+  const RELATIVE = (v: string): string =>
+    `${JSON.stringify(v)} is relative: a node has no notion of the deploying machine's directory (or home), so give an absolute path on the node, like /srv/data`;
+  const HOST_PORT = (port: number): string =>
+    `with the host network the app listens on the node's port ${port} itself: publish must equal port (or be left out)`;
+
+  it("reads every key into the app's host, without warnings", () => {
+    const text = `services:
+  agent:
+    image: cloud/agent
+    ports: ["8080"]
+    privileged: true
+    cap_add: [ NET_ADMIN, CAP_SYS_TIME, net_admin ]
+    devices: [ /dev/fuse, "/dev/sda:/dev/xvda:r" ]
+    pid: host
+    ipc: host
+    network_mode: host
+    volumes:
+      - /var/log:/host/log:ro
+      - /srv/data:/data
+      - type: bind
+        source: /etc/app
+        target: /etc/app
+        read_only: true
+      - { type: bind, source: /srv/cache, target: /cache, read_only: false }
+`;
+    const { apps, warnings } = parseCompose(text);
+    expect(warnings).toEqual([]);
+    expect(apps[0]).toEqual({
+      name: 'agent',
+      image: 'cloud/agent',
+      replicas: 1,
+      port: 8080,
+      publish: 8080,
+      resources: { cpus: 0, memoryMb: 0 },
+      constraints: [],
+      affinity: [],
+      antiAffinity: [],
+      dependsOn: [],
+      env: {},
+      host: {
+        privileged: true,
+        capAdd: ['NET_ADMIN', 'SYS_TIME'],
+        devices: [
+          { host: '/dev/fuse', container: '/dev/fuse', permissions: 'rwm' },
+          { host: '/dev/sda', container: '/dev/xvda', permissions: 'r' },
+        ],
+        pid: 'host',
+        ipc: 'host',
+        network: 'host',
+        binds: [
+          { source: '/var/log', target: '/host/log', readOnly: true },
+          { source: '/srv/data', target: '/data', readOnly: false },
+          { source: '/etc/app', target: '/etc/app', readOnly: true },
+          { source: '/srv/cache', target: '/cache', readOnly: false },
+        ],
+      },
+      restart: 'unless-stopped',
+      source: 'compose.yaml#services.agent',
+    } satisfies AppSpec);
   });
-  it('what grants nothing stays a warning', () => {
-    expect(problems(service('    privileged: false\n    cap_add: []\n    network_mode: bridge\n    volumes: ["data:/data"]\n'))).toEqual([]);
+
+  it('what asks for nothing gives no host key; other modes and volumes without node paths stay warnings, as before', () => {
+    const lines = `    privileged: false
+    cap_add: []
+    devices: []
+    pid: "service:db"
+    ipc: private
+    network_mode: bridge
+    userns_mode: private
+    security_opt: []
+    volumes:
+      - data:/data
+      - /cache
+      - ./relative-alone
+      - { type: volume, source: data, target: /d2 }
+      - { type: tmpfs, target: /tmp }
+      - 5
+`;
+    const { apps, warnings } = parseCompose(withPort(lines));
+    expect(Object.keys(apps[0] ?? {})).not.toContain('host');
+    expect(apps[0]?.publish).toBeUndefined();
+    expect(warnings.map((w) => [w.path, w.message])).toEqual([
+      ['services.web.pid', '"pid" is not supported by cloudmatrix; ignored'],
+      ['services.web.ipc', '"ipc" is not supported by cloudmatrix; ignored'],
+      ['services.web.network_mode', '"network_mode" is not supported by cloudmatrix; ignored'],
+      ['services.web.userns_mode', '"userns_mode" is not supported by cloudmatrix; ignored'],
+      ['services.web.security_opt', '"security_opt" is not supported by cloudmatrix; ignored'],
+      ['services.web.volumes', '"volumes" is not supported by cloudmatrix; ignored'],
+    ]);
+  });
+
+  it.each(['volumes: { data: /data }', 'volumes: "/srv:/srv"', 'volumes: []', 'volumes:', 'volumes: [ "/srv" ]'])(
+    '%s mounts no node path: ignored as a whole, as before',
+    (line) => {
+      const { apps, warnings } = parseCompose(withPort(`    ${line}\n`));
+      expect(apps[0]?.host).toBeUndefined();
+      expect(warnings).toEqual([{ path: 'services.web.volumes', message: '"volumes" is not supported by cloudmatrix; ignored' }]);
+    },
+  );
+
+  it('in a list that mounts node paths, every other entry is ignored with its own warning', () => {
+    const lines = `    volumes:
+      - /srv/data:/data
+      - data:/named
+      - /cache
+      - ./relative-alone
+      - { type: volume, source: data, target: /d2 }
+      - { source: named, target: /d3 }
+      - { type: tmpfs, target: /tmp }
+      - { type: npipe, source: x, target: /p }
+      - { type: 5, source: /srv, target: /q }
+`;
+    const { apps, warnings } = parseCompose(withPort(lines));
+    expect(apps[0]?.host).toEqual({ binds: [{ source: '/srv/data', target: '/data', readOnly: false }] });
+    expect(warnings.map((w) => [w.path, w.message])).toEqual([
+      ['services.web.volumes[1]', NAMED('data:/named')],
+      ['services.web.volumes[2]', NAMED('/cache')],
+      ['services.web.volumes[3]', NAMED('./relative-alone')],
+      ['services.web.volumes[4]', 'named and anonymous volumes are not supported by cloudmatrix (only type bind, a node path); ignored'],
+      ['services.web.volumes[5]', 'named and anonymous volumes are not supported by cloudmatrix (only type bind, a node path); ignored'],
+      ['services.web.volumes[6]', 'volumes of type "tmpfs" are not supported by cloudmatrix (only type bind, a node path); ignored'],
+      ['services.web.volumes[7]', 'volumes of type "npipe" are not supported by cloudmatrix (only type bind, a node path); ignored'],
+      ['services.web.volumes[8]', 'volumes of type 5 are not supported by cloudmatrix (only type bind, a node path); ignored'],
+    ]);
+  });
+
+  it('long syntax: a mapping without type is a bind when its source is a path; unused bind keys are warnings', () => {
+    const lines = '    volumes: [ { source: /srv, target: /srv, bind: { propagation: rshared }, consistency: cached } ]\n';
+    const { apps, warnings } = parseCompose(withPort(lines));
+    expect(apps[0]?.host).toEqual({ binds: [{ source: '/srv', target: '/srv', readOnly: false }] });
+    expect(warnings.map((w) => [w.path, w.message])).toEqual([
+      ['services.web.volumes[0].bind', '"bind" is not supported by cloudmatrix; ignored'],
+      ['services.web.volumes[0].consistency', '"consistency" is not supported by cloudmatrix; ignored'],
+    ]);
+  });
+
+  it('the host network: publish is the port (from ports or expose); a different published port is an error at the port', () => {
+    const publish = (lines: string): number | undefined => parseCompose(svc(lines)).apps[0]?.publish;
+    expect(publish('    ports: ["8080"]\n    network_mode: host\n')).toBe(8080);
+    expect(publish('    ports: ["8080:8080"]\n    network_mode: host\n')).toBe(8080);
+    expect(publish('    ports: [{ target: 8080, published: 8080 }]\n    network_mode: host\n')).toBe(8080);
+    expect(publish('    expose: [3000]\n    network_mode: host\n')).toBe(3000);
+    expect(refused(svc('    ports: ["5050:8080"]\n    network_mode: host\n'))).toEqual([['E_SPEC_INVALID', 'services.web.ports[0]', HOST_PORT(8080)]]);
+    expect(refused(svc('    ports: [{ target: 80, published: "8000" }]\n    network_mode: host\n'))).toEqual([
+      ['E_SPEC_INVALID', 'services.web.ports[0]', HOST_PORT(80)],
+    ]);
+    // a port that is wrong anyway is reported once, as such
+    expect(refused(svc('    ports: ["5050:0"]\n    network_mode: host\n'))).toEqual([
+      ['E_SPEC_INVALID', 'services.web.ports[0]', 'container port must be an integer in 1..65535'],
+    ]);
+  });
+
+  it('userns_mode: host and security_opt are still refused: no policy key allows them', () => {
+    expect(refused(withPort('    userns_mode: host\n    security_opt: [ "seccomp:unconfined" ]\n'))).toEqual([
+      [
+        'E_POLICY_DENIED',
+        'services.web.userns_mode',
+        "userns_mode: host (the node's user namespace) is refused: cloudmatrix never allows it (there is no cluster policy key for it)",
+      ],
+      [
+        'E_POLICY_DENIED',
+        'services.web.security_opt',
+        'security_opt (changed security options) is refused: cloudmatrix never allows it (there is no cluster policy key for it)',
+      ],
+    ]);
+    expect(refused(withPort('    security_opt: { label: disable }\n')).map(([code, path]) => [code, path])).toEqual([
+      ['E_POLICY_DENIED', 'services.web.security_opt'],
+    ]);
+  });
+
+  it.each([
+    ['privileged: "true"', 'services.web.privileged', 'must be true or false, got a string'],
+    ['privileged: yes', 'services.web.privileged', 'must be true or false, got a string'],
+    ['privileged:', 'services.web.privileged', 'must be true or false, got nothing'],
+    ['cap_add: NET_ADMIN', 'services.web.cap_add', 'must be a list of capability names like NET_ADMIN'],
+    [
+      'cap_add: [ "NET ADMIN" ]',
+      'services.web.cap_add[0]',
+      'bad capability "NET ADMIN": must be a kernel capability like NET_ADMIN or CAP_NET_ADMIN (without CAP_, matching ^[A-Z][A-Z0-9_]{1,31}$)',
+    ],
+    ['cap_add: [ { name: X } ]', 'services.web.cap_add[0]', 'must be a capability name like NET_ADMIN, got a mapping'],
+    ['devices: "/dev/fuse"', 'services.web.devices', 'must be a list of devices like "/dev/fuse" or "HOST:CONTAINER:PERMS"'],
+    ['devices: [ "/dev/sda:/mnt/sda" ]', 'services.web.devices[0]', 'container path "/mnt/sda" must be a device path under /dev/, like /dev/fuse'],
+    ['devices: [ /dev/../sda ]', 'services.web.devices[0]', 'host path "/dev/../sda" must not contain ".." segments'],
+    [
+      'devices: [ "/dev/sda:/dev/sda:rwx" ]',
+      'services.web.devices[0]',
+      'permissions "rwx" must be a non-empty subset of rwm (r read, w write, m mknod), each letter once',
+    ],
+    [
+      'devices: [ { source: /dev/fuse, target: /dev/fuse } ]',
+      'services.web.devices[0]',
+      'must be "HOST[:CONTAINER[:PERMS]]" like "/dev/fuse" or "/dev/ttyUSB0:/dev/ttyS0:rw", got a mapping',
+    ],
+    ['devices: [ /dev/a, "/dev/b:/dev/a" ]', 'services.web.devices[1]', 'container path "/dev/a" is given twice'],
+    [
+      'volumes: [ "/srv:/srv", 5 ]',
+      'services.web.volumes[1]',
+      'must be a string "/node/path:/container/path[:ro|rw]" or a mapping (type, source, target, read_only), got a number',
+    ],
+    ['volumes: [ "./data:/data" ]', 'services.web.volumes[0]', `source ${RELATIVE('./data')}`],
+    ['volumes: [ "../shared:/shared:ro" ]', 'services.web.volumes[0]', `source ${RELATIVE('../shared')}`],
+    ['volumes: [ ".:/app" ]', 'services.web.volumes[0]', `source ${RELATIVE('.')}`],
+    ['volumes: [ "~/.ssh:/root/.ssh:ro" ]', 'services.web.volumes[0]', `source ${RELATIVE('~/.ssh')}`],
+    ['volumes: [ "/srv/../etc:/etc2" ]', 'services.web.volumes[0]', 'source "/srv/../etc" must not contain ".." segments'],
+    ['volumes: [ "/srv:data" ]', 'services.web.volumes[0]', 'target "data" must be an absolute path in the container, like /data'],
+    ['volumes: [ "/srv:/" ]', 'services.web.volumes[0]', 'target must not be "/": it would hide the container\'s whole filesystem'],
+    ['volumes: [ "/srv:/data/../etc" ]', 'services.web.volumes[0]', 'target "/data/../etc" must not contain ".." segments'],
+    ['volumes: [ "/srv:/data:z" ]', 'services.web.volumes[0]', 'mode "z" must be ro (read-only) or rw (read-write, the default)'],
+    ['volumes: [ "/srv:/data:cached" ]', 'services.web.volumes[0]', 'mode "cached" must be ro (read-only) or rw (read-write, the default)'],
+    ['volumes: [ "/a:/b:ro:z" ]', 'services.web.volumes[0]', 'bad volume "/a:/b:ro:z": must be "/node/path:/container/path" with an optional ":ro" or ":rw"'],
+    ['volumes: [ { type: bind, source: ./data, target: /data } ]', 'services.web.volumes[0].source', RELATIVE('./data')],
+    ['volumes: [ { source: ~/data, target: /data } ]', 'services.web.volumes[0].source', RELATIVE('~/data')],
+    [
+      'volumes: [ { type: bind, source: data, target: /data } ]',
+      'services.web.volumes[0].source',
+      '"data" must be an absolute path on the node, like /srv/data (named volumes are not supported)',
+    ],
+    ['volumes: [ { type: bind, source: 5, target: /data } ]', 'services.web.volumes[0].source', 'must be an absolute path on the node, got a number'],
+    ['volumes: [ { type: bind, target: /data } ]', 'services.web.volumes[0].source', 'is required: an absolute path on the node'],
+    ['volumes: [ { type: bind, source: /srv } ]', 'services.web.volumes[0].target', 'is required: an absolute path in the container'],
+    [
+      'volumes: [ { type: bind, source: /srv, target: data } ]',
+      'services.web.volumes[0].target',
+      '"data" must be an absolute path in the container, like /data',
+    ],
+    [
+      'volumes: [ { type: bind, source: /srv, target: / } ]',
+      'services.web.volumes[0].target',
+      'must not be "/": it would hide the container\'s whole filesystem',
+    ],
+    ['volumes: [ { type: bind, source: /srv, target: /d, read_only: yes } ]', 'services.web.volumes[0].read_only', 'must be true or false'],
+    ['volumes: [ "/a:/data", { type: bind, source: /b, target: /data } ]', 'services.web.volumes[1]', 'target "/data" is given twice'],
+  ])('%s', (line, path, message) => {
+    expect(refused(withPort(`    ${line}\n`))).toEqual([['E_SPEC_INVALID', path, message]]);
+  });
+
+  it.each([
+    ['cap_add', (i: number) => `CAP${i}`, 'capabilities'],
+    ['devices', (i: number) => `/dev/d${i}`, 'devices'],
+    ['volumes', (i: number) => `/srv/${i}:/data/${i}`, 'volumes'],
+  ])('%s: at most 64', (key, item, what) => {
+    const list = (n: number): string => JSON.stringify(Array.from({ length: n }, (_, i) => item(i)));
+    expect(host(`    ${key}: ${list(64)}\n`)).toBeDefined();
+    expect(refused(withPort(`    ${key}: ${list(65)}\n`))).toEqual([['E_SPEC_INVALID', `services.web.${key}`, `must have at most 64 ${what}, got 65`]]);
+  });
+
+  it('every problem of every key at once, after the others of the service', () => {
+    const lines = '    privileged: 1\n    cap_add: [x]\n    devices: [sda]\n    volumes: ["./a:/a", { type: bind }]\n    restart: later\n';
+    expect(refused(withPort(lines)).map(([, p]) => p)).toEqual([
+      'services.web.restart',
+      'services.web.privileged',
+      'services.web.cap_add[0]',
+      'services.web.devices[0]',
+      'services.web.volumes[0]',
+      'services.web.volumes[1].source',
+      'services.web.volumes[1].target',
+    ]);
+  });
+
+  it('host paths in volumes still get the ${VAR} warning (the value is used as written)', () => {
+    const { apps, warnings } = parseCompose(withPort('    volumes: [ "/srv/${APP}:/data" ]\n'));
+    expect(apps[0]?.host).toEqual({ binds: [{ source: '/srv/${APP}', target: '/data', readOnly: false }] });
+    expect(warnings.map((w) => w.path)).toEqual(['services.web.volumes[0]']);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * Imports a useful subset of the Compose file format (docs/matrix-yaml.md, "Compose"):
  * `services.<name>` with image, one port, environment, replicas, cpus/memory, Swarm placement
- * constraints, depends_on, restart and secrets (from cloudmatrix's store). What cloudmatrix
- * does not use (volumes, networks, build, command, healthcheck tests, ...) becomes a warning,
+ * constraints, depends_on, restart, secrets (from cloudmatrix's store) and host access
+ * (privileged, cap_add, devices, host pid/ipc/network, node-path volumes: `AppSpec.host`, which
+ * the cluster policy allows or refuses at deploy). What cloudmatrix does not use (named
+ * volumes, networks, build, command, healthcheck tests, ...) becomes a warning,
  * so the user sees what was ignored; what it uses but cannot read is an error with its path
  * (`services.web.ports[0]`).
  */
-import type { AppSpec, Constraint, Dependency, Resources, RestartPolicy, SecretRef } from '../model.ts';
+import type { AppSpec, Constraint, Dependency, HostAccess, Resources, RestartPolicy, SecretRef } from '../model.ts';
 import {
   at,
   Collector,
@@ -28,6 +30,19 @@ import {
   type YamlMap,
 } from './fields.ts';
 import { DEFAULT_RESTART } from '../defaults.ts';
+import {
+  hostAccess,
+  hostNetworkPublish,
+  isHostPath,
+  parseBindSource,
+  parseBindTarget,
+  parsePrivileged,
+  readBinds,
+  readCapAdd,
+  readDevices,
+  readShortBind,
+  type Bind,
+} from './host-access.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
@@ -58,44 +73,107 @@ const SERVICE_KEYS = [
   'cpus',
   'scale',
   'secrets',
+  'privileged',
+  'cap_add',
+  'devices',
 ];
 const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'];
 
 /**
- * Keys that give a container the host (its kernel, devices, processes, network or files).
- * Ignoring them with a warning would run the service without what it asked for, and
- * running them would hand it the node: they are errors. No cluster policy allows them yet.
+ * Host access (host-access.ts): read into `AppSpec.host`, which the cluster policy then allows
+ * or refuses at deploy. `pid`, `ipc` and `network_mode` are host access only as `host`; any
+ * other value is ignored with a warning, as an unsupported key.
  */
-const HOST_ACCESS: Record<string, string> = {
-  privileged: 'privileged containers',
-  cap_add: 'added kernel capabilities',
-  devices: 'host devices',
-  pid: 'the host PID namespace',
-  ipc: 'the host IPC namespace',
-  network_mode: 'the host network',
-  userns_mode: 'the host user namespace',
-  security_opt: 'changed security options',
+const HOST_MODES = ['pid', 'ipc', 'network_mode'] as const;
+
+/**
+ * Keys HostAccess has no field for: the node's user namespace, and changed security options
+ * (`seccomp:unconfined`, `apparmor:unconfined`, ...). Ignoring them would run the service
+ * without what it asked for; no policy key turns them on: they are always refused.
+ */
+const NEVER_ALLOWED: Record<string, string> = {
+  userns_mode: "userns_mode: host (the node's user namespace)",
+  security_opt: 'security_opt (changed security options)',
 };
 
-function refuseHostAccess(body: YamlMap, path: string, c: Collector): void {
-  for (const [key, what] of Object.entries(HOST_ACCESS)) {
+function refuseNeverAllowed(body: YamlMap, path: string, c: Collector): void {
+  for (const [key, what] of Object.entries(NEVER_ALLOWED)) {
     const v = body[key];
     if (v === undefined || v === false || v === null || (Array.isArray(v) && v.length === 0)) continue;
-    if (key === 'network_mode' && v !== 'host') continue; // another network mode is only ignored, with a warning
-    if ((key === 'pid' || key === 'ipc' || key === 'userns_mode') && v !== 'host') continue;
-    c.policy(at(path, key), `${what} are refused: a container must not get the node (no cluster policy allows it)`);
+    if (key === 'userns_mode' && v !== 'host') continue; // another mode is only ignored, with a warning
+    c.policy(at(path, key), `${what} is refused: cloudmatrix never allows it (there is no cluster policy key for it)`);
   }
-  const volumes = body.volumes;
-  if (Array.isArray(volumes)) {
-    volumes.forEach((v, i) => {
-      const source = typeof v === 'string' ? v.split(':')[0]! : isMap(v) ? (v.type === 'bind' ? String(v.source ?? '') : '') : '';
-      if (/^[./~]/.test(source))
-        c.policy(
-          at(at(path, 'volumes'), i),
-          `host paths are refused (${JSON.stringify(source)}): a container must not get the node's files (no cluster policy allows it)`,
-        );
-    });
+}
+
+/** A `volumes` entry that mounts a node path: short syntax `SRC:DST[:MODE]` with SRC a path, or long syntax `type: bind`. */
+function isBindEntry(item: unknown): boolean {
+  if (typeof item === 'string') {
+    const parts = item.split(':');
+    return parts.length >= 2 && isHostPath(parts[0]!);
   }
+  if (!isMap(item)) return false;
+  return item.type === 'bind' || (item.type === undefined && typeof item.source === 'string' && isHostPath(item.source));
+}
+
+/**
+ * `volumes` is read only when it mounts a node path; a list of named volumes (or anything else)
+ * is ignored as a whole with the unsupported-key warning, as before.
+ */
+function usesBinds(v: unknown): boolean {
+  return Array.isArray(v) && v.some(isBindEntry);
+}
+
+const BIND_KEYS = ['type', 'source', 'target', 'read_only'];
+
+/** The service's host access; what parsed is returned even when another key has a problem. */
+function readServiceHost(body: YamlMap, path: string, c: Collector): HostAccess | undefined {
+  const p = (k: string): string => at(path, k);
+  const mode = (k: (typeof HOST_MODES)[number]): 'host' | undefined => (body[k] === 'host' ? 'host' : undefined);
+  return hostAccess({
+    privileged: body.privileged === undefined ? undefined : take(parsePrivileged(body.privileged), p('privileged'), c),
+    capAdd: body.cap_add === undefined ? undefined : readCapAdd(body.cap_add, p('cap_add'), c),
+    devices: body.devices === undefined ? undefined : readDevices(body.devices, p('devices'), c),
+    pid: mode('pid'),
+    ipc: mode('ipc'),
+    network: mode('network_mode'),
+    binds: usesBinds(body.volumes) ? readBinds(body.volumes, p('volumes'), 'volumes', (item, ip) => readVolume(item, ip, c), c) : undefined,
+  });
+}
+
+/**
+ * One entry of a `volumes` list that mounts node paths. A node path (see isBindEntry) becomes a
+ * bind; named and anonymous volumes, tmpfs and the other types are ignored, each with a warning.
+ */
+function readVolume(item: unknown, path: string, c: Collector): Bind | undefined {
+  if (typeof item === 'string') {
+    if (isBindEntry(item)) return readShortBind(item, path, c);
+    c.warn(
+      path,
+      `${JSON.stringify(item)} is a named or anonymous volume: not supported by cloudmatrix (only node paths, "/node/path:/container/path"); ignored`,
+    );
+    return undefined;
+  }
+  if (!isMap(item))
+    return void c.error(path, `must be a string "/node/path:/container/path[:ro|rw]" or a mapping (type, source, target, read_only), got ${typeName(item)}`);
+  const type = item.type;
+  if (!isBindEntry(item)) {
+    const what = type === undefined || type === 'volume' ? 'named and anonymous volumes are' : `volumes of type ${JSON.stringify(type)} are`;
+    c.warn(path, `${what} not supported by cloudmatrix (only type bind, a node path); ignored`);
+    return undefined;
+  }
+  ignoreOthers(item, BIND_KEYS, path, c);
+  const source =
+    item.source === undefined
+      ? c.error(at(path, 'source'), 'is required: an absolute path on the node')
+      : take(parseBindSource(item.source), at(path, 'source'), c);
+  const target =
+    item.target === undefined
+      ? c.error(at(path, 'target'), 'is required: an absolute path in the container')
+      : take(parseBindTarget(item.target), at(path, 'target'), c);
+  const readOnly =
+    item.read_only === undefined || typeof item.read_only === 'boolean' ? item.read_only === true : c.error(at(path, 'read_only'), 'must be true or false');
+  if (source === undefined || target === undefined || readOnly === undefined) return undefined;
+  return { source, target, readOnly };
 }
 
 interface PortSpec {
@@ -158,8 +236,10 @@ function readService(
     c.error(path, `must be a mapping (image, ports, ...), got ${typeName(body)}`);
     return undefined;
   }
-  refuseHostAccess(body, path, c);
-  ignoreOthers(body, SERVICE_KEYS, path, c);
+  refuseNeverAllowed(body, path, c);
+  // pid, ipc and network_mode are read only as `host`, volumes only with node paths: otherwise warned about, as before
+  const read = [...HOST_MODES.filter((k) => body[k] === 'host'), ...(usesBinds(body.volumes) ? ['volumes'] : [])];
+  ignoreOthers(body, [...SERVICE_KEYS, ...read], path, c);
 
   let image: string | undefined;
   if (body.image === undefined) c.error(p('image'), 'is required (building images is not supported: push the image to the cluster registry)');
@@ -186,6 +266,9 @@ function readService(
     body.secrets === undefined
       ? []
       : readSecretRefs(body.secrets, p('secrets'), 'secret names or { source, target }', (item, ip) => readServiceSecret(item, ip, name, decls, c), c);
+  const host = readServiceHost(body, path, c);
+  let publish = ports?.publish;
+  if (host?.network === 'host' && ports) publish = take(hostNetworkPublish(ports.port, ports.publish), at(at(path, 'ports'), 0), c);
   if (body.healthcheck !== undefined) {
     c.warn(p('healthcheck'), 'health check commands are not run; cloudmatrix probes HTTP: use `health:` in a matrix.yaml to get one');
   }
@@ -196,7 +279,7 @@ function readService(
     image,
     replicas,
     port: ports.port,
-    ...(ports.publish !== undefined ? { publish: ports.publish } : {}),
+    ...(publish !== undefined ? { publish } : {}),
     resources,
     constraints,
     affinity: [],
@@ -205,6 +288,8 @@ function readService(
     env,
     // only when there are some, so services without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
+    // only when it asks for something, so services without host access look (and hash) as they did before
+    ...(host ? { host } : {}),
     restart,
     source: `${file}#${path}`,
   };

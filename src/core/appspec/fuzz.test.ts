@@ -49,6 +49,68 @@ const secretName = fc.oneof(
   { arbitrary: scalar, weight: 1 },
 );
 const secretEnv = fc.oneof(fc.constantFrom('PW', 'KEY', '1X'), scalar);
+// host access: good and bad values of each kind, joined as the short syntaxes join them
+const joined = (...parts: fc.Arbitrary<string | null>[]): fc.Arbitrary<string> =>
+  fc.tuple(...parts).map((p) => p.filter((x): x is string => x !== null).join(':'));
+/** Mostly good values (so specs with host access get through), sometimes bad ones, sometimes anything. */
+const mostly = <T>(good: fc.Arbitrary<T>, badOnes: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: good, weight: 6 }, { arbitrary: badOnes, weight: 1 }, { arbitrary: scalar, weight: 1 });
+const capability = mostly(fc.constantFrom('NET_ADMIN', 'CAP_SYS_TIME', 'net_raw', 'ALL'), fc.constantFrom('X', 'NET-ADMIN', 'CAP_'));
+const devicePath = mostly(fc.constantFrom('/dev/fuse', '/dev/sda', '/dev/net/tun'), fc.constantFrom('/dev/../etc', '/etc/passwd', '/dev/', 'fuse', ''));
+const device = fc.oneof(
+  {
+    arbitrary: joined(
+      devicePath.map(String),
+      fc.option(devicePath.map(String)),
+      fc.option(mostly(fc.constantFrom('rwm', 'r', 'mr'), fc.constantFrom('rr', 'rwx', '')).map(String)),
+    ),
+    weight: 4,
+  },
+  { arbitrary: joined(devicePath.map(String), fc.constantFrom('rw', 'x')), weight: 1 },
+  { arbitrary: scalar, weight: 1 },
+);
+const nodePath = mostly(fc.constantFrom('/srv/data', '/', '/var/log'), fc.constantFrom('./data', '~/x', '../x', '.', 'data', '/srv/../etc', ''));
+const containerPath = mostly(fc.constantFrom('/data', '/host/log', '/srv/a'), fc.constantFrom('/', 'data', '/a/../b', ''));
+const shortBind = fc.oneof(
+  {
+    arbitrary: joined(nodePath.map(String), containerPath.map(String), fc.option(mostly(fc.constantFrom('ro', 'rw'), fc.constant('z')).map(String))),
+    weight: 4,
+  },
+  { arbitrary: fc.oneof(nodePath, scalar), weight: 1 },
+);
+const hostMode = fc.oneof({ arbitrary: fc.constant('host'), weight: 3 }, { arbitrary: scalar, weight: 1 });
+const hostList = <T>(item: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.array(item, { maxLength: 3 }), weight: 4 }, { arbitrary: value, weight: 1 });
+const hostBase = {
+  privileged: fc.oneof({ arbitrary: fc.boolean(), weight: 4 }, { arbitrary: scalar, weight: 1 }),
+  cap_add: hostList(capability),
+  devices: hostList(device),
+  pid: hostMode,
+  ipc: hostMode,
+};
+/** matrix.yaml `host:` */
+const hostFields = fc.record({ ...hostBase, network: hostMode, volumes: hostList(shortBind) }, { requiredKeys: [] });
+/** The host-access keys of a Compose service (`userns_mode: host` and `security_opt` are always refused). */
+const composeHost = {
+  ...hostBase,
+  network_mode: fc.oneof(hostMode, fc.constantFrom('bridge', 'none')),
+  volumes: hostList(
+    fc.oneof(
+      shortBind,
+      fc.constantFrom('data:/data', '/anonymous'),
+      fc.record(
+        {
+          type: mostly(fc.constant('bind'), fc.constantFrom('volume', 'tmpfs')),
+          source: nodePath,
+          target: containerPath,
+          read_only: mostly(fc.boolean(), fc.constant('yes')),
+          bind: value,
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+  ),
+};
+const composeHostFields = fc.record(composeHost, { requiredKeys: [] });
 const appFields = fc.record(
   {
     image: fc.oneof(fc.constantFrom('cloud/web', 'cloud/api:v2', 'evil.example.com/x', ''), scalar),
@@ -74,23 +136,36 @@ const appFields = fc.record(
     restart: scalar,
     strategy: scalar,
     update: fc.record({ parallelism: scalar, delay: scalar, order: scalar, drain: scalar, monitor: scalar }, { requiredKeys: [] }),
+    // random mappings (`value`) bring unknown keys
+    host: fc.oneof({ arbitrary: hostFields, weight: 4 }, { arbitrary: value, weight: 1 }),
     extra: value,
   },
   { requiredKeys: [] },
 );
+/**
+ * fc.assert in chunks of fresh seeds with a turn of the event loop between them: 10,000
+ * synchronous runs in one go starve vitest's own worker RPC on a busy 2-core machine.
+ */
+async function assertInChunks(prop: Parameters<typeof fc.assert>[0], runs = RUNS, chunk = 500): Promise<void> {
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  for (let done = 0; done < runs; done += chunk) {
+    fc.assert(prop, { numRuns: Math.min(chunk, runs - done), seed: seed + done });
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 const yamlNoise = fc.string({ unit: fc.constantFrom(...'abc:- \n\t[]{},#\'"|>&*!%@?0123456789.'.split('')), maxLength: 400 });
 
 describe('fuzzing the spec parsers', { timeout: 120_000 }, () => {
-  it(`matrix.yaml: ${RUNS} structured specs`, () => {
-    fc.assert(
+  it(`matrix.yaml: ${RUNS} structured specs`, async () => {
+    await assertInChunks(
       fc.property(fc.option(name), fc.dictionary(name, appFields, { maxKeys: 4 }), fc.option(scalar), (project, apps, strategy) => {
         check('matrix.yaml', stringify({ ...(project !== null ? { name: project } : {}), apps, ...(strategy !== null ? { strategy } : {}) }), 'matrix.yaml');
       }),
-      { numRuns: RUNS },
     );
   });
 
-  it(`compose: ${RUNS} structured files`, () => {
+  it(`compose: ${RUNS} structured files`, async () => {
     const service = fc.record(
       {
         image: scalar,
@@ -98,8 +173,9 @@ describe('fuzzing the spec parsers', { timeout: 120_000 }, () => {
         environment: fc.oneof(fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 6 }), scalar, { maxKeys: 3 })),
         deploy: fc.record({ replicas: scalar, resources: value, placement: value, restart_policy: value }, { requiredKeys: [] }),
         depends_on: fc.array(name, { maxLength: 2 }),
-        privileged: fc.boolean(),
-        volumes: value,
+        ...composeHost,
+        userns_mode: fc.oneof(fc.constant('host'), scalar),
+        security_opt: fc.oneof(fc.constant([]), value),
         healthcheck: value,
         secrets: fc.oneof(
           value,
@@ -116,7 +192,7 @@ describe('fuzzing the spec parsers', { timeout: 120_000 }, () => {
       fc.record({ name: secretName }),
       fc.record({ external: fc.oneof(fc.boolean(), scalar), name: secretName, file: scalar, environment: scalar }, { requiredKeys: [] }),
     );
-    fc.assert(
+    await assertInChunks(
       fc.property(
         fc.dictionary(name, service, { maxKeys: 4 }),
         fc.option(value),
@@ -125,27 +201,40 @@ describe('fuzzing the spec parsers', { timeout: 120_000 }, () => {
           check('compose', stringify({ services, ...(x !== null ? { networks: x } : {}), ...(secrets !== null ? { secrets } : {}) }), 'compose.yaml');
         },
       ),
-      { numRuns: RUNS },
     );
   });
 
-  it(`plan files: ${RUNS} generated plans`, () => {
+  // the structured specs above rarely get an app with host access through (every other field must
+  // be valid too): here one valid app carries the generated host keys, half of them each format
+  it(`host access: ${RUNS} valid apps with generated host keys, matrix.yaml and compose`, async () => {
+    const publish = fc.option(fc.constantFrom(8080, 5050));
+    await assertInChunks(
+      fc.property(fc.boolean(), hostFields, composeHostFields, publish, (compose, host, service, published) => {
+        if (compose) {
+          const ports = [published === null ? '8080' : `${published}:8080`];
+          check('host', stringify({ services: { agent: { image: 'cloud/agent', ports, ...service } } }), 'compose.yaml');
+        } else {
+          check(
+            'host',
+            stringify({ apps: { agent: { image: 'cloud/agent', port: 8080, ...(published !== null ? { publish: published } : {}), host } } }),
+            'matrix.yaml',
+          );
+        }
+      }),
+    );
+  });
+
+  it(`plan files: ${RUNS} generated plans`, async () => {
     const token = fc.oneof(
       fc.constantFrom('simplewebapp1', 'node1', 'node2', 'node9', '5050', '8080', '70000', '0', '#', '-', 'x'),
       fc.string({ maxLength: 8 }),
     );
     const line = fc.array(token, { maxLength: 6 }).map((t) => t.join(fc.sample(fc.constantFrom(' ', '\t', '  '), 1)[0]));
-    fc.assert(
-      fc.property(fc.array(line, { maxLength: 12 }), (lines) => check('plan', lines.join('\n'), 'applications.plan')),
-      { numRuns: RUNS },
-    );
+    await assertInChunks(fc.property(fc.array(line, { maxLength: 12 }), (lines) => check('plan', lines.join('\n'), 'applications.plan')));
   });
 
-  it(`YAML-shaped noise: ${RUNS} inputs, under both file kinds`, () => {
-    fc.assert(
-      fc.property(yamlNoise, fc.constantFrom('m.yaml', 'x.plan', 'compose.yml', 'spec'), (text, file) => check('noise', text, file)),
-      { numRuns: RUNS },
-    );
+  it(`YAML-shaped noise: ${RUNS} inputs, under both file kinds`, async () => {
+    await assertInChunks(fc.property(yamlNoise, fc.constantFrom('m.yaml', 'x.plan', 'compose.yml', 'spec'), (text, file) => check('noise', text, file)));
   });
 
   afterAll(() => {

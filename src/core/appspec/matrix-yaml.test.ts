@@ -438,16 +438,211 @@ describe('parseMatrixYaml: secrets', () => {
   });
 });
 
+describe('parseMatrixYaml: host access', () => {
+  const host = (body: string): AppSpec['host'] => parseMatrixYaml(oneApp(body)).apps[0]?.host;
+  const CAP_RULE = '^[A-Z][A-Z0-9_]{1,31}$';
+  const RELATIVE = (v: string): string =>
+    `source "${v}" is relative: a node has no notion of the deploying machine's directory (or home), so give an absolute path on the node, like /srv/data`;
+  const HOST_KEYS = 'privileged, cap_add, devices, pid, ipc, network, volumes';
+
+  it('reads every key (the documented example)', () => {
+    const text = `
+apps:
+  agent:
+    image: cloud/agent
+    port: 8080
+    host:
+      privileged: true
+      cap_add: [NET_ADMIN]
+      devices: [/dev/fuse]
+      pid: host
+      network: host
+      volumes: ["/var/log:/host/log:ro"]
+`;
+    const [app] = parseMatrixYaml(text).apps;
+    expect(app).toEqual({
+      name: 'agent',
+      image: 'cloud/agent',
+      replicas: 1,
+      port: 8080,
+      publish: 8080,
+      resources: { cpus: 0, memoryMb: 0 },
+      constraints: [],
+      affinity: [],
+      antiAffinity: [],
+      dependsOn: [],
+      env: {},
+      host: {
+        privileged: true,
+        capAdd: ['NET_ADMIN'],
+        devices: [{ host: '/dev/fuse', container: '/dev/fuse', permissions: 'rwm' }],
+        pid: 'host',
+        network: 'host',
+        binds: [{ source: '/var/log', target: '/host/log', readOnly: true }],
+      },
+      restart: 'unless-stopped',
+      source: 'matrix.yaml#apps.agent',
+    } satisfies AppSpec);
+  });
+
+  it('every form of every value', () => {
+    const body = `    host:
+      cap_add: [SYS_TIME, CAP_NET_ADMIN, net_admin, ALL]
+      devices: [ "/dev/sda:/dev/xvda:r", "/dev/ttyUSB0:rw", "/dev/net/tun:/dev/net/tun:mrw" ]
+      ipc: host
+      volumes: [ "/srv/data:/data", "/srv/conf:/etc/app:rw", "/:/host:ro" ]
+`;
+    expect(host(body)).toEqual({
+      capAdd: ['SYS_TIME', 'NET_ADMIN', 'ALL'],
+      devices: [
+        { host: '/dev/sda', container: '/dev/xvda', permissions: 'r' },
+        { host: '/dev/ttyUSB0', container: '/dev/ttyUSB0', permissions: 'rw' },
+        { host: '/dev/net/tun', container: '/dev/net/tun', permissions: 'rwm' },
+      ],
+      ipc: 'host',
+      binds: [
+        { source: '/srv/data', target: '/data', readOnly: false },
+        { source: '/srv/conf', target: '/etc/app', readOnly: false },
+        { source: '/', target: '/host', readOnly: true },
+      ],
+    });
+  });
+
+  it('asking for nothing gives no host key at all (such apps look and hash as before)', () => {
+    for (const body of ['', '    host: {}\n', '    host: { privileged: false, cap_add: [], devices: [], volumes: [] }\n']) {
+      const app = parseMatrixYaml(oneApp(body)).apps[0];
+      expect(Object.keys(app ?? {}), body).not.toContain('host');
+      expect(Object.keys(app ?? {}), body).not.toContain('publish');
+    }
+  });
+
+  it('the host network: publish is the port, given or not; another publish is an error at publish', () => {
+    expect(parseMatrixYaml(oneApp('    host: { network: host }\n')).apps[0]?.publish).toBe(8080);
+    expect(parseMatrixYaml(oneApp('    publish: 8080\n    host: { network: host }\n')).apps[0]?.publish).toBe(8080);
+    expect(problems(oneApp('    publish: 5050\n    host: { network: host }\n'))).toEqual([
+      ['apps.web.publish', "with the host network the app listens on the node's port 8080 itself: publish must equal port (or be left out)"],
+    ]);
+    // a publish or port that is wrong anyway is reported once, as such
+    expect(problems(oneApp('    publish: 0\n    host: { network: host }\n'))).toEqual([['apps.web.publish', 'must be an integer in 1..65535']]);
+    expect(problems('apps:\n  web: { image: x, port: 0, host: { network: host } }\n')).toEqual([['apps.web.port', 'must be an integer in 1..65535']]);
+    // still checked when another host field has a problem
+    expect(problems(oneApp('    publish: 5050\n    host: { network: host, privileged: yes }\n')).map(([p]) => p)).toEqual([
+      'apps.web.host.privileged',
+      'apps.web.publish',
+    ]);
+  });
+
+  it.each([
+    ['host: true', 'apps.web.host', `must be a mapping (${HOST_KEYS}), got a boolean`],
+    ['host: [privileged]', 'apps.web.host', `must be a mapping (${HOST_KEYS}), got a list`],
+    ['host:', 'apps.web.host', `must be a mapping (${HOST_KEYS}), got nothing`],
+    ['host: { privilegd: true }', 'apps.web.host.privilegd', `unknown key "privilegd" (did you mean "privileged"?); allowed: ${HOST_KEYS}`],
+    ['host: { network_mode: host }', 'apps.web.host.network_mode', `unknown key "network_mode"; allowed: ${HOST_KEYS}`],
+    ['host: { userns_mode: host }', 'apps.web.host.userns_mode', `unknown key "userns_mode"; allowed: ${HOST_KEYS}`],
+    ['host: { privileged: yes }', 'apps.web.host.privileged', 'must be true or false, got a string'],
+    ['host: { privileged: 1 }', 'apps.web.host.privileged', 'must be true or false, got a number'],
+    ['host: { cap_add: NET_ADMIN }', 'apps.web.host.cap_add', 'must be a list of capability names like NET_ADMIN'],
+    [
+      'host: { cap_add: [NET_ADMIN, NET-RAW] }',
+      'apps.web.host.cap_add[1]',
+      `bad capability "NET-RAW": must be a kernel capability like NET_ADMIN or CAP_NET_ADMIN (without CAP_, matching ${CAP_RULE})`,
+    ],
+    ['host: { cap_add: [1] }', 'apps.web.host.cap_add[0]', 'must be a capability name like NET_ADMIN, got a number'],
+    ['host: { devices: /dev/fuse }', 'apps.web.host.devices', 'must be a list of devices like "/dev/fuse" or "HOST:CONTAINER:PERMS"'],
+    ['host: { devices: [/dev/fuse, /etc/passwd] }', 'apps.web.host.devices[1]', 'host path "/etc/passwd" must be a device path under /dev/, like /dev/fuse'],
+    ['host: { devices: ["/dev/sda:/dev/../etc"] }', 'apps.web.host.devices[0]', 'container path "/dev/../etc" must not contain ".." segments'],
+    [
+      'host: { devices: ["/dev/sda:/dev/sda:rwx"] }',
+      'apps.web.host.devices[0]',
+      'permissions "rwx" must be a non-empty subset of rwm (r read, w write, m mknod), each letter once',
+    ],
+    ['host: { devices: [/dev/a, "/dev/b:/dev/a"] }', 'apps.web.host.devices[1]', 'container path "/dev/a" is given twice'],
+    [
+      'host: { pid: private }',
+      'apps.web.host.pid',
+      `must be host (to share the node's PID namespace), got "private": leave the key out for the container's own`,
+    ],
+    ['host: { ipc: true }', 'apps.web.host.ipc', `must be host (to share the node's IPC namespace), got a boolean: leave the key out for the container's own`],
+    [
+      'host: { network: bridge }',
+      'apps.web.host.network',
+      `must be host (to share the node's network), got "bridge": leave the key out for the container's own`,
+    ],
+    ['host: { volumes: "/a:/b" }', 'apps.web.host.volumes', 'must be a list of node paths like "/srv/data:/data:ro"'],
+    ['host: { volumes: ["./data:/data"] }', 'apps.web.host.volumes[0]', RELATIVE('./data')],
+    ['host: { volumes: ["~/data:/data"] }', 'apps.web.host.volumes[0]', RELATIVE('~/data')],
+    ['host: { volumes: ["../data:/data"] }', 'apps.web.host.volumes[0]', RELATIVE('../data')],
+    [
+      'host: { volumes: ["data:/data"] }',
+      'apps.web.host.volumes[0]',
+      'source "data" must be an absolute path on the node, like /srv/data (named volumes are not supported)',
+    ],
+    ['host: { volumes: ["/srv/../etc:/data"] }', 'apps.web.host.volumes[0]', 'source "/srv/../etc" must not contain ".." segments'],
+    ['host: { volumes: ["/srv:data"] }', 'apps.web.host.volumes[0]', 'target "data" must be an absolute path in the container, like /data'],
+    ['host: { volumes: ["/srv:/"] }', 'apps.web.host.volumes[0]', 'target must not be "/": it would hide the container\'s whole filesystem'],
+    ['host: { volumes: ["/srv:/a/../b"] }', 'apps.web.host.volumes[0]', 'target "/a/../b" must not contain ".." segments'],
+    ['host: { volumes: ["/srv:/data:z"] }', 'apps.web.host.volumes[0]', 'mode "z" must be ro (read-only) or rw (read-write, the default)'],
+    [
+      'host: { volumes: ["/srv/data"] }',
+      'apps.web.host.volumes[0]',
+      'bad volume "/srv/data": must be "/node/path:/container/path" with an optional ":ro" or ":rw"',
+    ],
+    [
+      'host: { volumes: [{ source: /srv, target: /data }] }',
+      'apps.web.host.volumes[0]',
+      'must be "/node/path:/container/path" with an optional ":ro" or ":rw", got a mapping',
+    ],
+    ['host: { volumes: ["/a:/data", "/b:/data:ro"] }', 'apps.web.host.volumes[1]', 'target "/data" is given twice'],
+  ])('%s', (line, path, message) => {
+    expect(problems(oneApp(`    ${line}\n`))).toEqual([[path, message]]);
+  });
+
+  it.each([
+    ['cap_add', (i: number) => `CAP${i}`, 'capabilities'],
+    ['devices', (i: number) => `/dev/d${i}`, 'devices'],
+    ['volumes', (i: number) => `/srv/${i}:/data/${i}`, 'volumes'],
+  ])(`%s: at most 64`, (key, item, what) => {
+    const list = (n: number): string => JSON.stringify(Array.from({ length: n }, (_, i) => item(i)));
+    expect(host(`    host: { ${key}: ${list(64)} }\n`)).toBeDefined();
+    expect(problems(oneApp(`    host: { ${key}: ${list(65)} }\n`))).toEqual([[`apps.web.host.${key}`, `must have at most 64 ${what}, got 65`]]);
+  });
+
+  it('every problem of every field, each at its own path', () => {
+    const body =
+      '    host: { privileged: no, cap_add: [x, NET_ADMIN, 2], devices: [/dev/a, sda], pid: yes, ipc: host, network: none, volumes: ["./a:b"], x: 1 }\n';
+    expect(problems(oneApp(body)).map(([p]) => p)).toEqual([
+      'apps.web.host.x',
+      'apps.web.host.privileged',
+      'apps.web.host.cap_add[0]',
+      'apps.web.host.cap_add[2]',
+      'apps.web.host.devices[1]',
+      'apps.web.host.pid',
+      'apps.web.host.network',
+      'apps.web.host.volumes[0]',
+      'apps.web.host.volumes[0]',
+    ]);
+  });
+});
+
 describe('parseMatrixYaml: unknown keys', () => {
   const APP_KEYS =
-    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, secrets, restart, strategy, update';
+    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, secrets, host, restart, strategy, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);
     expect(problems(oneApp('    antiAffinity: [web]\n'))).toEqual([
       ['apps.web.antiAffinity', `unknown key "antiAffinity" (did you mean "anti_affinity"?); allowed: ${APP_KEYS}`],
     ]);
-    expect(problems(oneApp('    volumes: [/data]\n'))).toEqual([['apps.web.volumes', `unknown key "volumes"; allowed: ${APP_KEYS}`]]);
+    expect(problems(oneApp('    labels: [a]\n'))).toEqual([['apps.web.labels', `unknown key "labels"; allowed: ${APP_KEYS}`]]);
+  });
+
+  it('host-access keys at the app level are told to go under host:', () => {
+    expect(problems(oneApp('    volumes: [/data]\n    cap_add: [NET_ADMIN]\n    network_mode: host\n    privileged: true\n'))).toEqual([
+      ['apps.web.volumes', `unknown key "volumes"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { volumes: ... })`],
+      ['apps.web.cap_add', `unknown key "cap_add"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { cap_add: ... })`],
+      ['apps.web.network_mode', `unknown key "network_mode"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { network: ... })`],
+      ['apps.web.privileged', `unknown key "privileged"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { privileged: ... })`],
+    ]);
   });
 
   it('at every level', () => {

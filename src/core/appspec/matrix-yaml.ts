@@ -3,7 +3,7 @@
  * found in one pass and thrown as one E_SPEC_INVALID error whose details carry a dotted path
  * each (`apps.web.replicas: must be an integer >= 0`). Unknown keys are errors, not ignored.
  */
-import type { AppSpec, Constraint, Dependency, HealthCheck, Resources, RestartPolicy, SecretRef, Strategy, UpdatePolicy } from '../model.ts';
+import type { AppSpec, Constraint, Dependency, HealthCheck, HostAccess, Resources, RestartPolicy, SecretRef, Strategy, UpdatePolicy } from '../model.ts';
 import { DEFAULT_HEALTH, DEFAULT_REPLICAS, DEFAULT_RESTART, UPDATE_DEFAULTS } from '../defaults.ts';
 import {
   at,
@@ -22,6 +22,7 @@ import {
   readList,
   readYaml,
   rejectUnknownKeys,
+  unknownKeyMessage,
   readProjectName,
   take,
   typeName,
@@ -30,6 +31,7 @@ import {
 } from './fields.ts';
 import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
 import { checkImage } from './image-ref.ts';
+import { hostAccess, hostNetworkPublish, parseHostMode, parsePrivileged, readBinds, readCapAdd, readDevices, readShortBind } from './host-access.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
 import { parseSecretEnv, parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
 
@@ -50,6 +52,7 @@ const APP_KEYS = [
   'depends_on',
   'env',
   'secrets',
+  'host',
   'restart',
   'strategy',
   'update',
@@ -61,6 +64,7 @@ const RESOURCE_KEYS = ['cpus', 'memory'] as const;
 const DEPENDENCY_KEYS = ['app', 'colocate'] as const;
 // no `version`: the manager stamps it from its store, a spec never picks one
 const SECRET_KEYS = ['name', 'file', 'env'] as const;
+const HOST_KEYS = ['privileged', 'cap_add', 'devices', 'pid', 'ipc', 'network', 'volumes'] as const;
 
 const HEALTH_DEFAULTS = DEFAULT_HEALTH;
 
@@ -106,8 +110,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     c.error(path, `must be a mapping (image, port, ...), got ${typeName(body)}`);
     return undefined;
   }
-  rejectUnknownKeys(body, APP_KEYS, path, c);
   const p = (k: string): string => at(path, k);
+  rejectUnknownAppKeys(body, path, c);
 
   let image: string | undefined;
   if (body.image === undefined) c.error(p('image'), 'is required');
@@ -118,7 +122,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   }
   const replicas = body.replicas === undefined ? DEFAULT_REPLICAS : take(parseReplicas(body.replicas), p('replicas'), c);
   const port = body.port === undefined ? c.error(p('port'), 'is required: the container port the app listens on') : take(parsePort(body.port), p('port'), c);
-  const publish = body.publish === undefined ? undefined : take(parsePort(body.publish), p('publish'), c);
+  const givenPublish = body.publish === undefined ? undefined : take(parsePort(body.publish), p('publish'), c);
   const health = body.health === undefined ? undefined : readHealth(body.health, p('health'), c);
   const resources = body.resources === undefined ? { cpus: 0, memoryMb: 0 } : readResources(body.resources, p('resources'), c);
   const constraints = body.constraints === undefined ? [] : readConstraints(body.constraints, p('constraints'), c);
@@ -137,6 +141,11 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const restart = body.restart === undefined ? DEFAULT_RESTART : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
   const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
   const update = body.update === undefined ? undefined : readUpdate(body.update, p('update'), c);
+  const host = body.host === undefined ? undefined : readHost(body.host, p('host'), c);
+  const publish =
+    host?.network === 'host' && port !== undefined && (body.publish === undefined || givenPublish !== undefined)
+      ? take(hostNetworkPublish(port, givenPublish), p('publish'), c)
+      : givenPublish;
 
   for (const other of affinity) {
     if (antiAffinity.includes(other)) c.error(p('anti_affinity'), `"${other}" is also in affinity: an app cannot both need and avoid it`);
@@ -163,11 +172,23 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     env,
     // only when there are some, so apps without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
+    // only when it asks for something, so apps without host access look (and hash) as they did before
+    ...(host ? { host } : {}),
     restart,
     ...(strategy !== undefined ? { strategy } : {}),
     ...(update ? { update } : {}),
     source: `${file}#${path}`,
   };
+}
+
+/** Unknown app keys are errors; a host-access key (or Compose's `network_mode`) is told to go under `host:`. */
+function rejectUnknownAppKeys(body: YamlMap, path: string, c: Collector): void {
+  for (const key of Object.keys(body)) {
+    if ((APP_KEYS as readonly string[]).includes(key)) continue;
+    const hostKey = key === 'network_mode' ? 'network' : key;
+    const hint = (HOST_KEYS as readonly string[]).includes(hostKey) ? `; host access goes under \`host:\` (host: { ${hostKey}: ... })` : '';
+    c.error(at(path, key), `${unknownKeyMessage(key, APP_KEYS)}${hint}`);
+  }
 }
 
 /** `health: /healthz` (defaults for the rest) or a mapping. */
@@ -320,6 +341,34 @@ function readSecret(item: unknown, path: string, c: Collector): SecretRef | unde
   if (name === undefined || (item.file !== undefined && file === undefined) || (item.env !== undefined && env === undefined)) return undefined;
   const asFile = file ?? (env === undefined ? name : undefined);
   return { name, ...(asFile !== undefined ? { file: asFile } : {}), ...(env !== undefined ? { env } : {}) };
+}
+
+/**
+ * `host: { privileged, cap_add, devices, pid, ipc, network, volumes }`: what of its node the app
+ * gets (each refused at deploy unless the cluster policy allows it). The values are read as in
+ * Compose (host-access.ts); `pid`, `ipc` and `network` take only `host`, `volumes` only node paths.
+ * What parsed is returned even when another field has a problem, so `network` still checks `publish`.
+ */
+function readHost(v: unknown, path: string, c: Collector): HostAccess | undefined {
+  if (!isMap(v)) {
+    c.error(path, `must be a mapping (${HOST_KEYS.join(', ')}), got ${typeName(v)}`);
+    return undefined;
+  }
+  rejectUnknownKeys(v, HOST_KEYS, path, c);
+  const p = (k: string): string => at(path, k);
+  const mode = (k: 'pid' | 'ipc' | 'network'): 'host' | undefined => (v[k] === undefined ? undefined : take(parseHostMode(v[k], k), p(k), c));
+  return hostAccess({
+    privileged: v.privileged === undefined ? undefined : take(parsePrivileged(v.privileged), p('privileged'), c),
+    capAdd: v.cap_add === undefined ? undefined : readCapAdd(v.cap_add, p('cap_add'), c),
+    devices: v.devices === undefined ? undefined : readDevices(v.devices, p('devices'), c),
+    pid: mode('pid'),
+    ipc: mode('ipc'),
+    network: mode('network'),
+    binds:
+      v.volumes === undefined
+        ? undefined
+        : readBinds(v.volumes, p('volumes'), 'node paths like "/srv/data:/data:ro"', (item, ip) => readShortBind(item, ip, c), c),
+  });
 }
 
 /** A duration also inside [min, max] seconds. */

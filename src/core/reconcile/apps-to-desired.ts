@@ -28,6 +28,7 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       restart: app.restart,
       ...(app.health ? { health: app.health } : {}),
       ...(app.secrets?.length ? { secrets: app.secrets } : {}),
+      ...(app.host ? { host: app.host } : {}),
     };
     out.push({
       app: app.name,

@@ -15,6 +15,7 @@ import { loadSpec, type LoadedSpec, type SpecWarning } from '../../core/appspec/
 import { problemsError } from '../../core/appspec/plan.ts';
 import { resolveImage, splitImage } from '../../core/appspec/image-ref.ts';
 import { deployProject, removeApps, resolveProject } from '../../core/projects.ts';
+import { DEFAULT_POLICY, policyProblems, type HostPolicy } from '../../core/policy.ts';
 import {
   appsUsingSecret,
   checkSecretName,
@@ -23,6 +24,7 @@ import {
   stampSecretVersions,
   withSecretVersion,
   type MissingSecret,
+  secretsDirConflicts,
 } from '../../core/secrets.ts';
 import type { ChangeResult, DeployRequest, RollbackResult, SecretSetResult, SecretView } from '../../shared/api-types.ts';
 import { Serial } from '../../util/serial.ts';
@@ -46,6 +48,8 @@ export interface DesiredStateOptions {
   allowedRegistries?: readonly string[];
   /** Seals secret values (`setSecret`); without it secrets cannot be set. */
   vault?: Vault;
+  /** Which host access apps may ask for (manager.json `policy`); none by default. */
+  policy?: HostPolicy;
   /** Parses a deployed spec; the manager parses in a worker (specs/spec-parser.ts), tests may parse inline. */
   parse?: (source: string, file: string) => Promise<LoadedSpec>;
 }
@@ -79,6 +83,7 @@ export class DesiredState {
 
   async deploy(req: DeployRequest): Promise<ChangeResult> {
     const spec = await (this.o.parse ?? inline)(req.source, req.file);
+    throwAll([...policyProblems(spec.apps, this.o.policy ?? DEFAULT_POLICY), ...secretsDirConflicts(spec.apps)]);
     const project = resolveProject({ specName: spec.name, flag: req.project, file: req.file });
     const warnings = [...(project.warning ? [{ path: 'project', message: project.warning }] : []), ...spec.warnings];
     // plan lines pin replicas to nodes: those nodes must exist (and answer, checked below)
@@ -171,6 +176,8 @@ export class DesiredState {
       const back = rollbackPlan(this.store, current, app);
       if (!back) throw new MatrixError('E_NOT_FOUND', `${app} has no earlier revision to roll back to`, { path: 'app' });
       throwAll(back.missingSecrets.map((m) => missingSecretError(m, `the earlier revision of ${app}`)));
+      // the policy may have changed since that revision ran
+      throwAll(policyProblems([back.to], this.o.policy ?? DEFAULT_POLICY));
       from = back.from.image;
       to = back.to.image;
       return { candidate: back.next, touched: new Set([app]), project: null, summary: { changed: [app] } };

@@ -7,17 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SECRET_LIMITS } from '../../core/secrets.ts';
-import { Serial } from '../../util/serial.ts';
-import { SimCluster } from '../drivers/sim/sim-cluster.ts';
-import { SecretBox } from '../secrets/secret-box.ts';
-import { Vault } from '../secrets/vault.ts';
-import { SqliteStore } from '../store/sqlite-store.ts';
-import { ControlLoop } from './control-loop.ts';
-import { DesiredState } from './desired-state.ts';
-import { EventLog } from './event-log.ts';
+import { simWorld } from './sim-world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mx-secrets-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,39 +19,11 @@ const PW2 = 'second-password-1a2b3c';
 
 function world() {
   const db = join(dir, `${randomBytes(4).toString('hex')}.db`);
-  const store = new SqliteStore(db);
-  const vault = new Vault(store, SecretBox.fromKey(randomBytes(32)));
-  const sim = new SimCluster(vault.read);
-  for (const n of ['n1', 'n2']) store.upsertNode(sim.add({ name: n, capacity: { cpus: 4, memoryMb: 4096 } }));
-  const clock = { now: 1_000_000 };
-  const events = new EventLog();
-  const lock = new Serial();
-  const loop = new ControlLoop({
-    store,
-    engines: sim.engines(),
-    probe: sim.probe(),
-    now: () => clock.now,
-    consumers: [],
-    events,
-    log: pino({ level: 'silent' }),
-    registry: 'reg.sim:5000',
-    desiredLock: lock,
-  });
-  const desired = new DesiredState(store, loop, { manifestExists: async () => true }, 'reg.sim:5000', lock, { vault });
-  const settle = async (ticks = 30) => {
-    for (let i = 0; i < ticks; i++) {
-      clock.now += 1000;
-      await loop.pass();
-    }
-  };
+  const w = simWorld({ db });
   /** What each running container of the app was given. */
   const given = (app: string) =>
-    [...sim.nodes.values()].flatMap((n) =>
-      [...n.containers.values()]
-        .filter((c) => c.replica.app === app && c.state === 'running')
-        .map((c) => ({ files: Object.fromEntries(c.secrets.files.map((f) => [f.file, f.data.toString()])), env: c.secrets.env })),
-    );
-  return { db, store, vault, sim, loop, desired, events, settle, given };
+    w.running(app).map((c) => ({ files: Object.fromEntries(c.secrets.files.map((f) => [f.file, f.data.toString()])), env: c.secrets.env }));
+  return { ...w, db, given };
 }
 
 const SPEC = `apps:

@@ -43,6 +43,52 @@ describe('createContainerBody', () => {
     expect(createContainerBody(r).HostConfig.NanoCpus).toBeUndefined();
   });
 
+  it('asks for no host access unless the replica has it', () => {
+    const hc = createContainerBody(r).HostConfig;
+    for (const k of ['Privileged', 'CapAdd', 'Devices', 'PidMode', 'IpcMode', 'NetworkMode', 'Mounts']) expect(hc).not.toHaveProperty(k);
+  });
+
+  it('turns allowed host access into the engine fields', () => {
+    const b = createContainerBody(
+      {
+        ...r,
+        host: {
+          privileged: true,
+          capAdd: ['NET_ADMIN'],
+          devices: [{ host: '/dev/fuse', container: '/dev/fuse', permissions: 'rw' }],
+          pid: 'host',
+          ipc: 'host',
+          binds: [{ source: '/var/log', target: '/host/log', readOnly: true }],
+        },
+      },
+      { dir: 'mx.x.1' },
+    );
+    expect(b.HostConfig).toMatchObject({
+      Privileged: true,
+      CapAdd: ['NET_ADMIN'],
+      Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rw' }],
+      PidMode: 'host',
+      IpcMode: 'host',
+    });
+    // the secret files' mount first, then the node paths
+    expect(b.HostConfig.Mounts!.map((m) => [m.Source, m.Target, m.ReadOnly])).toEqual([
+      ['/dev/shm/matrix-secrets/mx.x.1', '/run/secrets', true],
+      ['/var/log', '/host/log', true],
+    ]);
+    expect(b.HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostPort: '5050' }] });
+  });
+
+  it('a host-network replica publishes nothing and reads back the node port from its label', () => {
+    const b = createContainerBody({ ...r, hostPort: 8080, host: { network: 'host' } });
+    expect(b.HostConfig.NetworkMode).toBe('host');
+    expect(b.HostConfig.PortBindings).toEqual({});
+    expect(b.ExposedPorts).toEqual({});
+    const o = toObserved('node1', { Id: 'c1', State: 'running', Labels: b.Labels, Ports: [] });
+    expect([o?.hostPort, o?.containerPort]).toEqual([8080, 8080]);
+    const bad = toObserved('node1', { Id: 'c1', State: 'running', Labels: { ...b.Labels, 'matrix.host-network-port': '99999' }, Ports: [] });
+    expect(bad?.hostPort).toBeNull();
+  });
+
   it('gives each revision its own name so a replacement never collides with the old container', () => {
     expect(containerName({ ...r, revision: 'x' })).not.toBe(containerName(r));
   });

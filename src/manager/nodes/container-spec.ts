@@ -5,7 +5,15 @@
  */
 import { DEFAULT_RESTART } from '../../core/defaults.ts';
 import { secretsMount, type BindMount } from './secret-files.ts';
-import { LABELS, type ContainerState, type DesiredReplica, type HealthCheck, type ObservedReplica, type RestartPolicy } from '../../core/model.ts';
+import {
+  LABELS,
+  type ContainerState,
+  type DesiredReplica,
+  type HealthCheck,
+  type HostAccess,
+  type ObservedReplica,
+  type RestartPolicy,
+} from '../../core/model.ts';
 
 const MIB = 1024 * 1024;
 
@@ -17,8 +25,15 @@ export interface CreateContainerBody {
   ExposedPorts: Record<string, Record<string, never>>;
   HostConfig: {
     PortBindings: Record<string, { HostPort: string }[]>;
-    /** Only the replica's secret files (secret-files.ts): user specs never reach host paths. */
+    /** The replica's secret files (secret-files.ts), and node paths the policy allowed. */
     Mounts?: BindMount[];
+    // host access, only what the spec asked for and the cluster policy allowed at deploy
+    Privileged?: boolean;
+    CapAdd?: string[];
+    Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+    PidMode?: 'host';
+    IpcMode?: 'host';
+    NetworkMode?: 'host';
     /** docker-init as PID 1: busybox httpd ignores SIGTERM, so every stop would wait the grace period. */
     Init: boolean;
     RestartPolicy: { Name: RestartPolicy | '' };
@@ -40,6 +55,8 @@ export function containerName(r: DesiredReplica): string {
 export function createContainerBody(r: DesiredReplica, secrets: { env?: Record<string, string>; dir?: string } = {}): CreateContainerBody {
   const port = `${r.containerPort}/tcp`;
   const name = containerName(r);
+  const hostNetwork = r.host?.network === 'host';
+  const mounts = [...(secrets.dir !== undefined ? [secretsMount(secrets.dir)] : []), ...binds(r.host)];
   return {
     name,
     Image: r.image,
@@ -58,17 +75,36 @@ export function createContainerBody(r: DesiredReplica, secrets: { env?: Record<s
       [LABELS.revision]: r.revision,
       [LABELS.node]: r.node,
       ...(r.health ? { [LABELS.health]: JSON.stringify(r.health) } : {}),
+      ...(hostNetwork ? { [LABELS.hostNetworkPort]: String(r.containerPort) } : {}),
     },
-    ExposedPorts: { [port]: {} },
+    // on the host network the app listens on the node's port itself: nothing to publish
+    ExposedPorts: hostNetwork ? {} : { [port]: {} },
     HostConfig: {
       // an empty HostPort asks the engine for a free one
-      PortBindings: { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
-      ...(secrets.dir !== undefined ? { Mounts: [secretsMount(secrets.dir)] } : {}),
+      PortBindings: hostNetwork ? {} : { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
+      ...(mounts.length ? { Mounts: mounts } : {}),
+      ...hostAccess(r.host),
       Init: true,
       RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? DEFAULT_RESTART) },
       ...(r.resources && r.resources.cpus > 0 ? { NanoCpus: Math.round(r.resources.cpus * 1e9) } : {}),
       ...(r.resources && r.resources.memoryMb > 0 ? { Memory: r.resources.memoryMb * MIB, MemoryReservation: r.resources.memoryMb * MIB } : {}),
     },
+  };
+}
+
+function binds(h: HostAccess | undefined): BindMount[] {
+  return (h?.binds ?? []).map((b) => ({ Type: 'bind', Source: b.source, Target: b.target, ReadOnly: b.readOnly }));
+}
+
+function hostAccess(h: HostAccess | undefined): Partial<CreateContainerBody['HostConfig']> {
+  if (!h) return {};
+  return {
+    ...(h.privileged ? { Privileged: true } : {}),
+    ...(h.capAdd?.length ? { CapAdd: h.capAdd } : {}),
+    ...(h.devices?.length ? { Devices: h.devices.map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })) } : {}),
+    ...(h.pid ? { PidMode: h.pid } : {}),
+    ...(h.ipc ? { IpcMode: h.ipc } : {}),
+    ...(h.network ? { NetworkMode: h.network } : {}),
   };
 }
 
@@ -87,6 +123,8 @@ export function toObserved(node: string, c: ListedContainer): ObservedReplica | 
   const l = c.Labels ?? {};
   if (l[LABELS.managed] !== 'true' || !l[LABELS.app] || !l[LABELS.replica]) return null;
   const tcp = (c.Ports ?? []).find((p) => p.Type === 'tcp' && p.PublicPort !== undefined);
+  const hostNetworkPort = Number(l[LABELS.hostNetworkPort]);
+  const onHost = Number.isInteger(hostNetworkPort) && hostNetworkPort > 0 && hostNetworkPort < 65536 ? hostNetworkPort : null;
   return {
     containerId: c.Id,
     node,
@@ -94,8 +132,8 @@ export function toObserved(node: string, c: ListedContainer): ObservedReplica | 
     id: l[LABELS.replica]!,
     revision: l[LABELS.revision] ?? '',
     state: (STATES as string[]).includes(c.State) ? (c.State as ContainerState) : 'dead',
-    hostPort: tcp?.PublicPort ?? null,
-    containerPort: tcp?.PrivatePort ?? null,
+    hostPort: tcp?.PublicPort ?? onHost,
+    containerPort: tcp?.PrivatePort ?? onHost,
     ...healthLabel(l[LABELS.health]),
   };
 }

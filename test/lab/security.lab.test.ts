@@ -1,5 +1,6 @@
 /**
- * Secrets in a real lab: `matrix secret set` from stdin, an app receives the value as a
+ * Security in a real lab. The API listens on the lab bridge, so over HTTPS only. Host access
+ * is refused until the cluster policy allows it, then reaches the containers. Secrets: `matrix secret set` from stdin, an app receives the value as a
  * read-only file on tmpfs and as env, is never left running without its files, rolls to a new
  * value when the secret is rotated, and the plaintext is nowhere else: not in the manager's
  * log, the database, API answers or CLI output. Removed containers leave no secret behind.
@@ -13,7 +14,7 @@ import { NODE_SECRETS_ROOT } from '../../src/manager/nodes/secret-files.ts';
 import { sendRequest } from '../../src/util/http-request.ts';
 import { dockerOn, get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
 
-const env: LabEnv = newLabEnv('secrets', 217);
+const env: LabEnv = newLabEnv('security', 217);
 const PW1 = 'lab-secret-one-5e4d3c';
 const API_ADDR = `${env.subnet}.1:${env.apiPort}`;
 const PW2 = 'lab-secret-two-9a8b7c';
@@ -40,15 +41,17 @@ function sh(argv: string[], input?: string): Promise<{ code: number; out: string
 
 const docker = (node: number, args: string[]) => dockerOn(env, node, args);
 
-/** Running containers of the app, as [node, id]. */
-async function containers(): Promise<[number, string][]> {
+/** Running containers of an app, as [node, id]. */
+async function containersOf(app: string): Promise<[number, string][]> {
   const out: [number, string][] = [];
   for (const node of [1, 2]) {
-    const r = await docker(node, ['ps', '-q', '--filter', 'label=matrix.app=vault-web']);
+    const r = await docker(node, ['ps', '-q', '--filter', `label=matrix.app=${app}`]);
     for (const id of r.out.split('\n').filter(Boolean)) out.push([node, id]);
   }
   return out;
 }
+
+const containers = () => containersOf('vault-web');
 
 async function readInside(node: number, id: string): Promise<string> {
   return (await docker(node, ['exec', id, 'sh', '-c', 'cat /run/secrets/db; echo "|$DB_PASSWORD"'])).out;
@@ -224,3 +227,50 @@ function writeTemp(name: string, text: string): string {
   writeFileSync(f, text, { mode: 0o600 });
   return f;
 }
+
+describe('the host-access policy in a real lab', () => {
+  const spec = () => {
+    mkdirSync(join(env.home, 'files'), { recursive: true });
+    return join(env.home, 'files', 'agent.yaml');
+  };
+  // (not `privileged`: this box's capability bounding set lacks CAP_SYS_RESOURCE, so runc cannot start one here)
+  it('refuses an app with a capability on the host network and PID namespace until the policy allows it; then it runs so and serves', async () => {
+    writeFileSync(
+      spec(),
+      'apps:\n  agent:\n    image: cloud/simplewebapp2\n    port: 8181\n    host:\n      cap_add: [NET_ADMIN]\n      network: host\n      pid: host\n',
+    );
+    const refused = await matrix(env, ['deploy', spec()]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/E_POLICY_DENIED.*apps\.agent\.host\.cap_add.*"capabilities": true/);
+    expect(refused.stderr).toMatch(/E_POLICY_DENIED.*"hostNamespaces": true/);
+
+    // the operator allows both kinds and restarts the manager; apps keep running meanwhile
+    const configFile = join(env.home, 'manager.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, policy: { capabilities: true, hostNamespaces: true } }));
+    await ok(['manager', 'stop']);
+    await ok(['manager', 'start']);
+    await ok(['deploy', spec()]);
+    expect(
+      (
+        await until(
+          () => get(env.ingressPort, '/agent/'),
+          (x) => x.status === 200 && x.body.includes('app=simplewebapp2'),
+          120,
+          250,
+        )
+      ).status,
+    ).toBe(200);
+    const [node, id] = await until(
+      async () => (await containersOf('agent'))[0],
+      (x) => x !== undefined,
+      60,
+    );
+    const hc = (await docker(node!, ['inspect', '-f', '{{json .HostConfig.CapAdd}} {{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}}', id!])).out.trim();
+    expect(hc).toBe('["NET_ADMIN"] host host');
+    // on the host network it listens on its node's own address and port
+    const routes = (await ok(['ps'])).split('\n').filter((l) => l.startsWith('agent'));
+    expect(routes.join('\n')).toMatch(/:8181\b/);
+    await ok(['rm', 'agent']);
+  });
+});
