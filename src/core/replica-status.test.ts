@@ -48,3 +48,13 @@ describe('replicaRows', () => {
     ]);
   });
 });
+
+describe('replicaRows addresses', () => {
+  it('never shows null: a replica with an engine-assigned port and no container shows "-"', () => {
+    const lost = { ...d('web', 'node1', 5050), hostPort: null };
+    const waiting = { ...d('api', 'node2', 6000), hostPort: null };
+    const rows = replicaRows([lost, waiting], [], nodes);
+    expect(rows.map((r) => r.address)).toEqual(['10.0.0.12:-', '10.0.0.11:-']);
+    expect(rows.every((r) => !r.address.includes('null'))).toBe(true);
+  });
+});

@@ -38,7 +38,7 @@ export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica
       app: d.app,
       node: d.node,
       id: d.id,
-      address: `${addr.get(d.node) ?? '?'}:${d.hostPort}`,
+      address: `${addr.get(d.node) ?? '?'}:${d.hostPort ?? '-'}`, // engine-assigned ports are unknown until a container runs
       state: down.has(d.node) ? 'unknown (node down)' : 'missing',
       containerId: null,
       revision: d.revision,
