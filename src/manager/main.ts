@@ -28,7 +28,8 @@ import { SqliteStore } from './store/sqlite-store.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { SpecParser } from './specs/spec-parser.ts';
 import { Vault } from './secrets/vault.ts';
-import { stopPid, writePid } from '../util/pidfile.ts';
+import { isRunning, stopPid, writePid } from '../util/pidfile.ts';
+import { ComponentSupervisor } from './components/component-supervisor.ts';
 
 /** This host's addresses, for the API certificate when it listens on every address. */
 function hostAddresses(): string[] {
@@ -58,11 +59,12 @@ export async function runManager(paths: HomePaths): Promise<void> {
 
   const registryPid = join(paths.registry, 'registry.pid');
   await stopPid(registryPid, 'docker-registry'); // left behind by a manager that was killed
-  const registry = await startRegistry({
+  const registryOptions = {
     home: paths.registry,
     addr: config.registry,
     tls: { certFile: regCert.cert, keyFile: regCert.key, clientCaFile: pki.paths().caCert, ca: tls.ca, client: tls },
-  });
+  };
+  let registry = await startRegistry(registryOptions);
   writePid(registryPid, registry.pid);
   log.info({ registry: config.registry, pid: registry.pid }, 'registry ready');
   const registryClient = new RegistryClient({ addr: config.registry, ca: tls.ca, cert: tls.cert, key: tls.key });
@@ -72,6 +74,26 @@ export async function runManager(paths: HomePaths): Promise<void> {
   log.info({ ingress: config.ingress }, 'ingress ready');
 
   const events = new EventLog();
+  // Varnish and the registry are kept running like the apps: restarted with backoff, as events
+  const components = new ComponentSupervisor(
+    [
+      {
+        name: 'ingress',
+        alive: async () => varnish.pid() !== null,
+        // boots with the VCL it served last: it takes no traffic with an empty or old config
+        restart: () => varnish.start(varnish.activeVcl() || renderVcl([])),
+      },
+      {
+        name: 'registry',
+        alive: async () => isRunning(registry.pid, 'docker-registry'),
+        restart: async () => {
+          registry = await startRegistry(registryOptions);
+          writePid(registryPid, registry.pid);
+        },
+      },
+    ],
+    { events, log },
+  );
   const desiredLock = new Serial();
   const onAppFailed = (app: string, message: string) =>
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
@@ -96,11 +118,13 @@ export async function runManager(paths: HomePaths): Promise<void> {
       log,
       pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
       info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
+      components: () => components.status(),
     },
     apiCert ? { https: { key: readFileSync(apiCert.key, 'utf8'), cert: readFileSync(apiCert.cert, 'utf8') } } : {},
   );
   await api.listen({ host: apiHost.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(config.api.split(':').pop()) });
   loop.start(500);
+  components.start();
   log.info({ api: apiUrl(config) }, 'manager ready');
 
   await new Promise<void>((resolve) => {
@@ -109,6 +133,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
     process.once('SIGINT', stop);
   });
   log.info('stopping');
+  components.stop(); // first: what stops below must not be restarted
   loop.stop();
   await api.close();
   await specParser.close();

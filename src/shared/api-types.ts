@@ -138,7 +138,18 @@ export interface ConsumerStatus {
   nextRetryAt?: string;
 }
 
-export type EventKind = 'node-up' | 'node-down' | 'rollback' | 'consumer-failing' | 'consumer-recovered' | 'app-failed';
+export type EventKind =
+  'node-up' | 'node-down' | 'rollback' | 'consumer-failing' | 'consumer-recovered' | 'app-failed' | 'component-down' | 'component-restarted';
+
+/** One of the manager's own processes (ingress, registry), as its supervisor sees it. */
+export interface ComponentStatus {
+  name: string;
+  state: 'up' | 'down';
+  /** When it last went up or down. */
+  since: string;
+  restarts: number;
+  lastError: string | null;
+}
 
 export interface ClusterEvent {
   at: string;
@@ -190,5 +201,7 @@ export interface StatusView {
   /** Desired counts unplaced replicas too, as `matrix ps` does. */
   replicas: { desired: number; running: number };
   consumers: ConsumerStatus[];
+  /** The manager's own processes; absent from a manager that does not supervise them. */
+  components?: ComponentStatus[];
   events: ClusterEvent[];
 }

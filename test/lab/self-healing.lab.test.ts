@@ -5,10 +5,10 @@
  * -9 and restarted rebuilds its view from container labels without duplicating anything.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('heal', 213);
 
@@ -60,7 +60,11 @@ describe('self-healing in a real lab', () => {
     let stop = false;
     const statuses: number[] = [];
     const load = (async () => {
-      while (!stop) statuses.push((await get(env.ingressPort, '/web/')).status);
+      while (!stop) {
+        const r = await get(env.ingressPort, '/web/');
+        statuses.push(r.status);
+        if (r.status !== 200) console.log(`failed request during the power-off: ${r.status} ${r.body.slice(0, 200)}`);
+      }
     })();
     await matrixOk(env, ['lab', 'poweroff', 'node2']);
     const rows = await until(replicas, (r) => running(r).filter((x) => x.node !== 'node2').length === 3, 120);
@@ -70,7 +74,10 @@ describe('self-healing in a real lab', () => {
     expect(alive).toHaveLength(3);
     expect(new Set(alive.map((r) => r.id))).toEqual(new Set(['web.0', 'web.1', 'web.2']));
     expect(statuses.length).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const failed = statuses.filter((s) => s !== 200);
+    // on failure, say what the manager saw (events, components) next to the failed requests
+    const why = failed.length ? (await matrix(env, ['status'])).stdout : '';
+    expect(failed, `${failed.length} of ${statuses.length} requests failed\n${why}`).toEqual([]);
     const seen = new Set<string>();
     for (let i = 0; i < 12; i++) seen.add(nodeOf((await get(env.ingressPort, '/web/')).body) ?? '?');
     expect(seen.has('node2')).toBe(false);
@@ -119,6 +126,48 @@ describe('self-healing in a real lab', () => {
       .split('\n')
       .filter((l) => l.startsWith('mxe-node')).length;
     expect(count).toBe(3);
+  });
+
+  it("Varnish and the registry killed with -9 are restarted by the manager; the apps' replicas stay as they were", async () => {
+    const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
+    const before = (await until(replicas, settled, 120)).map((r) => `${r.id}@${r.node}`).sort();
+    const varnishDir = join(env.home, 'varnish');
+    const varnishds = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+            return argv[0]?.endsWith('varnishd') && argv.includes(varnishDir);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const serving = async () => (await get(env.ingressPort, '/web/', 1000)).status === 200;
+
+    const killed = varnishds();
+    expect(killed.length).toBeGreaterThanOrEqual(2); // the manager process and its child
+    const varnishKilledAt = Date.now();
+    for (const pid of killed) process.kill(pid, 'SIGKILL');
+    expect(await until(serving, Boolean, 200, 50)).toBe(true);
+    console.log(`varnishd killed with -9: serving again after ${((Date.now() - varnishKilledAt) / 1000).toFixed(2)} s`);
+    expect(varnishds().some((p) => killed.includes(p))).toBe(false);
+
+    const registryPid = Number(readFileSync(join(env.home, 'registry', 'registry.pid'), 'utf8'));
+    const registryKilledAt = Date.now();
+    process.kill(registryPid, 'SIGKILL');
+    const pushes = async () => (await matrix(env, ['images', 'sample'])).code === 0;
+    expect(await until(pushes, Boolean, 100, 100)).toBe(true);
+    console.log(`registry killed with -9: pushes work again after ${((Date.now() - registryKilledAt) / 1000).toFixed(2)} s`);
+    expect(Number(readFileSync(join(env.home, 'registry', 'registry.pid'), 'utf8'))).not.toBe(registryPid);
+
+    const status = await matrixOk(env, ['status']);
+    expect(status).toMatch(/^ingress\s+up\s+\S+\s+1\s+-$/m);
+    expect(status).toMatch(/^registry\s+up\s+\S+\s+1\s+-$/m);
+    expect(status).toMatch(/component-restarted {2}ingress was restarted/);
+    expect(status).toMatch(/component-restarted {2}registry was restarted/);
+    expect((await until(replicas, settled)).map((r) => `${r.id}@${r.node}`).sort()).toEqual(before);
   });
 
   it('scale changes the replica count and reports what could not be placed', async () => {

@@ -79,7 +79,7 @@ export function appCommands(program: Command): void {
 
   program
     .command('status')
-    .description('the cluster at a glance: generation, nodes, replicas, the parts that publish it (ingress), recent events')
+    .description("the cluster at a glance: generation, nodes, replicas, the parts that publish it (ingress), the manager's own processes, recent events")
     .action(async () => {
       const s = await ApiClient.fromEnv().status();
       console.log(
@@ -98,11 +98,20 @@ export function appCommands(program: Command): void {
           ]),
         ),
       );
+      if (s.components?.length) {
+        console.log();
+        console.log(
+          table(
+            ['COMPONENT', 'STATE', 'SINCE', 'RESTARTS', 'LAST ERROR'],
+            s.components.map((c) => [c.name, c.state, c.since, c.restarts, c.lastError ?? '-']),
+          ),
+        );
+      }
       if (s.events.length) {
         console.log('\nrecent events:');
         for (const e of s.events) console.log(`  ${e.at}  ${e.kind}  ${e.message}`);
       }
-      if (s.consumers.some((c) => c.state === 'failing')) process.exitCode = 1;
+      if (s.consumers.some((c) => c.state === 'failing') || s.components?.some((c) => c.state === 'down')) process.exitCode = 1;
     });
 
   const nodes = program.command('nodes').description('the cluster nodes');

@@ -126,7 +126,7 @@ describe('auth', () => {
   it('answers /v1/health without a token', async () => {
     const res = await call('GET', '/v1/health', { token: null });
     expect(res.statusCode).toBe(200);
-    expect(json(res)).toEqual({ ok: true });
+    expect(json(res)).toEqual({ ok: true, components: [] });
   });
 
   const routes: [Method, string, unknown?][] = [

@@ -14,6 +14,7 @@ import type {
   AppDetail,
   AppSummary,
   ChangeResult,
+  ComponentStatus,
   NodeView,
   ProjectView,
   ReplicasView,
@@ -40,6 +41,8 @@ export interface ApiDeps {
   desired: DesiredState;
   pushSampleImages: () => Promise<string[]>;
   info: () => Record<string, unknown>;
+  /** The manager's own processes (components/component-supervisor.ts); none in tests that run without them. */
+  components?: () => ComponentStatus[];
   log: Logger;
 }
 
@@ -108,7 +111,12 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     return d.store.listNodes().map((n) => seen.get(n.name) ?? { ...n, state: 'down' as const, apiLabels: n.labels, capacity: null });
   };
 
-  app.get('/v1/health', async () => ({ ok: true }));
+  // no token needed (load balancers, `manager start`): states only, the errors are in /v1/status
+  app.get('/v1/health', async (_req, reply) => {
+    const parts = (d.components?.() ?? []).map((c) => ({ name: c.name, state: c.state }));
+    const ok = parts.every((c) => c.state === 'up');
+    return reply.status(ok ? 200 : 503).send({ ok, components: parts });
+  });
   app.get('/v1/info', async () => d.info());
 
   app.get('/v1/nodes', async (): Promise<{ nodes: NodeView[] }> => ({ nodes: nodesView() }));
@@ -204,6 +212,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         running: all.filter((r) => r.desired && r.state === 'running').length,
       },
       consumers: d.loop.consumers(),
+      ...(d.components ? { components: d.components() } : {}),
       events: d.loop.events().slice(-20),
     };
   });

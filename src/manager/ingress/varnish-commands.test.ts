@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseVclList, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
 
 describe('varnish commands', () => {
-  it('starts varnishd with its own work dir, a secret-guarded admin port and no VCL of its own', () => {
-    expect(varnishdCommand(':6081', '127.0.0.1:6082', { workDir: '/h/v', pidFile: '/h/v/p', secretFile: '/h/v/secret' })).toEqual([
+  it("starts varnishd with its own work dir, a secret-guarded admin port and the manager's current VCL", () => {
+    expect(varnishdCommand(':6081', '127.0.0.1:6082', { workDir: '/h/v', pidFile: '/h/v/p', secretFile: '/h/v/secret' }, '/tmp/b/boot.vcl')).toEqual([
       'varnishd',
       '-n',
       '/h/v',
@@ -13,8 +13,8 @@ describe('varnish commands', () => {
       '127.0.0.1:6082',
       '-S',
       '/h/v/secret',
-      '-b',
-      'none',
+      '-f',
+      '/tmp/b/boot.vcl',
       '-P',
       '/h/v/p',
       '-s',

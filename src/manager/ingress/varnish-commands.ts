@@ -6,11 +6,11 @@ export interface VarnishFiles {
 }
 
 /**
- * Boots with no VCL of its own (`-b none`): the manager loads the real one inline over the
- * admin port right after, as it does for every later change.
+ * Boots with the manager's current VCL (`-f`), so a restarted varnishd never takes traffic
+ * with an empty or old config; every later change goes inline over the admin port.
  */
-export function varnishdCommand(listen: string, admin: string, f: VarnishFiles, cacheMb = 64): string[] {
-  return ['varnishd', '-n', f.workDir, '-a', listen, '-T', admin, '-S', f.secretFile, '-b', 'none', '-P', f.pidFile, '-s', `malloc,${cacheMb}m`];
+export function varnishdCommand(listen: string, admin: string, f: VarnishFiles, bootVclFile: string, cacheMb = 64): string[] {
+  return ['varnishd', '-n', f.workDir, '-a', listen, '-T', admin, '-S', f.secretFile, '-f', bootVclFile, '-P', f.pidFile, '-s', `malloc,${cacheMb}m`];
 }
 
 export interface VclListEntry {

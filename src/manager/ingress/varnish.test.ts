@@ -207,4 +207,20 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     expect(adopter!.pid()).toBe(startedPid);
     expect(varnish!.pid()).toBe(startedPid);
   });
+
+  it('a varnishd killed with -9 is started again serving the last config from its first request', async () => {
+    const last = adopter!.activeVcl();
+    for (const pid of varnishdPids()) process.kill(pid, 'SIGKILL'); // both: the manager and its child
+    for (let i = 0; i < 200 && varnishdPids().length; i++) await sleep(50);
+    expect(varnishdPids()).toEqual([]);
+    expect(adopter!.pid()).toBeNull();
+    await adopter!.start(last);
+    // no apply in between: the first request already gets the routes
+    expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
+    expect(adopter!.activeVcl()).toBe(last);
+    expect(await adopter!.apply(last)).toBe(false);
+    expect(await adopter!.apply(renderVcl([route('a')]))).toBe(true);
+    expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
+    startedPid = adopter!.pid();
+  });
 });

@@ -5,7 +5,8 @@
  * the ingress keeps serving across manager restarts.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { run } from '../../util/exec.ts';
@@ -40,20 +41,32 @@ export class Varnish {
 
   /**
    * Starts varnishd unless one is already running for this work dir. A varnishd it starts
-   * gets `initialVcl`; one it adopts (left running by a manager that stopped or died) keeps
-   * serving its active config until the next apply: a restarted manager never blanks the
-   * ingress while it looks at the nodes again.
+   * boots with `initialVcl` (its first request is served with it); one it adopts (left
+   * running by a manager that stopped or died) keeps serving its active config until the
+   * next apply: a restarted manager never blanks the ingress while it looks at the nodes again.
    */
   async start(initialVcl: string): Promise<void> {
     mkdirSync(this.workDir, { recursive: true });
     if (!existsSync(this.files.secretFile)) writeFileSync(this.files.secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     if (this.pid() !== null) return;
-    // varnishd daemonizes: the command returns once its child is up, or with the reason it is not
-    const r = await run(vc.varnishdCommand(this.listen, this.admin, this.files), { timeoutMs: 60_000 });
+    this.cli?.close();
+    this.cli = null; // a new varnishd: a new admin connection
+    // varnishd reads -f as its unprivileged user, which cannot enter the 0700 home: the boot
+    // VCL (routes, no secrets) goes to a readable temporary directory, gone once it is compiled
+    const boot = mkdtempSync(join(tmpdir(), 'mx-varnish-boot-'));
+    let r: Awaited<ReturnType<typeof run>>;
+    try {
+      chmodSync(boot, 0o755);
+      writeFileSync(join(boot, 'boot.vcl'), initialVcl, { mode: 0o644 });
+      // varnishd daemonizes: the command returns once its child is up, or with the reason it is not
+      r = await run(vc.varnishdCommand(this.listen, this.admin, this.files, join(boot, 'boot.vcl')), { timeoutMs: 60_000 });
+    } finally {
+      rmSync(boot, { recursive: true, force: true });
+    }
     if (r.code !== 0) {
       throw new MatrixError('E_INGRESS', `varnishd failed to start on ${this.listen}: ${(r.stderr || r.stdout).trim()}`);
     }
-    await this.apply(initialVcl);
+    this.current = initialVcl;
   }
 
   private async connection(): Promise<VarnishCli> {
