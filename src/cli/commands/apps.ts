@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { ApiClient } from '../api-client.ts';
+import { printIngressBanner } from '../ingress-status.ts';
 import { table } from '../output.ts';
 
 export function appCommands(program: Command): void {
@@ -18,7 +19,9 @@ export function appCommands(program: Command): void {
     .command('apps')
     .description('list apps: project, running/desired replicas, revision')
     .action(async () => {
-      const apps = await ApiClient.fromEnv().apps();
+      const api = ApiClient.fromEnv();
+      await printIngressBanner(api);
+      const apps = await api.apps();
       console.log(
         table(
           ['APP', 'PROJECT', 'IMAGE', 'RUNNING', 'UNPLACED', 'REVISION', 'PLACEMENT'],
@@ -119,7 +122,9 @@ export function appCommands(program: Command): void {
     .command('ls', { isDefault: true })
     .description('list the nodes: health, capacity, labels')
     .action(async () => {
-      const list = await ApiClient.fromEnv().nodes();
+      const api = ApiClient.fromEnv();
+      await printIngressBanner(api);
+      const list = await api.nodes();
       console.log(
         table(
           ['NODE', 'ENGINE', 'STATE', 'CPUS', 'MEMORY', 'LABELS'],

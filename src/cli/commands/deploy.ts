@@ -7,6 +7,7 @@ import { isRolloutWait } from '../../core/reconcile/reconcile.ts';
 import type { ChangeResult } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
 import { table } from '../output.ts';
+import { ingressTrouble } from '../ingress-status.ts';
 
 export function deployCommands(program: Command): void {
   program
@@ -163,12 +164,21 @@ async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 
 }
 
 /** Waits until each deployed app with placed replicas is in the ingress; says which ones it waits for. */
-async function waitUntilServing(api: ApiClient, deployed: Set<string>, timeoutMs: number): Promise<void> {
+export async function waitUntilServing(api: ApiClient, deployed: Set<string>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let said = '';
   for (;;) {
-    const waiting = (await api.apps()).filter((a) => deployed.has(a.name) && a.desired > a.unplaced && a.serving === 0).map((a) => a.name);
+    const apps = (await api.apps()).filter((a) => deployed.has(a.name) && a.desired > a.unplaced && a.serving === 0);
+    const waiting = apps.map((a) => a.name);
     if (!waiting.length) return;
+    // the change is done; routing it is the ingress's part, which may be down: pending, not failed
+    const ingress = await ingressTrouble(api);
+    if (ingress && apps.every((a) => a.running > 0)) {
+      console.log(
+        `done: ${waiting.join(', ')} running; pending: the ingress is not serving (${ingress}), they are routed as soon as it is back (\`matrix status\`)`,
+      );
+      return;
+    }
     if (Date.now() > deadline) {
       console.error(
         `error[E_DEPLOY_FAILED]: ${waiting.join(', ')}: no replica passed its health check in ${timeoutMs / 1000}s (see \`matrix app inspect ${waiting[0]}\`)`,

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AppSummary, StatusView } from '../../shared/api-types.ts';
+import type { ApiClient } from '../api-client.ts';
+import { printIngressBanner } from '../ingress-status.ts';
+import { waitUntilServing } from './deploy.ts';
+
+// `as unknown as ApiClient` below: the stub answers the two calls waitUntilServing makes
+
+const app = (over: Partial<AppSummary>): AppSummary => ({
+  name: 'web',
+  project: 'shop',
+  image: 'cloud/web',
+  revision: 'r1',
+  desired: 3,
+  running: 3,
+  unplaced: 0,
+  pinned: false,
+  updating: false,
+  rollbacks: 0,
+  serving: 0,
+  ...over,
+});
+
+const status = (over: Partial<StatusView>): StatusView => ({
+  generation: 2,
+  nodes: { up: 3, down: 0 },
+  apps: 1,
+  replicas: { desired: 3, running: 3 },
+  consumers: [{ name: 'ingress', state: 'ok', applied: 2, offered: 2, failures: 0 }],
+  events: [],
+  ...over,
+});
+
+/** The two calls waitUntilServing makes, answered by the test. */
+const api = (apps: AppSummary[], s: StatusView) => ({ apps: async () => apps, status: async () => s }) as unknown as ApiClient;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = 0;
+});
+
+describe('waiting for a change to serve', () => {
+  it('a change done while the ingress is down is reported done and pending, and is not an error', async () => {
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+    const down = status({ components: [{ name: 'ingress', state: 'down', since: 'now', restarts: 0, lastError: 'cannot bind :6081' }] });
+    await waitUntilServing(api([app({})], down), new Set(['web']), 60_000);
+    expect(out.join('\n')).toMatch(/^done: web running; pending: the ingress is not serving \(varnishd is down: cannot bind :6081\)/m);
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+
+  it('the same when the ingress runs but its updates fail', async () => {
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+    const failing = status({
+      consumers: [
+        { name: 'ingress', state: 'failing', applied: 1, offered: 2, failures: 3, lastError: 'varnish CLI did not answer in time', failingSince: 'now' },
+      ],
+    });
+    await waitUntilServing(api([app({})], failing), new Set(['web']), 60_000);
+    expect(out.join('\n')).toMatch(/pending: the ingress is not serving \(its updates fail: varnish CLI did not answer in time\)/);
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+
+  it('with a healthy ingress, replicas that never serve are an error after the timeout', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const errs: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((m: string) => void errs.push(m));
+    await waitUntilServing(api([app({})], status({})), new Set(['web']), 0);
+    expect(errs.join('\n')).toMatch(/E_DEPLOY_FAILED.*web: no replica passed its health check/);
+    expect(process.exitCode).toBe(1);
+  });
+
+  it('returns at once when everything serves', async () => {
+    await waitUntilServing(api([app({ serving: 3 })], status({})), new Set(['web']), 0);
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+});
+
+describe('the ingress banner', () => {
+  it('warns above a listing when the ingress does not serve, and says nothing when it does', async () => {
+    const errs: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((m: string) => void errs.push(m));
+    await printIngressBanner(api([], status({})));
+    expect(errs).toEqual([]);
+    await printIngressBanner(api([], status({ components: [{ name: 'ingress', state: 'down', since: 'now', restarts: 2, lastError: null }] })));
+    expect(errs.join('\n')).toMatch(/^warning: the ingress is not serving \(varnishd is down\)/);
+  });
+});
