@@ -8,24 +8,11 @@
  */
 import { parseArgs } from 'node:util';
 import { loadSpec } from '../src/core/appspec/load-spec.ts';
-import { SPEC_LIMITS } from '../src/core/appspec/limits.ts';
 import { SpecParser } from '../src/manager/specs/spec-parser.ts';
+import { bigValidSpec } from '../src/manager/specs/testdata/big-spec.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const RUNS = Number(values.runs);
-
-/** A valid matrix.yaml near the 1 MiB limit (and under the line and key limits). */
-function bigSpec(): string {
-  const lines = ['apps:'];
-  let size = 0;
-  for (let i = 0; size < SPEC_LIMITS.bytes - 8192; i++) {
-    const env = Array.from({ length: 5 }, (_, k) => `K${k}: ${`v${i}-${k}-`.padEnd(300, 'x')}`).join(', ');
-    const line = `  app${i}: { image: cloud/web, port: 8080, env: { ${env} } }`;
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 /** Runs `work` while a 1 ms timer measures the loop; returns the parse time and the longest stall. */
 async function measure(work: () => Promise<unknown>): Promise<{ ms: number; stallMs: number }> {
@@ -47,7 +34,7 @@ async function measure(work: () => Promise<unknown>): Promise<{ ms: number; stal
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const source = bigSpec();
+const source = bigValidSpec();
 const parser = new SpecParser();
 await parser.parse('apps: {}\n', 'warm.yaml'); // the worker's start is paid once per manager, not per deploy
 const rows: Record<'inline' | 'worker', { ms: number[]; stall: number[] }> = { inline: { ms: [], stall: [] }, worker: { ms: [], stall: [] } };

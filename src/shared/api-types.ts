@@ -203,5 +203,8 @@ export interface StatusView {
   consumers: ConsumerStatus[];
   /** The manager's own processes; absent from a manager that does not supervise them. */
   components?: ComponentStatus[];
+  store: { state: 'up' | 'down'; lastError: string | null };
+  /** Each node's engine as the last observation saw it. */
+  engines: { name: string; address: string; state: 'up' | 'down' }[];
   events: ClusterEvent[];
 }

@@ -3,7 +3,7 @@
  * MATRIX_HOME, namespace prefix, bridge and subnet) so it never touches a demo lab, and
  * always takes the lab down afterwards.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import http from 'node:http';
@@ -136,4 +136,16 @@ export function dockerOn(env: LabEnv, node: number, args: string[]): Promise<{ c
       res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
     );
   });
+}
+
+/** curl from inside a network namespace (`/var/run/netns/<name>` or `/proc/<pid>/ns/net`): the HTTP code, or `refused (<curl exit>)`. */
+export function curlIn(netns: string, args: string[]): string {
+  try {
+    return execFileSync('nsenter', [`--net=${netns}`, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    return `refused (${String((e as { status?: number }).status)})`;
+  }
 }

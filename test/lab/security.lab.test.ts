@@ -5,14 +5,14 @@
  * value when the secret is rotated, and the plaintext is nowhere else: not in the manager's
  * log, the database, API answers or CLI output. Removed containers leave no secret behind.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { Agent } from 'node:https';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_SECRETS_ROOT } from '../../src/manager/nodes/secret-files.ts';
 import { sendRequest } from '../../src/util/http-request.ts';
-import { dockerOn, get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
+import { curlIn, dockerOn, get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, readToken, until, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('security', 217);
 const PW1 = 'lab-secret-one-5e4d3c';
@@ -94,20 +94,7 @@ afterAll(async () => {
 describe('the API beyond loopback', () => {
   it('serves HTTPS only, with the cluster certificate, to a lab node namespace', () => {
     const ca = join(env.home, 'pki', 'ca.pem');
-    const curl = (args: string[]) => {
-      try {
-        return execFileSync(
-          'nsenter',
-          [`--net=/var/run/netns/${env.prefix}node1`, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...args],
-          {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-      } catch (e) {
-        return `refused (${String((e as { status?: number }).status)})`;
-      }
-    };
+    const curl = (args: string[]) => curlIn(`/var/run/netns/${env.prefix}node1`, args);
     expect(curl(['--cacert', ca, `https://${API_ADDR}/v1/health`])).toBe('200');
     expect(curl(['--cacert', ca, `https://${API_ADDR}/v1/apps`])).toBe('401');
     expect(curl(['--cacert', ca, '-H', `authorization: Bearer ${readToken(env)}`, `https://${API_ADDR}/v1/apps`])).toBe('200');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../src/manager/pki/certs.ts';
-import { dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+import { curlIn, dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('seed', 212);
 const node = (i: number) => `10.212.0.${10 + i}`;
@@ -84,27 +84,8 @@ describe('the seed cloud in a real lab', () => {
 
   it('the registry lets in only clients with a certificate from the cluster CA, even from a node', async () => {
     const pki = join(env.home, 'pki');
-    const fromNode = (extra: string[]) => {
-      try {
-        const args = [
-          '--net=/var/run/netns/mxe-node1',
-          'curl',
-          '-sS',
-          '-o',
-          '/dev/null',
-          '-w',
-          '%{http_code}',
-          '--max-time',
-          '5',
-          '--cacert',
-          join(pki, 'ca.pem'),
-          ...extra,
-        ];
-        return execFileSync('nsenter', [...args, 'https://10.212.0.1:5000/v2/_catalog'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (e) {
-        return `refused (${String((e as { status?: number }).status)})`;
-      }
-    };
+    const fromNode = (extra: string[]) =>
+      curlIn('/var/run/netns/mxe-node1', ['--cacert', join(pki, 'ca.pem'), ...extra, 'https://10.212.0.1:5000/v2/_catalog']);
     expect(fromNode([])).toMatch(/^refused/);
     const rogue = join(plans, 'rogue');
     mkdirSync(rogue);
@@ -182,33 +163,8 @@ describe('the seed cloud in a real lab', () => {
     const pid = (await dockerOn(env, 1, ['inspect', '-f', '{{.State.Pid}}', id!])).out.trim();
     expect(Number(pid)).toBeGreaterThan(0);
     // the container's own network stack (its bridge address, NAT through its node), with this host's curl
-    const inContainer = (method: string, path: string, cert: string[] = []) => {
-      try {
-        return execFileSync(
-          'nsenter',
-          [
-            `--net=/proc/${pid}/ns/net`,
-            'curl',
-            '-sS',
-            '-o',
-            '/dev/null',
-            '-w',
-            '%{http_code}',
-            '--max-time',
-            '5',
-            '-X',
-            method,
-            '--cacert',
-            join(env.home, 'pki', 'ca.pem'),
-            ...cert,
-            `https://10.212.0.1:5000${path}`,
-          ],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-      } catch (e) {
-        return `refused (${String((e as { status?: number }).status)})`;
-      }
-    };
+    const inContainer = (method: string, path: string, cert: string[] = []) =>
+      curlIn(`/proc/${pid}/ns/net`, ['-X', method, '--cacert', join(env.home, 'pki', 'ca.pem'), ...cert, `https://10.212.0.1:5000${path}`]);
     expect(inContainer('GET', '/v2/_catalog')).toMatch(/^refused/);
     expect(inContainer('GET', '/v2/cloud/simplewebapp1/manifests/latest')).toMatch(/^refused/);
     expect(inContainer('POST', '/v2/cloud/simplewebapp1/blobs/uploads/')).toMatch(/^refused/);

@@ -101,20 +101,19 @@ export function appCommands(program: Command): void {
           ]),
         ),
       );
-      if (s.components?.length) {
-        console.log();
-        console.log(
-          table(
-            ['COMPONENT', 'STATE', 'SINCE', 'RESTARTS', 'LAST ERROR'],
-            s.components.map((c) => [c.name, c.state, c.since, c.restarts, c.lastError ?? '-']),
-          ),
-        );
-      }
+      // the manager's own parts and the engines it drives, one row each
+      const parts: (string | number)[][] = [
+        ['store', s.store.state, '-', '-', s.store.lastError ?? '-'],
+        ...(s.components ?? []).map((c) => [c.name, c.state, c.since, c.restarts, c.lastError ?? '-']),
+        ...s.engines.map((e) => [`engine ${e.name}`, e.state, '-', '-', e.state === 'down' ? `${e.address} does not answer` : '-']),
+      ];
+      console.log();
+      console.log(table(['PART', 'STATE', 'SINCE', 'RESTARTS', 'LAST ERROR'], parts));
       if (s.events.length) {
         console.log('\nrecent events:');
         for (const e of s.events) console.log(`  ${e.at}  ${e.kind}  ${e.message}`);
       }
-      if (s.consumers.some((c) => c.state === 'failing') || s.components?.some((c) => c.state === 'down')) process.exitCode = 1;
+      if (s.consumers.some((c) => c.state === 'failing') || s.components?.some((c) => c.state === 'down') || s.store.state === 'down') process.exitCode = 1;
     });
 
   const nodes = program.command('nodes').description('the cluster nodes');

@@ -27,6 +27,8 @@ const status = (over: Partial<StatusView>): StatusView => ({
   apps: 1,
   replicas: { desired: 3, running: 3 },
   consumers: [{ name: 'ingress', state: 'ok', applied: 2, offered: 2, failures: 0 }],
+  store: { state: 'up', lastError: null },
+  engines: [],
   events: [],
   ...over,
 });

@@ -126,7 +126,7 @@ describe('auth', () => {
   it('answers /v1/health without a token', async () => {
     const res = await call('GET', '/v1/health', { token: null });
     expect(res.statusCode).toBe(200);
-    expect(json(res)).toEqual({ ok: true, components: [] });
+    expect(json(res)).toEqual({ ok: true, store: 'up', components: [] });
   });
 
   const routes: [Method, string, unknown?][] = [
@@ -461,6 +461,38 @@ describe('projects', { timeout: 30_000 }, () => {
     const res = await call('GET', '/v1/status');
     expect(res.statusCode).toBe(200);
     expect(json(res)).toMatchObject({ apps: 0, nodes: { up: 0 }, consumers: [{ name: 'ingress', state: expect.stringMatching(/^(ok|waiting)$/) }] });
+    expect(json(res).store).toEqual({ state: 'up', lastError: null });
+    // every registered node's engine, as the last observation saw it (no engine answers here)
+    expect(json(res).engines.every((e: { state: string }) => e.state === 'down')).toBe(true);
+  });
+
+  it('GET /v1/health answers 503 with the states when the store or a component is down', async () => {
+    const broken = Object.create(store!, {
+      ping: {
+        value: () => {
+          throw new Error('database disk image is malformed');
+        },
+      },
+    }) as SqliteStore;
+    const sick = buildApi({
+      tokenHash: hashToken(TOKEN),
+      store: broken,
+      loop: loop!,
+      desired: new DesiredState(store!, loop!, reg!.client, reg!.client.addr),
+      log: pino({ level: 'silent' }),
+      pushSampleImages: async () => [],
+      info: () => ({}),
+      components: () => [{ name: 'ingress', state: 'down', since: 'now', restarts: 3, lastError: 'cannot bind :6081' }],
+    });
+    const health = await sick.inject({ method: 'GET', url: '/v1/health' });
+    expect(health.statusCode).toBe(503);
+    expect(JSON.parse(health.body)).toEqual({ ok: false, store: 'down', components: [{ name: 'ingress', state: 'down' }] });
+    const status = await sick.inject({ method: 'GET', url: '/v1/status', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(JSON.parse(status.body)).toMatchObject({
+      store: { state: 'down', lastError: 'database disk image is malformed' },
+      components: [{ name: 'ingress', state: 'down', lastError: 'cannot bind :6081' }],
+    });
+    await sick.close();
   });
 });
 

@@ -111,11 +111,20 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     return d.store.listNodes().map((n) => seen.get(n.name) ?? { ...n, state: 'down' as const, apiLabels: n.labels, capacity: null });
   };
 
+  const storeHealth = (): StatusView['store'] => {
+    try {
+      d.store.ping();
+      return { state: 'up', lastError: null };
+    } catch (e) {
+      return { state: 'down', lastError: (e as Error).message.slice(0, 300) };
+    }
+  };
   // no token needed (load balancers, `manager start`): states only, the errors are in /v1/status
   app.get('/v1/health', async (_req, reply) => {
     const parts = (d.components?.() ?? []).map((c) => ({ name: c.name, state: c.state }));
-    const ok = parts.every((c) => c.state === 'up');
-    return reply.status(ok ? 200 : 503).send({ ok, components: parts });
+    const store = storeHealth().state;
+    const ok = store === 'up' && parts.every((c) => c.state === 'up');
+    return reply.status(ok ? 200 : 503).send({ ok, store, components: parts });
   });
   app.get('/v1/info', async () => d.info());
 
@@ -213,6 +222,8 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
       },
       consumers: d.loop.consumers(),
       ...(d.components ? { components: d.components() } : {}),
+      store: storeHealth(),
+      engines: snap.nodes.map((n) => ({ name: n.name, address: `${n.address}:${n.enginePort}`, state: n.state })),
       events: d.loop.events().slice(-20),
     };
   });

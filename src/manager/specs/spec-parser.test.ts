@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
 import { SpecParser } from './spec-parser.ts';
+import { bigValidSpec } from './testdata/big-spec.ts';
 
 const parsers: SpecParser[] = [];
 const parser = (o: ConstructorParameters<typeof SpecParser>[0] = {}) => {
@@ -11,19 +12,6 @@ const parser = (o: ConstructorParameters<typeof SpecParser>[0] = {}) => {
 afterAll(async () => {
   for (const p of parsers) await p.close();
 });
-
-/** A valid matrix.yaml near the size limit, under the line and key limits: one app per line, long env values. */
-function bigSpec(): string {
-  const lines = ['apps:'];
-  let size = 0;
-  for (let i = 0; size < SPEC_LIMITS.bytes - 8192; i++) {
-    const env = Array.from({ length: 5 }, (_, k) => `K${k}: ${`v${i}-${k}-`.padEnd(300, 'x')}`).join(', ');
-    const line = `  app${i}: { image: cloud/web, port: 8080, env: { ${env} } }`;
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 describe('parsing specs in a worker', () => {
   const p = parser();
@@ -43,7 +31,7 @@ describe('parsing specs in a worker', () => {
 
   it('leaves the event loop free while it parses a large spec', async () => {
     const order: string[] = [];
-    const parsed = p.parse(bigSpec(), 'big.yaml').then((s) => {
+    const parsed = p.parse(bigValidSpec(), 'big.yaml').then((s) => {
       order.push('parsed');
       return s;
     });

@@ -211,6 +211,10 @@ export class SqliteStore implements Store {
     return this.db.prepare('DELETE FROM api_tokens WHERE id = ?').run(id).changes > 0;
   }
 
+  ping(): void {
+    this.db.prepare('SELECT 1').get();
+  }
+
   close(): void {
     this.db.close();
   }

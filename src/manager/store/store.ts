@@ -88,6 +88,8 @@ export interface Store {
   listTokens(): TokenRecord[];
   addToken(t: TokenRecord): void;
   removeToken(id: string): boolean;
+  /** Throws unless the store answers a trivial query (health checks). */
+  ping(): void;
   close(): void;
 }
 
