@@ -9,7 +9,8 @@
  *
  *   npx tsx bench/component-faults.ts [--rounds 3] [--rate 50]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { pidsRunning } from '../src/util/pidfile.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { API, api, deploySpec, HOME, INGRESS, labDown, labUp, load, matrix, median, waitFor } from './lab-bench.ts';
@@ -32,20 +33,7 @@ const layout = async () =>
     .sort()
     .join(' ');
 
-function varnishds(): number[] {
-  const dir = join(HOME, 'varnish');
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return argv[0]?.endsWith('varnishd') && argv.includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const varnishds = (): number[] => pidsRunning('varnishd', join(HOME, 'varnish'));
 
 const pid = (file: string) => Number(readFileSync(join(HOME, file), 'utf8'));
 

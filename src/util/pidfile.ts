@@ -3,7 +3,7 @@
  * -9 leaves them running; the next start, or `lab down`, ends exactly those processes: the
  * pid must still belong to the expected program, so a recycled pid is never killed.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export function writePid(file: string, pid: number): void {
   writeFileSync(file, `${pid}\n`);
@@ -17,6 +17,24 @@ export function isRunning(pid: number, program: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Pids of the live processes whose command ends with `program` and whose arguments include
+ * `arg` (varnishd forks: its manager and child both carry its work dir), ascending.
+ */
+export function pidsRunning(program: string, arg: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith(program) && argv.includes(arg)) pids.push(Number(p));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids.sort((x, y) => x - y);
 }
 
 /** The pid in `file` if that process is alive and its command line contains `program`. */

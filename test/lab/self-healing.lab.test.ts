@@ -5,7 +5,8 @@
  * -9 and restarted rebuilds its view from container labels without duplicating anything.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { pidsRunning } from '../../src/util/pidfile.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
@@ -132,18 +133,7 @@ describe('self-healing in a real lab', () => {
     const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
     const before = (await until(replicas, settled, 120)).map((r) => `${r.id}@${r.node}`).sort();
     const varnishDir = join(env.home, 'varnish');
-    const varnishds = () =>
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-            return argv[0]?.endsWith('varnishd') && argv.includes(varnishDir);
-          } catch {
-            return false;
-          }
-        })
-        .map(Number);
+    const varnishds = () => pidsRunning('varnishd', varnishDir);
     const serving = async () => (await get(env.ingressPort, '/web/', 1000)).status === 200;
 
     const killed = varnishds();

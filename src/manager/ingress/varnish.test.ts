@@ -2,7 +2,7 @@
  * The Varnish ingress against a real varnishd on loopback: routing, hitless reloads (same
  * pid throughout), old VCLs discarded, adoption of a running varnishd, refusal of bad VCL.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MatrixError } from '../../core/errors.ts';
 import { renderVcl } from '../../core/ingress/vcl.ts';
 import type { Route } from '../../core/model.ts';
-import { isRunning } from '../../util/pidfile.ts';
+import { isRunning, pidsRunning } from '../../util/pidfile.ts';
 import { freePort } from '../registry/test-registry.ts';
 import { parseVclList } from './varnish-commands.ts';
 import { VarnishCli } from './varnish-cli.ts';
@@ -85,19 +85,7 @@ async function generatedVcls(): Promise<string[]> {
 }
 
 /** Pids of processes running varnishd for our work dir (the manager and its child). */
-function varnishdPids(): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('varnishd') && argv.includes(workDir)) pids.push(Number(p));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids.sort((x, y) => x - y);
-}
+const varnishdPids = (): number[] => pidsRunning('varnishd', workDir);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mx-varnish-'));
