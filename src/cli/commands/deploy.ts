@@ -172,8 +172,9 @@ export async function waitUntilServing(api: ApiClient, deployed: Set<string>, ti
     const waiting = apps.map((a) => a.name);
     if (!waiting.length) return;
     // the change is done; routing it is the ingress's part, which may be down: pending, not failed
-    const ingress = await ingressTrouble(api);
-    if (ingress && apps.every((a) => a.running > 0)) {
+    // (asked only once every replica runs: until then there is nothing to route anyway)
+    const ingress = apps.every((a) => a.running > 0) ? await ingressTrouble(api) : null;
+    if (ingress) {
       console.log(
         `done: ${waiting.join(', ')} running; pending: the ingress is not serving (${ingress}), they are routed as soon as it is back (\`matrix status\`)`,
       );
