@@ -17,6 +17,7 @@ describe('the manager supervisor', () => {
     expect(unit).toContain('Environment=MATRIX_HOME=/var/lib/cloudmatrix\n');
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^UMask=0077$/m);
+    expect(unit).toMatch(/^KillMode=process$/m); // Varnish outlives a manager restart
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
   });
 });

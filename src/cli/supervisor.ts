@@ -58,7 +58,10 @@ export async function supervise(p: HomePaths, cliMain: string): Promise<void> {
   rmSync(p.supervisorPid, { force: true });
 }
 
-/** A systemd unit that runs the manager in the foreground and restarts it, for hosts with systemd. */
+/**
+ * A systemd unit that runs the manager in the foreground and restarts it, for hosts with
+ * systemd. The manager supervises Varnish and the registry itself, under systemd as in the lab.
+ */
 export function systemdUnit(o: { matrixBin: string; home: string }): string {
   return [
     '[Unit]',
@@ -71,6 +74,9 @@ export function systemdUnit(o: { matrixBin: string; home: string }): string {
     `ExecStart=${o.matrixBin} manager start --foreground`,
     'Restart=always',
     'RestartSec=1',
+    // a dead manager's Varnish keeps serving until the new manager adopts it (as under
+    // `matrix manager start`); on `systemctl stop` the manager stops Varnish and the registry itself
+    'KillMode=process',
     'UMask=0077',
     '',
     '[Install]',
