@@ -64,4 +64,6 @@ export interface PublishedState {
   routes: readonly RoutedReplica[];
   /** Increases with every publication, so a consumer can tell it has seen the newest. */
   version: number;
+  /** The desired generation (recorded deployment) the pass that published it worked on. */
+  generation: number;
 }

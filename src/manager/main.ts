@@ -13,7 +13,7 @@ import { ConsumerRunner } from './controllers/consumers.ts';
 import { ControlLoop } from './controllers/control-loop.ts';
 import { DesiredState } from './controllers/desired-state.ts';
 import { EventLog } from './controllers/event-log.ts';
-import { ingressConsumer } from './ingress/ingress-consumer.ts';
+import { ingressConsumer, ingressVcl } from './ingress/ingress-consumer.ts';
 import { Serial } from '../util/serial.ts';
 import { dockerEngines } from './nodes/docker-engine.ts';
 import { securePaths, type HomePaths } from '../shared/home.ts';
@@ -74,14 +74,26 @@ export async function runManager(paths: HomePaths): Promise<void> {
   log.info({ ingress: config.ingress }, 'ingress ready');
 
   const events = new EventLog();
+  const desiredLock = new Serial();
+  const onAppFailed = (app: string, message: string) =>
+    events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
+  const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events);
+  const loop = new ControlLoop({ store, engines: dockerEngines(tls, vault.read), consumers: [ingress], events, log, registry: config.registry, desiredLock });
   // Varnish and the registry are kept running like the apps: restarted with backoff, as events
   const components = new ComponentSupervisor(
     [
       {
         name: 'ingress',
         alive: async () => varnish.pid() !== null,
-        // boots with the VCL it served last: it takes no traffic with an empty or old config
-        restart: () => varnish.start(varnish.activeVcl() || renderVcl([])),
+        // boots with the VCL of the newest cluster state: it takes no traffic with an empty or old config
+        restart: async () => {
+          await varnish.start(loop.observedOnce() ? ingressVcl(loop.state(), config.domain).vcl : varnish.activeVcl() || renderVcl([]));
+          ingress.retryNow(); // it serves the newest state already: let the ingress say so now, not after its backoff
+        },
+        detail: () => {
+          const v = varnish.activeVclName();
+          return v ? `vcl ${v.name} active since ${new Date(v.at).toISOString()}` : 'adopted from an earlier manager; its vcl is replaced at the next change';
+        },
       },
       {
         name: 'registry',
@@ -94,11 +106,6 @@ export async function runManager(paths: HomePaths): Promise<void> {
     ],
     { events, log },
   );
-  const desiredLock = new Serial();
-  const onAppFailed = (app: string, message: string) =>
-    events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
-  const consumers = [new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events)];
-  const loop = new ControlLoop({ store, engines: dockerEngines(tls, vault.read), consumers, events, log, registry: config.registry, desiredLock });
   // specs are parsed off the event loop, with a deadline and a heap of their own
   const specParser = new SpecParser();
   const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, {

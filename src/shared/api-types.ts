@@ -132,6 +132,10 @@ export interface ConsumerStatus {
   applied: number;
   /** The version of the newest cluster state offered. */
   offered: number;
+  /** The desired generation of the newest state applied: for the ingress, the generation its loaded VCL routes. */
+  appliedGeneration: number;
+  /** The desired generation of the newest state offered. */
+  offeredGeneration: number;
   failures: number;
   lastError?: string;
   failingSince?: string;
@@ -149,6 +153,8 @@ export interface ComponentStatus {
   since: string;
   restarts: number;
   lastError: string | null;
+  /** Besides up or down, while up: for the ingress, the active VCL. */
+  detail?: string;
 }
 
 export interface ClusterEvent {
@@ -205,6 +211,6 @@ export interface StatusView {
   components?: ComponentStatus[];
   store: { state: 'up' | 'down'; lastError: string | null };
   /** Each node's engine as the last observation saw it. */
-  engines: { name: string; address: string; state: 'up' | 'down' }[];
+  engines: { name: string; address: string; state: 'up' | 'down'; since: string | null; lastError: string | null }[];
   events: ClusterEvent[];
 }

@@ -5,6 +5,7 @@
  * -9 and restarted rebuilds its view from container labels without duplicating anything.
  */
 import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { pidsRunning } from '../../src/util/pidfile.ts';
 import { join } from 'node:path';
@@ -36,6 +37,28 @@ async function replicas(): Promise<Row[]> {
 }
 
 const running = (rows: Row[]) => rows.filter((r) => r.state === 'running');
+
+/**
+ * Kills varnishd and holds its port, so the manager's restarts fail as with a port another
+ * program took. The manager may win the race for the port: then kill and try again.
+ */
+async function takeIngressPort(): Promise<Server> {
+  const varnishDir = join(env.home, 'varnish');
+  for (let round = 0; round < 20; round++) {
+    for (const pid of pidsRunning('varnishd', varnishDir)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100; i++) {
+      const server = createServer((s) => s.destroy());
+      const ok = await new Promise<boolean>((res) => {
+        server.once('error', () => res(false));
+        server.listen(env.ingressPort, '0.0.0.0', () => res(true));
+      });
+      if (ok) return server;
+      if (pidsRunning('varnishd', varnishDir).length) break; // restarted first: kill it again
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  throw new Error(`could not take port ${env.ingressPort} from varnishd`);
+}
 
 beforeAll(async () => {
   await labDown(env).catch(() => undefined);
@@ -153,11 +176,71 @@ describe('self-healing in a real lab', () => {
     expect(Number(readFileSync(join(env.home, 'registry', 'registry.pid'), 'utf8'))).not.toBe(registryPid);
 
     const status = await matrixOk(env, ['status']);
-    expect(status).toMatch(/^ingress\s+up\s+\S+\s+1\s+-$/m);
+    expect(status).toMatch(/^ingress\s+up\s+\S+\s+1\s+vcl \w+ active since \S+$/m);
     expect(status).toMatch(/^registry\s+up\s+\S+\s+1\s+-$/m);
     expect(status).toMatch(/component-restarted {2}ingress was restarted/);
     expect(status).toMatch(/component-restarted {2}registry was restarted/);
     expect((await until(replicas, settled)).map((r) => `${r.id}@${r.node}`).sort()).toEqual(before);
+  });
+
+  it("a dead node's replicas are replaced while Varnish cannot start, and routed from Varnish's first request once it can", async () => {
+    const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
+    await until(replicas, settled, 120);
+    const blocker = await takeIngressPort();
+    try {
+      const down = await until(
+        () => matrix(env, ['status']),
+        (r) => /^ingress\s+down\s.*in use/im.test(r.stdout),
+        40,
+        250,
+      );
+      expect(down.stdout).toMatch(/^ingress\s+down\s.*in use/im); // the manager says why: the port is taken
+      expect(down.code).toBe(1);
+      const apps = await matrix(env, ['apps']);
+      expect(apps.code).toBe(0);
+      expect(apps.stderr).toMatch(/the ingress is not serving/);
+
+      // the loop goes on without the ingress: node3's replica is replaced on the others
+      await matrixOk(env, ['lab', 'poweroff', 'node3']);
+      const rows = await until(replicas, (r) => running(r).filter((x) => x.node !== 'node3').length === 3, 120);
+      expect(
+        new Set(
+          running(rows)
+            .filter((x) => x.node !== 'node3')
+            .map((r) => r.id),
+        ),
+      ).toEqual(new Set(['web.0', 'web.1', 'web.2']));
+      expect((await matrix(env, ['status'])).stdout).toMatch(/^engine node3\s+down\s+\S+\s+-\s+\S+: no answer/m);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    // from its first answer on, the restarted Varnish routes only to live replicas: none failed
+    const statuses: number[] = [];
+    const first = await until(
+      () => get(env.ingressPort, '/web/', 1000),
+      (r) => r.status === 200,
+      400,
+      50,
+    ); // the restart backoff is at most 10 s
+    expect(first.status).toBe(200);
+    // what it serves is the newest state: node3's replica is not among its backends (its retries would hide it from requests)
+    const backends = execFileSync('varnishadm', ['-n', join(env.home, 'varnish'), 'backend.list'], { encoding: 'utf8' });
+    expect(backends).toMatch(/\bb_web_node[12]_/);
+    expect(backends).not.toMatch(/_node3_/);
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const r = await get(env.ingressPort, '/web/', 2000);
+      statuses.push(r.status);
+      seen.add(nodeOf(r.body) ?? '?');
+    }
+    expect(statuses.filter((x) => x !== 200)).toEqual([]);
+    expect(seen).toEqual(new Set(running(await replicas()).map((r) => r.node))); // every live replica, and only those
+    const status = await matrixOk(env, ['status']);
+    const generation = /^generation (\d+):/m.exec(status)![1];
+    expect(status).toMatch(new RegExp(`^ingress\\s+ok\\s+${generation} of ${generation}\\s`, 'm'));
+
+    await matrixOk(env, ['lab', 'poweron', 'node3']);
+    await until(replicas, settled, 120);
   });
 
   it('scale changes the replica count and reports what could not be placed', async () => {

@@ -89,12 +89,14 @@ export function appCommands(program: Command): void {
         `generation ${s.generation}: ${s.apps} apps, ${s.replicas.running}/${s.replicas.desired} replicas running, nodes ${s.nodes.up} up, ${s.nodes.down} down`,
       );
       console.log();
+      // a consumer's generation is the desired generation of the cluster state it last made true outside
       console.log(
         table(
-          ['CONSUMER', 'STATE', 'APPLIED', 'FAILURES', 'LAST ERROR'],
+          ['CONSUMER', 'STATE', 'GENERATION', 'APPLIED', 'FAILURES', 'LAST ERROR'],
           s.consumers.map((c) => [
             c.name,
             c.state === 'failing' ? `failing since ${c.failingSince}` : c.state,
+            `${c.appliedGeneration} of ${s.generation}`,
             `${c.applied}/${c.offered}`,
             c.failures,
             c.lastError ?? '-',
@@ -104,11 +106,11 @@ export function appCommands(program: Command): void {
       // the manager's own parts and the engines it drives, one row each
       const parts: (string | number)[][] = [
         ['store', s.store.state, '-', '-', s.store.lastError ?? '-'],
-        ...(s.components ?? []).map((c) => [c.name, c.state, c.since, c.restarts, c.lastError ?? '-']),
-        ...s.engines.map((e) => [`engine ${e.name}`, e.state, '-', '-', e.state === 'down' ? `${e.address} does not answer` : '-']),
+        ...(s.components ?? []).map((c) => [c.name, c.state, c.since, c.restarts, c.lastError ?? c.detail ?? '-']),
+        ...s.engines.map((e) => [`engine ${e.name}`, e.state, e.since ?? '-', '-', e.lastError ? `${e.address}: ${e.lastError}` : e.address]),
       ];
       console.log();
-      console.log(table(['PART', 'STATE', 'SINCE', 'RESTARTS', 'LAST ERROR'], parts));
+      console.log(table(['PART', 'STATE', 'SINCE', 'RESTARTS', 'DETAIL / LAST ERROR'], parts));
       if (s.events.length) {
         console.log('\nrecent events:');
         for (const e of s.events) console.log(`  ${e.at}  ${e.kind}  ${e.message}`);

@@ -26,7 +26,7 @@ const status = (over: Partial<StatusView>): StatusView => ({
   nodes: { up: 3, down: 0 },
   apps: 1,
   replicas: { desired: 3, running: 3 },
-  consumers: [{ name: 'ingress', state: 'ok', applied: 2, offered: 2, failures: 0 }],
+  consumers: [{ name: 'ingress', state: 'ok', applied: 2, offered: 2, appliedGeneration: 2, offeredGeneration: 2, failures: 0 }],
   store: { state: 'up', lastError: null },
   engines: [],
   events: [],
@@ -56,7 +56,17 @@ describe('waiting for a change to serve', () => {
     vi.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
     const failing = status({
       consumers: [
-        { name: 'ingress', state: 'failing', applied: 1, offered: 2, failures: 3, lastError: 'varnish CLI did not answer in time', failingSince: 'now' },
+        {
+          name: 'ingress',
+          state: 'failing',
+          applied: 1,
+          offered: 2,
+          appliedGeneration: 1,
+          offeredGeneration: 2,
+          failures: 3,
+          lastError: 'varnish CLI did not answer in time',
+          failingSince: 'now',
+        },
       ],
     });
     await waitUntilServing(api([app({})], failing), new Set(['web']), 60_000);

@@ -223,7 +223,16 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
       consumers: d.loop.consumers(),
       ...(d.components ? { components: d.components() } : {}),
       store: storeHealth(),
-      engines: snap.nodes.map((n) => ({ name: n.name, address: `${n.address}:${n.enginePort}`, state: n.state })),
+      engines: snap.nodes.map((n) => {
+        const h = d.loop.engineHealth(n.name);
+        return {
+          name: n.name,
+          address: `${n.address}:${n.enginePort}`,
+          state: n.state,
+          since: h ? new Date(h.since).toISOString() : null,
+          lastError: h?.lastError ?? null,
+        };
+      }),
       events: d.loop.events().slice(-20),
     };
   });

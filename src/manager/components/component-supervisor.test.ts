@@ -42,6 +42,17 @@ describe('the component supervisor', () => {
     expect(sup.status()).toMatchObject([{ name: 'ingress', state: 'up', restarts: 0, lastError: null }]);
   });
 
+  it('tells what a component reports of itself while it is up, and only its error while it is down', async () => {
+    const ingress = Object.assign(fake('ingress'), { detail: () => 'vcl mx1 active', restartFails: 1 });
+    const { sup } = world([ingress]);
+    await sup.check();
+    expect(sup.status()[0]).toMatchObject({ state: 'up', detail: 'vcl mx1 active' });
+    ingress.running = false;
+    await sup.check();
+    expect(sup.status()[0]).toMatchObject({ state: 'down', lastError: 'ingress cannot bind its port' });
+    expect(sup.status()[0]).not.toHaveProperty('detail');
+  });
+
   it('restarts a dead one at once and records its death and restart as events', async () => {
     const ingress = fake('ingress');
     const registry = fake('registry');

@@ -15,6 +15,8 @@ export interface Component {
   alive(): Promise<boolean>;
   /** Starts it again; resolves once it serves (Varnish: with the current VCL already loaded). */
   restart(): Promise<void>;
+  /** What an operator wants to know of it besides up or down (Varnish: the active VCL). */
+  detail?(): string | null;
 }
 
 interface State {
@@ -62,7 +64,15 @@ export class ComponentSupervisor {
   status(): ComponentStatus[] {
     return this.components.map((c) => {
       const s = this.states.get(c.name)!;
-      return { name: c.name, state: s.up ? 'up' : 'down', since: new Date(s.since).toISOString(), restarts: s.restarts, lastError: s.lastError };
+      const detail = s.up ? (c.detail?.() ?? null) : null;
+      return {
+        name: c.name,
+        state: s.up ? 'up' : 'down',
+        since: new Date(s.since).toISOString(),
+        restarts: s.restarts,
+        lastError: s.lastError,
+        ...(detail ? { detail } : {}),
+      };
     });
   }
 

@@ -5,7 +5,7 @@ import { backoffMs } from '../../util/backoff.ts';
 import { ConsumerRunner } from './consumers.ts';
 import { EventLog } from './event-log.ts';
 
-const state = (version: number): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version });
+const state = (version: number, generation = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version, generation });
 const log = pino({ level: 'silent' });
 
 describe('ConsumerRunner', () => {
@@ -62,6 +62,54 @@ describe('ConsumerRunner', () => {
     for (let i = 0; i < 50 && runner.status().state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 2));
     expect(runner.status()).toMatchObject({ state: 'ok', applied: 1, failures: 0 });
     expect(events.list().map((e) => e.kind)).toEqual(['consumer-failing', 'consumer-recovered']);
+    runner.stop();
+  });
+
+  it('tells the desired generation it applies from the one it has been offered while it fails', async () => {
+    let fail = false;
+    const runner = new ConsumerRunner(
+      {
+        name: 'ingress',
+        apply: async () => {
+          if (fail) throw new Error('no varnish');
+        },
+      },
+      log,
+      new EventLog(),
+      { initialMs: 1, maxMs: 2 },
+    );
+    runner.offer(state(1, 4));
+    await runner.settled();
+    expect(runner.status()).toMatchObject({ appliedGeneration: 4, offeredGeneration: 4 });
+    fail = true;
+    runner.offer(state(2, 5));
+    for (let i = 0; i < 50 && runner.status().failures < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(runner.status()).toMatchObject({ state: 'failing', appliedGeneration: 4, offeredGeneration: 5 });
+    runner.stop();
+  });
+
+  it('retries at once when told its target was mended, instead of waiting out the backoff', async () => {
+    let fail = true;
+    const runner = new ConsumerRunner(
+      {
+        name: 'ingress',
+        apply: async () => {
+          if (fail) throw new Error('no varnish');
+        },
+      },
+      log,
+      new EventLog(),
+      { initialMs: 60_000, maxMs: 60_000 },
+    );
+    runner.offer(state(1));
+    await runner.settled();
+    expect(runner.status()).toMatchObject({ state: 'failing', applied: 0 });
+    expect(runner.status().nextRetryAt).toBeDefined();
+    fail = false;
+    runner.retryNow();
+    await runner.settled();
+    expect(runner.status()).toMatchObject({ state: 'ok', applied: 1, failures: 0 });
+    expect(runner.status().nextRetryAt).toBeUndefined();
     runner.stop();
   });
 });

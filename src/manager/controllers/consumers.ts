@@ -78,7 +78,7 @@ export class ConsumerRunner {
       }
     } finally {
       this.busy = false;
-      if (this.timer === null) this.notifyIdle();
+      this.notifyIdle(); // applied, or a retry is pending: either way this apply is over
     }
   }
 
@@ -110,6 +110,15 @@ export class ConsumerRunner {
     for (const f of w) f();
   }
 
+  /** Drops a pending backoff and tries again now: what it failed on has just been mended. */
+  retryNow(): void {
+    if (this.timer === null || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.retryAt = undefined;
+    void this.drain();
+  }
+
   /** Resolves once the newest offered state is applied or a retry is pending (for tests and shutdown). */
   settled(): Promise<void> {
     if (!this.busy) return Promise.resolve();
@@ -128,6 +137,8 @@ export class ConsumerRunner {
       state: this.failingSince !== undefined ? 'failing' : offered > this.applied ? 'waiting' : 'ok',
       applied: this.applied,
       offered,
+      appliedGeneration: this.lastApplied?.generation ?? 0,
+      offeredGeneration: this.latest?.generation ?? 0,
       failures: this.failures,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...(this.failingSince !== undefined ? { failingSince: new Date(this.failingSince).toISOString() } : {}),

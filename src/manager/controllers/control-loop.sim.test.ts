@@ -223,9 +223,15 @@ describe('control loop on the sim driver', () => {
     await deploy(w, [app('web', 3)]);
     await w.loop.pass();
     expect(routes(w)).toHaveLength(3);
+    const upSince = w.loop.engineHealth('n2')!.since;
+    expect(w.loop.engineHealth('n2')).toEqual({ since: upSince, lastError: null });
+    w.clock.now += 5000;
     w.sim.powerOff('n2');
     await w.loop.pass();
     await w.ingress.settled();
+    // since when, and why: what `matrix status` shows for the engine
+    expect(w.loop.engineHealth('n2')).toEqual({ since: upSince + 5000, lastError: 'no answer to a ping within 800 ms' });
+    expect(w.loop.engineHealth('n1')).toEqual({ since: upSince, lastError: null });
     expect(
       routes(w)
         .map((r) => r.node)
@@ -243,12 +249,15 @@ describe('a consumer that fails', () => {
     await w.ingress.settled();
     expect(w.vcls.at(-1)).toContain('127.255.0.2');
 
+    const generation = w.store.currentDeployment()!.generation;
+    expect(w.ingress.status()).toMatchObject({ appliedGeneration: generation, offeredGeneration: generation });
     w.target.broken = true;
+    await deploy(w, [app('web', 3), app('api', 1)]); // a new generation the ingress cannot take yet
     w.sim.powerOff('n2');
     await w.loop.pass(); // n2 is down: its replica is replaced on n1 or n3
     await w.loop.pass(); // the replacement is seen, probed healthy and offered to the ingress
     const alive = w.sim.running().filter((x) => w.sim.node(x.node).up);
-    expect(alive.map((x) => x.id).sort()).toEqual(slots('web', 3));
+    expect(alive.map((x) => x.id).sort()).toEqual([...slots('api', 1), ...slots('web', 3)]);
     expect(routes(w).map((r) => r.node)).not.toContain('n2');
     const failing = w.ingress.status();
     expect(failing).toMatchObject({ name: 'ingress', state: 'failing', lastError: 'cannot reach the varnish admin port' });
@@ -256,10 +265,11 @@ describe('a consumer that fails', () => {
     expect(w.loop.consumers()[0]!.state).toBe('failing');
     expect(w.events.list({ kind: 'consumer-failing' })).toHaveLength(1); // reported once, not per retry
     expect(w.vcls.at(-1)).toContain('127.255.0.2'); // Varnish still has the old config
+    expect(failing).toMatchObject({ appliedGeneration: generation, offeredGeneration: generation + 1 });
 
     w.target.broken = false;
     for (let i = 0; i < 200 && w.ingress.status().state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 2)); // retries with backoff (1-4 ms here)
-    expect(w.ingress.status()).toMatchObject({ state: 'ok', failures: 0 });
+    expect(w.ingress.status()).toMatchObject({ state: 'ok', failures: 0, appliedGeneration: generation + 1 });
     expect(w.vcls.at(-1)).not.toContain('127.255.0.2');
     expect(w.vcls.at(-1)!.match(/^backend b_web_/gm)).toHaveLength(3);
     expect(w.events.list({ kind: 'consumer-recovered' })).toHaveLength(1);

@@ -22,7 +22,7 @@ import type { Deployment, Store } from '../store/store.ts';
 import type { ConsumerRunner, ConsumerStatus } from './consumers.ts';
 import type { ClusterEvent, EventLog } from './event-log.ts';
 import { Executor } from './executor.ts';
-import { NodeMonitor } from './node-monitor.ts';
+import { NodeMonitor, type EngineHealth } from './node-monitor.ts';
 import { failRollout } from './rollback.ts';
 import { RolloutMemory } from './rollout-memory.ts';
 
@@ -62,7 +62,9 @@ export class ControlLoop {
   private readonly memory = new RolloutMemory();
   private snap: ClusterSnapshot = EMPTY_SNAPSHOT;
   private lastPlan: DeploymentPlan | null = null;
-  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0 };
+  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0, generation: 0 };
+  /** The desired generation the current pass works on. */
+  private generation = 0;
   private passes = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -161,6 +163,7 @@ export class ControlLoop {
 
   private async runPass(): Promise<PassReport> {
     const d = this.deps.store.currentDeployment();
+    this.generation = d?.generation ?? 0;
     const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
     this.snap = snap;
     this.memory.observe(snap);
@@ -218,7 +221,12 @@ export class ControlLoop {
   }
 
   private publish(): void {
-    this.published = { snapshot: this.snap, routes: routedReplicas(this.snap, this.memory.drainingNow()), version: this.published.version + 1 };
+    this.published = {
+      snapshot: this.snap,
+      routes: routedReplicas(this.snap, this.memory.drainingNow()),
+      version: this.published.version + 1,
+      generation: this.generation,
+    };
     for (const c of this.deps.consumers) c.offer(this.published);
   }
 
@@ -254,6 +262,11 @@ export class ControlLoop {
 
   snapshot(): ClusterSnapshot {
     return this.snap;
+  }
+
+  /** Since when a node's engine has been up or down, and why it does not answer. */
+  engineHealth(node: string): EngineHealth | null {
+    return this.monitor.engineHealth(node);
   }
 
   /** The last plan a pass computed: placements, unplaced replicas with reasons, actions, waits. */

@@ -11,6 +11,12 @@ import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
 import type { HealthProbe } from '../nodes/health-probe.ts';
 import type { StoredNode } from '../store/store.ts';
 
+export interface EngineHealth {
+  /** When it last went up or down (ms). */
+  since: number;
+  lastError: string | null;
+}
+
 export interface NodeMonitorDeps {
   engines: EngineFactory;
   probe: HealthProbe;
@@ -28,6 +34,8 @@ export class NodeMonitor {
   private readonly infos = new Map<string, EngineInfo>();
   private readonly watches = new Map<string, () => void>();
   private readonly states = new Map<string, NodeState>();
+  /** When each engine last went up or down, and why it is down. */
+  private readonly health = new Map<string, EngineHealth>();
   private watching = true;
 
   constructor(private readonly deps: NodeMonitorDeps) {}
@@ -48,7 +56,11 @@ export class NodeMonitor {
     const observed: ObservedNode[] = [];
     for (const r of results) {
       const state: NodeState = r.up ? 'up' : 'down';
-      if (this.states.get(r.node.name) !== state) this.changed(r.node, state);
+      if (this.states.get(r.node.name) !== state) {
+        this.health.set(r.node.name, { since: now, lastError: null });
+        this.changed(r.node, state);
+      }
+      if (r.error !== undefined) this.health.get(r.node.name)!.lastError = r.error;
       const info = this.infos.get(r.node.name);
       observed.push({
         name: r.node.name,
@@ -66,14 +78,19 @@ export class NodeMonitor {
     return Object.freeze({ at: now, nodes: Object.freeze(observed), replicas: Object.freeze(replicas), healthy });
   }
 
-  private async look(node: StoredNode): Promise<{ node: StoredNode; up: boolean; replicas: ObservedReplica[] }> {
+  /** Since when an engine has been in its state, and the last reason it did not answer (null while up). */
+  engineHealth(name: string): EngineHealth | null {
+    return this.health.get(name) ?? null;
+  }
+
+  private async look(node: StoredNode): Promise<{ node: StoredNode; up: boolean; replicas: ObservedReplica[]; error?: string }> {
     const e = this.engine(node);
     try {
-      if (!(await e.ping(this.deps.pingTimeoutMs))) return { node, up: false, replicas: [] };
+      if (!(await e.ping(this.deps.pingTimeoutMs))) return { node, up: false, replicas: [], error: `no answer to a ping within ${this.deps.pingTimeoutMs} ms` };
       if (!this.infos.has(node.name)) this.infos.set(node.name, await e.info());
       return { node, up: true, replicas: await e.listManaged() };
-    } catch {
-      return { node, up: false, replicas: [] };
+    } catch (err) {
+      return { node, up: false, replicas: [], error: (err instanceof Error ? err.message : String(err)).slice(0, 300) };
     }
   }
 
@@ -119,6 +136,7 @@ export class NodeMonitor {
   private forget(name: string): void {
     this.unwatch(name);
     this.states.delete(name);
+    this.health.delete(name);
     this.infos.delete(name);
   }
 

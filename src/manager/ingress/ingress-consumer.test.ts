@@ -8,7 +8,7 @@ const routed = (app: string, port: number, path = '/'): RoutedReplica => ({
   containerId: `${app}-${port}`,
   health: { path, intervalS: 1, timeoutS: 1, threshold: 2, window: 3 },
 });
-const state = (routes: RoutedReplica[], version = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes, version });
+const state = (routes: RoutedReplica[], version = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes, version, generation: 1 });
 
 describe('the ingress consumer', () => {
   it('leaves out an app it cannot render, reports it once, and keeps routing the others', async () => {

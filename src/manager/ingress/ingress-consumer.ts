@@ -10,6 +10,7 @@ import type { AppIngress } from '../../core/ingress/app-ingress.ts';
 import { ingressSettings } from '../../core/ingress/ingress-settings.ts';
 import { renderVcl } from '../../core/ingress/vcl.ts';
 import type { Route } from '../../core/model.ts';
+import type { PublishedState } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
 export interface VclTarget {
@@ -23,24 +24,30 @@ export interface IngressConsumerOptions {
   onAppFailed?: (app: string, message: string) => void;
 }
 
+/** Pure: the VCL that serves `state`, and the apps left out of it because they cannot be rendered (with why). */
+export function ingressVcl(state: Pick<PublishedState, 'routes'>, domain?: string): { vcl: string; routes: number; bad: Map<string, string> } {
+  const opts = domain ? { domain } : {};
+  const routes = state.routes.map((r) => r.route);
+  const settings = ingressSettings(state.routes);
+  const bad = unrenderable(routes, opts, settings);
+  const good = routes.filter((r) => !bad.has(r.app));
+  const vcl = renderVcl(good, opts, Object.fromEntries(Object.entries(settings).filter(([app]) => !bad.has(app))));
+  return { vcl, routes: good.length, bad };
+}
+
 export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, log: Logger): SnapshotConsumer {
-  const opts = o.domain ? { domain: o.domain } : {};
   let failing = new Set<string>();
   return {
     name: 'ingress',
     async apply(state) {
-      const routes = state.routes.map((r) => r.route);
-      const settings = ingressSettings(state.routes);
-      const bad = unrenderable(routes, opts, settings);
+      const { vcl, routes, bad } = ingressVcl(state, o.domain);
       for (const [app, message] of bad) {
         if (failing.has(app)) continue;
         log.error({ app, err: message }, `app ${app} is left out of the ingress: ${message}`);
         o.onAppFailed?.(app, message);
       }
       failing = new Set(bad.keys());
-      const good = routes.filter((r) => !bad.has(r.app));
-      const vcl = renderVcl(good, opts, Object.fromEntries(Object.entries(settings).filter(([app]) => !bad.has(app))));
-      if (await target.apply(vcl)) log.info({ routes: good.length }, 'ingress updated');
+      if (await target.apply(vcl)) log.info({ routes }, 'ingress updated');
     },
   };
 }

@@ -124,12 +124,16 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     expect(r.status).toBe(404);
     expect(r.body).toContain('no apps are running');
     expect(varnish!.activeVcl()).toBe(renderVcl([]));
+    expect(varnish!.activeVclName()?.name).toBe('boot');
   });
 
   it('routes an app to both replicas, round robin', async () => {
     const vcl = renderVcl([route('a'), route('b')]);
     expect(await varnish!.apply(vcl)).toBe(true);
     expect(varnish!.activeVcl()).toBe(vcl);
+    // status names the VCL varnishd really has active
+    const active = (await generatedVcls()).find((l) => l.startsWith('active '));
+    expect(active?.split(/\s+/).pop()).toBe(varnish!.activeVclName()?.name);
     expect(await answersUntil('/web/', ['a', 'b'])).toEqual(new Set(['a', 'b']));
     // other paths are still not routed
     expect((await get('/other/')).status).toBe(404);
@@ -168,6 +172,7 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     adopter = new Varnish(workDir, listen, admin);
     expect(adopter.pid()).toBe(startedPid);
     await adopter.start(renderVcl([])); // a restarted manager's empty start-up config must not replace what serves
+    expect(adopter.activeVclName()).toBeNull(); // it did not choose what serves
     expect(varnishdPids()).toEqual(before);
     expect(adopter.pid()).toBe(startedPid);
     for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
@@ -181,10 +186,12 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
 
   it('rejects invalid VCL with E_INGRESS and keeps serving the previous one', async () => {
     const previous = adopter!.activeVcl();
+    const previousName = adopter!.activeVclName();
     const err = await adopter!.apply('vcl 4.1;\nbackend broken { .host = ; }\n').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MatrixError);
     expect((err as MatrixError).code).toBe('E_INGRESS');
     expect(adopter!.activeVcl()).toBe(previous);
+    expect(adopter!.activeVclName()).toEqual(previousName);
     for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
     const loaded = await generatedVcls();
     expect(loaded.length, loaded.join(', ')).toBeLessThanOrEqual(2);

@@ -18,6 +18,8 @@ import { heredocCommand, VarnishCli } from './varnish-cli.ts';
 export class Varnish {
   private seq = 0;
   private current = '';
+  /** The VCL this manager made active, and when; null for an adopted varnishd until the first apply. */
+  private active: { name: string; at: number } | null = null;
   private cli: VarnishCli | null = null;
   private readonly serial = new Serial();
 
@@ -67,6 +69,7 @@ export class Varnish {
       throw new MatrixError('E_INGRESS', `varnishd failed to start on ${this.listen}: ${(r.stderr || r.stdout).trim()}`);
     }
     this.current = initialVcl;
+    this.active = { name: 'boot', at: Date.now() };
   }
 
   private async connection(): Promise<VarnishCli> {
@@ -91,6 +94,7 @@ export class Varnish {
       await cli.ok(heredocCommand(['vcl.inline', name], vcl));
       await cli.ok(`vcl.use ${name}\n`);
       this.current = vcl;
+      this.active = { name, at: Date.now() };
       for (const old of vc.vclsToDiscard(vc.parseVclList(await cli.ok('vcl.list\n')))) {
         await cli.send(`vcl.discard ${old}\n`);
       }
@@ -104,6 +108,11 @@ export class Varnish {
 
   activeVcl(): string {
     return this.current;
+  }
+
+  /** The name of the active VCL and when it became active, for status. */
+  activeVclName(): { name: string; at: number } | null {
+    return this.active;
   }
 
   stop(): void {
