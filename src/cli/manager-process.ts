@@ -79,9 +79,14 @@ function exitsSince(log: string, offset: number): number {
   }
 }
 
-/** Stops the supervisor (which stops its manager), then any manager left without one. */
-export async function stopManager(p: HomePaths, graceMs = 20_000): Promise<boolean> {
+/**
+ * Stops the supervisor (which stops its manager), then any manager left without one. Varnish
+ * serves on unless `withIngress`: the next manager adopts it.
+ */
+export async function stopManager(p: HomePaths, o: { withIngress?: boolean; graceMs?: number } = {}): Promise<boolean> {
+  const graceMs = o.graceMs ?? 20_000;
   const supervised = await stopPid(p.supervisorPid, 'supervise', graceMs);
   const alone = await stopPid(p.managerPid, 'manager', graceMs);
+  if (o.withIngress) await stopPid(join(p.varnishDir, 'varnishd.pid'), 'varnishd');
   return supervised || alone;
 }

@@ -4,7 +4,8 @@
  * the control loop decides on it; consumers (the ingress now; DNS, metrics, the dashboard
  * later) publish it. A snapshot is never changed after it is built.
  */
-import type { HealthCheck, NodeStatus, ObservedReplica, Resources, Route, SchedNode } from './model.ts';
+import type { DesiredReplica, HealthCheck, NodeStatus, ObservedReplica, Resources, Route, SchedNode } from './model.ts';
+import { isCurrentReplica } from './reconcile/reconcile.ts';
 
 export interface ObservedNode extends NodeStatus {
   /** Engine labels with the labels set through the API over them. */
@@ -43,16 +44,30 @@ export interface RoutedReplica {
   health: HealthCheck | undefined;
 }
 
+/** Who may be routed besides the healthy: the replicas the desired state wants, and those routed already. */
+export interface Admission {
+  /** The desired replicas (app, slot, node, revision) of the current plan. */
+  desired: readonly DesiredReplica[];
+  /** Container ids routed by the last publication (or, after a restart, by the ingress the manager adopted). */
+  routed: ReadonlySet<string>;
+}
+
 /**
  * Backends for the ingress: running, healthy replicas on answering nodes, minus those
- * draining (out of the ingress while in-flight requests finish). In only once healthy.
+ * draining (out of the ingress while in-flight requests finish). In only once healthy, and
+ * only as a replica of the desired state: a container that is not (an old revision, a slot
+ * that moved while its node was away) is never let in; one routed already stays until the
+ * plan drains it, so a rolling update keeps its old replicas serving until they are replaced.
  */
-export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string> | ReadonlyMap<string, unknown>): RoutedReplica[] {
+export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string> | ReadonlyMap<string, unknown>, admit: Admission): RoutedReplica[] {
   const up = new Map(s.nodes.filter((n) => n.state === 'up').map((n) => [n.name, n]));
+  const wanted = new Map<string, DesiredReplica>(admit.desired.map((d) => [`${d.node}\u0000${d.id}`, d]));
   const out: RoutedReplica[] = [];
   for (const o of s.replicas) {
     const n = up.get(o.node);
     if (!n || o.state !== 'running' || o.hostPort === null || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
+    const d = wanted.get(`${o.node}\u0000${o.id}`);
+    if (!admit.routed.has(o.containerId) && !(d && d.app === o.app && isCurrentReplica(o, d))) continue;
     out.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, containerId: o.containerId, health: o.health });
   }
   return out;
@@ -66,4 +81,6 @@ export interface PublishedState {
   version: number;
   /** The desired generation (recorded deployment) the pass that published it worked on. */
   generation: number;
+  /** The apps of that generation, routed or not (one with no route answers 503, not 404). */
+  apps: readonly string[];
 }

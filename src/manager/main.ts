@@ -1,6 +1,7 @@
 /**
  * Composition root of the manager: builds every part from the home directory and the
- * manager config, nothing global. Runs until SIGTERM/SIGINT, then stops what it started.
+ * manager config, nothing global. Runs until SIGTERM/SIGINT, then stops what it started,
+ * except Varnish: the ingress serves on through a manager restart or upgrade.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
@@ -144,7 +145,9 @@ export async function runManager(paths: HomePaths): Promise<void> {
   loop.stop();
   await api.close();
   await specParser.close();
-  varnish.stop();
+  // Varnish keeps serving its last config while no manager runs: the next one adopts it
+  // (`matrix manager stop --with-ingress` stops it too)
+  varnish.release();
   await registry.stop();
   rmSync(registryPid, { force: true });
   store.close();

@@ -84,6 +84,7 @@ export async function labDown(env: LabEnv): Promise<void> {
 export interface HttpAnswer {
   status: number;
   body: string;
+  headers?: http.IncomingHttpHeaders;
 }
 
 /** One GET to the ingress on loopback; never throws (a failure is status 0). */
@@ -93,11 +94,43 @@ export function get(port: number, path: string, timeoutMs = 10_000, headers: Rec
       let body = '';
       r.setEncoding('utf8');
       r.on('data', (c: string) => (body += c));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body, headers: r.headers }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e) => res({ status: 0, body: String(e) }));
   });
+}
+
+/** What a steady stream of GETs through the ingress got: every answer that was not a 200, and the pages' apps. */
+export interface LoadResult {
+  sent: number;
+  failed: { at: number; status: number; body: string }[];
+  /** `app=` of each page answered (the sample image an answer came from). */
+  apps: Map<string, number>;
+}
+
+/** GETs `path` one after another (each waits for the last) until `stop()`; never throws. */
+export function steadyLoad(port: number, path: string, timeoutMs = 5000): { stop: () => Promise<LoadResult>; now: () => LoadResult } {
+  const result: LoadResult = { sent: 0, failed: [], apps: new Map() };
+  let stopped = false;
+  const run = (async () => {
+    while (!stopped) {
+      const r = await get(port, path, timeoutMs);
+      result.sent++;
+      if (r.status !== 200) result.failed.push({ at: Date.now(), status: r.status, body: r.body.slice(0, 200) });
+      const app = /app=([a-z0-9-]+)/.exec(r.body)?.[1];
+      if (app) result.apps.set(app, (result.apps.get(app) ?? 0) + 1);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  })();
+  return {
+    now: () => result,
+    stop: async () => {
+      stopped = true;
+      await run;
+      return result;
+    },
+  };
 }
 
 /** Reads `node=<name>` from a sample app page. */

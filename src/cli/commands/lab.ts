@@ -91,9 +91,8 @@ export function labCommands(program: Command): void {
     .option('--keep-state', 'keep the manager state (CA, token, registry images, desired state) for the next `lab up`', false)
     .action(async (o: { keepState: boolean }) => {
       const { lab: l, paths } = await openLab();
-      if (await stopManager(paths)) console.log('manager stopped');
-      // a manager killed with -9 leaves its daemons behind: end exactly those
-      await stopPid(join(paths.varnishDir, 'varnishd.pid'), 'varnishd');
+      if (await stopManager(paths, { withIngress: true })) console.log('manager stopped');
+      // a manager killed with -9 leaves its registry behind: end exactly that one
       await stopPid(join(paths.registry, 'registry.pid'), 'docker-registry');
       await l.down();
       if (!o.keepState) removeManagerState(paths);

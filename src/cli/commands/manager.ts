@@ -7,6 +7,7 @@ import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
 import { apiUrl, readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
 import { managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
+import { livePid } from '../../util/pidfile.ts';
 
 export function managerCommands(program: Command): void {
   const m = program.command('manager').description('the cluster manager: API, control loop, registry and ingress');
@@ -65,9 +66,14 @@ export function managerCommands(program: Command): void {
     });
 
   m.command('stop')
-    .description('stop the background manager (its registry and ingress stop with it)')
-    .action(async () => {
-      console.log((await stopManager(homePaths())) ? 'manager stopped' : 'manager was not running');
+    .description('stop the background manager and its registry; the ingress (Varnish) serves on with its last config until a manager adopts it')
+    .option('--with-ingress', 'stop Varnish too: every app stops answering at the ingress', false)
+    .action(async (o: { withIngress: boolean }) => {
+      const paths = homePaths();
+      const stopped = await stopManager(paths, { withIngress: o.withIngress });
+      console.log(stopped ? 'manager stopped' : 'manager was not running');
+      if (!o.withIngress && livePid(join(paths.varnishDir, 'varnishd.pid'), 'varnishd') !== null)
+        console.log('the ingress serves on with its last config (stop it with `matrix manager stop --with-ingress`)');
     });
 
   m.command('status')

@@ -41,8 +41,18 @@ describe('renderVcl per-app probes', () => {
     expect(probe(renderVcl(ONE_APP, { probeInitial: 0 }, { simplewebapp1: { probe: HEALTH } }), 'simplewebapp1')).toContain('.initial = 0;');
   });
 
-  it('settings for apps without routes render nothing', () => {
-    expect(renderVcl(ONE_APP, {}, { other: { probe: HEALTH, hosts: ['other.example'] } })).toBe(renderVcl(ONE_APP));
+  it('an app without routes gets no backend, director or probe, and answers 503 at its path and hosts', () => {
+    const vcl = renderVcl(ONE_APP, { domain: 'matrix' }, { other: { probe: HEALTH, hosts: ['other.example'] } });
+    expect(vcl).not.toMatch(/d_other|p_other|b_other/);
+    const recv = vcl.slice(vcl.indexOf('sub vcl_recv {'), vcl.indexOf('sub vcl_synth {'));
+    const atPath = recv.slice(recv.indexOf('if (req.url ~ "^/other/")'));
+    expect(atPath.slice(0, atPath.indexOf('    }\n'))).toMatch(/X-Matrix-App = "other";[\s\S]*return \(synth\(503, "Service Unavailable"\)\);/);
+    const atHost = recv.slice(recv.indexOf('req.http.X-Matrix-Host == "other.example"'));
+    expect(atHost.slice(0, atHost.indexOf('        }\n'))).toMatch(/return \(synth\(503, "Service Unavailable"\)\);/);
+    const synth = vcl.slice(vcl.indexOf('sub vcl_synth {'), vcl.indexOf('sub vcl_backend_fetch {'));
+    expect(synth).toContain('set resp.http.Retry-After = "1";');
+    // the 404 page lists it among the apps
+    expect(synth).toContain('  /other/');
   });
 
   it('the order of the apps record does not change the output', () => {

@@ -158,7 +158,11 @@ beforeAll(async () => {
     route('api', 'd'),
     { app: 'gone', node: 'n-x', address: '127.0.0.1', port: gonePort },
   ];
-  const vcl = renderVcl(routes, { domain: 'matrix' }, { web: { probe: SLOW_PROBE, hosts: ['www.example.test'] }, api: { probe: SLOW_PROBE } });
+  const vcl = renderVcl(
+    routes,
+    { domain: 'matrix' },
+    { web: { probe: SLOW_PROBE, hosts: ['www.example.test'] }, api: { probe: SLOW_PROBE }, idle: { hosts: ['idle.example.test'] } },
+  );
   varnish = new Varnish(join(dir, 'varnish'), `127.0.0.1:${listenPort}`, admin);
   await varnish.start(vcl);
   startedPid = varnish.pid();
@@ -249,6 +253,25 @@ describe('generated VCL in a real varnishd', { timeout: 60_000 }, () => {
     // the stopped replica was still picked (its probe has not run again) and refused the
     // connection; the GET went on to the other replica (later picks are held down briefly)
     expect(backendCounter(`b_api_n_c_${rep('c').port}_*`, 'fail_econnrefused')).toBeGreaterThan(0);
+  });
+
+  it('an app with no replica that may serve answers 503 naming it, with Retry-After; only unknown names get 404', async () => {
+    for (const [path, host] of [
+      ['/idle/', undefined],
+      ['/idle/deep/path?q=1', undefined],
+      ['/x', 'idle.matrix'],
+      ['/x', 'IDLE.example.test:6081'],
+    ] as const) {
+      const res = await request('GET', path, host ? { host } : {});
+      expect(res.status, `${host ?? ''}${path}`).toBe(503);
+      expect(res.headers['x-matrix-app']).toBe('idle');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.body).toBe('No replica of app idle is available, try again shortly.\n');
+    }
+    expect((await request('GET', '/idle')).status).toBe(301);
+    const unknown = await request('GET', '/nosuchapp/');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain('  /idle/\n');
   });
 
   it('(e) with every replica down the answer is a plain 503 naming the app', async () => {

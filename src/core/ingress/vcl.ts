@@ -76,8 +76,9 @@ const probeName = (app: string): string => `p_${app.replace(/-/g, '_')}`;
 const cmp = byCodeUnit;
 
 /**
- * `appSettings` may name apps without routes: they render nothing (their hosts fall through
- * to path routing, hence a 404) but are still validated and their hosts still may not clash.
+ * `appSettings` may name apps without routes (an app of the desired state with no replica
+ * that may serve now): they answer 503 naming the app, with Retry-After, at their path and
+ * hosts, so clients and monitors can tell "not serving now" from "no such app" (404).
  */
 export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, appSettings: Readonly<Record<string, AppIngress>> = {}): string {
   const o: IngressOptions = { ...DEFAULT_INGRESS_OPTIONS, ...opts };
@@ -87,7 +88,9 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
   for (const app of configured) checkAppIngress(app, appSettings[app]!);
   const sorted = dedupe(routes).sort((a, b) => cmp(a.app, b.app) || cmp(a.node, b.node) || a.port - b.port || cmp(a.address, b.address));
   const apps = [...new Set(sorted.map((r) => r.app))];
-  const byHost = hostRules(apps, [...new Set([...apps, ...configured])], appSettings, o.domain);
+  const known = [...new Set([...apps, ...configured])].sort(cmp);
+  const idle = new Set(known.filter((a) => !apps.includes(a)));
+  const byHost = hostRules(known, known, appSettings, o.domain);
 
   const out: string[] = [
     'vcl 4.1;',
@@ -160,15 +163,19 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
         `        if (${hosts.map((h) => `req.http.X-Matrix-Host == "${h}"`).join(' || ')}) {`,
         '            unset req.http.X-Matrix-Host;',
         `            set req.http.X-Matrix-App = "${app}";`,
-        '            set req.http.X-Forwarded-Host = req.http.host;',
-        `            set req.backend_hint = ${directorName(app)}.backend();`,
-        '            return (pass);',
+        ...(idle.has(app)
+          ? ['            return (synth(503, "Service Unavailable"));']
+          : [
+              '            set req.http.X-Forwarded-Host = req.http.host;',
+              `            set req.backend_hint = ${directorName(app)}.backend();`,
+              '            return (pass);',
+            ]),
         '        }',
       );
     }
     out.push('        unset req.http.X-Matrix-Host;', '    }');
   }
-  for (const app of apps) {
+  for (const app of known) {
     out.push(
       `    if (req.url ~ "^/${app}(\\?|$)") {`,
       `        set req.http.X-Matrix-App = "${app}";`,
@@ -177,11 +184,15 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
       '    }',
       `    if (req.url ~ "^/${app}/") {`,
       `        set req.http.X-Matrix-App = "${app}";`,
-      `        set req.http.X-Forwarded-Prefix = "/${app}";`,
-      `        set req.url = regsub(req.url, "^/${app}/", "/");`,
-      `        set req.backend_hint = ${directorName(app)}.backend();`,
-      '        # Never cache: app responses are dynamic and round-robin must be observable.',
-      '        return (pass);',
+      ...(idle.has(app)
+        ? ['        # An app of the desired state with no replica that may serve now.', '        return (synth(503, "Service Unavailable"));']
+        : [
+            `        set req.http.X-Forwarded-Prefix = "/${app}";`,
+            `        set req.url = regsub(req.url, "^/${app}/", "/");`,
+            `        set req.backend_hint = ${directorName(app)}.backend();`,
+            '        # Never cache: app responses are dynamic and round-robin must be observable.',
+            '        return (pass);',
+          ]),
       '    }',
     );
   }
@@ -200,7 +211,15 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
     '    }',
     '    if (resp.status == 404) {',
     '        set resp.http.Content-Type = "text/plain; charset=utf-8";',
-    `        set resp.body = {"${notFoundBody(apps)}"};`,
+    `        set resp.body = {"${notFoundBody(known)}"};`,
+    '        return (deliver);',
+    '    }',
+    '    if (resp.status == 503) {',
+    '        # the same answer as vcl_backend_error gives when every replica fails',
+    '        set resp.http.Content-Type = "text/plain; charset=utf-8";',
+    '        set resp.http.Retry-After = "1";',
+    '        set resp.body = "No replica of app " + req.http.X-Matrix-App + {" is available, try again shortly.',
+    '"};',
     '        return (deliver);',
     '    }',
     '}',

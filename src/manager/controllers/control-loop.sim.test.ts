@@ -412,6 +412,47 @@ describe('rolling updates on the sim driver', () => {
     expect(new Set(images())).toEqual(new Set(['reg.sim:5000/cloud/web:v2']));
   });
 
+  /** The image of every routed replica, as the sim engines hold it. */
+  const routedImages = (w: ReturnType<typeof world>) =>
+    w.loop.state().routes.map((r) => w.sim.node(r.route.node).containers.get(r.containerId)!.replica.image.split(':').pop());
+
+  it("a node that returns after a rolling update never routes its old revision's containers", async () => {
+    const w = world(3);
+    await w.desired.deploy({ file: 'matrix.yaml', source: v('cloud/web:v1'), dryRun: false });
+    await settle(w, 2);
+    w.sim.powerOff('n2');
+    await w.desired.deploy({ file: 'matrix.yaml', source: v('cloud/web:v2'), dryRun: false });
+    await settle(w, 40);
+    expect(routedImages(w)).toEqual(['v2', 'v2', 'v2']);
+    const loaded = w.vcls.length;
+    w.sim.powerOn('n2'); // its v1 container runs again, healthy
+    for (let i = 0; i < 10; i++) {
+      w.clock.now += 1000;
+      await w.loop.pass();
+    }
+    // not in any VCL the ingress was given, not even for one publication before its drain
+    expect(w.vcls.slice(loaded).filter((vcl) => vcl.includes('backend b_web_n2_'))).toEqual([]);
+    expect(routedImages(w)).toEqual(['v2', 'v2', 'v2']);
+    expect(ids(w.sim)).toEqual(slots('web', 3)); // and it is gone
+  });
+
+  it("a manager restarted mid-rollout keeps routing the old revision's replicas until they are replaced", async () => {
+    const w = world(3);
+    await w.desired.deploy({ file: 'matrix.yaml', source: v('cloud/web:v1'), dryRun: false });
+    await settle(w, 2);
+    await w.desired.deploy({ file: 'matrix.yaml', source: v('cloud/web:v2', '    update: { delay: 30s }\n'), dryRun: false });
+    await settle(w, 3); // one batch replaced; the others wait out the delay
+    expect(routedImages(w).sort()).toEqual(['v1', 'v1', 'v2']);
+    const again = w.restart();
+    await again.loop.pass();
+    expect(
+      again.loop
+        .state()
+        .routes.map((r) => w.sim.node(r.route.node).containers.get(r.containerId)!.replica.image.split(':').pop())
+        .sort(),
+    ).toEqual(['v1', 'v1', 'v2']);
+  });
+
   it('rolls back automatically when the new revision never becomes healthy', async () => {
     const w = world(3);
     await w.desired.deploy({ file: 'matrix.yaml', source: v('cloud/web:v1'), dryRun: false });

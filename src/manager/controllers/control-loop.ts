@@ -14,7 +14,15 @@ import { DEFAULT_STRATEGY } from '../../core/defaults.ts';
 import type { Action, Placement } from '../../core/model.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { RolloutState } from '../../core/reconcile/rollout.ts';
-import { EMPTY_SNAPSHOT, nodeStatuses, routedReplicas, schedNodes, type ClusterSnapshot, type PublishedState } from '../../core/snapshot.ts';
+import {
+  EMPTY_SNAPSHOT,
+  nodeStatuses,
+  routedReplicas,
+  schedNodes,
+  type ClusterSnapshot,
+  type PublishedState,
+  type RoutedReplica,
+} from '../../core/snapshot.ts';
 import { Serial } from '../../util/serial.ts';
 import type { EngineFactory } from '../nodes/engine.ts';
 import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
@@ -55,6 +63,18 @@ export interface PassReport {
   rolledBack: string[];
 }
 
+const ROUTED_KEY = 'ingress.routed';
+
+/** The stored routed set; anything unreadable counts as empty (only replicas of the desired state are routed then). */
+function loadRouted(raw: string | null): ReadonlySet<string> {
+  try {
+    const v: unknown = raw === null ? [] : JSON.parse(raw);
+    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
 export class ControlLoop {
   private readonly serial = new Serial();
   private readonly monitor: NodeMonitor;
@@ -62,9 +82,12 @@ export class ControlLoop {
   private readonly memory = new RolloutMemory();
   private snap: ClusterSnapshot = EMPTY_SNAPSHOT;
   private lastPlan: DeploymentPlan | null = null;
-  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0, generation: 0 };
-  /** The desired generation the current pass works on. */
+  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0, generation: 0, apps: [] };
+  /** The desired generation the current pass works on, and its apps. */
   private generation = 0;
+  private apps: readonly string[] = [];
+  /** Container ids the last publication routed: they stay routed until the plan drains them. */
+  private routed: ReadonlySet<string>;
   private passes = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -74,6 +97,7 @@ export class ControlLoop {
   private waiters: { generation: number; resolve: (r: PassReport) => void }[] = [];
 
   constructor(private readonly deps: ControlLoopDeps) {
+    this.routed = loadRouted(deps.store.getSetting(ROUTED_KEY));
     this.monitor = new NodeMonitor({
       engines: deps.engines,
       probe: deps.probe ?? httpProbe,
@@ -164,18 +188,16 @@ export class ControlLoop {
   private async runPass(): Promise<PassReport> {
     const d = this.deps.store.currentDeployment();
     this.generation = d?.generation ?? 0;
+    this.apps = (d?.apps ?? []).map((a) => a.name);
     const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
     this.snap = snap;
     this.memory.observe(snap);
-    this.publish(); // a dead node's replicas leave the ingress before anything else happens
-    const report: PassReport = { generation: d?.generation ?? 0, plan: null, drained: [], done: [], failed: [], rolledBack: [] };
-    if (!d) {
-      this.lastPlan = null;
-      return report;
-    }
-    const plan = this.plan(d);
+    // planning is pure and quick: the ingress is told which replicas belong to the desired state
+    const plan = d ? this.plan(d) : null;
     this.lastPlan = plan;
-    report.plan = plan;
+    this.publish(); // a dead node's replicas leave the ingress before anything else happens
+    const report: PassReport = { generation: d?.generation ?? 0, plan, drained: [], done: [], failed: [], rolledBack: [] };
+    if (!d || !plan) return report;
     if (plan.failing.length) {
       report.rolledBack = await this.rollBack(plan.failing);
       this.kick(); // the next pass works toward the rolled-back revision
@@ -223,11 +245,21 @@ export class ControlLoop {
   private publish(): void {
     this.published = {
       snapshot: this.snap,
-      routes: routedReplicas(this.snap, this.memory.drainingNow()),
+      routes: routedReplicas(this.snap, this.memory.drainingNow(), { desired: this.lastPlan?.desired ?? [], routed: this.routed }),
       version: this.published.version + 1,
       generation: this.generation,
+      apps: this.apps,
     };
+    this.remember(this.published.routes);
     for (const c of this.deps.consumers) c.offer(this.published);
+  }
+
+  /** The routed set outlives the manager: a restarted one keeps routing what its ingress serves. */
+  private remember(routes: readonly RoutedReplica[]): void {
+    const ids = new Set(routes.map((r) => r.containerId));
+    if (ids.size === this.routed.size && [...ids].every((id) => this.routed.has(id))) return;
+    this.routed = ids;
+    this.deps.store.setSetting(ROUTED_KEY, JSON.stringify([...ids].sort()));
   }
 
   private savePlacements(next: Placement[]): void {

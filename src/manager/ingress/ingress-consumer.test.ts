@@ -1,14 +1,20 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SNAPSHOT, type PublishedState, type RoutedReplica } from '../../core/snapshot.ts';
-import { ingressConsumer } from './ingress-consumer.ts';
+import { ingressConsumer, ingressVcl } from './ingress-consumer.ts';
 
 const routed = (app: string, port: number, path = '/'): RoutedReplica => ({
   route: { app, node: 'n1', address: '10.0.0.1', port },
   containerId: `${app}-${port}`,
   health: { path, intervalS: 1, timeoutS: 1, threshold: 2, window: 3 },
 });
-const state = (routes: RoutedReplica[], version = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes, version, generation: 1 });
+const state = (routes: RoutedReplica[], version = 1): PublishedState => ({
+  snapshot: EMPTY_SNAPSHOT,
+  routes,
+  version,
+  generation: 1,
+  apps: [...new Set(routes.map((r) => r.route.app))],
+});
 
 describe('the ingress consumer', () => {
   it('leaves out an app it cannot render, reports it once, and keeps routing the others', async () => {
@@ -28,8 +34,21 @@ describe('the ingress consumer', () => {
     expect(loaded).toHaveLength(2);
     expect(loaded[0]).toContain('30001');
     expect(loaded[0]).not.toContain('30002');
+    expect(loaded[0]).toMatch(/X-Matrix-App = "api";[^}]*synth\(503/); // it exists: 503, not 404
     // fixed: it is routed again, and a later failure would be reported again
     await consumer.apply(state([routed('web', 30001), routed('api', 30002)], 3));
     expect(loaded[2]).toContain('30002');
+  });
+});
+
+describe('the VCL of a published state', () => {
+  it('knows every app of the desired state: one with no routed replica answers 503 at its path', () => {
+    const { vcl, routes, bad } = ingressVcl({ routes: [routed('web', 30001)], apps: ['web', 'worker'] }, 'matrix');
+    expect(routes).toBe(1);
+    expect(bad.size).toBe(0);
+    expect(vcl).toMatch(/if \(req\.url ~ "\^\/worker\/"\) \{\s+set req\.http\.X-Matrix-App = "worker";[^}]*synth\(503/);
+    expect(vcl).not.toContain('d_worker');
+    // the same cluster without the app: the name is unknown, hence 404
+    expect(ingressVcl({ routes: [routed('web', 30001)], apps: ['web'] }, 'matrix').vcl).not.toContain('"worker"');
   });
 });

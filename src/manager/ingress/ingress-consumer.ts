@@ -25,13 +25,15 @@ export interface IngressConsumerOptions {
 }
 
 /** Pure: the VCL that serves `state`, and the apps left out of it because they cannot be rendered (with why). */
-export function ingressVcl(state: Pick<PublishedState, 'routes'>, domain?: string): { vcl: string; routes: number; bad: Map<string, string> } {
+export function ingressVcl(state: Pick<PublishedState, 'routes' | 'apps'>, domain?: string): { vcl: string; routes: number; bad: Map<string, string> } {
   const opts = domain ? { domain } : {};
   const routes = state.routes.map((r) => r.route);
-  const settings = ingressSettings(state.routes);
+  // every app of the desired state is known to the ingress: one with no route answers 503
+  const settings: Record<string, AppIngress> = { ...Object.fromEntries(state.apps.map((a) => [a, {}])), ...ingressSettings(state.routes) };
   const bad = unrenderable(routes, opts, settings);
   const good = routes.filter((r) => !bad.has(r.app));
-  const vcl = renderVcl(good, opts, Object.fromEntries(Object.entries(settings).filter(([app]) => !bad.has(app))));
+  // an app left out still exists: it answers 503 like an app with no replica, not 404
+  const vcl = renderVcl(good, opts, Object.fromEntries(Object.entries(settings).map(([app, s]) => [app, bad.has(app) ? {} : s])));
   return { vcl, routes: good.length, bad };
 }
 

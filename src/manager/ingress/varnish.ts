@@ -115,9 +115,14 @@ export class Varnish {
     return this.active;
   }
 
-  stop(): void {
+  /** Lets go of varnishd without stopping it: it serves on, for the next manager to adopt. */
+  release(): void {
     this.cli?.close();
     this.cli = null;
+  }
+
+  stop(): void {
+    this.release();
     const pid = this.pid();
     if (pid !== null) process.kill(pid, 'SIGTERM');
   }

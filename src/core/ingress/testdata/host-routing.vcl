@@ -141,6 +141,14 @@ sub vcl_synth {
 "};
         return (deliver);
     }
+    if (resp.status == 503) {
+        # the same answer as vcl_backend_error gives when every replica fails
+        set resp.http.Content-Type = "text/plain; charset=utf-8";
+        set resp.http.Retry-After = "1";
+        set resp.body = "No replica of app " + req.http.X-Matrix-App + {" is available, try again shortly.
+"};
+        return (deliver);
+    }
 }
 
 sub vcl_backend_fetch {

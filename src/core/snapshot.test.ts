@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { DesiredReplica, ObservedReplica } from './model.ts';
+import { routedReplicas, type ClusterSnapshot } from './snapshot.ts';
+
+const node = (name: string, state: 'up' | 'down' = 'up') => ({
+  name,
+  address: `10.0.0.${name.slice(1)}`,
+  enginePort: 2376,
+  state,
+  labels: {},
+  apiLabels: {},
+  capacity: null,
+});
+const container = (containerId: string, n: string, id: string, revision: string, o: Partial<ObservedReplica> = {}): ObservedReplica => ({
+  containerId,
+  node: n,
+  app: id.split('.')[0]!,
+  id,
+  revision,
+  state: 'running',
+  hostPort: 30000 + Number(containerId.replace(/\D/g, '')),
+  containerPort: 8080,
+  ...o,
+});
+const want = (n: string, id: string, revision: string): DesiredReplica => ({
+  app: id.split('.')[0]!,
+  node: n,
+  image: 'r/web:1',
+  hostPort: null,
+  containerPort: 8080,
+  id,
+  revision,
+});
+
+function snap(
+  replicas: ObservedReplica[],
+  healthy = replicas.map((r) => r.containerId),
+  nodes = [node('n1'), node('n2'), node('n3', 'down')],
+): ClusterSnapshot {
+  return { at: 0, nodes, replicas, healthy: new Set(healthy) };
+}
+
+const ids = (routes: { containerId: string }[]) => routes.map((r) => r.containerId).sort();
+
+describe('which replicas the ingress routes', () => {
+  const desired = [want('n1', 'web.0', 'r2'), want('n2', 'web.1', 'r2')];
+
+  it('admits the healthy running replicas of the desired state, with their address and host port', () => {
+    const s = snap([container('c1', 'n1', 'web.0', 'r2'), container('c2', 'n2', 'web.1', 'r2')]);
+    const r = routedReplicas(s, new Set(), { desired, routed: new Set() });
+    expect(r.map((x) => x.route)).toEqual([
+      { app: 'web', node: 'n1', address: '10.0.0.1', port: 30001 },
+      { app: 'web', node: 'n2', address: '10.0.0.2', port: 30002 },
+    ]);
+  });
+
+  it('never lets in a container the desired state does not want: an old revision, a slot that moved, another app', () => {
+    const s = snap([
+      container('c3', 'n1', 'web.0', 'r1'), // old revision
+      container('c4', 'n1', 'web.1', 'r2'), // web.1 belongs on n2 now
+      container('c5', 'n2', 'web.1', 'r2', { app: 'api' }), // a label mix-up: another app
+    ]);
+    expect(routedReplicas(s, new Set(), { desired, routed: new Set() })).toEqual([]);
+  });
+
+  it('keeps what is routed already until the plan drains it (a rolling update keeps its old replicas serving)', () => {
+    const s = snap([container('c3', 'n1', 'web.0', 'r1'), container('c1', 'n1', 'web.0', 'r2')]);
+    expect(ids(routedReplicas(s, new Set(), { desired, routed: new Set(['c3']) }))).toEqual(['c1', 'c3']);
+    expect(ids(routedReplicas(s, new Set(['c3']), { desired, routed: new Set(['c3']) }))).toEqual(['c1']);
+  });
+
+  it('routes nothing that is unhealthy, stopped, without a host port, or on a node that is down', () => {
+    const s = snap(
+      [
+        container('c1', 'n1', 'web.0', 'r2'),
+        container('c2', 'n2', 'web.1', 'r2', { state: 'exited' }),
+        container('c6', 'n1', 'web.0', 'r2', { hostPort: null }),
+        container('c7', 'n3', 'web.2', 'r2'),
+      ],
+      ['c2', 'c6', 'c7'],
+    );
+    const all = new Set(['c1', 'c2', 'c6', 'c7']);
+    expect(routedReplicas(s, new Set(), { desired: [...desired, want('n3', 'web.2', 'r2')], routed: all })).toEqual([]);
+  });
+});
