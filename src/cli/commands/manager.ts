@@ -31,7 +31,8 @@ export function managerCommands(program: Command): void {
       if (o.foreground) {
         const { runManager } = await import('../../manager/index.ts'); // lazily: other commands never load the manager
         await runManager(paths);
-        return;
+        // everything is stopped; idle keep-alive sockets to the engines would hold the process ~5 s more
+        process.exit(0);
       }
       const pid = await startManagerInBackground(paths);
       console.log(`manager running (pid ${pid}), API ${apiUrl(readManagerConfig(paths))}, log ${paths.managerLog}`);
