@@ -85,6 +85,11 @@ export function get(path: string, timeoutMs = 5000): Promise<Answer> {
       r.setEncoding('utf8');
       r.on('data', (c: string) => (body += c));
       r.on('end', () => res({ status: r.statusCode ?? 0, ms: performance.now() - t0, body }));
+      // a response cut mid-body (the connection closed before its end) is a failed request
+      r.on('error', () => res({ status: 0, ms: performance.now() - t0, body }));
+      r.on('close', () => {
+        if (!r.complete) res({ status: 0, ms: performance.now() - t0, body });
+      });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => res({ status: 0, ms: performance.now() - t0, body: '' }));

@@ -26,6 +26,7 @@ interface Row {
   state: string;
   desired: boolean;
   id: string;
+  containerId: string | null;
 }
 
 async function replicas(app = 'web'): Promise<Row[]> {
@@ -133,6 +134,30 @@ describe('the data path does not wait on the control plane', () => {
     const r = await load.stop();
     expect(r.failed, await failures(r)).toEqual([]);
     expect([...r.apps.keys()]).toEqual(['simplewebapp2']);
+  });
+
+  it('a node cut off the network for 20 s: its replica is replaced, no request fails, and its container never serves again', async () => {
+    await until(replicas, settled, 120);
+    const victim = (await replicas())[0]!;
+    expect(victim.containerId).toBeTruthy();
+    const short = victim.containerId!.slice(0, 12);
+    const load = steadyLoad(env.ingressPort, '/web/');
+    // it serves before the cut (the pages name the container that answered)
+    expect(await until(async () => load.now().answers.some((a) => a.container === short), Boolean, 100, 50)).toBe(true);
+    const cutAt = Date.now();
+    await matrixOk(env, ['lab', 'partition', victim.node]);
+    // its engine and container run on, unreachable: the manager replaces the replica elsewhere
+    await until(replicas, (r) => r.filter((x) => x.state === 'running' && x.node !== victim.node).length === 3, 120);
+    await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - cutAt))));
+    const seen = load.now().sent;
+    await matrixOk(env, ['lab', 'heal', victim.node]);
+    await until(replicas, settled, 120); // the stale container is gone
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await load.stop();
+    expect(r.failed, await failures(r)).toEqual([]);
+    expect(r.sent - seen).toBeGreaterThan(10);
+    // the cut-off container never answered after the heal
+    expect(r.answers.slice(seen).filter((a) => a.container === short)).toEqual([]);
   });
 
   it('an app with no replica that may serve answers 503 naming it, with Retry-After; an unknown name 404', async () => {

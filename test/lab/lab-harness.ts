@@ -107,19 +107,22 @@ export interface LoadResult {
   failed: { at: number; status: number; body: string }[];
   /** `app=` of each page answered (the sample image an answer came from). */
   apps: Map<string, number>;
+  /** Per request, in order: the `app=` and `container=` its page named (empty when it failed). */
+  answers: { app: string; container: string }[];
 }
 
 /** GETs `path` one after another (each waits for the last) until `stop()`; never throws. */
 export function steadyLoad(port: number, path: string, timeoutMs = 5000): { stop: () => Promise<LoadResult>; now: () => LoadResult } {
-  const result: LoadResult = { sent: 0, failed: [], apps: new Map() };
+  const result: LoadResult = { sent: 0, failed: [], apps: new Map(), answers: [] };
   let stopped = false;
   const run = (async () => {
     while (!stopped) {
       const r = await get(port, path, timeoutMs);
       result.sent++;
       if (r.status !== 200) result.failed.push({ at: Date.now(), status: r.status, body: r.body.slice(0, 200) });
-      const app = /app=([a-z0-9-]+)/.exec(r.body)?.[1];
+      const app = /app=([a-z0-9-]+)/.exec(r.body)?.[1] ?? '';
       if (app) result.apps.set(app, (result.apps.get(app) ?? 0) + 1);
+      result.answers.push({ app, container: /container=([0-9a-f]+)/.exec(r.body)?.[1] ?? '' });
       await new Promise((res) => setTimeout(res, 10));
     }
   })();

@@ -109,6 +109,24 @@ export function labCommands(program: Command): void {
     });
 
   lab
+    .command('partition <node>')
+    .description('cut a node off the network: its links go down, its engine and containers run on (`lab heal` ends it)')
+    .action(async (node: string) => {
+      const { lab: l } = await openLab();
+      await l.partition(node);
+      console.log(`${node} is cut off the network`);
+    });
+
+  lab
+    .command('heal <node>')
+    .description('end a partition: the node is reachable again, with whatever it kept running')
+    .action(async (node: string) => {
+      const { lab: l } = await openLab();
+      await l.heal(node);
+      console.log(`${node} is reachable again`);
+    });
+
+  lab
     .command('poweron <node>')
     .description('switch a node back on: links up, engine restarted')
     .action(async (node: string) => {

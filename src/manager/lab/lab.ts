@@ -205,6 +205,21 @@ export class Lab {
     await this.waitEngine(s.config, n);
   }
 
+  /** Cuts a node off the network, as a broken switch would: its links go down, its processes run on. */
+  async partition(name: string): Promise<void> {
+    requireRoot();
+    const { n } = this.node(name);
+    await runAll(cmd.nodeLinksDown(n), true);
+  }
+
+  /** Ends a partition: links up; the node's engine and containers never stopped. */
+  async heal(name: string): Promise<void> {
+    requireRoot();
+    const { s, n } = this.node(name);
+    await runAll(cmd.nodeLinksUp(s.config, n), true);
+    await this.waitEngine(s.config, n);
+  }
+
   /** Removes every namespace, link, process, mount and file the lab made. Safe to repeat. */
   async down(): Promise<void> {
     requireRoot();
