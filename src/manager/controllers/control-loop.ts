@@ -192,6 +192,7 @@ export class ControlLoop {
     const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
     this.snap = snap;
     this.memory.observe(snap);
+    this.executor.observed(new Set(snap.replicas.map((r) => r.containerId)));
     // planning is pure and quick: the ingress is told which replicas belong to the desired state
     const plan = d ? this.plan(d) : null;
     this.lastPlan = plan;

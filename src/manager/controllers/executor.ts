@@ -21,16 +21,33 @@ export interface ExecutorDeps {
 
 type Start = Extract<Action, { kind: 'start' }>;
 
+const STOPPED_MEMORY_MS = 60_000;
+
 export class Executor {
   /** `node image` pairs already pulled; forgotten when the node goes down (its engine may be new). */
   private readonly pulled = new Set<string>();
   private readonly stopping = new Set<string>();
+  /**
+   * Containers stopped and removed, with when: an observation made before the removal still
+   * lists them, and without this the next pass would stop them a second time.
+   */
+  private readonly stopped = new Map<string, number>();
 
   constructor(private readonly deps: ExecutorDeps) {}
 
-  /** A container whose stop runs in the background: later passes leave it alone. */
+  /** A container whose stop runs in the background or is done: later passes leave it alone. */
   isStopping(containerId: string): boolean {
-    return this.stopping.has(containerId);
+    return this.stopping.has(containerId) || this.stopped.has(containerId);
+  }
+
+  /** The containers the nodes list now: a stopped one that is gone needs no memory any more. */
+  observed(containerIds: ReadonlySet<string>, now = Date.now()): void {
+    // one still listed a minute after its stop is tried again (the removal may have failed)
+    for (const [id, at] of this.stopped) if (!containerIds.has(id) || now - at > STOPPED_MEMORY_MS) this.stopped.delete(id);
+  }
+
+  private done(report: ExecuteReport): void {
+    for (const a of report.done) if (a.kind === 'stop') this.stopped.set(a.containerId, Date.now());
   }
 
   forgetNode(node: string): void {
@@ -38,7 +55,7 @@ export class Executor {
   }
 
   async run(actions: Action[]): Promise<ExecuteReport> {
-    const work = actions.filter((a) => a.kind !== 'drain' && !(a.kind === 'stop' && this.stopping.has(a.containerId)));
+    const work = actions.filter((a) => a.kind !== 'drain' && !(a.kind === 'stop' && this.isStopping(a.containerId)));
     if (!work.length) return { done: [], failed: [] };
     const pullFailed = await this.pullFor(work.filter((a): a is Start => a.kind === 'start'));
     const failed: ExecuteReport['failed'] = [];
@@ -50,6 +67,7 @@ export class Executor {
     const { now, later } = backgroundStops(runnable);
     this.inBackground(later);
     const report = await executeActions(now, this.deps.engineOf, this.deps.log);
+    this.done(report);
     const all = { done: [...report.done, ...later], failed: [...failed, ...report.failed] };
     for (const f of all.failed) this.deps.log.warn({ action: describeAction(f.action), error: f.error }, 'action failed');
     return all;
@@ -87,7 +105,10 @@ export class Executor {
       if (a.kind !== 'stop' || this.stopping.has(a.containerId)) continue;
       this.stopping.add(a.containerId);
       void executeActions([a], this.deps.engineOf, this.deps.log)
-        .then((r) => r.failed.forEach((f) => this.deps.log.warn({ action: describeAction(f.action), error: f.error }, 'action failed')))
+        .then((r) => {
+          this.done(r);
+          r.failed.forEach((f) => this.deps.log.warn({ action: describeAction(f.action), error: f.error }, 'action failed'));
+        })
         .finally(() => {
           this.stopping.delete(a.containerId);
           this.deps.onBackgroundDone();
