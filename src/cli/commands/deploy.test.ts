@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppSummary, StatusView } from '../../shared/api-types.ts';
 import type { ApiClient } from '../api-client.ts';
 import { printIngressBanner } from '../ingress-status.ts';
-import { waitUntilServing } from './deploy.ts';
+import { printChange, waitUntilServing } from './deploy.ts';
 
 // `as unknown as ApiClient` below: the stub answers the two calls waitUntilServing makes
 
@@ -13,6 +13,7 @@ const app = (over: Partial<AppSummary>): AppSummary => ({
   revision: 'r1',
   desired: 3,
   running: 3,
+  leaving: 0,
   unplaced: 0,
   pinned: false,
   updating: false,
@@ -97,5 +98,40 @@ describe('the ingress banner', () => {
     expect(errs).toEqual([]);
     await printIngressBanner(api([], status({ components: [{ name: 'ingress', state: 'down', since: 'now', restarts: 2, lastError: null }] })));
     expect(errs.join('\n')).toMatch(/^warning: the ingress is not serving \(varnishd is down\)/);
+  });
+});
+
+describe('printing a change', () => {
+  it('a dry run of a rolling update lists every replica it would replace, not only the first batch', () => {
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+    const wait = (id: string, node: string) => ({ app: 'web', id, node, kind: 'rollout-batch' as const, reason: 'rolling update: waiting for its batch' });
+    printChange({
+      project: 'shop',
+      dryRun: true,
+      generation: null,
+      actions: ['start web.0 on node1'],
+      blocked: [
+        { app: 'web', id: 'web.0', node: 'node1', kind: 'rollout-unhealthy', reason: 'rolling update: new replica not healthy yet' },
+        wait('web.1', 'node2'),
+        wait('web.1', 'node2'),
+        wait('web.2', 'node3'),
+      ],
+      unplaced: [],
+      warnings: [],
+      failed: [],
+      replicas: 3,
+      added: [],
+      changed: ['web'],
+      unchanged: [],
+      kept: [],
+      removed: [],
+      pending: false,
+    });
+    expect(out).toEqual([
+      'would: start web.0 on node1',
+      'would then: replace web.1 on node2, in a later batch of the rolling update',
+      'would then: replace web.2 on node3, in a later batch of the rolling update',
+    ]);
   });
 });

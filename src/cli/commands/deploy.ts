@@ -123,6 +123,14 @@ export function printChange(r: ChangeResult): void {
     shown.add(b.id);
     console.log(`blocked: ${b.id} on ${b.node}: ${b.reason}`);
   }
+  // a dry run shows the whole rolling update, not only its first batch
+  if (r.dryRun) {
+    for (const b of r.blocked) {
+      if (b.kind !== 'rollout-batch' || shown.has(b.id)) continue;
+      shown.add(b.id);
+      console.log(`would then: replace ${b.id} on ${b.node}, in a later batch of the rolling update`);
+    }
+  }
   for (const f of r.failed) console.error(`failed: ${f.action}: ${f.error}`);
   if (r.pending) console.log('the control loop is still working on this change; follow it with `matrix apps` and `matrix status`');
   if (r.failed.length) process.exitCode = 1;
