@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredReplica, NodeStatus, ObservedReplica } from './model.ts';
-import { replicaRows } from './replica-status.ts';
+import { appCounts, replicaRows } from './replica-status.ts';
 
 const nodes: NodeStatus[] = [
   { name: 'node1', address: '10.0.0.11', enginePort: 2376, state: 'down' },
@@ -46,6 +46,29 @@ describe('replicaRows', () => {
       ['gone', 'exited', false],
       ['web', 'running', false],
     ]);
+  });
+});
+
+describe('a slot that moved while its node was away', () => {
+  it('the copy left on the old node is not desired, and the desired replica elsewhere still shows (missing until it runs)', () => {
+    const here = d('web', 'node2', 5050);
+    const moved = { ...here, node: 'node1' };
+    const stale = o(here); // same id and revision, on node2
+    const rows = replicaRows([moved], [stale], [{ ...nodes[0]!, state: 'up' }, nodes[1]!]);
+    expect(rows.map((r) => [r.node, r.state, r.desired])).toEqual([
+      ['node1', 'missing', true],
+      ['node2', 'running', false],
+    ]);
+  });
+});
+
+describe('appCounts', () => {
+  it('counts running desired replicas, and running containers on their way out apart', () => {
+    const a = d('web', 'node2', 5050);
+    const b = d('web', 'node2', 5051);
+    const rows = replicaRows([a, b], [o(a), o(b, 'running', 'old'), o(d('web', 'node2', 5052)), o(d('api', 'node2', 6000))], nodes);
+    expect(appCounts(rows, 'web')).toEqual({ running: 1, leaving: 2 });
+    expect(appCounts(rows, 'nope')).toEqual({ running: 0, leaving: 0 });
   });
 });
 

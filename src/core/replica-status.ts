@@ -20,7 +20,9 @@ export interface ReplicaRow {
 export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica[], nodes: NodeStatus[]): ReplicaRow[] {
   const addr = new Map(nodes.map((n) => [n.name, n.address]));
   const down = new Set(nodes.filter((n) => n.state === 'down').map((n) => n.name));
-  const wanted = new Set(desired.map((d) => `${d.id} ${d.revision}`));
+  // a container is the desired replica only on the desired node: a copy left on a node that
+  // was away (the slot moved meanwhile) is on its way out, however equal otherwise
+  const wanted = new Set(desired.map((d) => `${d.node} ${d.id} ${d.revision}`));
   const rows: ReplicaRow[] = observed.map((o) => ({
     app: o.app,
     node: o.node,
@@ -29,11 +31,11 @@ export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica
     state: o.state,
     containerId: o.containerId,
     revision: o.revision,
-    desired: wanted.has(`${o.id} ${o.revision}`),
+    desired: wanted.has(`${o.node} ${o.id} ${o.revision}`),
   }));
-  const seen = new Set(observed.map((o) => o.id));
+  const seen = new Set(observed.map((o) => `${o.node} ${o.id}`));
   for (const d of desired) {
-    if (seen.has(d.id)) continue;
+    if (seen.has(`${d.node} ${d.id}`)) continue;
     rows.push({
       app: d.app,
       node: d.node,
@@ -46,4 +48,10 @@ export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica
     });
   }
   return rows.sort((a, b) => byCodeUnit(a.app, b.app) || byCodeUnit(a.node, b.node) || byCodeUnit(a.id, b.id));
+}
+
+/** An app's replicas at a glance: running as desired, and containers still running on their way out. */
+export function appCounts(rows: readonly ReplicaRow[], app: string): { running: number; leaving: number } {
+  const mine = rows.filter((r) => r.app === app && r.state === 'running');
+  return { running: mine.filter((r) => r.desired).length, leaving: mine.filter((r) => !r.desired).length };
 }

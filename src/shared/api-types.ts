@@ -90,6 +90,8 @@ export interface AppSummary {
   revision: string;
   desired: number;
   running: number;
+  /** Containers of the app not in the desired state that still run: drained and on their way out. */
+  leaving: number;
   unplaced: number;
   pinned: boolean;
   /** A rolling update or a drain is under way. */

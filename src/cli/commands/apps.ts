@@ -25,7 +25,15 @@ export function appCommands(program: Command): void {
       console.log(
         table(
           ['APP', 'PROJECT', 'IMAGE', 'RUNNING', 'UNPLACED', 'REVISION', 'PLACEMENT'],
-          apps.map((a) => [a.name, a.project, a.image, `${a.running}/${a.desired}`, a.unplaced, a.revision, a.pinned ? 'pinned (plan)' : 'scheduled']),
+          apps.map((a) => [
+            a.name,
+            a.project,
+            a.image,
+            `${a.running}/${a.desired}${a.leaving ? ` (+${a.leaving} leaving)` : ''}`,
+            a.unplaced,
+            a.revision,
+            a.pinned ? 'pinned (plan)' : 'scheduled',
+          ]),
         ),
       );
     });

@@ -8,7 +8,7 @@ import { MatrixError } from '../../core/errors.ts';
 import { appRevision } from '../../core/app-revision.ts';
 import { projectsOf } from '../../core/projects.ts';
 import { isRolloutWait } from '../../core/reconcile/reconcile.ts';
-import { replicaRows } from '../../core/replica-status.ts';
+import { appCounts, replicaRows } from '../../core/replica-status.ts';
 import { nodeStatuses } from '../../core/snapshot.ts';
 import type {
   AppDetail,
@@ -157,7 +157,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         image: a.image,
         revision: appRevision(a),
         desired: a.replicas,
-        running: all.filter((r) => r.app === a.name && r.desired && r.state === 'running').length,
+        ...appCounts(all, a.name),
         unplaced: (plan?.unplaced ?? []).filter((u) => u.app === a.name).length,
         pinned: !!a.pins,
         updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
