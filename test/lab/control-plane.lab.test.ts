@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidsRunning } from '../../src/util/pidfile.ts';
-import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, readToken, steadyLoad, until, type LabEnv, type LoadResult } from './lab-harness.ts';
+import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, steadyLoad, until, type LabEnv, type LoadResult, replicasOf } from './lab-harness.ts';
+import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('ctlplane', 218);
 
@@ -20,19 +21,8 @@ const spec = (image: string) => `apps:
     health: { path: /healthz, interval: 1s, timeout: 1s }
 `;
 
-interface Row {
-  app: string;
-  node: string;
-  state: string;
-  desired: boolean;
-  id: string;
-  containerId: string | null;
-}
-
-async function replicas(app = 'web'): Promise<Row[]> {
-  const r = await fetch(`http://127.0.0.1:${env.apiPort}/v1/replicas`, { headers: { authorization: `Bearer ${readToken(env)}` } });
-  return ((await r.json()) as { replicas: Row[] }).replicas.filter((x) => x.app === app);
-}
+type Row = ReplicaRow;
+const replicas = () => replicasOf(env, 'web');
 
 const settled = (r: Row[]) => r.length === 3 && r.every((x) => x.desired && x.state === 'running');
 const varnishds = () => pidsRunning('varnishd', join(env.home, 'varnish'));

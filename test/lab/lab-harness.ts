@@ -7,6 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import http from 'node:http';
+import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MATRIX = join(ROOT, 'bin', 'matrix');
@@ -153,6 +154,12 @@ export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, attem
 
 export function readToken(env: LabEnv): string {
   return readFileSync(join(env.home, 'token'), 'utf8').trim();
+}
+
+/** One app's rows of `GET /v1/replicas`, as `matrix ps` shows them. */
+export async function replicasOf(env: LabEnv, app: string): Promise<ReplicaRow[]> {
+  const r = await fetch(`http://127.0.0.1:${env.apiPort}/v1/replicas`, { headers: { authorization: `Bearer ${readToken(env)}` } });
+  return ((await r.json()) as { replicas: ReplicaRow[] }).replicas.filter((x) => x.app === app);
 }
 
 /** The docker CLI against lab node `node` (1-based), with the manager's client certificate; never throws. */

@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { pidsRunning } from '../../src/util/pidfile.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv, replicasOf } from './lab-harness.ts';
+import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('heal', 213);
 
@@ -22,19 +23,8 @@ const SPEC = `apps:
     health: { path: /healthz, interval: 1s, timeout: 1s }
 `;
 
-interface Row {
-  app: string;
-  node: string;
-  state: string;
-  desired: boolean;
-  id: string;
-}
-
-async function replicas(): Promise<Row[]> {
-  const token = readFileSync(join(env.home, 'token'), 'utf8').trim();
-  const r = await fetch(`http://127.0.0.1:${env.apiPort}/v1/replicas`, { headers: { authorization: `Bearer ${token}` } });
-  return ((await r.json()) as { replicas: Row[] }).replicas.filter((x) => x.app === 'web');
-}
+type Row = ReplicaRow;
+const replicas = () => replicasOf(env, 'web');
 
 const running = (rows: Row[]) => rows.filter((r) => r.state === 'running');
 

@@ -8,6 +8,14 @@ import { EventLog } from './event-log.ts';
 const state = (version: number, generation = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version, generation, apps: [] });
 const log = pino({ level: 'silent' });
 
+/** A runner over an ingress-like consumer that throws while `target.fail` is set. */
+function ingressRunner(target: { fail: boolean }, events: EventLog, backoff: { initialMs: number; maxMs: number }): ConsumerRunner {
+  const apply = async () => {
+    if (target.fail) throw new Error('no varnish');
+  };
+  return new ConsumerRunner({ name: 'ingress', apply }, log, events, backoff);
+}
+
 describe('ConsumerRunner', () => {
   it('applies one state at a time and skips to the newest offered', async () => {
     const seen: number[] = [];
@@ -42,23 +50,13 @@ describe('ConsumerRunner', () => {
 
   it('reports a failing consumer once, with its error, and recovers', async () => {
     const events = new EventLog();
-    let fail = true;
-    const runner = new ConsumerRunner(
-      {
-        name: 'ingress',
-        apply: async () => {
-          if (fail) throw new Error('no varnish');
-        },
-      },
-      log,
-      events,
-      { initialMs: 1, maxMs: 2 },
-    );
+    const target = { fail: true };
+    const runner = ingressRunner(target, events, { initialMs: 1, maxMs: 2 });
     runner.offer(state(1));
     for (let i = 0; i < 50 && runner.status().failures < 3; i++) await new Promise((r) => setTimeout(r, 2));
     expect(runner.status()).toMatchObject({ state: 'failing', lastError: 'no varnish', applied: 0 });
     expect(events.list().map((e) => e.kind)).toEqual(['consumer-failing']);
-    fail = false;
+    target.fail = false;
     for (let i = 0; i < 50 && runner.status().state !== 'ok'; i++) await new Promise((r) => setTimeout(r, 2));
     expect(runner.status()).toMatchObject({ state: 'ok', applied: 1, failures: 0 });
     expect(events.list().map((e) => e.kind)).toEqual(['consumer-failing', 'consumer-recovered']);
@@ -66,22 +64,12 @@ describe('ConsumerRunner', () => {
   });
 
   it('tells the desired generation it applies from the one it has been offered while it fails', async () => {
-    let fail = false;
-    const runner = new ConsumerRunner(
-      {
-        name: 'ingress',
-        apply: async () => {
-          if (fail) throw new Error('no varnish');
-        },
-      },
-      log,
-      new EventLog(),
-      { initialMs: 1, maxMs: 2 },
-    );
+    const target = { fail: false };
+    const runner = ingressRunner(target, new EventLog(), { initialMs: 1, maxMs: 2 });
     runner.offer(state(1, 4));
     await runner.settled();
     expect(runner.status()).toMatchObject({ appliedGeneration: 4, offeredGeneration: 4 });
-    fail = true;
+    target.fail = true;
     runner.offer(state(2, 5));
     for (let i = 0; i < 50 && runner.status().failures < 2; i++) await new Promise((r) => setTimeout(r, 2));
     expect(runner.status()).toMatchObject({ state: 'failing', appliedGeneration: 4, offeredGeneration: 5 });
@@ -89,23 +77,13 @@ describe('ConsumerRunner', () => {
   });
 
   it('retries at once when told its target was mended, instead of waiting out the backoff', async () => {
-    let fail = true;
-    const runner = new ConsumerRunner(
-      {
-        name: 'ingress',
-        apply: async () => {
-          if (fail) throw new Error('no varnish');
-        },
-      },
-      log,
-      new EventLog(),
-      { initialMs: 60_000, maxMs: 60_000 },
-    );
+    const target = { fail: true };
+    const runner = ingressRunner(target, new EventLog(), { initialMs: 60_000, maxMs: 60_000 });
     runner.offer(state(1));
     await runner.settled();
     expect(runner.status()).toMatchObject({ state: 'failing', applied: 0 });
     expect(runner.status().nextRetryAt).toBeDefined();
-    fail = false;
+    target.fail = false;
     runner.retryNow();
     await runner.settled();
     expect(runner.status()).toMatchObject({ state: 'ok', applied: 1, failures: 0 });
