@@ -195,6 +195,13 @@ export interface AppSpec {
   host?: HostAccess;
   restart: RestartPolicy;
   strategy?: Strategy; // default: the cluster's
+  /**
+   * Whether the scheduler may move this app's running replicas to even out its spread (a node
+   * that returns or joins gets replicas back; a scale-down that left them on one node is undone).
+   * Absent = on under spread; binpack never rebalances. Moves roll like an update (start-first,
+   * `update.parallelism` at a time) and are not a new revision.
+   */
+  rebalance?: boolean;
   /** Rolling-update settings; defaults in core/reconcile/rollout.ts. */
   update?: UpdatePolicy;
   /** Set for apps from a plan file: replicas === pins.length and they never move. */

@@ -46,7 +46,11 @@ export interface RoutedReplica {
 
 /** Who may be routed besides the healthy: the replicas the desired state wants, and those routed already. */
 export interface Admission {
-  /** The desired replicas (app, slot, node, revision) of the current plan. */
+  /**
+   * The desired replicas (app, slot, node, revision) of the current plan, and of the one
+   * before: a replacement started for a plan that a rebalance has already changed still
+   * serves until the move it is part of replaces it.
+   */
   desired: readonly DesiredReplica[];
   /** Container ids routed by the last publication (or, after a restart, by the ingress the manager adopted). */
   routed: ReadonlySet<string>;
@@ -61,12 +65,13 @@ export interface Admission {
  */
 export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string> | ReadonlyMap<string, unknown>, admit: Admission): RoutedReplica[] {
   const up = new Map(s.nodes.filter((n) => n.state === 'up').map((n) => [n.name, n]));
-  const wanted = new Map<string, DesiredReplica>(admit.desired.map((d) => [`${d.node}\u0000${d.id}`, d]));
+  const key = (r: { node: string; id: string; revision: string }) => `${r.node}\u0000${r.id}\u0000${r.revision}`;
+  const wanted = new Map<string, DesiredReplica>(admit.desired.map((d) => [key(d), d]));
   const out: RoutedReplica[] = [];
   for (const o of s.replicas) {
     const n = up.get(o.node);
     if (!n || o.state !== 'running' || o.hostPort === null || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
-    const d = wanted.get(`${o.node}\u0000${o.id}`);
+    const d = wanted.get(key(o));
     if (!admit.routed.has(o.containerId) && !(d && d.app === o.app && isCurrentReplica(o, d))) continue;
     out.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, containerId: o.containerId, health: o.health });
   }

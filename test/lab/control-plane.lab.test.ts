@@ -13,13 +13,13 @@ import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('ctlplane', 218);
 
-const spec = (image: string) => `apps:
+const spec = (image: string, extra = '') => `apps:
   web:
     image: ${image}
     replicas: 3
     port: 8080
     health: { path: /healthz, interval: 1s, timeout: 1s }
-`;
+${extra}`;
 
 type Row = ReplicaRow;
 const replicas = () => replicasOf(env, 'web');
@@ -127,6 +127,9 @@ describe('the data path does not wait on the control plane', () => {
   });
 
   it('a node cut off the network for 20 s: its replica is replaced, no request fails, and its container never serves again', async () => {
+    // rebalancing off, so its slot stays where it moved (a rebalance may take the container back, rightly: same revision)
+    writeFileSync(join(env.home, 'matrix.yaml'), spec('cloud/simplewebapp2', '    rebalance: false\n'));
+    await matrixOk(env, ['deploy', join(env.home, 'matrix.yaml')]);
     await until(replicas, settled, 120);
     const victim = (await replicas())[0]!;
     expect(victim.containerId).toBeTruthy();
@@ -148,6 +151,15 @@ describe('the data path does not wait on the control plane', () => {
     expect(r.sent - seen).toBeGreaterThan(10);
     // the cut-off container never answered after the heal
     expect(r.answers.slice(seen).filter((a) => a.container === short)).toEqual([]);
+
+    // rebalancing on again: the node that was away gets a replica back, one health-gated move, no request fails
+    const back = steadyLoad(env.ingressPort, '/web/');
+    writeFileSync(join(env.home, 'matrix.yaml'), spec('cloud/simplewebapp2'));
+    await matrixOk(env, ['deploy', join(env.home, 'matrix.yaml')]);
+    const spread = await until(replicas, (x) => settled(x) && new Set(x.map((y) => y.node)).size === 3, 120);
+    expect(new Set(spread.map((x) => x.node))).toEqual(new Set(['node1', 'node2', 'node3']));
+    const moved = await back.stop();
+    expect(moved.failed, await failures(moved)).toEqual([]);
   });
 
   it('an app with no replica that may serve answers 503 naming it, with Retry-After; an unknown name 404', async () => {

@@ -149,6 +149,12 @@ describe('parseMatrixYaml: valid input', () => {
     expect(parseMatrixYaml(`strategy: spread\n${oneApp('    strategy: binpack\n')}`).apps[0]?.strategy).toBe('binpack');
   });
 
+  it('rebalance: true or false is kept as given; absent, the app has no rebalance key (its default follows the strategy)', () => {
+    expect(parseMatrixYaml(oneApp('    rebalance: false\n')).apps[0]).toMatchObject({ rebalance: false });
+    expect(parseMatrixYaml(oneApp('    strategy: spread\n    rebalance: true\n')).apps[0]).toMatchObject({ rebalance: true });
+    expect(parseMatrixYaml(oneApp('')).apps[0]).not.toHaveProperty('rebalance');
+  });
+
   it('accepts publish with many replicas, the same publish in two apps, self anti-affinity', () => {
     const text = 'apps:\n  a: { image: x, port: 1, publish: 80, replicas: 5, anti_affinity: [a] }\n  b: { image: y, port: 1, publish: 80, replicas: 5 }\n';
     expect(parseMatrixYaml(text).apps.map((a) => a.publish)).toEqual([80, 80]);
@@ -210,6 +216,10 @@ describe('parseMatrixYaml: each problem, with its path', () => {
     ['env: "A=1"', 'apps.web.env', 'must be a mapping of KEY: value or a list of "KEY=value"'],
     ['restart: never', 'apps.web.restart', 'must be one of always, unless-stopped, on-failure, no'],
     ['strategy: random', 'apps.web.strategy', 'must be one of spread, binpack'],
+    ['rebalance: yes', 'apps.web.rebalance', 'must be true or false, got a string'],
+    ['rebalance: "true"', 'apps.web.rebalance', 'must be true or false, got a string'],
+    ['rebalance: 1', 'apps.web.rebalance', 'must be true or false, got a number'],
+    ['rebalance: { spread: true }', 'apps.web.rebalance', 'must be true or false, got a mapping'],
     ['affinity: [web]', 'apps.web.affinity[0]', '"web" is the app itself'],
     ['affinity: [nope]', 'apps.web.affinity[0]', 'unknown app "nope": the file has web'],
     ['affinity: [1]', 'apps.web.affinity[0]', 'must be an app name, got a number'],
@@ -626,7 +636,7 @@ apps:
 
 describe('parseMatrixYaml: unknown keys', () => {
   const APP_KEYS =
-    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, secrets, host, restart, strategy, update';
+    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, secrets, host, restart, strategy, rebalance, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);

@@ -55,6 +55,7 @@ const APP_KEYS = [
   'host',
   'restart',
   'strategy',
+  'rebalance',
   'update',
 ] as const;
 const HEALTH_KEYS = ['path', 'interval', 'timeout', 'threshold', 'window'] as const;
@@ -140,6 +141,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
       : readSecretRefs(body.secrets, p('secrets'), 'secret names or { name, file, env }', (item, ip) => readSecret(item, ip, c), c, env);
   const restart = body.restart === undefined ? DEFAULT_RESTART : take(parseEnum(body.restart, RESTART_POLICIES), p('restart'), c);
   const strategy = body.strategy === undefined ? undefined : take(parseEnum(body.strategy, STRATEGIES), p('strategy'), c);
+  const rebalance = body.rebalance === undefined ? undefined : take(parseBoolean(body.rebalance), p('rebalance'), c);
   const update = body.update === undefined ? undefined : readUpdate(body.update, p('update'), c);
   const host = body.host === undefined ? undefined : readHost(body.host, p('host'), c);
   const publish =
@@ -176,6 +178,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     ...(host ? { host } : {}),
     restart,
     ...(strategy !== undefined ? { strategy } : {}),
+    ...(rebalance !== undefined ? { rebalance } : {}),
     ...(update ? { update } : {}),
     source: `${file}#${path}`,
   };
@@ -369,6 +372,11 @@ function readHost(v: unknown, path: string, c: Collector): HostAccess | undefine
         ? undefined
         : readBinds(v.volumes, p('volumes'), 'node paths like "/srv/data:/data:ro"', (item, ip) => readShortBind(item, ip, c), c),
   });
+}
+
+/** YAML 1.2 booleans only: `yes`/`on` are strings, and a quoted "true" is not a boolean either. */
+function parseBoolean(v: unknown): Parsed<boolean> {
+  return typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, message: `must be true or false, got ${typeName(v)}` };
 }
 
 /** A duration also inside [min, max] seconds. */

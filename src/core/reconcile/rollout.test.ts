@@ -96,6 +96,50 @@ describe('applyRollout', () => {
     expect(young.failing).toEqual([]);
   });
 
+  describe('a move (same revision, another node: the scheduler rebalanced the slot)', () => {
+    // web.0 runs v1 on n1 and is now wanted on n2, still v1
+    const moved = [want(0, 'v1', 'n2'), want(1, 'v1'), want(2, 'v1')];
+    const v1 = [0, 1, 2].map((i) => seen(i, 'v1'));
+    const healthy = allHealthy(v1);
+    const onN2 = (st: ObservedReplica['state'] = 'running'): ObservedReplica => ({ ...seen(0, 'v1', st, 'n2'), containerId: 'c-0-v1-n2' });
+
+    it('is paced like an update: start-first, the old replica drained only once the new one is healthy', () => {
+      const start = step(moved, v1, policy(), state({ healthy }));
+      expect(kinds(start.actions)).toEqual(['start web.0@v1']);
+      expect(start.actions[0]).toMatchObject({ replica: { node: 'n2' } });
+      const up = [...v1, onN2()];
+      const waiting = step(moved, up, policy(), state({ healthy }));
+      expect(kinds(waiting.actions)).toEqual([]);
+      expect(waiting.waiting.map((w) => w.reason)).toEqual(['rolling update: new replica not healthy yet']);
+      const ready = step(moved, up, policy(), state({ healthy: allHealthy(up) }));
+      expect(kinds(ready.actions)).toEqual(['drain c-0-v1']);
+    });
+
+    it('a new replica that dies never fails the rollout: it is replaced and the old one keeps serving', () => {
+      const obs = [...v1, onN2('exited')];
+      const r = step(moved, obs, policy(), state({ healthy }));
+      expect(r.failing).toEqual([]);
+      expect(kinds(r.actions)).toEqual(['stop c-0-v1-n2', 'start web.0@v1']);
+      expect(r.waiting.map((w) => [w.id, w.reason])).toEqual([['web.0', 'rolling update: new replica not healthy yet']]);
+    });
+
+    it('a new replica not healthy within the monitor time never fails the rollout', () => {
+      const obs = [...v1, onN2()];
+      const r = step(moved, obs, policy({ monitorS: 10 }), state({ healthy, firstSeen: new Map([['c-0-v1-n2', 0]]) }));
+      expect(r.failing).toEqual([]);
+      expect(kinds(r.actions)).toEqual([]); // the old replica stays until the new one is healthy
+    });
+
+    it('a move that is also a new revision still fails the rollout', () => {
+      const both = [want(0, 'v2', 'n2'), want(1, 'v1'), want(2, 'v1')];
+      const died = step(both, [...v1, seen(0, 'v2', 'exited', 'n2')], policy(), state({ healthy }));
+      expect(died.failing).toEqual([{ app: 'web', reason: 'new replica web.0 exited during the update' }]);
+      const obs = [...v1, seen(0, 'v2', 'running', 'n2')];
+      const slow = step(both, obs, policy({ monitorS: 10 }), state({ healthy, firstSeen: new Map([['c-0-v2', 0]]) }));
+      expect(slow.failing).toEqual([{ app: 'web', reason: 'new replica web.0 not healthy after 10s' }]);
+    });
+  });
+
   it('passes fresh replicas and dead-container replacements straight through', () => {
     const r = step(v2, [seen(0, 'v2')], policy(), state({ healthy: new Set(['c-0-v2']) }));
     expect(kinds(r.actions)).toEqual(['start web.1@v2', 'start web.2@v2']);

@@ -8,7 +8,10 @@
  *   apart; start-first keeps the old replica until the new one passes its health check,
  *   stop-first drains and stops the old one before starting the new one;
  * - a new replica that dies, or is not healthy within `monitorS`, fails the rollout: the
- *   manager rolls the app back (and the old replicas are still there, start-first).
+ *   manager rolls the app back (and the old replicas are still there, start-first). Only when
+ *   the old container runs another revision: a move (the scheduler put the slot on another
+ *   node, same revision) is paced like an update, but an earlier revision would not fix a
+ *   replica that fails on its new node; it is retried while the old one keeps serving.
  *
  * Time is an input (`now`, ms); state that outlives a tick (drain start, first-seen,
  * last batch) is kept by the manager and passed in.
@@ -66,6 +69,11 @@ export function applyRollout(
   const healthyNow = (id: string) => currentOf(id).some((c) => c.state === 'running' && st.healthy.has(c.containerId));
   /** A slot being replaced: the new revision is wanted while an old one still runs. */
   const isUpdateSlot = (id: string) => oldRunning(id).length > 0;
+  /** An update slot whose old container runs another revision (not just another node or port). */
+  const isRevisionChange = (id: string) => {
+    const d = want.get(id);
+    return !!d && oldRunning(id).some((c) => c.revision !== d.revision);
+  };
 
   // per app: slots already in transition, and how many more may start now
   const policy = (app: string): UpdatePolicy => policyOf(app) ?? UPDATE_DEFAULTS;
@@ -150,19 +158,19 @@ export function applyRollout(
     else waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
   }
 
-  return { actions: out, waiting, failing: failures(observed, isCurrent, isUpdateSlot, policy, st) };
+  return { actions: out, waiting, failing: failures(observed, isCurrent, isRevisionChange, policy, st) };
 }
 
 function failures(
   observed: ObservedReplica[],
   isCurrent: (c: ObservedReplica) => boolean,
-  isUpdateSlot: (id: string) => boolean,
+  isRevisionChange: (id: string) => boolean,
   policy: (app: string) => UpdatePolicy,
   st: RolloutState,
 ): RolloutFailure[] {
   const failing = new Map<string, string>();
   for (const c of observed) {
-    if (!isCurrent(c) || !isUpdateSlot(c.id) || failing.has(c.app)) continue;
+    if (!isCurrent(c) || !isRevisionChange(c.id) || failing.has(c.app)) continue;
     const seen = st.firstSeen.get(c.containerId) ?? st.now;
     if (c.state === 'exited' || c.state === 'dead') {
       failing.set(c.app, `new replica ${c.id} ${c.state} during the update`);

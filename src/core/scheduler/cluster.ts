@@ -1,8 +1,9 @@
 /**
  * The mutable bookkeeping of one `schedule()` call: nodes by dense index, reserved resources,
  * placement counts (per node and per app per node) and used host ports. Typed arrays keep the
- * per-replica work allocation-free. Usage only ever grows within a call (nothing is removed),
- * which the candidate sets rely on: a node a dynamic filter rejects stays rejected.
+ * per-replica work allocation-free. Usage only grows while replicas are placed (phases 1-3),
+ * which the candidate sets rely on: a node a dynamic filter rejects stays rejected. Only the
+ * rebalance (phase 4) removes, and it runs after every candidate set is done.
  */
 import type { Resources, SchedNode } from '../model.ts';
 
@@ -87,6 +88,21 @@ export class Cluster {
         this.ports.set(hostPort, used);
       }
       used[node] = 1;
+    }
+  }
+
+  /**
+   * Undoes one `add`. Clearing the port is exact because a (node, port) has one holder at most:
+   * every placement with a host port passed the port filter (or the pin's port check) first.
+   */
+  remove(node: number, counts: Int32Array, units: Units, hostPort: number | null): void {
+    this.usedCpu[node] -= units.cpu;
+    this.usedMem[node] -= units.mem;
+    this.total[node] -= 1;
+    counts[node] -= 1;
+    if (hostPort !== null) {
+      const used = this.ports.get(hostPort);
+      if (used) used[node] = 0;
     }
   }
 

@@ -51,6 +51,7 @@ function randomApps(rng: Rng, count: number, nodeCount: number): AppSpec[] {
         replicas,
         ...(chance(rng, 0.3) ? { publish: pick(rng, [80, 8080]) } : {}),
         ...(chance(rng, 0.5) ? { strategy: pick(rng, ['spread', 'binpack'] as const) } : {}),
+        ...(chance(rng, 0.15) ? { rebalance: false } : {}),
         resources: { cpus: chance(rng, 0.5) ? pick(rng, [0.1, 0.25, 0.5, 1]) : 0, memoryMb: chance(rng, 0.5) ? pick(rng, [64, 256, 512]) : 0 },
         constraints: Array.from({ length: Math.floor(rng() * 3) }, () => randomConstraint(rng, nodeCount)),
         affinity: some(0.1),
@@ -140,6 +141,63 @@ function checkInvariants(input: ScheduleInput, r: ScheduleResult): void {
   expect(c.kept + c.placed + c.moved).toBe(r.placements.length);
 }
 
+/** Apps phase 4 may move: spread, not pinned, not opted out, in no colocation relation. */
+function rebalancing(input: ScheduleInput): Set<string> {
+  const related = new Set<string>();
+  for (const a of input.apps) {
+    for (const t of [...a.affinity, ...a.dependsOn.filter((d) => d.colocate).map((d) => d.app)]) {
+      if (t !== a.name) related.add(a.name).add(t);
+    }
+  }
+  const out = new Set<string>();
+  for (const a of input.apps) {
+    if (!a.pins && (a.strategy ?? input.strategy) === 'spread' && a.rebalance !== false && !related.has(a.name)) out.add(a.name);
+  }
+  return out;
+}
+
+const countsOf = (r: ScheduleResult, appName: string): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const p of r.placements) if (p.app === appName) m.set(p.node, (m.get(p.node) ?? 0) + 1);
+  return m;
+};
+
+/**
+ * Every rebalancing app is even: its most loaded node holds at most one more than the least
+ * loaded node that passes every filter for one more replica (computed here from scratch).
+ * Apps that reserve resources are exempt while a replica waits for resources.
+ */
+function checkEven(input: ScheduleInput, r: ScheduleResult): void {
+  const apps = new Map(input.apps.map((a) => [a.name, a]));
+  const starved = r.unplaced.some((u) => !apps.get(u.app)?.pins && ('insufficient cpu' in u.reasons || 'insufficient memory' in u.reasons));
+  const used = new Map<string, { cpu: number; mem: number }>();
+  const ports = new Set<string>();
+  for (const p of r.placements) {
+    const u = toUnits(apps.get(p.app)?.resources);
+    const acc = used.get(p.node) ?? { cpu: 0, mem: 0 };
+    used.set(p.node, { cpu: acc.cpu + u.cpu, mem: acc.mem + u.mem });
+    if (p.hostPort !== null) ports.add(`${p.node}:${p.hostPort}`);
+  }
+  for (const name of rebalancing(input)) {
+    const a = apps.get(name) as AppSpec;
+    const units = toUnits(a.resources);
+    if (starved && (units.cpu > 0 || units.mem > 0)) continue;
+    const mine = countsOf(r, name);
+    const max = Math.max(0, ...mine.values());
+    const conflicts = [...a.antiAffinity, ...input.apps.filter((o) => o.antiAffinity.includes(name)).map((o) => o.name)];
+    const fits = (n: SchedNode): boolean => {
+      if (!n.up || !a.constraints.every((c) => constraintHolds(c, n.name, n.labels))) return false;
+      if (conflicts.some((t) => (countsOf(r, t).get(n.name) ?? 0) > 0)) return false;
+      if (a.publish !== undefined && ports.has(`${n.name}:${a.publish}`)) return false;
+      const cap = toUnits(n.capacity);
+      const u = used.get(n.name) ?? { cpu: 0, mem: 0 };
+      return !(units.cpu > 0 && u.cpu + units.cpu > cap.cpu) && !(units.mem > 0 && u.mem + units.mem > cap.mem);
+    };
+    const eligible = input.nodes.filter(fits).map((n) => mine.get(n.name) ?? 0);
+    if (eligible.length > 0) expect(max - Math.min(...eligible), `${name}: ${JSON.stringify([...mine])}`).toBeLessThanOrEqual(1);
+  }
+}
+
 describe('schedule properties (seeded random inputs)', () => {
   it('fresh inputs: invariants hold and the output is deterministic', () => {
     const rng = mulberry32(20240601);
@@ -164,10 +222,32 @@ describe('schedule properties (seeded random inputs)', () => {
       expect(r.placements, `case ${i}`).toEqual(first.placements);
       expect(r.unplaced.map((u) => `${u.app}.${u.slot}`)).toEqual(first.unplaced.map((u) => `${u.app}.${u.slot}`));
       expect(r.changes).toEqual({ kept: first.placements.length, placed: 0, moved: 0, dropped: 0 });
+      checkEven(again, r);
     }
   });
 
-  it('node flaps, scaling and shuffled existing: invariants hold, untouched placements stay', () => {
+  it('after failovers onto one node: every rebalancing app ends even, and a rerun changes nothing', () => {
+    const rng = mulberry32(11);
+    let moved = 0;
+    for (let i = 0; i < 300; i++) {
+      const base = randomInput(rng);
+      // placed while only one node was up: what the failovers leave when the others return
+      const survivor = pick(rng, base.nodes).name;
+      const existing = schedule({ ...base, nodes: base.nodes.map((n) => ({ ...n, up: n.name === survivor })) }).placements;
+      const input = { ...base, nodes: base.nodes.map((n) => (n.name === survivor ? { ...n, up: true } : n)), existing };
+      const r = schedule(input);
+      checkInvariants(input, r);
+      moved += r.changes.moved;
+      const again = { ...input, existing: r.placements, seed: input.seed + 1 };
+      const r2 = schedule(again);
+      expect(r2.placements, `case ${i}`).toEqual(r.placements);
+      expect(r2.changes, `case ${i}`).toEqual({ kept: r.placements.length, placed: 0, moved: 0, dropped: 0 });
+      checkEven(again, r2);
+    }
+    expect(moved).toBeGreaterThan(50); // the cases do exercise the rebalance
+  });
+
+  it('node flaps, scaling and shuffled existing: invariants hold, untouched placements stay unless rebalanced, which only evens out', () => {
     const rng = mulberry32(99);
     for (let i = 0; i < 100; i++) {
       let input = randomInput(rng);
@@ -180,11 +260,35 @@ describe('schedule properties (seeded random inputs)', () => {
         input = { ...input, apps, nodes, existing, seed: input.seed + 1 };
         const r = schedule(input);
         checkInvariants(input, r);
+        // phases 1-3 alone: the same input with every app opted out of the rebalance
+        const still = schedule({ ...input, apps: apps.map((a) => ({ ...a, rebalance: false })) });
+        const where = `case ${i}.${step}`;
+        expect(still.unplaced, where).toEqual(r.unplaced);
         if (!scaled) {
           const up = new Set(nodes.filter((n) => n.up).map((n) => n.name));
-          const now = new Set(r.placements.map((p) => JSON.stringify(p)));
-          for (const p of prev.placements) if (up.has(p.node)) expect(now.has(JSON.stringify(p)), `case ${i}.${step} ${p.app}.${p.slot}`).toBe(true);
+          const now = new Set(still.placements.map((p) => JSON.stringify(p)));
+          for (const p of prev.placements) if (up.has(p.node)) expect(now.has(JSON.stringify(p)), `${where} ${p.app}.${p.slot}`).toBe(true);
         }
+        // the rebalance moves only kept placements of rebalancing apps, and only ever evens them out
+        const may = rebalancing(input);
+        const before = new Set(input.existing.map((p) => JSON.stringify(p)));
+        const changed = new Set<string>();
+        r.placements.forEach((p, k) => {
+          const q = still.placements[k];
+          expect({ app: q.app, slot: q.slot }).toEqual({ app: p.app, slot: p.slot });
+          if (p.node === q.node) return;
+          expect(may.has(p.app), `${where} ${p.app} moved`).toBe(true);
+          expect(before.has(JSON.stringify(q)), `${where} ${p.app}.${p.slot} was kept`).toBe(true);
+          changed.add(p.app);
+        });
+        for (const name of changed) {
+          const after = [...countsOf(r, name).values()];
+          const was = [...countsOf(still, name).values()];
+          expect(Math.max(...after), `${where} ${name}`).toBeLessThanOrEqual(Math.max(...was));
+          const squares = (xs: number[]): number => xs.reduce((sum, x) => sum + x * x, 0);
+          expect(squares(after), `${where} ${name}`).toBeLessThan(squares(was));
+        }
+        expect(r.changes.moved - still.changes.moved).toBe(still.changes.kept - r.changes.kept);
         prev = r;
       }
     }

@@ -35,7 +35,7 @@ describe('schedule: keep, move, drop', () => {
 
   it('keeps valid existing placements untouched', () => {
     const existing = [at('web', 0, 'node1'), at('web', 1, 'node1'), at('web', 2, 'node2')];
-    const r = run([web], nodes(3), { existing });
+    const r = run([web], nodes(2), { existing });
     expect(r.placements).toEqual(existing);
     expect(r.changes).toEqual({ kept: 3, placed: 0, moved: 0, dropped: 0 });
   });
@@ -49,13 +49,24 @@ describe('schedule: keep, move, drop', () => {
     expect(r.changes).toEqual({ kept: 1, placed: 0, moved: 2, dropped: 0 });
   });
 
-  it('a node that comes back does not get its replicas back', () => {
+  it('a node that comes back gets its replicas back under spread (a move), not under binpack or rebalance: false', () => {
     const before = [at('web', 0, 'node1'), at('web', 1, 'node2'), at('web', 2, 'node3')];
     const down = run([web], [node('node1'), node('node2'), node('node3', { up: false })], { existing: before });
     expect(nodeOf(down, 'web', 2)).not.toBe('node3');
+    // web.2 is the highest slot on the node that now holds two
     const back = run([web], nodes(3), { existing: down.placements });
-    expect(back.placements).toEqual(down.placements);
-    expect(back.changes).toEqual({ kept: 3, placed: 0, moved: 0, dropped: 0 });
+    expect(back.placements).toEqual(before);
+    expect(back.changes).toEqual({ kept: 2, placed: 0, moved: 1, dropped: 0 });
+
+    for (const [apps, strategy] of [
+      [[web], 'binpack'],
+      [[{ ...web, rebalance: false }], 'spread'],
+      [[{ ...web, strategy: 'binpack', rebalance: true }], 'spread'],
+    ] as const) {
+      const stays = run([...apps], nodes(3), { existing: down.placements, strategy });
+      expect(stays.placements).toEqual(down.placements);
+      expect(stays.changes).toEqual({ kept: 3, placed: 0, moved: 0, dropped: 0 });
+    }
   });
 
   it('moves a placement whose constraint no longer holds, or whose port changed', () => {
@@ -206,5 +217,121 @@ describe('schedule: pinned apps', () => {
     const r = run([web, plan], nodes(3));
     expect(perNode(r.placements, 'web')).toEqual({ node1: 1 });
     expect(r.unplaced.map((u) => u.message)).toEqual(['0/3 nodes available: 3 port 5050 in use', '0/3 nodes available: 3 port 5050 in use']);
+  });
+});
+
+describe('schedule: rebalance (phase 4)', () => {
+  const stacked = (a: string, n: number, on: string): Placement[] => Array.from({ length: n }, (_, slot) => at(a, slot, on));
+  const sumsTo = (r: ReturnType<typeof run>, existing: number) => {
+    const c = r.changes;
+    expect(c.kept + c.moved + c.dropped).toBe(existing);
+    expect(c.kept + c.placed + c.moved).toBe(r.placements.length);
+  };
+
+  it('scale-down 5 -> 3 with slots 0..2 on one node ends spread: highest slots move, to the lowest node index first', () => {
+    const existing = [...stacked('web', 3, 'node1'), at('web', 3, 'node2'), at('web', 4, 'node3')];
+    const r = run([app('web', { replicas: 3 })], nodes(3), { existing });
+    expect(r.placements).toEqual([at('web', 0, 'node1'), at('web', 1, 'node3'), at('web', 2, 'node2')]);
+    expect(r.changes).toEqual({ kept: 1, placed: 0, moved: 2, dropped: 2 });
+    sumsTo(r, existing.length);
+  });
+
+  it('scale-up places the new slots first, then moves only what is still uneven', () => {
+    const existing = stacked('web', 3, 'node1');
+    const r = run([app('web', { replicas: 5 })], nodes(3), { existing });
+    expect(perNode(r.placements, 'web')).toEqual({ node1: 2, node2: 2, node3: 1 });
+    expect(r.changes).toEqual({ kept: 2, placed: 2, moved: 1, dropped: 0 });
+    expect(nodeOf(r, 'web', 2)).not.toBe('node1'); // the highest kept slot is the one that moved
+    sumsTo(r, existing.length);
+  });
+
+  it('moves until the counts differ by at most one', () => {
+    const r = run([app('web', { replicas: 7 })], nodes(3), { existing: stacked('web', 7, 'node1') });
+    expect(perNode(r.placements, 'web')).toEqual({ node1: 3, node2: 2, node3: 2 });
+    expect(r.changes).toEqual({ kept: 3, placed: 0, moved: 4, dropped: 0 });
+    // the lowest slots stay where they are
+    expect([0, 1, 2].map((s) => nodeOf(r, 'web', s))).toEqual(['node1', 'node1', 'node1']);
+  });
+
+  it('a move respects constraints: a node the app may not use gets nothing', () => {
+    const zoneA = app('web', { replicas: 4, constraints: [{ key: 'zone', op: '==', value: 'a' }] });
+    const ns = [node('n1', { labels: { zone: 'a' } }), node('n2', { labels: { zone: 'b' } }), node('n3', { labels: { zone: 'a' } })];
+    const r = run([zoneA], ns, { existing: stacked('web', 4, 'n1') });
+    expect(perNode(r.placements, 'web')).toEqual({ n1: 2, n3: 2 });
+  });
+
+  it('a move respects anti-affinity, both ways', () => {
+    const ns = nodes(3);
+    const db = app('db', { replicas: 1 });
+    const existing = [...stacked('web', 4, 'node1'), at('db', 0, 'node2')];
+    const avoidsDb = run([app('web', { replicas: 4, antiAffinity: ['db'] }), db], ns, { existing });
+    expect(perNode(avoidsDb.placements, 'web')).toEqual({ node1: 2, node3: 2 });
+    const avoidedByDb = run([app('web', { replicas: 4 }), { ...db, antiAffinity: ['web'] }], ns, { existing });
+    expect(perNode(avoidedByDb.placements, 'web')).toEqual({ node1: 2, node3: 2 });
+    expect(nodeOf(avoidedByDb, 'db', 0)).toBe('node2');
+  });
+
+  it('a move respects capacity: a target that does not fit is skipped, one that fills up stops taking', () => {
+    const web = app('web', { replicas: 5, resources: { cpus: 1, memoryMb: 0 } });
+    const other = app('other', { replicas: 1, resources: { cpus: 4, memoryMb: 0 } });
+    const ns = [node('n1', { capacity: { cpus: 8, memoryMb: 0 } }), node('n2'), node('n3', { capacity: { cpus: 1, memoryMb: 0 } }), node('n4')];
+    const r = run([web, other], ns, { existing: [...stacked('web', 5, 'n1'), at('other', 0, 'n2')] });
+    expect(perNode(r.placements, 'web')).toEqual({ n1: 2, n3: 1, n4: 2 });
+    expect(r.changes).toEqual({ kept: 3, placed: 0, moved: 3, dropped: 0 });
+  });
+
+  it('an app that publishes a port never needs a move: it holds one replica per node', () => {
+    const existing = [at('web', 0, 'node1', 8080), at('web', 1, 'node2', 8080)];
+    const r = run([app('web', { replicas: 2, publish: 8080 })], nodes(3), { existing });
+    expect(r.placements).toEqual(existing);
+  });
+
+  it('never moves a pinned app, nor an app in an affinity or colocated-dependency relation (either side)', () => {
+    const pins = [0, 1, 2].map((i) => ({ node: 'node1', hostPort: 5050 + i, containerPort: 8080 }));
+    const apps = [
+      app('plan', { replicas: 3, pins }),
+      app('db', { replicas: 3 }),
+      app('web', { replicas: 3, affinity: ['db'] }),
+      app('cache', { replicas: 3 }),
+      app('api', { replicas: 3, dependsOn: [{ app: 'cache', colocate: true }] }),
+    ];
+    const existing = [...pins.map((p, slot) => at('plan', slot, 'node1', p.hostPort)), ...['db', 'web', 'cache', 'api'].flatMap((a) => stacked(a, 3, 'node1'))];
+    const r = run(apps, nodes(3), { existing });
+    expect(r.placements).toEqual([...existing].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.slot - b.slot)));
+    expect(r.changes).toEqual({ kept: 15, placed: 0, moved: 0, dropped: 0 });
+    // a dependency without colocation is no such relation
+    const loose = run([app('db', { replicas: 3 }), app('worker', { replicas: 3, dependsOn: [{ app: 'db', colocate: false }] })], nodes(3), {
+      existing: [...stacked('db', 3, 'node1'), ...stacked('worker', 3, 'node1')],
+    });
+    expect(perNode(loose.placements, 'worker')).toEqual({ node1: 1, node2: 1, node3: 1 });
+    expect(perNode(loose.placements, 'db')).toEqual({ node1: 1, node2: 1, node3: 1 });
+  });
+
+  it('does not move apps that reserve resources while a replica waits for resources; others still move', () => {
+    const ns = nodes(3, { capacity: { cpus: 4, memoryMb: 1024 } });
+    const huge = app('huge', { replicas: 1, resources: { cpus: 0, memoryMb: 2048 } });
+    const heavy = app('heavy', { replicas: 3, resources: { cpus: 0, memoryMb: 128 } });
+    const light = app('light', { replicas: 3 });
+    const existing = [...stacked('heavy', 3, 'node1'), ...stacked('light', 3, 'node1')];
+    const r = run([huge, heavy, light], ns, { existing });
+    expect(r.unplaced.map((u) => u.message)).toEqual(['0/3 nodes available: 3 insufficient memory']);
+    expect(perNode(r.placements, 'heavy')).toEqual({ node1: 3 });
+    expect(perNode(r.placements, 'light')).toEqual({ node1: 1, node2: 1, node3: 1 });
+    // once nothing waits, heavy moves too
+    const fits = run([heavy, light], ns, { existing });
+    expect(perNode(fits.placements, 'heavy')).toEqual({ node1: 1, node2: 1, node3: 1 });
+  });
+
+  it('is deterministic and uses no randomness: any seed and any input order give the same moves', () => {
+    const apps = [app('web', { replicas: 6 }), app('api', { replicas: 4 })];
+    const existing = [...stacked('web', 6, 'node2'), ...stacked('api', 4, 'node3')];
+    const r = run(apps, nodes(4), { existing, seed: 1 });
+    expect(run([...apps].reverse(), nodes(4), { existing: [...existing].reverse(), seed: 99 })).toEqual(r);
+    expect(perNode(r.placements, 'web')).toEqual({ node1: 2, node2: 2, node3: 1, node4: 1 });
+    expect(perNode(r.placements, 'api')).toEqual({ node1: 1, node2: 1, node3: 1, node4: 1 });
+    // and a second run on its own output changes nothing
+    const again = run(apps, nodes(4), { existing: r.placements, seed: 5 });
+    expect(again.placements).toEqual(r.placements);
+    expect(again.changes).toEqual({ kept: 10, placed: 0, moved: 0, dropped: 0 });
   });
 });

@@ -4,7 +4,8 @@
  * randomness only from a PRNG seeded by `input.seed`. See README.md.
  *
  * Phases: (1) pinned apps, (2) keep every still-valid existing placement of the other apps,
- * in scheduling order, (3) place the open slots, app by app in scheduling order.
+ * in scheduling order, (3) place the open slots, app by app in scheduling order, (4) rebalance:
+ * move kept replicas of spread apps from their most to their least loaded nodes (rebalance.ts).
  */
 import type { AppSpec, Placement } from '../model.ts';
 import { buildContexts } from './app-context.ts';
@@ -13,6 +14,7 @@ import { indexExisting, keepExisting, newSlots, type AppSlots } from './existing
 import { schedulingOrder } from './order.ts';
 import { placePinned } from './pinned.ts';
 import { Placer } from './placer.ts';
+import { rebalance } from './rebalance.ts';
 import type { Changes, ScheduleInput, ScheduleResult, Unplaced } from './types.ts';
 import { byCodeUnit } from '../compare.ts';
 
@@ -61,6 +63,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     const s = slots.get(name);
     if (ctx && !ctx.pinned && s) placer.placeApp(ctx, s, unplaced, changes);
   }
+  rebalance(cl, apps, ctxs, order, existing, slots, unplaced, changes);
 
   const placements: Placement[] = [];
   for (const name of [...slots.keys()].sort(cmp)) {

@@ -25,7 +25,7 @@ export interface Changes {
   kept: number;
   /** Slots that had no placement and got one. */
   placed: number;
-  /** Slots whose placement was not kept and that got a new one. */
+  /** Slots whose placement was not kept and that got a new one, or that the rebalance moved. */
   moved: number;
   /** Existing placements gone without replacement: scale down, app removed, duplicate, or unplaceable. */
   dropped: number;

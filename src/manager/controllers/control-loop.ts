@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { DEFAULT_STRATEGY } from '../../core/defaults.ts';
-import type { Action, Placement } from '../../core/model.ts';
+import type { Action, DesiredReplica, Placement } from '../../core/model.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { RolloutState } from '../../core/reconcile/rollout.ts';
 import {
@@ -88,6 +88,8 @@ export class ControlLoop {
   private apps: readonly string[] = [];
   /** Container ids the last publication routed: they stay routed until the plan drains them. */
   private routed: ReadonlySet<string>;
+  /** The desired replicas of the plan before the current one. */
+  private previousDesired: readonly DesiredReplica[] = [];
   private passes = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -195,6 +197,7 @@ export class ControlLoop {
     this.executor.observed(new Set(snap.replicas.map((r) => r.containerId)));
     // planning is pure and quick: the ingress is told which replicas belong to the desired state
     const plan = d ? this.plan(d) : null;
+    this.previousDesired = this.lastPlan?.desired ?? [];
     this.lastPlan = plan;
     this.publish(); // a dead node's replicas leave the ingress before anything else happens
     const report: PassReport = { generation: d?.generation ?? 0, plan, drained: [], done: [], failed: [], rolledBack: [] };
@@ -246,7 +249,10 @@ export class ControlLoop {
   private publish(): void {
     this.published = {
       snapshot: this.snap,
-      routes: routedReplicas(this.snap, this.memory.drainingNow(), { desired: this.lastPlan?.desired ?? [], routed: this.routed }),
+      routes: routedReplicas(this.snap, this.memory.drainingNow(), {
+        desired: [...(this.lastPlan?.desired ?? []), ...this.previousDesired],
+        routed: this.routed,
+      }),
       version: this.published.version + 1,
       generation: this.generation,
       apps: this.apps,
