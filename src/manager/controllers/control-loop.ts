@@ -266,7 +266,12 @@ export class ControlLoop {
     const ids = new Set(routes.map((r) => r.containerId));
     if (ids.size === this.routed.size && [...ids].every((id) => this.routed.has(id))) return;
     this.routed = ids;
-    this.deps.store.setSetting(ROUTED_KEY, JSON.stringify([...ids].sort()));
+    try {
+      this.deps.store.setSetting(ROUTED_KEY, JSON.stringify([...ids].sort()));
+    } catch (e) {
+      // routing goes on from memory; only a restart while the store fails would forget it
+      this.deps.log.error({ err: e }, 'cannot record the routed replicas');
+    }
   }
 
   private savePlacements(next: Placement[]): void {
