@@ -25,6 +25,13 @@ async function healthy(p: HomePaths): Promise<boolean> {
   }
 }
 
+const varnishPidFile = (p: HomePaths) => join(p.varnishDir, 'varnishd.pid');
+
+/** The ingress's varnishd, which outlives a stopped manager. */
+export function ingressPid(p: HomePaths): number | null {
+  return livePid(varnishPidFile(p), 'varnishd');
+}
+
 export function supervisorPid(p: HomePaths): number | null {
   return livePid(p.supervisorPid, 'supervise');
 }
@@ -87,6 +94,6 @@ export async function stopManager(p: HomePaths, o: { withIngress?: boolean; grac
   const graceMs = o.graceMs ?? 20_000;
   const supervised = await stopPid(p.supervisorPid, 'supervise', graceMs);
   const alone = await stopPid(p.managerPid, 'manager', graceMs);
-  if (o.withIngress) await stopPid(join(p.varnishDir, 'varnishd.pid'), 'varnishd');
+  if (o.withIngress) await stopPid(varnishPidFile(p), 'varnishd');
   return supervised || alone;
 }

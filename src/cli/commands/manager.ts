@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
 import { apiUrl, readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
-import { managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
-import { livePid } from '../../util/pidfile.ts';
+import { ingressPid, managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
 
 export function managerCommands(program: Command): void {
   const m = program.command('manager').description('the cluster manager: API, control loop, registry and ingress');
@@ -73,7 +72,7 @@ export function managerCommands(program: Command): void {
       const paths = homePaths();
       const stopped = await stopManager(paths, { withIngress: o.withIngress });
       console.log(stopped ? 'manager stopped' : 'manager was not running');
-      if (!o.withIngress && livePid(join(paths.varnishDir, 'varnishd.pid'), 'varnishd') !== null)
+      if (!o.withIngress && ingressPid(paths) !== null)
         console.log('the ingress serves on with its last config (stop it with `matrix manager stop --with-ingress`)');
     });
 
