@@ -33,9 +33,8 @@ export class NodeMonitor {
   private readonly engineCache = new Map<string, NodeEngine>();
   private readonly infos = new Map<string, EngineInfo>();
   private readonly watches = new Map<string, () => void>();
-  private readonly states = new Map<string, NodeState>();
-  /** When each engine last went up or down, and why it is down. */
-  private readonly health = new Map<string, EngineHealth>();
+  /** Each engine's state, since when, and why it is down. */
+  private readonly states = new Map<string, EngineHealth & { state: NodeState }>();
   private watching = true;
 
   constructor(private readonly deps: NodeMonitorDeps) {}
@@ -56,11 +55,11 @@ export class NodeMonitor {
     const observed: ObservedNode[] = [];
     for (const r of results) {
       const state: NodeState = r.up ? 'up' : 'down';
-      if (this.states.get(r.node.name) !== state) {
-        this.health.set(r.node.name, { since: now, lastError: null });
+      if (this.states.get(r.node.name)?.state !== state) {
+        this.states.set(r.node.name, { state, since: now, lastError: null });
         this.changed(r.node, state);
       }
-      if (r.error !== undefined) this.health.get(r.node.name)!.lastError = r.error;
+      if (r.error !== undefined) this.states.get(r.node.name)!.lastError = r.error;
       const info = this.infos.get(r.node.name);
       observed.push({
         name: r.node.name,
@@ -80,7 +79,8 @@ export class NodeMonitor {
 
   /** Since when an engine has been in its state, and the last reason it did not answer (null while up). */
   engineHealth(name: string): EngineHealth | null {
-    return this.health.get(name) ?? null;
+    const s = this.states.get(name);
+    return s ? { since: s.since, lastError: s.lastError } : null;
   }
 
   private async look(node: StoredNode): Promise<{ node: StoredNode; up: boolean; replicas: ObservedReplica[]; error?: string }> {
@@ -111,7 +111,6 @@ export class NodeMonitor {
 
   private changed(node: StoredNode, state: NodeState): void {
     this.deps.log.info({ node: node.name, state }, `node ${node.name} is ${state}`);
-    this.states.set(node.name, state);
     this.unwatch(node.name);
     this.deps.onNodeState?.(node.name, state);
     if (state === 'down') {
@@ -122,7 +121,7 @@ export class NodeMonitor {
     if (!e.watch || !this.watching) return;
     e.watch(this.deps.onChange, this.deps.onChange)
       .then((unwatch) => {
-        if (this.watching && this.states.get(node.name) === 'up') this.watches.set(node.name, unwatch);
+        if (this.watching && this.states.get(node.name)?.state === 'up') this.watches.set(node.name, unwatch);
         else unwatch();
       })
       .catch(() => undefined);
@@ -136,7 +135,6 @@ export class NodeMonitor {
   private forget(name: string): void {
     this.unwatch(name);
     this.states.delete(name);
-    this.health.delete(name);
     this.infos.delete(name);
   }
 
