@@ -7,8 +7,20 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pidsRunning } from '../../src/util/pidfile.ts';
-import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, steadyLoad, until, type LabEnv, type LoadResult, replicasOf } from './lab-harness.ts';
+import {
+  get,
+  labDown,
+  labUpArgs,
+  matrix,
+  matrixOk,
+  newLabEnv,
+  steadyLoad,
+  until,
+  type LabEnv,
+  type LoadResult,
+  replicasOf,
+  varnishdsOf,
+} from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('ctlplane', 218);
@@ -25,7 +37,7 @@ type Row = ReplicaRow;
 const replicas = () => replicasOf(env, 'web');
 
 const settled = (r: Row[]) => r.length === 3 && r.every((x) => x.desired && x.state === 'running');
-const varnishds = () => pidsRunning('varnishd', join(env.home, 'varnish'));
+const varnishds = () => varnishdsOf(env);
 
 async function apiUp(): Promise<boolean> {
   try {

@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import http from 'node:http';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
+import { pidsRunning } from '../../src/util/pidfile.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MATRIX = join(ROOT, 'bin', 'matrix');
@@ -154,6 +155,11 @@ export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, attem
 
 export function readToken(env: LabEnv): string {
   return readFileSync(join(env.home, 'token'), 'utf8').trim();
+}
+
+/** The pids of this lab's varnishd (its manager process and child), found by work dir. */
+export function varnishdsOf(env: LabEnv): number[] {
+  return pidsRunning('varnishd', join(env.home, 'varnish'));
 }
 
 /** One app's rows of `GET /v1/replicas`, as `matrix ps` shows them. */

@@ -7,10 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { pidsRunning } from '../../src/util/pidfile.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv, replicasOf } from './lab-harness.ts';
+import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv, replicasOf, varnishdsOf } from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('heal', 213);
@@ -33,9 +32,8 @@ const running = (rows: Row[]) => rows.filter((r) => r.state === 'running');
  * program took. The manager may win the race for the port: then kill and try again.
  */
 async function takeIngressPort(): Promise<Server> {
-  const varnishDir = join(env.home, 'varnish');
   for (let round = 0; round < 20; round++) {
-    for (const pid of pidsRunning('varnishd', varnishDir)) process.kill(pid, 'SIGKILL');
+    for (const pid of varnishdsOf(env)) process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 100; i++) {
       const server = createServer((s) => s.destroy());
       const ok = await new Promise<boolean>((res) => {
@@ -43,7 +41,7 @@ async function takeIngressPort(): Promise<Server> {
         server.listen(env.ingressPort, '0.0.0.0', () => res(true));
       });
       if (ok) return server;
-      if (pidsRunning('varnishd', varnishDir).length) break; // restarted first: kill it again
+      if (varnishdsOf(env).length) break; // restarted first: kill it again
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -145,8 +143,7 @@ describe('self-healing in a real lab', () => {
   it("Varnish and the registry killed with -9 are restarted by the manager; the apps' replicas stay as they were", async () => {
     const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
     const before = (await until(replicas, settled, 120)).map((r) => `${r.id}@${r.node}`).sort();
-    const varnishDir = join(env.home, 'varnish');
-    const varnishds = () => pidsRunning('varnishd', varnishDir);
+    const varnishds = () => varnishdsOf(env);
     const serving = async () => (await get(env.ingressPort, '/web/', 1000)).status === 200;
 
     const killed = varnishds();
