@@ -227,7 +227,7 @@ describe('renderVcl structure', () => {
         '    .host = "10.210.0.13";',
         '    .port = "5051";',
         '    .connect_timeout = 0.5s;',
-        '    .first_byte_timeout = 5s;',
+        '    .first_byte_timeout = 60s;',
         '    .probe = p_simplewebapp2;',
         '}',
       ].join('\n'),
@@ -238,7 +238,7 @@ describe('renderVcl structure', () => {
   it('defaults are the documented ones', () => {
     expect(DEFAULT_INGRESS_OPTIONS).toEqual({
       connectTimeout: 0.5,
-      firstByteTimeout: 5,
+      firstByteTimeout: 60,
       probeUrl: '/',
       probeInterval: 1,
       probeTimeout: 1,

@@ -42,10 +42,11 @@ export interface IngressOptions {
 
 export const DEFAULT_INGRESS_OPTIONS: Readonly<IngressOptions> = Object.freeze({
   connectTimeout: 0.5,
-  // A request already sent to a replica whose node then dies gets no answer and no reset:
-  // it waits this long before the GET/HEAD retry takes it to another replica. Short enough
-  // that a client does not give up first.
-  firstByteTimeout: 5,
+  // Varnish's and nginx's default: an app may take its time to answer. A request already
+  // sent to a replica whose node then dies gets no answer and no reset; it does not wait this
+  // out: the manager aborts it as soon as it declares the node down (Varnish.cutNode) and
+  // the GET/HEAD retry takes it to another replica.
+  firstByteTimeout: 60,
   probeUrl: DEFAULT_HEALTH.path,
   probeInterval: DEFAULT_HEALTH.intervalS,
   probeTimeout: DEFAULT_HEALTH.timeoutS,
@@ -227,9 +228,10 @@ export function renderVcl(routes: Route[], opts: Partial<IngressOptions> = {}, a
     'sub vcl_backend_fetch {',
     '    # A new connection for every fetch, never a pooled one: a replica whose node died',
     '    # silently (power loss, partition: no FIN, no RST) leaves pooled connections that look',
-    '    # fine and only fail at .first_byte_timeout, while a new connection fails within',
-    `    # .connect_timeout (${dur(o.connectTimeout)}) and the retry goes to the next replica. Clients keep`,
-    '    # their keep-alive connections to Varnish; only Varnish -> replica ones are closed.',
+    '    # fine until the manager declares the node down and aborts them (up to .first_byte_timeout',
+    `    # without a manager), while a new connection fails within .connect_timeout (${dur(o.connectTimeout)})`,
+    '    # and the retry goes to the next replica. Clients keep their keep-alive connections to',
+    '    # Varnish; only Varnish -> replica ones are closed.',
     '    set bereq.http.Connection = "close";',
     ...retryRing(sorted),
     '}',

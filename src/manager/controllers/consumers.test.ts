@@ -90,4 +90,34 @@ describe('ConsumerRunner', () => {
     expect(runner.status().nextRetryAt).toBeUndefined();
     runner.stop();
   });
+
+  it('passes a node going down to its consumer with the state it last applied, and swallows its failure', async () => {
+    const seen: { node: string; version: number | null }[] = [];
+    let fail = false;
+    const runner = new ConsumerRunner(
+      {
+        name: 'ingress',
+        apply: async () => undefined,
+        nodeDown: async (node, last) => {
+          seen.push({ node, version: last?.version ?? null });
+          if (fail) throw new Error('admin port gone');
+        },
+      },
+      log,
+      new EventLog(),
+    );
+    await runner.nodeDown('n3'); // nothing applied yet
+    runner.offer(state(4));
+    await runner.settled();
+    fail = true;
+    await expect(runner.nodeDown('n2')).resolves.toBeUndefined();
+    runner.stop();
+    await runner.nodeDown('n1'); // stopped: not passed on
+    expect(seen).toEqual([
+      { node: 'n3', version: null },
+      { node: 'n2', version: 4 },
+    ]);
+    // a consumer without the hook is fine
+    await new ConsumerRunner({ name: 'x', apply: async () => undefined }, log, new EventLog()).nodeDown('n1');
+  });
 });

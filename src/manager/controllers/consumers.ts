@@ -17,6 +17,12 @@ export interface SnapshotConsumer {
   readonly name: string;
   /** Makes the outside world match `state`; throws when it cannot. */
   apply(state: PublishedState): Promise<void>;
+  /**
+   * A node stopped answering: act on it now, ahead of the state that will drop its replicas
+   * (the loop still has to plan and publish it). Best effort; `last` is the newest state
+   * this consumer has made true outside.
+   */
+  nodeDown?(node: string, last: PublishedState | null): Promise<void>;
 }
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 10_000 };
@@ -117,6 +123,16 @@ export class ConsumerRunner {
     this.timer = null;
     this.retryAt = undefined;
     void this.drain();
+  }
+
+  /** Passes a node's failure on to the consumer at once; a failure here is logged, never thrown (the next state covers it). */
+  async nodeDown(node: string): Promise<void> {
+    if (this.stopped || !this.consumer.nodeDown) return;
+    try {
+      await this.consumer.nodeDown(node, this.lastApplied);
+    } catch (e) {
+      this.log.warn({ consumer: this.name, node, err: e instanceof Error ? e.message : String(e) }, `${this.name} could not act on node ${node} going down`);
+    }
   }
 
   /** Resolves once the newest offered state is applied or a retry is pending (for tests and shutdown). */

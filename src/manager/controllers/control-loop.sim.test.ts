@@ -46,12 +46,19 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
   const clock = { now: 1_000_000 };
   const log = pino({ level: 'silent' });
   /** The ingress's VCL target: `broken` makes every apply fail, as a dead Varnish would. */
+  /** What the ingress was told, in order: `vcl <n>` for the n-th VCL loaded, `cut <address> <backends>` for a node cut off. */
+  const told: string[] = [];
   const target = {
     broken: false,
     apply: async (v: string) => {
       if (target.broken) throw new Error('cannot reach the varnish admin port');
       vcls.push(v);
+      told.push(`vcl ${vcls.length}`);
       return true;
+    },
+    cutNode: async (address: string, backends: readonly string[]) => {
+      told.push(`cut ${address} ${backends.join(',')}`);
+      return 0;
     },
   };
   const make = () => {
@@ -72,7 +79,7 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
     const desired = new DesiredState(store, loop, { manifestExists: async () => true }, REGISTRY, lock);
     return { loop, desired, ingress, events };
   };
-  return { sim, store, vcls, clock, target, ...make(), restart: make };
+  return { sim, store, vcls, told, clock, target, ...make(), restart: make };
 }
 
 type World = ReturnType<typeof world>;
@@ -245,6 +252,23 @@ describe('control loop on the sim driver', () => {
         .sort(),
     ).toEqual(['n1', 'n3']);
     expect(w.vcls.at(-1)).not.toContain('127.255.0.2');
+  });
+
+  it("cuts a down node's backends off the ingress before the VCL without them is loaded", async () => {
+    const w = world(3);
+    await deploy(w, [app('web', 3)]);
+    await w.loop.pass();
+    await w.ingress.settled();
+    const port = w.vcls.at(-1)!.match(/backend (b_web_n2_\d+) \{/)![1];
+    const before = w.told.length;
+    w.sim.powerOff('n2');
+    await w.loop.pass();
+    await w.ingress.settled();
+    expect(w.told.slice(before)).toEqual([`cut 127.255.0.2 ${port}`, `vcl ${w.vcls.length}`]);
+    // once: a node that stays down is not cut again
+    await w.loop.pass();
+    await w.ingress.settled();
+    expect(w.told.filter((t) => t.startsWith('cut'))).toHaveLength(1);
   });
 });
 

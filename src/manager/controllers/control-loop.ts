@@ -108,6 +108,8 @@ export class ControlLoop {
       onChange: () => this.kick(),
       onNodeState: (node, state) => {
         this.executor.forgetNode(node);
+        // the ingress stops sending to it now; the state without its replicas follows after the plan
+        if (state === 'down') for (const c of deps.consumers) void c.nodeDown(node);
         if (this.passes > 0 || state === 'down')
           deps.events.add({ kind: state === 'up' ? 'node-up' : 'node-down', subject: node, message: `node ${node} is ${state}` });
       },

@@ -41,6 +41,33 @@ describe('the ingress consumer', () => {
   });
 });
 
+describe('the ingress consumer when a node goes down', () => {
+  const on = (node: string, address: string, app: string, port: number): RoutedReplica => ({ ...routed(app, port), route: { app, node, address, port } });
+  const cuts: { address: string; backends: readonly string[]; ports: readonly number[] }[] = [];
+  const consumer = ingressConsumer(
+    { apply: async () => true, cutNode: async (address, backends, ports) => (cuts.push({ address, backends, ports }), 1) },
+    {},
+    pino({ level: 'silent' }),
+  );
+
+  it("cuts exactly the down node's backends of the applied state, by the names the VCL gives them", async () => {
+    cuts.length = 0;
+    const last = state([on('n1', '10.0.0.1', 'web', 30001), on('n3', '10.0.0.3', 'web', 30001), on('n3', '10.0.0.3', 'api', 30007)]);
+    await consumer.nodeDown!('n3', last);
+    expect(cuts).toEqual([{ address: '10.0.0.3', backends: ['b_web_n3_30001', 'b_api_n3_30007'], ports: [30001, 30007] }]);
+    // the names are the ones renderVcl declares
+    const { vcl } = ingressVcl(last);
+    for (const b of cuts[0]!.backends) expect(vcl).toContain(`backend ${b} {`);
+  });
+
+  it('does nothing for a node with no routed replica, or before anything was applied', async () => {
+    cuts.length = 0;
+    await consumer.nodeDown!('n2', state([on('n1', '10.0.0.1', 'web', 30001)]));
+    await consumer.nodeDown!('n1', null);
+    expect(cuts).toEqual([]);
+  });
+});
+
 describe('the VCL of a published state', () => {
   it('knows every app of the desired state: one with no routed replica answers 503 at its path', () => {
     const { vcl, routes, bad } = ingressVcl({ routes: [routed('web', 30001)], apps: ['web', 'worker'] }, 'matrix');

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { AppIngress } from '../../core/ingress/app-ingress.ts';
 import { ingressSettings } from '../../core/ingress/ingress-settings.ts';
-import { renderVcl } from '../../core/ingress/vcl.ts';
+import { backendName, renderVcl } from '../../core/ingress/vcl.ts';
 import type { Route } from '../../core/model.ts';
 import type { PublishedState } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
@@ -16,6 +16,8 @@ import type { SnapshotConsumer } from '../controllers/consumers.ts';
 export interface VclTarget {
   /** Loads the VCL; resolves false when it equals the active one. */
   apply(vcl: string): Promise<boolean>;
+  /** Marks `backends` sick and aborts the fetches in flight to `address` on `ports`; resolves to how many were aborted. */
+  cutNode?(address: string, backends: readonly string[], ports: readonly number[]): Promise<number>;
 }
 
 export interface IngressConsumerOptions {
@@ -50,6 +52,22 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
       }
       failing = new Set(bad.keys());
       if (await target.apply(vcl)) log.info({ routes }, 'ingress updated');
+    },
+    async nodeDown(node, last) {
+      if (!target.cutNode || !last) return;
+      const byAddress = new Map<string, Route[]>();
+      for (const { route } of last.routes) if (route.node === node) byAddress.set(route.address, [...(byAddress.get(route.address) ?? []), route]);
+      for (const [address, routes] of byAddress) {
+        const aborted = await target.cutNode(
+          address,
+          routes.map(backendName),
+          routes.map((r) => r.port),
+        );
+        log.info(
+          { node, backends: routes.length, aborted },
+          `node ${node} is down: ${routes.length} backends marked sick, ${aborted} fetches in flight retried elsewhere`,
+        );
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVclList, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
+import { abortConnectionsCommand, countAborted, parseVclList, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
 
 describe('varnish commands', () => {
   it("starts varnishd with its own work dir, a secret-guarded admin port and the manager's current VCL", () => {
@@ -34,5 +34,37 @@ describe('varnish commands', () => {
     ]);
     expect(vclsToDiscard(list)).toEqual(['mxa']);
     expect(vclsToDiscard(list, 0)).toEqual(['mxa', 'mxb']);
+  });
+
+  it('aborts the connections to one address on the given ports only, each port once', () => {
+    expect(abortConnectionsCommand('10.210.0.13', [5051, 5050, 5051])).toEqual([
+      'ss',
+      '-K',
+      '-t',
+      '-n',
+      'dst',
+      '10.210.0.13',
+      'and',
+      '(',
+      'dport',
+      '=',
+      ':5050',
+      'or',
+      'dport',
+      '=',
+      ':5051',
+      ')',
+    ]);
+    expect(abortConnectionsCommand('10.210.0.13', [8080])).toEqual(['ss', '-K', '-t', '-n', 'dst', '10.210.0.13', 'and', '(', 'dport', '=', ':8080', ')']);
+    // no port would mean every connection to the address: refused
+    expect(() => abortConnectionsCommand('10.210.0.13', [])).toThrow(/at least one port/);
+  });
+
+  it('counts the connections ss reports destroyed, not its header', () => {
+    const out =
+      'State Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\nESTAB 0      0      10.210.0.1:42532 10.210.0.13:5050\nESTAB 0 0 10.210.0.1:42534 10.210.0.13:5051\n';
+    expect(countAborted(out)).toBe(2);
+    expect(countAborted('State Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n')).toBe(0);
+    expect(countAborted('')).toBe(0);
   });
 });

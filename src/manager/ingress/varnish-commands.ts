@@ -41,3 +41,20 @@ export function vclsToDiscard(entries: VclListEntry[], keep = 1): string[] {
   const inactive = entries.filter((e) => e.status === 'available' && e.name.startsWith('mx'));
   return inactive.slice(0, Math.max(0, inactive.length - keep)).map((e) => e.name);
 }
+
+/**
+ * Pure: `ss` argv that destroys this host's TCP connections to `address` on `ports` (the
+ * ingress's fetches in flight to a node that stopped answering), so Varnish sees them fail
+ * at once and retries a GET on another replica instead of waiting out first_byte_timeout.
+ */
+export function abortConnectionsCommand(address: string, ports: readonly number[]): string[] {
+  const uniq = [...new Set(ports)].sort((a, b) => a - b);
+  if (uniq.length === 0) throw new Error('abortConnectionsCommand needs at least one port');
+  const dports = uniq.flatMap((p, i) => [...(i > 0 ? ['or'] : []), 'dport', '=', `:${p}`]);
+  return ['ss', '-K', '-t', '-n', 'dst', address, 'and', '(', ...dports, ')'];
+}
+
+/** Pure: how many connections `ss -K` reports it destroyed (its output lists them under a header). */
+export function countAborted(ssOutput: string): number {
+  return ssOutput.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('State') && !l.startsWith('Recv-Q')).length;
+}

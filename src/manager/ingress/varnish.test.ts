@@ -4,13 +4,13 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MatrixError } from '../../core/errors.ts';
-import { renderVcl } from '../../core/ingress/vcl.ts';
+import { backendName, renderVcl } from '../../core/ingress/vcl.ts';
 import type { Route } from '../../core/model.ts';
 import { isRunning, pidsRunning } from '../../util/pidfile.ts';
 import { freePort } from '../registry/test-registry.ts';
@@ -217,5 +217,52 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     expect(await adopter!.apply(renderVcl([route('a')]))).toBe(true);
     expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
     startedPid = adopter!.pid();
+  });
+
+  it("a fetch in flight to a node that is cut off is retried on another replica at once, and the node's backend is marked sick", async () => {
+    // a replica whose node died: it took the request and will never answer (Varnish's first_byte_timeout is 60s)
+    const requests: net.Socket[] = [];
+    const sockets: net.Socket[] = [];
+    const dead = net.createServer((sock) => {
+      sockets.push(sock);
+      sock.on('data', (d) => {
+        if (/x-forwarded-prefix: \/web/i.test(d.toString())) requests.push(sock); // a routed GET, not a probe
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
+    try {
+      const deadRoute: Route = { app: 'web', node: 'node-dead', address: '127.0.0.1', port: (dead.address() as AddressInfo).port };
+      expect(await adopter!.apply(renderVcl([route('b'), deadRoute]))).toBe(true);
+      // round robin over two healthy backends: one of two GETs goes to the dead one and waits
+      const inFlight = [get('/web/'), get('/web/')];
+      for (let i = 0; i < 200 && requests.length === 0; i++) await sleep(25);
+      expect(requests.length).toBe(1);
+
+      const aborted = await adopter!.cutNode('127.0.0.1', [backendName(deadRoute)], [deadRoute.port]);
+      expect(aborted).toBeGreaterThanOrEqual(1);
+      const timedOut = sleep(30_000).then(() => ({ status: 0, body: 'no answer within 30 s' }));
+      expect(await Promise.all(inFlight.map((p) => Promise.race([p, timedOut])))).toEqual([
+        { status: 200, body: 'b' },
+        { status: 200, body: 'b' },
+      ]);
+      // the admin CLI shows it sick, and no new request goes there while the VCL still lists it
+      const at = admin.lastIndexOf(':');
+      const cli = await VarnishCli.connect(admin.slice(0, at), Number(admin.slice(at + 1)), readFileSync(join(workDir, 'secret')));
+      try {
+        const line = (await cli.ok('backend.list\n')).split('\n').find((l) => l.includes(backendName(deadRoute)));
+        expect(line).toMatch(/\bsick\b/);
+      } finally {
+        cli.close();
+      }
+      const before = requests.length;
+      for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
+      expect(requests.length).toBe(before);
+      // a backend the active VCL does not have is no error: it is not routed anyway
+      await expect(adopter!.cutNode('127.0.0.1', ['b_web_gone_1'], [1])).resolves.toBe(0);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => dead.close(() => r()));
+    }
   });
 });

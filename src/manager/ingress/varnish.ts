@@ -106,6 +106,30 @@ export class Varnish {
     return true;
   }
 
+  /**
+   * A node stopped answering: its backends are marked sick at once (ahead of the VCL that
+   * drops them, which waits for the loop's plan and a compile), and the fetches in flight to
+   * it are aborted so Varnish retries those GETs on another replica now. Returns how many
+   * connections were aborted.
+   */
+  async cutNode(address: string, backends: readonly string[], ports: readonly number[]): Promise<number> {
+    if (backends.length === 0) return 0;
+    await this.serial.run(async () => {
+      try {
+        const cli = await this.connection();
+        // a backend the active VCL no longer has is not routed anyway: its answer is ignored
+        for (const b of backends) await cli.send(`backend.set_health ${b} sick\n`, 2_000);
+      } catch (e) {
+        this.cli?.close();
+        this.cli = null;
+        throw e;
+      }
+    });
+    const r = await run(vc.abortConnectionsCommand(address, ports), { timeoutMs: 5_000 });
+    if (r.code !== 0) throw new MatrixError('E_INGRESS', `could not abort the ingress's connections to ${address}: ${(r.stderr || r.stdout).trim()}`);
+    return vc.countAborted(r.stdout);
+  }
+
   activeVcl(): string {
     return this.current;
   }

@@ -116,9 +116,10 @@ sub vcl_synth {
 sub vcl_backend_fetch {
     # A new connection for every fetch, never a pooled one: a replica whose node died
     # silently (power loss, partition: no FIN, no RST) leaves pooled connections that look
-    # fine and only fail at .first_byte_timeout, while a new connection fails within
-    # .connect_timeout (2s) and the retry goes to the next replica. Clients keep
-    # their keep-alive connections to Varnish; only Varnish -> replica ones are closed.
+    # fine until the manager declares the node down and aborts them (up to .first_byte_timeout
+    # without a manager), while a new connection fails within .connect_timeout (2s)
+    # and the retry goes to the next replica. Clients keep their keep-alive connections to
+    # Varnish; only Varnish -> replica ones are closed.
     set bereq.http.Connection = "close";
 }
 

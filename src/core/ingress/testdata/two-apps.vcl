@@ -21,7 +21,7 @@ backend b_simplewebapp1_node1_5050 {
     .host = "10.210.0.11";
     .port = "5050";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 5s;
+    .first_byte_timeout = 60s;
     .probe = p_simplewebapp1;
 }
 
@@ -29,7 +29,7 @@ backend b_simplewebapp1_node2_5050 {
     .host = "10.210.0.12";
     .port = "5050";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 5s;
+    .first_byte_timeout = 60s;
     .probe = p_simplewebapp1;
 }
 
@@ -46,7 +46,7 @@ backend b_simplewebapp2_node2_5051 {
     .host = "10.210.0.12";
     .port = "5051";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 5s;
+    .first_byte_timeout = 60s;
     .probe = p_simplewebapp2;
 }
 
@@ -54,7 +54,7 @@ backend b_simplewebapp2_node3_5051 {
     .host = "10.210.0.13";
     .port = "5051";
     .connect_timeout = 0.5s;
-    .first_byte_timeout = 5s;
+    .first_byte_timeout = 60s;
     .probe = p_simplewebapp2;
 }
 
@@ -134,9 +134,10 @@ sub vcl_synth {
 sub vcl_backend_fetch {
     # A new connection for every fetch, never a pooled one: a replica whose node died
     # silently (power loss, partition: no FIN, no RST) leaves pooled connections that look
-    # fine and only fail at .first_byte_timeout, while a new connection fails within
-    # .connect_timeout (0.5s) and the retry goes to the next replica. Clients keep
-    # their keep-alive connections to Varnish; only Varnish -> replica ones are closed.
+    # fine until the manager declares the node down and aborts them (up to .first_byte_timeout
+    # without a manager), while a new connection fails within .connect_timeout (0.5s)
+    # and the retry goes to the next replica. Clients keep their keep-alive connections to
+    # Varnish; only Varnish -> replica ones are closed.
     set bereq.http.Connection = "close";
     # a retry: the next replica of the ring after the one that failed
     if (bereq.retries > 0 && bereq.http.X-Matrix-Failed == "b_simplewebapp1_node1_5050") {
