@@ -8,7 +8,10 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  dockerOn,
   get,
+  nodeOf,
+  type HttpAnswer,
   labDown,
   labUpArgs,
   matrix,
@@ -22,6 +25,7 @@ import {
   varnishdsOf,
 } from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
+import { processTree } from '../../src/manager/lab/processes.ts';
 
 const env: LabEnv = newLabEnv('ctlplane', 218);
 
@@ -172,6 +176,41 @@ describe('the data path does not wait on the control plane', () => {
     expect(new Set(spread.map((x) => x.node))).toEqual(new Set(['node1', 'node2', 'node3']));
     const moved = await back.stop();
     expect(moved.failed, await failures(moved)).toEqual([]);
+  });
+
+  it('a GET in flight to a node that is switched off is answered by another replica, without waiting out the first-byte timeout', async () => {
+    const all = await until(replicas, (x) => settled(x) && new Set(x.map((y) => y.node)).size === 3, 120);
+    const victim = all.find((x) => x.node === 'node3')!;
+    // its web server stops answering (as if its node were already gone) but the kernel still takes connections
+    const inspect = await dockerOn(env, 3, ['inspect', '-f', '{{.State.Pid}}', victim.containerId!]);
+    expect(inspect.code, inspect.out).toBe(0);
+    for (const pid of processTree(Number(inspect.out.trim()))) process.kill(pid, 'SIGSTOP'); // init and the server under it
+    // round robin over 3 replicas: one of 3 GETs goes to node3 and waits (Varnish would wait 60 s)
+    const answers: HttpAnswer[] = [];
+    const inFlight = [0, 1, 2].map(() => get(env.ingressPort, '/web/', 30_000).then((a) => (answers.push(a), a)));
+    await until(
+      async () => answers.length,
+      (n) => n >= 2,
+      100,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answers.length).toBe(2);
+    await matrixOk(env, ['lab', 'poweroff', 'node3']);
+    const all3 = await Promise.all(inFlight);
+    const log = () =>
+      readFileSync(join(env.home, 'manager.log'), 'utf8')
+        .split('\n')
+        .filter((l) => /node3|ingress/.test(l))
+        .slice(-15)
+        .join('\n');
+    expect(
+      all3.map((a) => a.status),
+      log(),
+    ).toEqual([200, 200, 200]);
+    expect(all3.map((a) => nodeOf(a.body)).filter((n) => n === 'node3')).toEqual([]);
+    await matrixOk(env, ['lab', 'poweron', 'node3']);
+    await until(replicas, (x) => settled(x) && new Set(x.map((y) => y.node)).size === 3, 120);
   });
 
   it('an app with no replica that may serve answers 503 naming it, with Retry-After; an unknown name 404', async () => {

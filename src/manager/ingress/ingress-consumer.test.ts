@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SNAPSHOT, type PublishedState, type RoutedReplica } from '../../core/snapshot.ts';
-import { ingressConsumer, ingressVcl } from './ingress-consumer.ts';
+import { ingressConsumer, ingressVcl, RECENT_ENDPOINT_MS } from './ingress-consumer.ts';
 
 const routed = (app: string, port: number, path = '/'): RoutedReplica => ({
   route: { app, node: 'n1', address: '10.0.0.1', port },
@@ -43,28 +43,41 @@ describe('the ingress consumer', () => {
 
 describe('the ingress consumer when a node goes down', () => {
   const on = (node: string, address: string, app: string, port: number): RoutedReplica => ({ ...routed(app, port), route: { app, node, address, port } });
-  const cuts: { address: string; backends: readonly string[]; ports: readonly number[] }[] = [];
-  const consumer = ingressConsumer(
-    { apply: async () => true, cutNode: async (address, backends, ports) => (cuts.push({ address, backends, ports }), 1) },
-    {},
-    pino({ level: 'silent' }),
-  );
+  function consumerWithClock() {
+    const cuts: { address: string; backends: readonly string[]; ports: readonly number[] }[] = [];
+    const clock = { now: 1_000_000 };
+    const consumer = ingressConsumer(
+      { apply: async () => true, cutNode: async (address, backends, ports) => (cuts.push({ address, backends, ports }), 1) },
+      { now: () => clock.now },
+      pino({ level: 'silent' }),
+    );
+    return { consumer, cuts, clock };
+  }
 
-  it("cuts exactly the down node's backends of the applied state, by the names the VCL gives them", async () => {
-    cuts.length = 0;
-    const last = state([on('n1', '10.0.0.1', 'web', 30001), on('n3', '10.0.0.3', 'web', 30001), on('n3', '10.0.0.3', 'api', 30007)]);
-    await consumer.nodeDown!('n3', last);
-    expect(cuts).toEqual([{ address: '10.0.0.3', backends: ['b_web_n3_30001', 'b_api_n3_30007'], ports: [30001, 30007] }]);
+  it("marks the down node's routed backends sick, by the names the VCL gives them, and aborts fetches to every port it routed there lately", async () => {
+    const { consumer, cuts } = consumerWithClock();
+    const first = state([on('n1', '10.0.0.1', 'web', 30001), on('n3', '10.0.0.3', 'web', 30001), on('n3', '10.0.0.3', 'api', 30007)]);
+    await consumer.apply(first);
+    // api's replica on n3 left the VCL (unhealthy) before n3 went down: a fetch under the older VCL may still wait on it
+    const second = state([on('n1', '10.0.0.1', 'web', 30001), on('n3', '10.0.0.3', 'web', 30001)], 2);
+    await consumer.apply(second);
+    await consumer.nodeDown!('n3', second);
+    expect(cuts).toEqual([{ address: '10.0.0.3', backends: ['b_web_n3_30001'], ports: [30001, 30007] }]);
     // the names are the ones renderVcl declares
-    const { vcl } = ingressVcl(last);
-    for (const b of cuts[0]!.backends) expect(vcl).toContain(`backend ${b} {`);
+    expect(ingressVcl(second).vcl).toContain('backend b_web_n3_30001 {');
   });
 
-  it('does nothing for a node with no routed replica, or before anything was applied', async () => {
-    cuts.length = 0;
-    await consumer.nodeDown!('n2', state([on('n1', '10.0.0.1', 'web', 30001)]));
-    await consumer.nodeDown!('n1', null);
+  it('forgets endpoints routed long ago, and does nothing for a node it never routed to', async () => {
+    const { consumer, cuts, clock } = consumerWithClock();
+    await consumer.apply(state([on('n1', '10.0.0.1', 'web', 30001), on('n3', '10.0.0.3', 'web', 30001)]));
+    clock.now += RECENT_ENDPOINT_MS + 1;
+    const later = state([on('n1', '10.0.0.1', 'web', 30001)], 2);
+    await consumer.apply(later);
+    await consumer.nodeDown!('n3', later);
+    await consumer.nodeDown!('n2', later);
     expect(cuts).toEqual([]);
+    await consumer.nodeDown!('n1', null); // no applied state to name backends by: the fetches are aborted all the same
+    expect(cuts).toEqual([{ address: '10.0.0.1', backends: [], ports: [30001] }]);
   });
 });
 

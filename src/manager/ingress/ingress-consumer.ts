@@ -24,6 +24,37 @@ export interface IngressConsumerOptions {
   domain?: string | undefined;
   /** An app is left out of the ingress because its settings cannot be rendered (called once per failure). */
   onAppFailed?: (app: string, message: string) => void;
+  now?: () => number;
+}
+
+/**
+ * How long a replica's endpoint is remembered after it left the VCL: a request fetched under
+ * an older VCL may still be in flight to it (up to the first-byte timeout, then the body).
+ */
+export const RECENT_ENDPOINT_MS = 10 * 60_000;
+
+/** Per node, the address:port endpoints the ingress routed to lately, and when last. */
+class RecentEndpoints {
+  private readonly byNode = new Map<string, Map<string, { address: string; port: number; at: number }>>();
+
+  saw(routes: readonly Route[], at: number): void {
+    for (const r of routes) {
+      let m = this.byNode.get(r.node);
+      if (!m) this.byNode.set(r.node, (m = new Map()));
+      m.set(`${r.address}:${r.port}`, { address: r.address, port: r.port, at });
+    }
+    for (const [node, m] of this.byNode) {
+      for (const [k, e] of m) if (at - e.at > RECENT_ENDPOINT_MS) m.delete(k);
+      if (m.size === 0) this.byNode.delete(node);
+    }
+  }
+
+  /** The node's recent ports, by address. */
+  of(node: string, at: number): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const e of this.byNode.get(node)?.values() ?? []) if (at - e.at <= RECENT_ENDPOINT_MS) out.set(e.address, [...(out.get(e.address) ?? []), e.port]);
+    return out;
+  }
 }
 
 /** Pure: the VCL that serves `state`, and the apps left out of it because they cannot be rendered (with why). */
@@ -41,6 +72,8 @@ export function ingressVcl(state: Pick<PublishedState, 'routes' | 'apps'>, domai
 
 export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, log: Logger): SnapshotConsumer {
   let failing = new Set<string>();
+  const now = o.now ?? Date.now;
+  const lately = new RecentEndpoints();
   return {
     name: 'ingress',
     async apply(state) {
@@ -52,20 +85,20 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
       }
       failing = new Set(bad.keys());
       if (await target.apply(vcl)) log.info({ routes }, 'ingress updated');
+      lately.saw(
+        state.routes.map((r) => r.route).filter((r) => !bad.has(r.app)),
+        now(),
+      );
     },
     async nodeDown(node, last) {
-      if (!target.cutNode || !last) return;
-      const byAddress = new Map<string, Route[]>();
-      for (const { route } of last.routes) if (route.node === node) byAddress.set(route.address, [...(byAddress.get(route.address) ?? []), route]);
-      for (const [address, routes] of byAddress) {
-        const aborted = await target.cutNode(
-          address,
-          routes.map(backendName),
-          routes.map((r) => r.port),
-        );
+      if (!target.cutNode) return;
+      const active = (last?.routes ?? []).map((r) => r.route).filter((r) => r.node === node);
+      for (const [address, ports] of lately.of(node, now())) {
+        const backends = active.filter((r) => r.address === address).map(backendName);
+        const aborted = await target.cutNode(address, backends, ports);
         log.info(
-          { node, backends: routes.length, aborted },
-          `node ${node} is down: ${routes.length} backends marked sick, ${aborted} fetches in flight retried elsewhere`,
+          { node, backends: backends.length, aborted },
+          `node ${node} is down: ${backends.length} backends marked sick, ${aborted} fetches in flight retried elsewhere`,
         );
       }
     },

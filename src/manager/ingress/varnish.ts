@@ -113,20 +113,30 @@ export class Varnish {
    * connections were aborted.
    */
   async cutNode(address: string, backends: readonly string[], ports: readonly number[]): Promise<number> {
-    if (backends.length === 0) return 0;
-    await this.serial.run(async () => {
-      try {
-        const cli = await this.connection();
-        // a backend the active VCL no longer has is not routed anyway: its answer is ignored
-        for (const b of backends) await cli.send(`backend.set_health ${b} sick\n`, 2_000);
-      } catch (e) {
-        this.cli?.close();
-        this.cli = null;
-        throw e;
-      }
-    });
+    if (ports.length === 0) return 0;
+    // fetches under older VCLs may be in flight to endpoints the active one no longer has: ports cover those
+    const sick = this.serial
+      .run(async () => {
+        if (backends.length === 0) return;
+        try {
+          const cli = await this.connection();
+          // a backend the active VCL no longer has is not routed anyway: its answer is ignored
+          for (const b of backends) await cli.send(`backend.set_health ${b} sick\n`, 2_000);
+        } catch (e) {
+          this.cli?.close();
+          this.cli = null;
+          throw e;
+        }
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    // aborted whether or not the admin port answers: the retries need no admin port
     const r = await run(vc.abortConnectionsCommand(address, ports), { timeoutMs: 5_000 });
+    const sickError = await sick;
     if (r.code !== 0) throw new MatrixError('E_INGRESS', `could not abort the ingress's connections to ${address}: ${(r.stderr || r.stdout).trim()}`);
+    if (sickError) throw sickError;
     return vc.countAborted(r.stdout);
   }
 

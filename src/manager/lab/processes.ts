@@ -54,6 +54,11 @@ export function withDescendants(roots: number[], procs: Proc[]): number[] {
   return [...seen].sort((a, b) => a - b);
 }
 
+/** A process and all its descendants, now. */
+export function processTree(pid: number): number[] {
+  return withDescendants([pid], listProcs());
+}
+
 export function pidsInNetns(netns: string): number[] {
   const ino = netnsInode(`/var/run/netns/${netns}`);
   if (ino === null) return [];
