@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.test-labs/', '.bench-labs/', '**/testdata/'] },
+  { ignores: ['node_modules/', 'dist/', '.test-labs/', '.bench-labs/', '**/testdata/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

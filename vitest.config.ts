@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['src/**/*.lab.test.ts', 'test/**/*.lab.test.ts'],
+          globalSetup: ['test/lab/build.global.ts'],
           // the lab is shared host state (namespaces, ports): one file at a time
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },

@@ -3,7 +3,7 @@
  * ingress :6091, API :17071) so they never collide with a demo or the tests, driven through
  * the real CLI and API; power switching is done in-process so timestamps are exact.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
@@ -25,6 +25,8 @@ export function matrix(args: string[]): Promise<string> {
 }
 
 export async function labUp(nodes: number): Promise<void> {
+  // bin/matrix runs the compiled dist/: measure the sources as they are now
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   await matrix(['lab', 'down']).catch(() => undefined);
   await matrix([
     'lab',

@@ -23,3 +23,5 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   echo "installing npm dependencies"
   npm ci --no-audit --no-fund
 fi
+# bin/matrix runs the compiled JavaScript: build it (incremental, a few seconds when nothing changed)
+npm run --silent build

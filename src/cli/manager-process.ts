@@ -48,15 +48,11 @@ export async function startManagerInBackground(p: HomePaths, timeoutMs = 90_000)
   const logStart = existsSync(p.managerLog) ? statSync(p.managerLog).size : 0;
   if (supervisor === null) {
     const out = openSync(p.managerLog, 'a', 0o600);
-    const child = spawn(
-      process.execPath,
-      ['--import', `file://${join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, join(ROOT, 'src/cli/main.ts'), 'manager', 'supervise'],
-      {
-        detached: true,
-        stdio: ['ignore', out, out],
-        env: { ...process.env, MATRIX_HOME: p.root },
-      },
-    );
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'matrix'), 'manager', 'supervise'], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, MATRIX_HOME: p.root },
+    });
     child.unref();
     supervisor = child.pid!;
   }

@@ -26,12 +26,13 @@ export interface SpecParserOptions {
   timeoutMs?: number;
   /** The worker's heap (default 256 MiB); a parse that needs more fails with E_INPUT_TOO_COMPLEX. */
   heapMb?: number;
-  /** The worker's module (tests give a misbehaving one); default parse-worker.ts. */
+  /** The worker's module (tests give a misbehaving one); default parse-worker.js next to this file (.ts from the sources). */
   workerModule?: URL;
 }
 
-/** The worker runs TypeScript sources like the rest of the manager: through tsx, imported by path. */
-const TSX_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
+/** The worker runs what the manager runs: the compiled parse-worker.js, or (tests on the sources) parse-worker.ts through tsx. */
+const COMPILED = import.meta.url.endsWith('.js');
+const tsxApi = (): string => pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
 
 export class SpecParser {
   private worker: Worker | null = null;
@@ -52,9 +53,14 @@ export class SpecParser {
   }
 
   private spawn(): Worker {
-    const module = (this.o.workerModule ?? new URL('./parse-worker.ts', import.meta.url)).href;
-    const boot = `import(${JSON.stringify(TSX_API)}).then((tsx) => tsx.tsImport(${JSON.stringify(module)}, ${JSON.stringify(import.meta.url)}))`;
-    const w = new Worker(boot, { eval: true, resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? 256 }, stdout: false, stderr: false });
+    const module = (this.o.workerModule ?? new URL(COMPILED ? './parse-worker.js' : './parse-worker.ts', import.meta.url)).href;
+    const options = { resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? 256 }, stdout: false, stderr: false };
+    const w = module.endsWith('.ts')
+      ? new Worker(`import(${JSON.stringify(tsxApi())}).then((tsx) => tsx.tsImport(${JSON.stringify(module)}, ${JSON.stringify(import.meta.url)}))`, {
+          eval: true,
+          ...options,
+        })
+      : new Worker(new URL(module), options);
     w.unref(); // an idle parser never keeps the manager alive
     return w;
   }
