@@ -145,12 +145,26 @@ try {
   });
   record(after, run2, 'simplewebapp2');
 
+  // `matrix apps` (the CLI, one API call) with every node answering, and during the partition
+  const appsTimes = async (n: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await matrix(['apps']);
+      out.push((performance.now() - t) / 1000);
+      await sleep(500);
+    }
+    return out;
+  };
+  const appsNormal = await appsTimes(5);
+  let appsCut: number[] = [];
   const cut = result(`partition ${PARTITION_S} s`);
   const run3 = await underLoad(async () => {
     const node = (await rows())[0]!.node;
     const t0 = performance.now();
     await matrix(['lab', 'partition', node]);
-    await sleep(PARTITION_S * 1000);
+    appsCut = await appsTimes(5);
+    await sleep(Math.max(0, PARTITION_S * 1000 - (performance.now() - t0)));
     await matrix(['lab', 'heal', node]);
     await waitFor(settled, Boolean);
     return { secs: (performance.now() - t0) / 1000 };
@@ -169,10 +183,13 @@ try {
         .padEnd(38)} ${r.name.includes('update') ? r.stale.join(' ') : '-'}`,
     );
   }
+  const fmt = (xs: number[]) => `median ${median(xs).toFixed(2)} s, max ${Math.max(...xs).toFixed(2)} s`;
+  console.log(`\nmatrix apps, every node answering: ${fmt(appsNormal)}; during the partition: ${fmt(appsCut)}`);
   console.log(
     JSON.stringify({
       bench: 'control-plane-faults',
       rate: RATE,
+      appsSecs: { normal: appsNormal.map((s) => Number(s.toFixed(3))), partition: appsCut.map((s) => Number(s.toFixed(3))) },
       cases: results.map((r) => ({ case: r.name, secs: r.secs.map((s) => Number(s.toFixed(2))), failed: r.failed, sent: r.sent, oldRevisionAnswers: r.stale })),
     }),
   );
