@@ -1,0 +1,126 @@
+/**
+ * bench/ingress: what the Varnish ingress costs a request. A fast static backend (a varnishd
+ * of its own answering every request from `vcl_recv` with a fixed 200: no fork, no disk, no
+ * app) is loaded with wrk straight, and through the cluster's ingress (a real varnishd with
+ * the VCL the manager renders for one replica of app `web`), in interleaved rounds with the
+ * same wrk settings, so a noisy machine slows both alike. Prints requests/s and latency
+ * percentiles per side, the median throughput ratio and the p99 difference.
+ *
+ *   npx tsx bench/ingress.ts [--rounds 5] [--seconds 5] [--connections 16] [--threads 2]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderVcl } from '../src/core/ingress/vcl.ts';
+import { Varnish } from '../src/manager/ingress/varnish.ts';
+import { freePort } from '../src/manager/registry/test-registry.ts';
+import { median } from './lab-bench.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '16' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const WRK = ['-t', values.threads!, '-c', values.connections!, '-d', `${values.seconds}s`, '--latency'];
+
+/** The backend: every request answered from vcl_recv, as a static file server at its fastest. */
+const STATIC_VCL = `vcl 4.1;
+backend default none;
+sub vcl_recv { return (synth(200, "OK")); }
+sub vcl_synth {
+  set resp.http.Content-Type = "text/html; charset=utf-8";
+  set resp.body = {"<!doctype html><html><head><title>web</title></head><body><pre>app=web</pre></body></html>
+"};
+  return (deliver);
+}
+`;
+
+interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+/** Pure: the figures of wrk's `--latency` report. */
+export function parseWrk(out: string): WrkResult {
+  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+    if (!m) throw new Error(`no ${p}% latency in wrk output:\n${out}`);
+    return ms(m[1]!, m[2]!);
+  };
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!rps) throw new Error(`no Requests/sec in wrk output:\n${out}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = Number(non2xx?.[1] ?? 0) + (sock ? [1, 2, 3, 4].reduce((s, i) => s + Number(sock[i]), 0) : 0);
+  return { rps: Number(rps[1]), p50ms: pct('50'), p99ms: pct('99'), errors };
+}
+
+const wrk = (url: string): WrkResult => parseWrk(execFileSync('wrk', [...WRK, url], { encoding: 'utf8' }));
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mx-bench-ingress-'));
+  const backendPort = await freePort();
+  const ingressPort = await freePort();
+  const backend = new Varnish(join(dir, 'backend'), `127.0.0.1:${backendPort}`, `127.0.0.1:${await freePort()}`);
+  const ingress = new Varnish(join(dir, 'ingress'), `127.0.0.1:${ingressPort}`, `127.0.0.1:${await freePort()}`);
+  try {
+    await backend.start(STATIC_VCL);
+    await ingress.start(renderVcl([{ app: 'web', node: 'node1', address: '127.0.0.1', port: backendPort }]));
+    const direct = `http://127.0.0.1:${backendPort}/`;
+    const through = `http://127.0.0.1:${ingressPort}/web/`;
+    // both answer before anything is timed (the ingress's probe must find the backend healthy)
+    for (const u of [direct, through]) {
+      const r = await fetch(u);
+      if (r.status !== 200) throw new Error(`${u} answered ${r.status}`);
+    }
+    const rows: { direct: WrkResult; through: WrkResult }[] = [];
+    console.log(`wrk ${WRK.join(' ')}, ${ROUNDS} interleaved rounds`);
+    for (let i = 0; i < ROUNDS; i++) {
+      const d = wrk(direct);
+      const t = wrk(through);
+      rows.push({ direct: d, through: t });
+      console.log(
+        `round ${i + 1}: direct ${d.rps.toFixed(0)} req/s p99 ${d.p99ms.toFixed(2)} ms | through the ingress ${t.rps.toFixed(0)} req/s p99 ${t.p99ms.toFixed(2)} ms (ratio ${(t.rps / d.rps).toFixed(2)})`,
+      );
+    }
+    const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
+    const ratio = m((r) => r.through.rps / r.direct.rps);
+    const p99Delta = m((r) => r.through.p99ms - r.direct.p99ms);
+    console.log(`\nmedian requests/s: direct ${m((r) => r.direct.rps).toFixed(0)}, through the ingress ${m((r) => r.through.rps).toFixed(0)}`);
+    console.log(`median p50: direct ${m((r) => r.direct.p50ms).toFixed(2)} ms, through ${m((r) => r.through.p50ms).toFixed(2)} ms`);
+    console.log(`median p99: direct ${m((r) => r.direct.p99ms).toFixed(2)} ms, through ${m((r) => r.through.p99ms).toFixed(2)} ms`);
+    console.log(`throughput ratio (through / direct, median of rounds): ${ratio.toFixed(2)}; p99 added: ${p99Delta.toFixed(2)} ms`);
+    const errors = rows.reduce((s, r) => s + r.direct.errors + r.through.errors, 0);
+    if (errors) console.log(`errors (non-2xx, socket errors) over all rounds: ${errors}`);
+    console.log(
+      JSON.stringify({
+        bench: 'ingress',
+        rounds: ROUNDS,
+        wrk: WRK.join(' '),
+        directRps: Math.round(m((r) => r.direct.rps)),
+        throughRps: Math.round(m((r) => r.through.rps)),
+        ratio: Number(ratio.toFixed(3)),
+        directP99Ms: Number(m((r) => r.direct.p99ms).toFixed(3)),
+        throughP99Ms: Number(m((r) => r.through.p99ms).toFixed(3)),
+        p99AddedMs: Number(p99Delta.toFixed(3)),
+        errors,
+      }),
+    );
+  } finally {
+    ingress.stop();
+    backend.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
