@@ -4,6 +4,11 @@
  * imports nothing from src/manager. The CLI loads this module lazily, so `matrix ps` does
  * not pay for loading the manager.
  */
-export { runManager } from './main.ts';
+import type { HomePaths } from '../shared/home.ts';
+
+/** The manager itself, loaded only by `manager start`: the lab commands need none of it (fastify, dockerode, ...). */
+export async function runManager(paths: HomePaths): Promise<void> {
+  return (await import('./main.ts')).runManager(paths);
+}
 export { Lab } from './lab/lab.ts';
 export { labPki } from './lab/lab-pki.ts';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, r
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { run, runOk } from '../../util/exec.ts';
-import { pingEngine, type ClientTls } from '../nodes/docker-client.ts';
+import type { ClientTls } from '../nodes/docker-client.ts';
 import * as cmd from './lab-commands.ts';
 import { type LabConfig, type LabNode, labNodes, validateLabConfig, registryAddress, managerAddress } from '../../shared/lab-config.ts';
 import { killTree, nodeProcessTree } from './processes.ts';
@@ -152,6 +152,7 @@ export class Lab {
   }
 
   private async waitEngine(c: LabConfig, n: LabNode): Promise<void> {
+    const pingEngine = await enginePing();
     const deadline = Date.now() + ENGINE_READY_MS;
     const tls = this.pki.clientTls();
     while (Date.now() < deadline) {
@@ -166,6 +167,7 @@ export class Lab {
     const s = this.state();
     if (!s) return [];
     const tls = this.pki.clientTls();
+    const pingEngine = await enginePing();
     return Promise.all(
       s.nodes.map(async (n) => {
         const hasNs = existsSync(`/var/run/netns/${n.netns}`);
@@ -249,6 +251,11 @@ export class Lab {
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new MatrixError('E_LAB', 'the lab creates network namespaces and engines: run it as root');
+}
+
+/** The engine client, loaded only by the commands that talk to an engine: dockerode takes ~0.4 s to load, and `lab poweroff` needs none of it. */
+async function enginePing(): Promise<typeof import('../nodes/docker-client.ts').pingEngine> {
+  return (await import('../nodes/docker-client.ts')).pingEngine;
 }
 
 async function runAll(cmds: string[][], ignoreErrors = false): Promise<void> {
