@@ -13,6 +13,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dockerCliCommand } from '../src/manager/lab/lab-commands.ts';
+import { Pki } from '../src/manager/pki/pki.ts';
 import { deploySpec, get, HOME, labDown, labUp, matrix, median, waitFor } from './lab-bench.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
@@ -20,18 +22,10 @@ const ROUNDS = Number(values.rounds);
 const NODE1 = '10.214.0.11';
 
 function docker(args: string[]): Promise<string> {
-  const pki = join(HOME, 'pki');
-  const tls = [
-    '--tlsverify',
-    '--tlscacert',
-    join(pki, 'ca.pem'),
-    '--tlscert',
-    join(pki, 'clients/manager/cert.pem'),
-    '--tlskey',
-    join(pki, 'clients/manager/key.pem'),
-  ];
+  const pki = new Pki(join(HOME, 'pki'));
+  const [cmd, ...argv] = dockerCliCommand(`${NODE1}:2376`, { ca: pki.caPaths().cert, ...pki.clientPaths('manager') }, args);
   return new Promise((res, rej) =>
-    execFile('docker', ['-H', `tcp://${NODE1}:2376`, ...tls, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile(cmd!, argv, { timeout: 120_000 }, (err, stdout, stderr) =>
       err ? rej(new Error(`docker ${args.join(' ')}: ${stderr || err.message}`)) : res(stdout.trim()),
     ),
   );

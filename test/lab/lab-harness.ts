@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import http from 'node:http';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
 import { pidsRunning } from '../../src/util/pidfile.ts';
+import { dockerCliCommand } from '../../src/manager/lab/lab-commands.ts';
+import { Pki } from '../../src/manager/pki/pki.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MATRIX = join(ROOT, 'bin', 'matrix');
@@ -170,20 +172,10 @@ export async function replicasOf(env: LabEnv, app: string): Promise<ReplicaRow[]
 
 /** The docker CLI against lab node `node` (1-based), with the manager's client certificate; never throws. */
 export function dockerOn(env: LabEnv, node: number, args: string[]): Promise<{ code: number; out: string }> {
-  const pki = join(env.home, 'pki');
-  const tls = [
-    '--tlsverify',
-    '--tlscacert',
-    join(pki, 'ca.pem'),
-    '--tlscert',
-    join(pki, 'clients/manager/cert.pem'),
-    '--tlskey',
-    join(pki, 'clients/manager/key.pem'),
-  ];
+  const pki = new Pki(join(env.home, 'pki'));
+  const [cmd, ...argv] = dockerCliCommand(`${env.subnet}.${10 + node}:2376`, { ca: pki.caPaths().cert, ...pki.clientPaths('manager') }, args);
   return new Promise((res) => {
-    execFile('docker', ['-H', `tcp://${env.subnet}.${10 + node}:2376`, ...tls, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
-      res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
-    );
+    execFile(cmd!, argv, { timeout: 120_000 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }));
   });
 }
 

@@ -75,3 +75,22 @@ describe('lab commands', () => {
     expect(argv).toContain('unix:///h/lab/node1/docker.sock');
   });
 });
+
+describe('the docker CLI against a lab engine', () => {
+  it('speaks mutual TLS to host:port with the given files, then the arguments as given', () => {
+    expect(cmd.dockerCliCommand('10.212.0.11:2376', { ca: '/p/ca.pem', cert: '/p/c.pem', key: '/p/k.pem' }, ['ps', '-a'])).toEqual([
+      'docker',
+      '-H',
+      'tcp://10.212.0.11:2376',
+      '--tlsverify',
+      '--tlscacert',
+      '/p/ca.pem',
+      '--tlscert',
+      '/p/c.pem',
+      '--tlskey',
+      '/p/k.pem',
+      'ps',
+      '-a',
+    ]);
+  });
+});

@@ -103,3 +103,8 @@ export function dockerdCommand(c: LabConfig, n: LabNode, f: EngineFiles): Argv {
     `matrix.node=${n.name}`,
   ];
 }
+
+/** The docker CLI against an engine (`host:port`) over mutual TLS, e.g. with the manager's client certificate. */
+export function dockerCliCommand(engine: string, tls: { ca: string; cert: string; key: string }, args: string[]): Argv {
+  return ['docker', '-H', `tcp://${engine}`, '--tlsverify', '--tlscacert', tls.ca, '--tlscert', tls.cert, '--tlskey', tls.key, ...args];
+}
