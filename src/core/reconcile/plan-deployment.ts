@@ -27,6 +27,8 @@ export interface DeploymentPlan {
   blocked: Blocked[];
   /** Apps whose new revision fails during a rolling update: the manager rolls them back. */
   failing: RolloutFailure[];
+  /** Draining containers the plan wants again: back into the ingress. */
+  undrain: string[];
 }
 
 export function planDeployment(i: DeploymentPlanInput): DeploymentPlan {
@@ -44,6 +46,7 @@ export function planDeployment(i: DeploymentPlanInput): DeploymentPlan {
     actions: rolled.actions,
     blocked: [...r.blocked, ...gated.blocked, ...rolled.waiting],
     failing: rolled.failing,
+    undrain: rolled.undrain,
   };
 }
 

@@ -48,10 +48,23 @@ describe('applyRollout', () => {
     const first = step(v2, obs, policy(), state({ healthy }));
     expect(kinds(first.actions)).toEqual(['drain c-0-v1']);
     const during = step(v2, obs, policy(), state({ healthy, draining: new Map([['c-0-v1', 99_000]]) }));
-    expect(kinds(during.actions)).toEqual([]);
+    expect(kinds(during.actions).filter((k) => k.includes('c-0-v1'))).toEqual([]);
     expect(during.waiting.map((w) => w.reason)).toContain('draining in-flight requests');
     const after = step(v2, obs, policy(), state({ healthy, draining: new Map([['c-0-v1', 98_000]]) }));
-    expect(kinds(after.actions)).toEqual(['stop c-0-v1']);
+    expect(kinds(after.actions).filter((k) => k.includes('c-0-v1'))).toEqual(['stop c-0-v1']);
+  });
+
+  it('starts the next batch while the last one drains: a slot whose new replica serves and whose old one left the ingress is done', () => {
+    const obs = [...v1Running, seen(0, 'v2')];
+    const healthy = allHealthy(obs);
+    const draining = new Map([['c-0-v1', 99_000]]);
+    expect(kinds(step(v2, obs, policy(), state({ healthy, draining })).actions)).toEqual(['start web.1@v2']);
+    // the delay counts from that moment (the manager records the batch done when the drain starts)
+    const rested = policy({ delayS: 5 });
+    expect(kinds(step(v2, obs, rested, state({ healthy, draining, lastBatchDone: new Map([['web', 99_000]]) })).actions)).toEqual([]);
+    expect(kinds(step(v2, obs, rested, state({ healthy, draining, lastBatchDone: new Map([['web', 94_000]]) })).actions)).toEqual(['start web.1@v2']);
+    // not while the new one is not healthy yet: the old one is not even drained then
+    expect(kinds(step(v2, obs, policy(), state({ healthy: allHealthy(v1Running) })).actions)).toEqual([]);
   });
 
   it('moves to the next batch only after the delay since the last batch completed', () => {
@@ -138,6 +151,21 @@ describe('applyRollout', () => {
       const slow = step(both, obs, policy({ monitorS: 10 }), state({ healthy, firstSeen: new Map([['c-0-v2', 0]]) }));
       expect(slow.failing).toEqual([{ app: 'web', reason: 'new replica web.0 not healthy after 10s' }]);
     });
+  });
+
+  it('hands back a draining container the plan wants again, and no other', () => {
+    // web.0@v2 drains (scaled away, say), then is wanted again: nothing stops it any more
+    const obs = [seen(0, 'v2'), seen(1, 'v2'), seen(2, 'v2')];
+    const draining = new Map([
+      ['c-0-v2', 99_000],
+      ['c-9-v2', 99_000], // gone meanwhile: nothing to hand back
+    ]);
+    const again = step(v2, obs, policy(), state({ healthy: allHealthy(obs), draining }));
+    expect(again.undrain).toEqual(['c-0-v2']);
+    expect(kinds(again.actions)).toEqual([]);
+    // still scaled away: it stays draining
+    const away = step(v2.slice(1), obs, policy(), state({ healthy: allHealthy(obs), draining }));
+    expect(away.undrain).toEqual([]);
   });
 
   it('passes fresh replicas and dead-container replacements straight through', () => {

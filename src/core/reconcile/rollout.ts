@@ -27,7 +27,7 @@ export interface RolloutState {
   draining: ReadonlyMap<string, number>;
   /** containerId -> when the manager first saw it. */
   firstSeen: ReadonlyMap<string, number>;
-  /** app -> when its last replaced replica's old container was stopped. */
+  /** app -> when its last batch was done (its old container taken out of the ingress). */
   lastBatchDone: ReadonlyMap<string, number>;
   /** containerIds whose health check passes now. */
   healthy: ReadonlySet<string>;
@@ -42,6 +42,11 @@ export interface RolloutResult {
   actions: Action[];
   waiting: Blocked[];
   failing: RolloutFailure[];
+  /**
+   * Containers taken out of the ingress that are wanted again (the change that drained them
+   * was undone, e.g. an app removed and deployed again before its drain ended): they serve again.
+   */
+  undrain: string[];
 }
 
 type StopLike = Extract<Action, { kind: 'stop' }>;
@@ -86,11 +91,14 @@ export function applyRollout(
   const inTransition = new Map<string, Set<string>>();
   for (const id of [...want.keys()].sort()) {
     const d = want.get(id)!;
-    // pending: old revision running untouched; done: new revision healthy and alone.
-    // Anything else (starting, missing after a stop-first stop, old draining) is mid-flight.
-    const oldDraining = oldRunning(id).some((c) => st.draining.has(c.containerId));
+    // pending: old revision running untouched; done: new revision healthy and every old
+    // container out of the ingress (draining in the background: the slot serves at full
+    // capacity, so the next batch may start, as Swarm starts the next task once the new one
+    // runs). Anything else (starting, missing after a stop-first stop) is mid-flight.
+    const old = oldRunning(id);
+    const oldDraining = old.some((c) => st.draining.has(c.containerId));
     const pending = isUpdateSlot(id) && currentOf(id).length === 0 && !oldDraining;
-    const done = healthyNow(id) && !isUpdateSlot(id);
+    const done = healthyNow(id) && old.every((c) => st.draining.has(c.containerId));
     if (!pending && !done) {
       const set = inTransition.get(d.app) ?? new Set<string>();
       set.add(id);
@@ -158,7 +166,10 @@ export function applyRollout(
     else waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
   }
 
-  return { actions: out, waiting, failing: failures(observed, isCurrent, isRevisionChange, policy, st) };
+  const leaving = new Set(actions.flatMap((a) => (a.kind === 'start' ? [] : [a.containerId])));
+  const running = new Set(observed.filter((o) => o.state === 'running').map((o) => o.containerId));
+  const undrain = [...st.draining.keys()].filter((id) => running.has(id) && !leaving.has(id)).sort(byCodeUnit);
+  return { actions: out, waiting, failing: failures(observed, isCurrent, isRevisionChange, policy, st), undrain };
 }
 
 function failures(

@@ -254,6 +254,28 @@ describe('control loop on the sim driver', () => {
     expect(w.vcls.at(-1)).not.toContain('127.255.0.2');
   });
 
+  it('an app removed and deployed again while its replica drains serves again, from that same container', async () => {
+    const w = world(3);
+    await deploy(w, [app('web', 3)]);
+    await w.loop.pass();
+    const lat = app('lat', 1);
+    for (let round = 0; round < 4; round++) {
+      await deploy(w, [lat], { file: 'lat.yaml' });
+      for (let i = 0; i < 3; i++) {
+        w.clock.now += 500;
+        await w.loop.pass();
+      }
+      expect(
+        routes(w).filter((r) => r.app === 'lat'),
+        `round ${round}`,
+      ).toHaveLength(1);
+      await w.desired.removeApps(['lat']);
+      w.clock.now += 500;
+      await w.loop.pass(); // out of the ingress, draining for 2 s: the next deploy comes first
+      expect(routes(w).filter((r) => r.app === 'lat')).toHaveLength(0);
+    }
+  });
+
   it("cuts a down node's backends off the ingress before the VCL without them is loaded", async () => {
     const w = world(3);
     await deploy(w, [app('web', 3)]);
@@ -435,8 +457,10 @@ describe('rolling updates on the sim driver', () => {
       w.clock.now += 1000;
       await w.loop.pass();
       minRoutes = Math.min(minRoutes, routes(w).length);
-      // never more than one extra replica (parallelism 1, start-first)
-      expect(w.sim.running().length).toBeLessThanOrEqual(4);
+      // never more than one extra replica serving (parallelism 1, start-first); an old one
+      // drained out of the ingress may still be stopping while the next batch starts
+      expect(routes(w).length).toBeLessThanOrEqual(4);
+      expect(w.sim.running().length).toBeLessThanOrEqual(5);
     }
     expect(minRoutes).toBeGreaterThanOrEqual(3);
     expect(ids(w.sim)).toEqual(slots('web', 3));

@@ -201,6 +201,11 @@ export class ControlLoop {
     const plan = d ? this.plan(d) : null;
     this.previousDesired = this.lastPlan?.desired ?? [];
     this.lastPlan = plan;
+    for (const id of plan?.undrain ?? []) {
+      if (this.executor.isStopping(id)) continue; // too late: its stop is under way, a new one follows
+      this.memory.undrain(id);
+      this.deps.log.info({ container: id.slice(0, 12) }, 'draining replica is wanted again: back in the ingress');
+    }
     this.publish(); // a dead node's replicas leave the ingress before anything else happens
     const report: PassReport = { generation: d?.generation ?? 0, plan, drained: [], done: [], failed: [], rolledBack: [] };
     if (!d || !plan) return report;
@@ -214,13 +219,12 @@ export class ControlLoop {
     const actions = plan.actions.filter((a) => a.kind === 'start' || !this.executor.isStopping(a.containerId));
     for (const a of actions) {
       if (a.kind !== 'drain') continue;
-      this.memory.drain(a.containerId, now);
+      this.memory.drain(a.app, a.containerId, now);
       this.deps.log.info({ node: a.node, replica: a.id, container: a.containerId.slice(0, 12), reason: a.reason }, 'draining replica');
       report.drained.push(a);
     }
     if (report.drained.length) this.publish();
     const r = await this.executor.run(actions);
-    for (const a of r.done) if (a.kind === 'stop') this.memory.stopped(a.app, a.containerId, now);
     report.done = r.done;
     report.failed = r.failed;
     if (r.done.length || report.drained.length) this.kick(); // look again at once: new replicas get probed and routed

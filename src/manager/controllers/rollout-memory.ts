@@ -18,17 +18,20 @@ export class RolloutMemory {
     for (const o of s.replicas) if (!this.firstSeen.has(o.containerId)) this.firstSeen.set(o.containerId, s.at);
   }
 
-  drain(containerId: string, now: number): void {
-    if (!this.draining.has(containerId)) this.draining.set(containerId, now);
+  /** A replica leaves the ingress: for an update, its batch is done (the new one serves; the old one drains in the background). */
+  drain(app: string, containerId: string, now: number): void {
+    if (this.draining.has(containerId)) return;
+    this.draining.set(containerId, now);
+    this.lastBatchDone.set(app, now);
+  }
+
+  /** A draining replica is wanted again: it may be routed again. */
+  undrain(containerId: string): void {
+    this.draining.delete(containerId);
   }
 
   drainingNow(): ReadonlyMap<string, number> {
     return new Map(this.draining);
-  }
-
-  /** A drained replica was stopped: for an update, its batch is done. */
-  stopped(app: string, containerId: string, now: number): void {
-    if (this.draining.has(containerId)) this.lastBatchDone.set(app, now);
   }
 
   state(now: number, healthy: ReadonlySet<string>): RolloutState {
