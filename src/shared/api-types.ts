@@ -98,6 +98,8 @@ export interface AppSummary {
   updating: boolean;
   /** Replicas the ingress routes to now (its last applied configuration). */
   serving: number;
+  /** Of those, replicas that are not the desired state (an old revision, a moved or scaled-away one): the change is not through the ingress yet. */
+  servingOld: number;
   rollbacks: number;
 }
 

@@ -50,13 +50,16 @@ function deploy(name: string, text: string): Promise<string> {
   return matrixOk(env, ['deploy', specFile(name, text)]);
 }
 
-/** GETs the app at a steady pace until `stop` resolves; returns every status. */
-async function loadUntil(stop: Promise<unknown>): Promise<number[]> {
+/** GETs the app at a steady pace until `stop` resolves; returns every status (and in `answers`, when each was sent and which image answered). */
+async function loadUntil(stop: Promise<unknown>, answers: { at: number; app: string }[] = []): Promise<number[]> {
   let done = false;
   void stop.then(() => (done = true));
   const statuses: number[] = [];
   while (!done) {
-    statuses.push((await get(env.ingressPort, '/web/')).status);
+    const at = Date.now();
+    const a = await get(env.ingressPort, '/web/');
+    statuses.push(a.status);
+    answers.push({ at, app: /app=([a-z0-9-]+)/.exec(a.body)?.[1] ?? '' });
     await new Promise((r) => setTimeout(r, 20));
   }
   return statuses;
@@ -81,12 +84,20 @@ afterAll(async () => {
 describe('rolling updates in a real lab', () => {
   it('replaces every replica with the new image and loses no request', async () => {
     let out = '';
+    let doneAt = Infinity;
     const rolled = (async () => {
       out = await deploy('v2.yaml', spec('cloud/simplewebapp2')); // follows the rollout to its end
+      doneAt = Date.now();
       await until(web, settled, 240);
+      await new Promise((r) => setTimeout(r, 1000));
     })();
-    const statuses = await loadUntil(rolled);
+    const answers: { at: number; app: string }[] = [];
+    const statuses = await loadUntil(rolled, answers);
     await rolled;
+    // once the command says done, the old image never answers again
+    const after = answers.filter((a) => a.at > doneAt);
+    expect(after.length).toBeGreaterThan(10);
+    expect(after.filter((a) => a.app !== 'simplewebapp2')).toEqual([]);
     expect(out).toMatch(/^rolling update: web \d\/3 on the new revision$/m);
     expect(out).toMatch(/^rollout complete$/m);
     expect(statuses.length).toBeGreaterThan(20);

@@ -19,6 +19,7 @@ const app = (over: Partial<AppSummary>): AppSummary => ({
   updating: false,
   rollbacks: 0,
   serving: 0,
+  servingOld: 0,
   ...over,
 });
 
@@ -82,6 +83,29 @@ describe('waiting for a change to serve', () => {
     await waitUntilServing(api([app({})], status({})), new Set(['web']), 0);
     expect(errs.join('\n')).toMatch(/E_DEPLOY_FAILED.*web: no replica passed its health check/);
     expect(process.exitCode).toBe(1);
+  });
+
+  it('says done only once the ingress no longer routes the replicas the change replaced', async () => {
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+    const answers = [app({ serving: 4, servingOld: 1 }), app({ serving: 4, servingOld: 1 }), app({ serving: 3, servingOld: 0 })];
+    let calls = 0;
+    const stub = { apps: async () => [answers[Math.min(calls++, answers.length - 1)]!], status: async () => status({}) } as unknown as ApiClient;
+    await waitUntilServing(stub, new Set(['web']), 60_000);
+    expect(calls).toBe(3);
+    expect(out).toEqual([]); // a short wait goes unsaid
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+
+  it('with the ingress down, replaced replicas still routed are pending, not an error', async () => {
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+    const down = status({ components: [{ name: 'ingress', state: 'down', since: 'now', restarts: 0, lastError: null }] });
+    await waitUntilServing(api([app({ serving: 3, servingOld: 3 })], down), new Set(['web']), 60_000);
+    expect(out.join('\n')).toMatch(
+      /^done: web updated; pending: the ingress is not serving \(varnishd is down\) and still routes replicas that were replaced/m,
+    );
+    expect(process.exitCode ?? 0).toBe(0);
   });
 
   it('returns at once when everything serves', async () => {

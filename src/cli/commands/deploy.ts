@@ -171,14 +171,43 @@ async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 
   console.error('warning: still updating; follow with `matrix apps`');
 }
 
-/** Waits until each deployed app with placed replicas is in the ingress; says which ones it waits for. */
+/**
+ * Waits until each deployed app with placed replicas is in the ingress, and the ingress no
+ * longer routes any replica the change replaced (the old revision must not answer once the
+ * command says done); says which ones it waits for.
+ */
 export async function waitUntilServing(api: ApiClient, deployed: Set<string>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
   let said = '';
   for (;;) {
-    const apps = (await api.apps()).filter((a) => deployed.has(a.name) && a.desired > a.unplaced && a.serving === 0);
+    const all = (await api.apps()).filter((a) => deployed.has(a.name));
+    const apps = all.filter((a) => a.desired > a.unplaced && a.serving === 0);
+    const old = all.filter((a) => a.servingOld > 0).map((a) => a.name);
     const waiting = apps.map((a) => a.name);
-    if (!waiting.length) return;
+    if (!waiting.length && !old.length) return;
+    if (!waiting.length) {
+      // routing the change is the ingress's part: pending (not failed) when it is not serving
+      const ingress = await ingressTrouble(api);
+      if (ingress) {
+        console.log(
+          `done: ${old.join(', ')} updated; pending: the ingress is not serving (${ingress}) and still routes replicas that were replaced (\`matrix status\`)`,
+        );
+        return;
+      }
+      if (Date.now() > deadline) {
+        console.error(`warning: the ingress still routes replaced replicas of ${old.join(', ')} (see \`matrix status\`)`);
+        return;
+      }
+      // usually the next VCL, well under a second: said only when it takes longer
+      const line = `waiting for the ingress to stop routing the replaced replicas of ${old.join(', ')}`;
+      if (line !== said && Date.now() - started > 2000) {
+        console.log(line);
+        said = line;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
     // the change is done; routing it is the ingress's part, which may be down: pending, not failed
     // (asked only once every replica runs: until then there is nothing to route anyway)
     const ingress = apps.every((a) => a.running > 0) ? await ingressTrouble(api) : null;

@@ -150,6 +150,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     const all = rows();
     const plan = d.loop.latestPlan();
     const serving = d.loop.appliedBy('ingress')?.routes ?? [];
+    const desiredContainers = new Set(all.filter((r) => r.desired && r.containerId !== null).map((r) => r.containerId));
     return {
       apps: (current?.apps ?? []).map((a) => ({
         name: a.name,
@@ -163,6 +164,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
         rollbacks: rollbacksOf(a.name).length,
         serving: serving.filter((r) => r.route.app === a.name).length,
+        servingOld: serving.filter((r) => r.route.app === a.name && !desiredContainers.has(r.containerId)).length,
       })),
     };
   });
