@@ -59,14 +59,19 @@ async function bareRound(image: string): Promise<number> {
 
 async function matrixRound(file: string): Promise<number> {
   const t0 = performance.now();
-  const deploy = matrix(['deploy', file]);
+  // settled either way, so a failed wait below is the error reported, not this promise
+  const deploy = matrix(['deploy', file]).then(
+    () => null,
+    (e: unknown) => e,
+  );
   const { at } = await waitFor(
     () => get('/lat/', 1000),
     (a) => a.status === 200,
     60_000,
     10,
   );
-  await deploy;
+  const err = await deploy;
+  if (err) throw err;
   await matrix(['rm', 'lat']);
   await waitFor(
     () => get('/lat/', 1000),

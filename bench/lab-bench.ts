@@ -4,7 +4,7 @@
  * the real CLI and API; power switching is done in-process so timestamps are exact.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { Lab } from '../src/manager/lab/lab.ts';
@@ -50,6 +50,8 @@ export async function labUp(nodes: number): Promise<void> {
 }
 
 export async function labDown(): Promise<void> {
+  // the manager's log outlives the lab, for a look at what happened during the run
+  if (existsSync(join(HOME, 'manager.log'))) copyFileSync(join(HOME, 'manager.log'), join(ROOT, '.test-labs', 'bench-manager.log'));
   await matrix(['lab', 'down']).catch(() => undefined);
   rmSync(HOME, { recursive: true, force: true });
 }
