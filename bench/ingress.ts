@@ -68,38 +68,51 @@ const wrk = (url: string): WrkResult => parseWrk(execFileSync('wrk', [...WRK, ur
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mx-bench-ingress-'));
-  const backendPort = await freePort();
-  const ingressPort = await freePort();
-  const backend = new Varnish(join(dir, 'backend'), `127.0.0.1:${backendPort}`, `127.0.0.1:${await freePort()}`);
-  const ingress = new Varnish(join(dir, 'ingress'), `127.0.0.1:${ingressPort}`, `127.0.0.1:${await freePort()}`);
+  const port = async () => `127.0.0.1:${await freePort()}`;
+  const backendAddr = await port();
+  const backend = new Varnish(join(dir, 'backend'), backendAddr, await port());
+  // the ingress as the manager runs it: started empty, the route applied (its VCL compiled at -O0);
+  // and the same VCL booted with -f (compiled at the build's -O2), to show what -O0 costs a request
+  const ingressAddr = await port();
+  const ingress = new Varnish(join(dir, 'ingress'), ingressAddr, await port());
+  const bootedAddr = await port();
+  const booted = new Varnish(join(dir, 'booted'), bootedAddr, await port());
   try {
     await backend.start(STATIC_VCL);
-    await ingress.start(renderVcl([{ app: 'web', node: 'node1', address: '127.0.0.1', port: backendPort }]));
-    const direct = `http://127.0.0.1:${backendPort}/`;
-    const through = `http://127.0.0.1:${ingressPort}/web/`;
-    // both answer before anything is timed (the ingress's probe must find the backend healthy)
-    for (const u of [direct, through]) {
+    const vcl = renderVcl([{ app: 'web', node: 'node1', address: '127.0.0.1', port: Number(backendAddr.split(':')[1]) }]);
+    await ingress.start(renderVcl([]));
+    await ingress.apply(vcl);
+    await booted.start(vcl);
+    const targets = {
+      direct: `http://${backendAddr}/`,
+      through: `http://${ingressAddr}/web/`,
+      throughO2: `http://${bootedAddr}/web/`,
+    };
+    // every one answers before anything is timed (the ingress's probe must find the backend healthy)
+    for (const u of Object.values(targets)) {
       const r = await fetch(u);
       if (r.status !== 200) throw new Error(`${u} answered ${r.status}`);
     }
-    const rows: { direct: WrkResult; through: WrkResult }[] = [];
+    type Row = Record<keyof typeof targets, WrkResult>;
+    const rows: Row[] = [];
     console.log(`wrk ${WRK.join(' ')}, ${ROUNDS} interleaved rounds`);
     for (let i = 0; i < ROUNDS; i++) {
-      const d = wrk(direct);
-      const t = wrk(through);
-      rows.push({ direct: d, through: t });
+      const r: Row = { direct: wrk(targets.direct), through: wrk(targets.through), throughO2: wrk(targets.throughO2) };
+      rows.push(r);
       console.log(
-        `round ${i + 1}: direct ${d.rps.toFixed(0)} req/s p99 ${d.p99ms.toFixed(2)} ms | through the ingress ${t.rps.toFixed(0)} req/s p99 ${t.p99ms.toFixed(2)} ms (ratio ${(t.rps / d.rps).toFixed(2)})`,
+        `round ${i + 1}: direct ${r.direct.rps.toFixed(0)} req/s p99 ${r.direct.p99ms.toFixed(2)} ms | through the ingress ${r.through.rps.toFixed(0)} req/s p99 ${r.through.p99ms.toFixed(2)} ms (ratio ${(r.through.rps / r.direct.rps).toFixed(2)}) | same VCL at -O2 ${r.throughO2.rps.toFixed(0)} req/s`,
       );
     }
-    const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
+    const m = (f: (r: Row) => number) => median(rows.map(f));
     const ratio = m((r) => r.through.rps / r.direct.rps);
     const p99Delta = m((r) => r.through.p99ms - r.direct.p99ms);
+    const o0VsO2 = m((r) => r.through.rps / r.throughO2.rps);
     console.log(`\nmedian requests/s: direct ${m((r) => r.direct.rps).toFixed(0)}, through the ingress ${m((r) => r.through.rps).toFixed(0)}`);
     console.log(`median p50: direct ${m((r) => r.direct.p50ms).toFixed(2)} ms, through ${m((r) => r.through.p50ms).toFixed(2)} ms`);
     console.log(`median p99: direct ${m((r) => r.direct.p99ms).toFixed(2)} ms, through ${m((r) => r.through.p99ms).toFixed(2)} ms`);
     console.log(`throughput ratio (through / direct, median of rounds): ${ratio.toFixed(2)}; p99 added: ${p99Delta.toFixed(2)} ms`);
-    const errors = rows.reduce((s, r) => s + r.direct.errors + r.through.errors, 0);
+    console.log(`VCL compiled at -O0 vs -O2, requests/s ratio: ${o0VsO2.toFixed(2)}`);
+    const errors = rows.reduce((s, r) => s + r.direct.errors + r.through.errors + r.throughO2.errors, 0);
     if (errors) console.log(`errors (non-2xx, socket errors) over all rounds: ${errors}`);
     console.log(
       JSON.stringify({
@@ -112,12 +125,12 @@ async function main(): Promise<void> {
         directP99Ms: Number(m((r) => r.direct.p99ms).toFixed(3)),
         throughP99Ms: Number(m((r) => r.through.p99ms).toFixed(3)),
         p99AddedMs: Number(p99Delta.toFixed(3)),
+        o0VsO2: Number(o0VsO2.toFixed(3)),
         errors,
       }),
     );
   } finally {
-    ingress.stop();
-    backend.stop();
+    for (const v of [ingress, booted, backend]) v.stop();
     await new Promise((r) => setTimeout(r, 500));
     rmSync(dir, { recursive: true, force: true });
   }

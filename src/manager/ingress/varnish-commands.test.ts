@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortConnectionsCommand, countAborted, parseVclList, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
+import { abortConnectionsCommand, countAborted, parseVclList, quickCompileCommand, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
 
 describe('varnish commands', () => {
   it("starts varnishd with its own work dir, a secret-guarded admin port and the manager's current VCL", () => {
@@ -66,5 +66,20 @@ describe('varnish commands', () => {
     expect(countAborted(out)).toBe(2);
     expect(countAborted('State Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n')).toBe(0);
     expect(countAborted('')).toBe(0);
+  });
+
+  it("lowers the VCL compiler's optimisation to -O0 and leaves everything else as the build set it", () => {
+    const show = (v: string) => `cc_command\n        Value is: ${v}\n\n        Default is: exec $CC $CFLAGS %w -shared -o %o %s\n`;
+    const debian =
+      'exec x86_64-linux-gnu-gcc -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -Werror -Wno-error=unused-result -pthread -fpic -shared -Wl,-x -o %o %s';
+    expect(quickCompileCommand(show(`${debian} (default)`))).toBe(debian.replace(' -O2 ', ' -O0 '));
+    expect(quickCompileCommand(show('exec cc -O3 -fpic -shared -o %o %s'))).toBe('exec cc -O0 -fpic -shared -o %o %s');
+    expect(quickCompileCommand(show('exec cc -Os -fpic -shared -o %o %s'))).toBe('exec cc -O0 -fpic -shared -o %o %s');
+    // already lowered (a varnishd adopted from an earlier manager), or no level at all: nothing to set
+    expect(quickCompileCommand(show(debian.replace(' -O2 ', ' -O0 ')))).toBeNull();
+    expect(quickCompileCommand(show('exec cc -fpic -shared -o %o %s'))).toBeNull();
+    // -O in another word is not a level
+    expect(quickCompileCommand(show('exec cc -fpic -shared -Wl,-O1 -o %o %s'))).toBeNull();
+    expect(quickCompileCommand('no such parameter')).toBeNull();
   });
 });

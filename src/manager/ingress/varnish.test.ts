@@ -142,6 +142,18 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     expect(redirect.status).toBe(301);
   });
 
+  it('compiles the VCLs it loads unoptimised (-O0), the rest of the compiler command as the build set it', async () => {
+    const at = admin.lastIndexOf(':');
+    const cli = await VarnishCli.connect(admin.slice(0, at), Number(admin.slice(at + 1)), readFileSync(join(workDir, 'secret')));
+    try {
+      const value = (await cli.ok('param.show cc_command\n')).split('\n').find((l) => l.includes('Value is:'));
+      expect(value).toMatch(/Value is: exec \S+ .*-O0 .*-shared .*%o %s/);
+      expect(value).not.toMatch(/-O[1-3s]\b/);
+    } finally {
+      cli.close();
+    }
+  });
+
   it('does not reload for the same VCL', async () => {
     expect(await varnish!.apply(renderVcl([route('b'), route('a')]))).toBe(false);
     expect(await varnish!.apply(renderVcl([route('a'), route('b')]))).toBe(false);

@@ -75,7 +75,16 @@ export class Varnish {
   private async connection(): Promise<VarnishCli> {
     if (!this.cli) {
       const at = this.admin.lastIndexOf(':');
-      this.cli = await VarnishCli.connect(this.admin.slice(0, at), Number(this.admin.slice(at + 1)), readFileSync(this.files.secretFile));
+      const cli = await VarnishCli.connect(this.admin.slice(0, at), Number(this.admin.slice(at + 1)), readFileSync(this.files.secretFile));
+      try {
+        // every later VCL compiles unoptimised: routing changes go live sooner (an optimisation only: a refusal changes nothing)
+        const quick = vc.quickCompileCommand((await cli.send('param.show cc_command\n')).body);
+        if (quick !== null) await cli.send(heredocCommand(['param.set', 'cc_command'], quick));
+      } catch (e) {
+        cli.close();
+        throw e;
+      }
+      this.cli = cli;
     }
     return this.cli;
   }
