@@ -64,6 +64,9 @@ export interface PassReport {
 }
 
 const ROUTED_KEY = 'ingress.routed';
+/** While a container started less than STARTING_MS ago is not healthy yet, passes come every STARTING_PASS_MS. */
+const STARTING_MS = 5_000;
+const STARTING_PASS_MS = 100;
 
 /** The stored routed set; anything unreadable counts as empty (only replicas of the desired state are routed then). */
 function loadRouted(raw: string | null): ReadonlySet<string> {
@@ -165,7 +168,7 @@ export class ControlLoop {
     } finally {
       this.inPass = false;
     }
-    if (this.running) this.schedule(this.kicked ? 0 : this.intervalMs);
+    if (this.running) this.schedule(this.kicked ? 0 : this.memory.awaitingFirstHealth(this.snap, STARTING_MS) ? STARTING_PASS_MS : this.intervalMs);
   }
 
   /** One pass: observe, decide, act. Passes never overlap. */

@@ -34,6 +34,15 @@ export class RolloutMemory {
     return new Map(this.draining);
   }
 
+  /**
+   * A running container first seen less than `withinMs` ago has not passed its health check
+   * yet: it is about to be routed, and the loop looks again sooner than its interval, so it
+   * serves as soon as it answers rather than up to an interval later.
+   */
+  awaitingFirstHealth(s: ClusterSnapshot, withinMs: number): boolean {
+    return s.replicas.some((o) => o.state === 'running' && !s.healthy.has(o.containerId) && s.at - (this.firstSeen.get(o.containerId) ?? s.at) < withinMs);
+  }
+
   state(now: number, healthy: ReadonlySet<string>): RolloutState {
     return { now, draining: this.draining, firstSeen: this.firstSeen, lastBatchDone: this.lastBatchDone, healthy };
   }
