@@ -109,6 +109,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   );
   // specs are parsed off the event loop, with a deadline and a heap of their own
   const specParser = new SpecParser();
+  specParser.warm();
   const desired = new DesiredState(store, loop, registryClient, config.registry, desiredLock, {
     allowedRegistries: config.allowedRegistries,
     policy: config.policy,

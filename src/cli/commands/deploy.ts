@@ -166,7 +166,7 @@ async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 
     const line = busy.map((a) => `${a.name} ${a.running}/${a.desired} on the new revision`).join(', ');
     if (line !== last) console.log(`rolling update: ${line}`);
     last = line;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
   }
   console.error('warning: still updating; follow with `matrix apps`');
 }
@@ -227,6 +227,6 @@ export async function waitUntilServing(api: ApiClient, deployed: Set<string>, ti
     const line = `waiting for ${waiting.join(', ')} to answer through the ingress`;
     if (line !== said) console.log(line);
     said = line;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

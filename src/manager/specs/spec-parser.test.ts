@@ -21,6 +21,15 @@ describe('parsing specs in a worker', () => {
     expect(spec).toMatchObject({ kind: 'matrix', name: 'shop', apps: [{ name: 'web', replicas: 2, port: 8080 }] });
   });
 
+  it('a warmed worker that dies while idle is replaced at the next parse', async () => {
+    const q = parser({ timeoutMs: 5_000 });
+    q.warm();
+    // reach in as a crash would: the worker ends with no parse under way
+    await (q as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await new Promise((r) => setImmediate(r));
+    await expect(q.parse('apps:\n  web: { image: cloud/web, port: 8080 }\n', 'a.yaml')).resolves.toMatchObject({ apps: [{ name: 'web' }] });
+  });
+
   it("throws the spec's own error with its code, path and details", async () => {
     const err = await p.parse('apps:\n  web: { image: cloud/web, port: 99999, replicas: -1 }\n', 'bad.yaml').catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'MatrixError', code: 'E_SPEC_INVALID' });

@@ -46,6 +46,11 @@ export class SpecParser {
     return this.serial.run(() => this.parseOne({ id: this.nextId++, source, file }));
   }
 
+  /** Starts the worker ahead of the first parse (it takes a few hundred ms to load the parsers), so the first deploy does not wait for it. */
+  warm(): void {
+    this.worker ??= this.spawn();
+  }
+
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
@@ -62,6 +67,11 @@ export class SpecParser {
         })
       : new Worker(new URL(module), options);
     w.unref(); // an idle parser never keeps the manager alive
+    // one that dies while idle (a warmed one, say) is replaced at the next parse, not posted to
+    w.once('exit', () => {
+      if (this.worker === w) this.worker = null;
+    });
+    w.on('error', () => undefined); // reported by the parse it fails, if any
     return w;
   }
 
