@@ -201,7 +201,7 @@ describe('renderVcl structure', () => {
     const bf = sub(vcl, 'vcl_backend_fetch');
     expect(bf).toContain('    set bereq.http.Connection = "close";\n');
     expect(bf).toContain('.first_byte_timeout');
-    expect(bf).toContain('.connect_timeout (0.5s)');
+    expect(bf).toContain('.connect_timeout (0.1s)');
     expect(sub(renderVcl(ONE_APP, { connectTimeout: 2 }), 'vcl_backend_fetch')).toContain('.connect_timeout (2s)');
     // nothing touches the client side connection
     expect(vcl).not.toMatch(/(^|[^a-z])(req|resp)\.http\.Connection/im);
@@ -226,7 +226,7 @@ describe('renderVcl structure', () => {
         'backend b_simplewebapp2_node3_5051 {',
         '    .host = "10.210.0.13";',
         '    .port = "5051";',
-        '    .connect_timeout = 0.5s;',
+        '    .connect_timeout = 0.1s;',
         '    .first_byte_timeout = 60s;',
         '    .probe = p_simplewebapp2;',
         '}',
@@ -237,7 +237,7 @@ describe('renderVcl structure', () => {
 
   it('defaults are the documented ones', () => {
     expect(DEFAULT_INGRESS_OPTIONS).toEqual({
-      connectTimeout: 0.5,
+      connectTimeout: 0.1,
       firstByteTimeout: 60,
       probeUrl: '/',
       probeInterval: 1,

@@ -51,7 +51,7 @@ sub vcl_backend_fetch {
     # A new connection for every fetch, never a pooled one: a replica whose node died
     # silently (power loss, partition: no FIN, no RST) leaves pooled connections that look
     # fine until the manager declares the node down and aborts them (up to .first_byte_timeout
-    # without a manager), while a new connection fails within .connect_timeout (0.5s)
+    # without a manager), while a new connection fails within .connect_timeout (0.1s)
     # and the retry goes to the next replica. Clients keep their keep-alive connections to
     # Varnish; only Varnish -> replica ones are closed.
     set bereq.http.Connection = "close";

@@ -20,7 +20,7 @@ probe p_simplewebapp1 {
 backend b_simplewebapp1_node1_5050 {
     .host = "10.210.0.11";
     .port = "5050";
-    .connect_timeout = 0.5s;
+    .connect_timeout = 0.1s;
     .first_byte_timeout = 60s;
     .probe = p_simplewebapp1;
 }
@@ -28,7 +28,7 @@ backend b_simplewebapp1_node1_5050 {
 backend b_simplewebapp1_node2_5050 {
     .host = "10.210.0.12";
     .port = "5050";
-    .connect_timeout = 0.5s;
+    .connect_timeout = 0.1s;
     .first_byte_timeout = 60s;
     .probe = p_simplewebapp1;
 }
@@ -93,7 +93,7 @@ sub vcl_backend_fetch {
     # A new connection for every fetch, never a pooled one: a replica whose node died
     # silently (power loss, partition: no FIN, no RST) leaves pooled connections that look
     # fine until the manager declares the node down and aborts them (up to .first_byte_timeout
-    # without a manager), while a new connection fails within .connect_timeout (0.5s)
+    # without a manager), while a new connection fails within .connect_timeout (0.1s)
     # and the retry goes to the next replica. Clients keep their keep-alive connections to
     # Varnish; only Varnish -> replica ones are closed.
     set bereq.http.Connection = "close";
