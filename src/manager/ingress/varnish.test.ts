@@ -271,6 +271,18 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
       const before = requests.length;
       for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
       expect(requests.length).toBe(before);
+      // the node comes back before any other change: the same VCL text is loaded afresh, the backend healthy again
+      const again = renderVcl([route('b'), deadRoute], { probeInterval: 3600 });
+      expect(await adopter!.apply(again)).toBe(true);
+      const at2 = admin.lastIndexOf(':');
+      const cli2 = await VarnishCli.connect(admin.slice(0, at2), Number(admin.slice(at2 + 1)), readFileSync(join(workDir, 'secret')));
+      try {
+        const active = parseVclList(await cli2.ok('vcl.list\n')).find((e) => e.status === 'active')!.name;
+        const line = (await cli2.ok(`backend.list ${active}.*\n`)).split('\n').find((l) => l.includes(backendName(deadRoute)));
+        expect(line).not.toMatch(/\bsick\b/);
+      } finally {
+        cli2.close();
+      }
       // a backend the active VCL does not have is no error: it is not routed anyway
       await expect(adopter!.cutNode('127.0.0.1', ['b_web_gone_1'], [1])).resolves.toBe(0);
     } finally {

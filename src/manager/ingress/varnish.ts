@@ -131,6 +131,9 @@ export class Varnish {
           const cli = await this.connection();
           // a backend the active VCL no longer has is not routed anyway: its answer is ignored
           for (const b of backends) await cli.send(`backend.set_health ${b} sick\n`, 2_000);
+          // the active VCL now differs from its text (forced sick backends): the next apply
+          // loads a fresh one even with the same text, so a node that comes back is not left sick
+          this.current = '';
         } catch (e) {
           this.cli?.close();
           this.cli = null;
