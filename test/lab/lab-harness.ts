@@ -155,6 +155,15 @@ export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, attem
   return v;
 }
 
+/** The last `n` lines of the manager's log, for a failure message. */
+export function managerLogTail(env: LabEnv, n = 40): string {
+  try {
+    return readFileSync(join(env.home, 'manager.log'), 'utf8').trim().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no manager log)';
+  }
+}
+
 export function readToken(env: LabEnv): string {
   return readFileSync(join(env.home, 'token'), 'utf8').trim();
 }

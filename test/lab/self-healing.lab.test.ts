@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv, replicasOf, varnishdsOf } from './lab-harness.ts';
+import { get, labDown, labUpArgs, managerLogTail, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv, replicasOf, varnishdsOf } from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('heal', 213);
@@ -26,6 +26,11 @@ type Row = ReplicaRow;
 const replicas = () => replicasOf(env, 'web');
 
 const running = (rows: Row[]) => rows.filter((r) => r.state === 'running');
+/**
+ * Nothing left to do with every node up: 3 replicas, all desired and running, one per node
+ * (a node that came back gets a replica back by a health-gated move: until then it is not settled).
+ */
+const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired) && new Set(r.map((x) => x.node)).size === 3;
 
 /**
  * Kills varnishd and holds its port, so the manager's restarts fail as with a port another
@@ -98,14 +103,14 @@ describe('self-healing in a real lab', () => {
   it('converges to exactly 3 replicas when the node comes back', async () => {
     await matrixOk(env, ['lab', 'poweron', 'node2']);
     // node2's engine restarts its old container; the loop must remove it, not keep 4
-    const rows = await until(replicas, (r) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired), 120);
+    const rows = await until(replicas, settled, 120);
+    expect(settled(rows), `${JSON.stringify(rows)}\n${managerLogTail(env, 60)}`).toBe(true);
     expect(rows.map((r) => r.id).sort()).toEqual(['web.0', 'web.1', 'web.2']);
     expect(running(rows)).toHaveLength(3);
   });
 
   it('a manager killed with -9 is restarted by its supervisor and converges with no duplicate and no lost replica', async () => {
     // settled first: a returned node's stale copy may still be draining from the test before
-    const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
     const before = (await until(replicas, settled, 120)).map((r) => `${r.id}@${r.node}`).sort();
     expect(before).toHaveLength(3);
     expect(await matrixOk(env, ['manager', 'status'])).toMatch(/supervised \(pid \d+\)/);
@@ -141,7 +146,6 @@ describe('self-healing in a real lab', () => {
   });
 
   it("Varnish and the registry killed with -9 are restarted by the manager; the apps' replicas stay as they were", async () => {
-    const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
     const before = (await until(replicas, settled, 120)).map((r) => `${r.id}@${r.node}`).sort();
     const varnishds = () => varnishdsOf(env);
     const serving = async () => (await get(env.ingressPort, '/web/', 1000)).status === 200;
@@ -171,7 +175,6 @@ describe('self-healing in a real lab', () => {
   });
 
   it("a dead node's replicas are replaced while Varnish cannot start, and routed from Varnish's first request once it can", async () => {
-    const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired);
     await until(replicas, settled, 120);
     const blocker = await takeIngressPort();
     try {
