@@ -73,6 +73,14 @@ function record(res: Result, run: { secs: number; answers: { at: number; a: Answ
   console.log(`${res.name} round ${res.secs.length}: ${run.secs.toFixed(2)} s, ${res.failed.at(-1)}/${res.sent.at(-1)} failed`);
 }
 
+/** `matrix lab poweroff`, timed as a user would see it (the CLI included). */
+const poweroffSecs: number[] = [];
+async function poweroff(node: string): Promise<void> {
+  const t = performance.now();
+  await matrix(['lab', 'poweroff', node]);
+  poweroffSecs.push((performance.now() - t) / 1000);
+}
+
 const results: Result[] = [];
 const result = (name: string): Result => {
   const r: Result = { name, secs: [], failed: [], sent: [], stale: [] };
@@ -122,7 +130,7 @@ try {
     const t0 = performance.now();
     const update = deploySpec(spec('cloud/simplewebapp2'));
     await sleep(500);
-    await matrix(['lab', 'poweroff', 'node2']);
+    await poweroff('node2');
     await update;
     const doneAt = performance.now();
     await matrix(['lab', 'poweron', 'node2']);
@@ -135,7 +143,7 @@ try {
   const after = result('power-off after update');
   const run2 = await underLoad(async () => {
     const t0 = performance.now();
-    await matrix(['lab', 'poweroff', 'node3']);
+    await poweroff('node3');
     await waitFor(async () => (await rows()).filter((r) => r.node !== 'node3' && r.state === 'running').length === 3, Boolean);
     await deploySpec(spec('cloud/simplewebapp1'));
     const doneAt = performance.now();
@@ -185,11 +193,13 @@ try {
   }
   const fmt = (xs: number[]) => `median ${median(xs).toFixed(2)} s, max ${Math.max(...xs).toFixed(2)} s`;
   console.log(`\nmatrix apps, every node answering: ${fmt(appsNormal)}; during the partition: ${fmt(appsCut)}`);
+  console.log(`matrix lab poweroff: ${poweroffSecs.map((x) => `${x.toFixed(2)} s`).join(', ')}`);
   console.log(
     JSON.stringify({
       bench: 'control-plane-faults',
       rate: RATE,
       appsSecs: { normal: appsNormal.map((s) => Number(s.toFixed(3))), partition: appsCut.map((s) => Number(s.toFixed(3))) },
+      poweroffSecs: poweroffSecs.map((s) => Number(s.toFixed(3))),
       cases: results.map((r) => ({ case: r.name, secs: r.secs.map((s) => Number(s.toFixed(2))), failed: r.failed, sent: r.sent, oldRevisionAnswers: r.stale })),
     }),
   );
