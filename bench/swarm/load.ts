@@ -25,7 +25,8 @@ function once(agent: http.Agent, o: LoadOptions): Promise<ClientAnswer> {
 
 /** One request every 1/rate s for `seconds`, whatever the answers do; resolves with all answers. */
 export function fixedRateLoad(o: LoadOptions): Promise<ClientAnswer[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // the same pool as bench/lab-bench.ts's load on cloudmatrix: equal sockets for every system
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const answers: Promise<ClientAnswer>[] = [];
   return new Promise((resolve) => {
     const timer = setInterval(() => answers.push(once(agent, o)), 1000 / o.rate);

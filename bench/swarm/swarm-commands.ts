@@ -10,6 +10,8 @@
  * here a Varnish). `--no-resolve-image`: the CLI does not ask a registry for a digest.
  */
 
+import { renderVcl } from '../../src/core/ingress/vcl.ts';
+
 export type Argv = string[];
 
 export interface EngineTls {
@@ -225,43 +227,14 @@ export interface VclBackend {
   port: number;
 }
 
-export interface ProbeOptions {
-  intervalS: number;
-  window: number;
-  threshold: number;
-}
+/** The path the host-mode ingress serves the app at, as cloudmatrix's ingress does. */
+export const HOST_MODE_PATH = `/${SERVICE}/`;
 
 /**
- * The host-mode ingress: the seed's round-robin director over the nodes' published ports,
- * plus what the seed lacked: health probes (a node is out after `threshold` of `window`
- * failed probes) and a retry on the next backend when a GET fails to connect.
+ * The host-mode ingress: the very VCL cloudmatrix's ingress renders (same probes, connect and
+ * first-byte timeouts, retries on the next replica, `Connection: close` to backends) over the
+ * nodes' published ports, so the comparison is of the orchestrators, not of two ingress setups.
  */
-export function hostModeVcl(backends: VclBackend[], p: ProbeOptions = { intervalS: 1, window: 3, threshold: 2 }, retries = 3): string {
-  return [
-    'vcl 4.1;',
-    'import directors;',
-    'probe up {',
-    '  .url = "/";',
-    `  .interval = ${p.intervalS}s;`,
-    '  .timeout = 1s;',
-    `  .window = ${p.window};`,
-    `  .threshold = ${p.threshold};`,
-    `  .initial = ${p.threshold};`,
-    '}',
-    ...backends.map((b) => `backend ${b.name} { .host = "${b.address}"; .port = "${b.port}"; .probe = up; .connect_timeout = 1s; .first_byte_timeout = 5s; }`),
-    'sub vcl_init {',
-    '  new web = directors.round_robin();',
-    ...backends.map((b) => `  web.add_backend(${b.name});`),
-    '}',
-    'sub vcl_recv {',
-    '  set req.backend_hint = web.backend();',
-    '  return (pass);',
-    '}',
-    'sub vcl_backend_error {',
-    `  if (bereq.method == "GET" && bereq.retries < ${retries}) {`,
-    '    return (retry);',
-    '  }',
-    '}',
-    '',
-  ].join('\n');
+export function hostModeVcl(backends: VclBackend[]): string {
+  return renderVcl(backends.map((b) => ({ app: SERVICE, node: b.name, address: b.address, port: b.port })));
 }

@@ -290,7 +290,15 @@ export async function runScenario(c: SwarmCluster, system: SwarmSystem, scenario
   const load =
     system === 'swarm-dnsrr'
       ? await startClientLoad(c, l.nodes[0]!, `${sc.CLIENT_PREFIX}-${scenario}`, o)
-      : { done: fixedRateLoad({ port: Number(l.ingress.listen.split(':').pop()), rate: o.rate, seconds: o.seconds, timeoutMs: o.requestTimeoutS * 1000 }) };
+      : {
+          done: fixedRateLoad({
+            port: Number(l.ingress.listen.split(':').pop()),
+            path: sc.HOST_MODE_PATH,
+            rate: o.rate,
+            seconds: o.seconds,
+            timeoutMs: o.requestTimeoutS * 1000,
+          }),
+        };
   await sleep(o.warmupS * 1000);
   const t0 = performance.now();
   const newImage = image(l, 'simplewebapp2');
