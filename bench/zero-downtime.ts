@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { api, deploySpec, get, HOME, labDown, labUp, lab, percentile, waitFor, type Answer } from './lab-bench.ts';
+import { api, deploySpec, get, HOME, labDown, labUp, lab, matrix, percentile, waitFor, type Answer } from './lab-bench.ts';
 import { SEED_PORT, seedVcl, startSeedIngress } from './seed-ingress.ts';
 import http from 'node:http';
 
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     );
     const swarmModule = join(import.meta.dirname, 'swarm', 'swarm.ts');
     if (existsSync(swarmModule) && !values['no-swarm']) {
-      await deploySpec('apps: {}\n');
+      await matrix(['rm', 'web']); // the lab's engines to Swarm alone (an empty spec is refused, rightly)
       const swarm = (await import(swarmModule)) as { runSwarmBench?: (o: { seconds: number; rate: number }) => Promise<Result[]> };
       if (swarm.runSwarmBench) results.push(...(await swarm.runSwarmBench({ seconds: SECONDS, rate: RATE })));
     }
