@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs } from '../util/backoff.ts';
-import { failuresAfter, RESTART, systemdUnit } from './supervisor.ts';
+import { failuresAfter, managerCommand, RESTART, systemdUnit } from './supervisor.ts';
 
 describe('the manager supervisor', () => {
   it('doubles the pause between restarts up to the cap, and resets after a stable run', () => {
@@ -19,5 +19,15 @@ describe('the manager supervisor', () => {
     expect(unit).toMatch(/^UMask=0077$/m);
     expect(unit).toMatch(/^KillMode=process$/m); // Varnish outlives a manager restart
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
+    // the manager's small young generation, as under `matrix manager start`
+    expect(unit).toContain('Environment=NODE_OPTIONS=--max-semi-space-size=1\n');
+  });
+
+  it('runs the manager with a small young generation, the CLI entry and its foreground start', () => {
+    const { cmd, args } = managerCommand('/opt/cloudmatrix/bin/matrix');
+    expect(cmd).toBe(process.execPath);
+    expect(args.slice(-4)).toEqual(['/opt/cloudmatrix/bin/matrix', 'manager', 'start', '--foreground']);
+    expect(args).toContain('--max-semi-space-size=1');
+    expect(args.indexOf('--max-semi-space-size=1')).toBeLessThan(args.indexOf('/opt/cloudmatrix/bin/matrix'));
   });
 });

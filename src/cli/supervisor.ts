@@ -23,9 +23,16 @@ export function failuresAfter(failures: number, ranMs: number, p: RestartPolicy 
   return ranMs >= p.stableMs ? 1 : failures + 1;
 }
 
-/** The supervised command: this CLI, run by the same node with the same loader. */
+/**
+ * V8 flags for the manager process: a 1 MiB young generation (Node's default is 16 MiB) keeps
+ * an idle manager under 100 MB RSS (bench/footprint: 114 MB -> 98 MB with 3 lab nodes); the
+ * manager's allocations are small and short-lived, so scavenges stay cheap.
+ */
+export const MANAGER_NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/** The supervised command: this CLI, run by the same node with the same loader, and the manager's V8 flags. */
 export function managerCommand(cliMain: string): { cmd: string; args: string[] } {
-  return { cmd: process.execPath, args: [...process.execArgv, cliMain, 'manager', 'start', '--foreground'] };
+  return { cmd: process.execPath, args: [...process.execArgv, ...MANAGER_NODE_FLAGS, cliMain, 'manager', 'start', '--foreground'] };
 }
 
 export async function supervise(p: HomePaths, cliMain: string): Promise<void> {
@@ -71,6 +78,7 @@ export function systemdUnit(o: { matrixBin: string; home: string }): string {
     '',
     '[Service]',
     `Environment=MATRIX_HOME=${o.home}`,
+    `Environment=NODE_OPTIONS=${MANAGER_NODE_FLAGS.join(' ')}`,
     `ExecStart=${o.matrixBin} manager start --foreground`,
     'Restart=always',
     'RestartSec=1',

@@ -98,7 +98,7 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
         const aborted = await target.cutNode(address, backends, ports);
         log.info(
           { node, backends: backends.length, aborted },
-          `node ${node} is down: ${backends.length} backends marked sick, ${aborted} fetches in flight retried elsewhere`,
+          `node ${node} is down: ${backends.length} backends marked sick, ${aborted} connections to it aborted (GETs in flight are retried elsewhere)`,
         );
       }
     },
