@@ -182,51 +182,49 @@ export async function waitUntilServing(api: ApiClient, deployed: Set<string>, ti
   let said = '';
   for (;;) {
     const all = (await api.apps()).filter((a) => deployed.has(a.name));
-    const apps = all.filter((a) => a.desired > a.unplaced && a.serving === 0);
+    const unserved = all.filter((a) => a.desired > a.unplaced && a.serving === 0);
     const old = all.filter((a) => a.servingOld > 0).map((a) => a.name);
-    const waiting = apps.map((a) => a.name);
-    if (!waiting.length && !old.length) return;
-    if (!waiting.length) {
-      // routing the change is the ingress's part: pending (not failed) when it is not serving
-      const ingress = await ingressTrouble(api);
-      if (ingress) {
-        console.log(
-          `done: ${old.join(', ')} updated; pending: the ingress is not serving (${ingress}) and still routes replicas that were replaced (\`matrix status\`)`,
-        );
-        return;
-      }
-      if (Date.now() > deadline) {
-        console.error(`warning: the ingress still routes replaced replicas of ${old.join(', ')} (see \`matrix status\`)`);
-        return;
-      }
-      // usually the next VCL, well under a second: said only when it takes longer
-      const line = `waiting for the ingress to stop routing the replaced replicas of ${old.join(', ')}`;
-      if (line !== said && Date.now() - started > 2000) {
-        console.log(line);
-        said = line;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-      continue;
-    }
+    // first every app in the ingress, then the replaced replicas out of it
+    const step = unserved.length
+      ? {
+          names: unserved.map((a) => a.name),
+          // asked only once every replica runs: until then there is nothing to route anyway
+          askIngress: unserved.every((a) => a.running > 0),
+          pending: (why: string) => `running; pending: the ingress is not serving (${why}), they are routed as soon as it is back`,
+          waiting: (names: string[]) => `waiting for ${names.join(', ')} to answer through the ingress`,
+          quietMs: 0,
+          timedOut: (names: string[]) => {
+            console.error(
+              `error[E_DEPLOY_FAILED]: ${names.join(', ')}: no replica passed its health check in ${timeoutMs / 1000}s (see \`matrix app inspect ${names[0]}\`)`,
+            );
+            process.exitCode = 1;
+          },
+        }
+      : {
+          names: old,
+          askIngress: true,
+          pending: (why: string) => `updated; pending: the ingress is not serving (${why}) and still routes replicas that were replaced`,
+          waiting: (names: string[]) => `waiting for the ingress to stop routing the replaced replicas of ${names.join(', ')}`,
+          // usually the next VCL, well under a second: said only when it takes longer
+          quietMs: 2000,
+          timedOut: (names: string[]) => console.error(`warning: the ingress still routes replaced replicas of ${names.join(', ')} (see \`matrix status\`)`),
+        };
+    if (!step.names.length) return;
     // the change is done; routing it is the ingress's part, which may be down: pending, not failed
-    // (asked only once every replica runs: until then there is nothing to route anyway)
-    const ingress = apps.every((a) => a.running > 0) ? await ingressTrouble(api) : null;
+    const ingress = step.askIngress ? await ingressTrouble(api) : null;
     if (ingress) {
-      console.log(
-        `done: ${waiting.join(', ')} running; pending: the ingress is not serving (${ingress}), they are routed as soon as it is back (\`matrix status\`)`,
-      );
+      console.log(`done: ${step.names.join(', ')} ${step.pending(ingress)} (\`matrix status\`)`);
       return;
     }
     if (Date.now() > deadline) {
-      console.error(
-        `error[E_DEPLOY_FAILED]: ${waiting.join(', ')}: no replica passed its health check in ${timeoutMs / 1000}s (see \`matrix app inspect ${waiting[0]}\`)`,
-      );
-      process.exitCode = 1;
+      step.timedOut(step.names);
       return;
     }
-    const line = `waiting for ${waiting.join(', ')} to answer through the ingress`;
-    if (line !== said) console.log(line);
-    said = line;
+    const line = step.waiting(step.names);
+    if (line !== said && (step.quietMs === 0 || Date.now() - started > step.quietMs)) {
+      console.log(line);
+      said = line;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
