@@ -73,12 +73,19 @@ const route = (node: 'a' | 'b'): Route => ({ app: 'web', node: `node-${node}`, a
  * cold and gone for good, which is all `vcl.discard` can do.
  */
 async function generatedVcls(): Promise<string[]> {
+  return withAdmin(async (cli) =>
+    parseVclList(await cli.ok('vcl.list\n'))
+      .filter((e) => e.name.startsWith('mx') && e.status !== 'discarded')
+      .map((e) => `${e.status} ${e.name}`),
+  );
+}
+
+/** Runs `f` on an admin connection of its own (as an operator's varnishadm would), then closes it. */
+async function withAdmin<T>(f: (cli: VarnishCli) => Promise<T>): Promise<T> {
   const at = admin.lastIndexOf(':');
   const cli = await VarnishCli.connect(admin.slice(0, at), Number(admin.slice(at + 1)), readFileSync(join(workDir, 'secret')));
   try {
-    return parseVclList(await cli.ok('vcl.list\n'))
-      .filter((e) => e.name.startsWith('mx') && e.status !== 'discarded')
-      .map((e) => `${e.status} ${e.name}`);
+    return await f(cli);
   } finally {
     cli.close();
   }
@@ -143,15 +150,9 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
   });
 
   it('compiles the VCLs it loads unoptimised (-O0), the rest of the compiler command as the build set it', async () => {
-    const at = admin.lastIndexOf(':');
-    const cli = await VarnishCli.connect(admin.slice(0, at), Number(admin.slice(at + 1)), readFileSync(join(workDir, 'secret')));
-    try {
-      const value = (await cli.ok('param.show cc_command\n')).split('\n').find((l) => l.includes('Value is:'));
-      expect(value).toMatch(/Value is: exec \S+ .*-O0 .*-shared .*%o %s/);
-      expect(value).not.toMatch(/-O[1-3s]\b/);
-    } finally {
-      cli.close();
-    }
+    const value = await withAdmin(async (cli) => (await cli.ok('param.show cc_command\n')).split('\n').find((l) => l.includes('Value is:')));
+    expect(value).toMatch(/Value is: exec \S+ .*-O0 .*-shared .*%o %s/);
+    expect(value).not.toMatch(/-O[1-3s]\b/);
   });
 
   it('does not reload for the same VCL', async () => {
@@ -260,29 +261,19 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
         { status: 200, body: 'b' },
       ]);
       // the admin CLI shows it sick, and no new request goes there while the VCL still lists it
-      const at = admin.lastIndexOf(':');
-      const cli = await VarnishCli.connect(admin.slice(0, at), Number(admin.slice(at + 1)), readFileSync(join(workDir, 'secret')));
-      try {
-        const line = (await cli.ok('backend.list\n')).split('\n').find((l) => l.includes(backendName(deadRoute)));
-        expect(line).toMatch(/\bsick\b/);
-      } finally {
-        cli.close();
-      }
+      const sick = await withAdmin(async (cli) => (await cli.ok('backend.list\n')).split('\n').find((l) => l.includes(backendName(deadRoute))));
+      expect(sick).toMatch(/\bsick\b/);
       const before = requests.length;
       for (let i = 0; i < 4; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'b' });
       expect(requests.length).toBe(before);
       // the node comes back before any other change: the same VCL text is loaded afresh, the backend healthy again
       const again = renderVcl([route('b'), deadRoute], { probeInterval: 3600 });
       expect(await adopter!.apply(again)).toBe(true);
-      const at2 = admin.lastIndexOf(':');
-      const cli2 = await VarnishCli.connect(admin.slice(0, at2), Number(admin.slice(at2 + 1)), readFileSync(join(workDir, 'secret')));
-      try {
-        const active = parseVclList(await cli2.ok('vcl.list\n')).find((e) => e.status === 'active')!.name;
-        const line = (await cli2.ok(`backend.list ${active}.*\n`)).split('\n').find((l) => l.includes(backendName(deadRoute)));
-        expect(line).not.toMatch(/\bsick\b/);
-      } finally {
-        cli2.close();
-      }
+      const fresh = await withAdmin(async (cli) => {
+        const active = parseVclList(await cli.ok('vcl.list\n')).find((e) => e.status === 'active')!.name;
+        return (await cli.ok(`backend.list ${active}.*\n`)).split('\n').find((l) => l.includes(backendName(deadRoute)));
+      });
+      expect(fresh).not.toMatch(/\bsick\b/);
       // a backend the active VCL does not have is no error: it is not routed anyway
       await expect(adopter!.cutNode('127.0.0.1', ['b_web_gone_1'], [1])).resolves.toBe(0);
     } finally {
