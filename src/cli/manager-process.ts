@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MatrixError } from '../core/errors.ts';
-import type { HomePaths } from '../shared/home.ts';
+import { VARNISH_PID_FILE, type HomePaths } from '../shared/home.ts';
 import { isRunning, livePid, stopPid } from '../util/pidfile.ts';
 import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
 import { ApiClient } from './api-client.ts';
@@ -25,7 +25,7 @@ async function healthy(p: HomePaths): Promise<boolean> {
   }
 }
 
-const varnishPidFile = (p: HomePaths) => join(p.varnishDir, 'varnishd.pid');
+const varnishPidFile = (p: HomePaths) => join(p.varnishDir, VARNISH_PID_FILE);
 
 /** The ingress's varnishd, which outlives a stopped manager. */
 export function ingressPid(p: HomePaths): number | null {

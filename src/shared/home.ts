@@ -6,6 +6,9 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+/** varnishd's pid file in its work dir: the manager writes it, the CLI stops the ingress by it. */
+export const VARNISH_PID_FILE = 'varnishd.pid';
+
 export interface HomePaths {
   root: string;
   pki: string;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { run } from '../../util/exec.ts';
+import { VARNISH_PID_FILE } from '../../shared/home.ts';
 import { livePid } from '../../util/pidfile.ts';
 import { Serial } from '../../util/serial.ts';
 import * as vc from './varnish-commands.ts';
@@ -32,7 +33,7 @@ export class Varnish {
   private get files(): vc.VarnishFiles {
     return {
       workDir: this.workDir,
-      pidFile: join(this.workDir, 'varnishd.pid'),
+      pidFile: join(this.workDir, VARNISH_PID_FILE),
       secretFile: join(this.workDir, 'secret'),
     };
   }
@@ -51,8 +52,7 @@ export class Varnish {
     mkdirSync(this.workDir, { recursive: true });
     if (!existsSync(this.files.secretFile)) writeFileSync(this.files.secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     if (this.pid() !== null) return;
-    this.cli?.close();
-    this.cli = null; // a new varnishd: a new admin connection
+    this.release(); // a new varnishd: a new admin connection
     // varnishd reads -f as its unprivileged user, which cannot enter the 0700 home: the boot
     // VCL (routes, no secrets) goes to a readable temporary directory, gone once it is compiled
     const boot = mkdtempSync(join(tmpdir(), 'mx-varnish-boot-'));
@@ -108,8 +108,7 @@ export class Varnish {
         await cli.send(`vcl.discard ${old}\n`);
       }
     } catch (e) {
-      this.cli?.close();
-      this.cli = null; // reconnect next time: varnishd may have been restarted
+      this.release(); // reconnect next time: varnishd may have been restarted
       throw e;
     }
     return true;
@@ -135,8 +134,7 @@ export class Varnish {
           // loads a fresh one even with the same text, so a node that comes back is not left sick
           this.current = '';
         } catch (e) {
-          this.cli?.close();
-          this.cli = null;
+          this.release(); // reconnect next time
           throw e;
         }
       })
