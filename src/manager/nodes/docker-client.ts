@@ -11,6 +11,12 @@ export interface ClientTls {
   key: string;
 }
 
+/**
+ * `timeoutMs` bounds a call from its start to the answer's headers, connect included: the
+ * modem's `timeout` alone starts counting once the TCP connection is up, and connecting to a
+ * powered-off node waits out the kernel's ARP and SYN retries (3 s to minutes), which held
+ * every control-loop pass as long. Long answers (a pull's progress stream) are not cut.
+ */
 export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, timeoutMs = 0): Docker {
   return new Docker({
     protocol: 'https',
@@ -19,7 +25,7 @@ export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls
     ca: tls.ca,
     cert: tls.cert,
     key: tls.key,
-    ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}),
+    ...(timeoutMs > 0 ? { timeout: timeoutMs, connectionTimeout: timeoutMs } : {}),
   });
 }
 
