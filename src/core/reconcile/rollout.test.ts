@@ -136,11 +136,18 @@ describe('applyRollout', () => {
       expect(r.waiting.map((w) => [w.id, w.reason])).toEqual([['web.0', 'rolling update: new replica not healthy yet']]);
     });
 
-    it('a new replica not healthy within the monitor time never fails the rollout', () => {
+    it('a new replica not healthy within the monitor time never fails the rollout: it is stopped, the old one stays', () => {
       const obs = [...v1, onN2()];
       const r = step(moved, obs, policy({ monitorS: 10 }), state({ healthy, firstSeen: new Map([['c-0-v1-n2', 0]]) }));
       expect(r.failing).toEqual([]);
-      expect(kinds(r.actions)).toEqual([]); // the old replica stays until the new one is healthy
+      // the old replica stays until a new one is healthy; this one will not be: a fresh one follows
+      expect(kinds(r.actions)).toEqual(['stop c-0-v1-n2']);
+      expect(r.actions[0]).toMatchObject({ reason: 'moved replica not healthy after 10s: a fresh one replaces it' });
+      // within the monitor time it is only waited for
+      const early = step(moved, obs, policy({ monitorS: 10 }), state({ healthy, firstSeen: new Map([['c-0-v1-n2', 95_000]]) }));
+      expect(kinds(early.actions)).toEqual([]);
+      // and once it is gone the slot starts a fresh one beside the old one
+      expect(kinds(step(moved, v1, policy({ monitorS: 10 }), state({ healthy })).actions)).toEqual(['start web.0@v1']);
     });
 
     it('a move that is also a new revision still fails the rollout', () => {

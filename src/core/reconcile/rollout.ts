@@ -11,7 +11,8 @@
  *   manager rolls the app back (and the old replicas are still there, start-first). Only when
  *   the old container runs another revision: a move (the scheduler put the slot on another
  *   node, same revision) is paced like an update, but an earlier revision would not fix a
- *   replica that fails on its new node; it is retried while the old one keeps serving.
+ *   replica that fails on its new node; it is retried while the old one keeps serving: a
+ *   move's target not healthy within `monitorS` is stopped, and started afresh.
  *
  * Time is an input (`now`, ms); state that outlives a tick (drain start, first-seen,
  * last batch) is kept by the manager and passed in.
@@ -132,6 +133,23 @@ export function applyRollout(
     else waiting.push({ app: a.app, id: a.id, node: a.node, kind: 'draining', reason: 'draining in-flight requests' });
   };
 
+  /**
+   * A move's target that runs but has not passed its health check within `monitorS` (e.g. a
+   * container a returning node restarted that never answers again): without this the old
+   * replica would wait on it forever. It is stopped; the next pass starts a fresh one there.
+   */
+  const stuckMoveTargets = (id: string) =>
+    currentOf(id).filter(
+      (x) => x.state === 'running' && !st.healthy.has(x.containerId) && st.now - (st.firstSeen.get(x.containerId) ?? st.now) >= policy(x.app).monitorS * 1000,
+    );
+  const replaced = new Set<string>();
+  const replaceStuck = (x: ObservedReplica): void => {
+    if (replaced.has(x.containerId)) return;
+    replaced.add(x.containerId);
+    const reason = `moved replica not healthy after ${policy(x.app).monitorS}s: a fresh one replaces it`;
+    out.push({ kind: 'stop', node: x.node, containerId: x.containerId, app: x.app, id: x.id, reason });
+  };
+
   // decide slots in a stable order so the same input picks the same batch
   const ordered = [...actions].sort((x, y) => byCodeUnit(idOf(x), idOf(y)));
   for (const a of ordered) {
@@ -161,7 +179,10 @@ export function applyRollout(
     // an old revision of a wanted slot
     if (orderOf(c.id) === 'start-first') {
       if (healthyNow(c.id)) drainThenStop(a);
-      else waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-unhealthy', reason: 'rolling update: new replica not healthy yet' });
+      else {
+        waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-unhealthy', reason: 'rolling update: new replica not healthy yet' });
+        if (!isRevisionChange(c.id)) for (const stuck of stuckMoveTargets(c.id)) replaceStuck(stuck);
+      }
     } else if (mayStart(c.app, c.id)) drainThenStop(a);
     else waiting.push({ app: c.app, id: c.id, node: c.node, kind: 'rollout-batch', reason: 'rolling update: waiting for its batch' });
   }

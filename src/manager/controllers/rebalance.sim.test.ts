@@ -80,6 +80,23 @@ describe('rebalance on the sim driver', () => {
     expect(w.store.listPlacements()).toEqual(settled);
   });
 
+  it("a returning node's old container that never answers again is replaced after the monitor time, not waited on forever", async () => {
+    const w = simWorld({ nodes: 3 });
+    await deploy(w, spec(3, '    update: { monitor: 5s }\n'));
+    await passes(w, 2);
+    w.sim.powerOff('n3');
+    await failOver(w);
+
+    w.sim.powerOn('n3'); // its old container runs again, but fails every health check
+    const stale = [...w.sim.node('n3').containers.keys()];
+    expect(stale).toHaveLength(1);
+    w.sim.sick.add(stale[0]!);
+    expect(await passes(w, 20)).toBeGreaterThanOrEqual(3);
+    expect(perNode(w)).toEqual({ n1: 1, n2: 1, n3: 1 });
+    expect(w.sim.node('n3').containers.has(stale[0]!)).toBe(false);
+    expect(w.events.list({ kind: 'rollback' })).toEqual([]);
+  });
+
   it('a node that comes back empty gets a replica by a move: the new one starts before the old one leaves', async () => {
     const w = simWorld({ nodes: 3 });
     await deploy(w, spec(3));
