@@ -35,6 +35,8 @@ export class NodeMonitor {
   private readonly watches = new Map<string, () => void>();
   /** Each engine's state, since when, and why it is down. */
   private readonly states = new Map<string, EngineHealth & { state: NodeState }>();
+  /** Down nodes: a ping under way beside the passes, or one that answered (see answeredAgain). */
+  private readonly revived = new Map<string, 'pinging' | true>();
   private watching = true;
 
   constructor(private readonly deps: NodeMonitorDeps) {}
@@ -85,6 +87,7 @@ export class NodeMonitor {
 
   private async look(node: StoredNode): Promise<{ node: StoredNode; up: boolean; replicas: ObservedReplica[]; error?: string }> {
     const e = this.engine(node);
+    if (this.states.get(node.name)?.state === 'down' && !this.answeredAgain(node, e)) return { node, up: false, replicas: [] };
     try {
       if (!(await e.ping(this.deps.pingTimeoutMs))) return { node, up: false, replicas: [], error: `no answer to a ping within ${this.deps.pingTimeoutMs} ms` };
       if (!this.infos.has(node.name)) this.infos.set(node.name, await e.info());
@@ -92,6 +95,34 @@ export class NodeMonitor {
     } catch (err) {
       return { node, up: false, replicas: [], error: (err instanceof Error ? err.message : String(err)).slice(0, 300) };
     }
+  }
+
+  /**
+   * A node that is down is pinged beside the passes, not in them: a pass would otherwise wait
+   * out the ping timeout on every dead node, every time, and everything it does for the live
+   * ones (a replacement replica's first probe, its route) would wait with it. True once such
+   * a ping has answered: the pass looks at the node in full again (and an answer kicks one).
+   */
+  private answeredAgain(node: StoredNode, e: NodeEngine): boolean {
+    const was = this.revived.get(node.name);
+    if (was === true) {
+      this.revived.delete(node.name);
+      return true;
+    }
+    if (was === undefined) {
+      this.revived.set(node.name, 'pinging');
+      void e
+        .ping(this.deps.pingTimeoutMs)
+        .catch(() => false)
+        .then((up) => {
+          if (this.revived.get(node.name) !== 'pinging') return; // forgotten meanwhile
+          if (up) {
+            this.revived.set(node.name, true);
+            this.deps.onChange();
+          } else this.revived.delete(node.name);
+        });
+    }
+    return false;
   }
 
   /** Each container by the check it was started with: a new revision's check never judges the old. */
@@ -134,6 +165,7 @@ export class NodeMonitor {
 
   private forget(name: string): void {
     this.unwatch(name);
+    this.revived.delete(name);
     this.states.delete(name);
     this.infos.delete(name);
   }
