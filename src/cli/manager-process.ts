@@ -2,14 +2,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MatrixError } from '../core/errors.ts';
 import { VARNISH_PID_FILE, type HomePaths } from '../shared/home.ts';
 import { isRunning, livePid, stopPid } from '../util/pidfile.ts';
 import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
 import { ApiClient } from './api-client.ts';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { matrixBin } from './matrix-bin.ts';
 
 export function managerPid(p: HomePaths): number | null {
   return livePid(p.managerPid, 'manager');
@@ -48,7 +46,7 @@ export async function startManagerInBackground(p: HomePaths, timeoutMs = 90_000)
   const logStart = existsSync(p.managerLog) ? statSync(p.managerLog).size : 0;
   if (supervisor === null) {
     const out = openSync(p.managerLog, 'a', 0o600);
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'matrix'), 'manager', 'supervise'], {
+    const child = spawn(process.execPath, [matrixBin(), 'manager', 'supervise'], {
       detached: true,
       stdio: ['ignore', out, out],
       env: { ...process.env, MATRIX_HOME: p.root },

@@ -1,12 +1,12 @@
 /** `matrix manager ...`: run the manager (API, control loop, registry, ingress). */
 import { writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
 import { apiUrl, readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
 import { ingressPid, managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
+import { matrixBin } from '../matrix-bin.ts';
 
 export function managerCommands(program: Command): void {
   const m = program.command('manager').description('the cluster manager: API, control loop, registry and ingress');
@@ -50,7 +50,7 @@ export function managerCommands(program: Command): void {
     .option('--print', 'print the unit instead of writing it', false)
     .action(async (o: { unitDir: string; print: boolean }) => {
       const { systemdUnit } = await import('../supervisor.ts');
-      const unit = systemdUnit({ matrixBin: resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'matrix'), home: homePaths().root });
+      const unit = systemdUnit({ matrixBin: matrixBin(), home: homePaths().root });
       if (o.print) {
         process.stdout.write(unit);
         return;
