@@ -4,14 +4,58 @@
  * (b) its routes are gone from the ingress, (c) replacement replicas run on the survivors,
  * while a fixed-rate load runs against the ingress. Several rounds, one node each.
  *
- *   npx tsx bench/failover.ts [--rounds 3] [--rate 50]
+ * The load is either a fixed rate of GETs (`--rate`, each with a 30 s client timeout), or with
+ * `--wrk` a closed loop: wrk with 4 connections and a 2 s client timeout for 8 s around each
+ * power-off (a request that waits 2 s counts as failed).
+ *
+ *   npx tsx bench/failover.ts [--rounds 3] [--rate 50 | --wrk]
  */
+import { execFile } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { api, deploySpec, labDown, labUp, lab, load, median, percentile, waitFor } from './lab-bench.ts';
+import { api, deploySpec, INGRESS, labDown, labUp, lab, load, median, parseWrk, percentile, waitFor } from './lab-bench.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, rate: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, rate: { type: 'string', default: '50' }, wrk: { type: 'boolean', default: false } },
+});
 const ROUNDS = Number(values.rounds);
 const RATE = Number(values.rate);
+const WRK = ['-t', '1', '-c', '4', '-d', '8s', '--timeout', '2s', '--latency'];
+
+interface Traffic {
+  stop(): Promise<{ sent: number; failed: number; p99: number }>;
+}
+
+/** Fixed-rate GETs; p99 of the answered ones (a failed request is counted apart, not as a fast or slow one). */
+function rateLoad(): Traffic {
+  const t = load('/web/', RATE);
+  return {
+    stop: async () => {
+      const answers = await t.stop();
+      const ok = answers.filter((x) => x.status === 200);
+      return {
+        sent: answers.length,
+        failed: answers.length - ok.length,
+        p99: percentile(
+          ok.map((x) => x.ms),
+          99,
+        ),
+      };
+    },
+  };
+}
+
+/** wrk's closed loop for its whole duration: stop() waits for it to finish. */
+function wrkLoad(): Traffic {
+  const done = new Promise<string>((res, rej) =>
+    execFile('wrk', [...WRK, `http://127.0.0.1:${INGRESS}/web/`], { timeout: 60_000 }, (err, out) => (err ? rej(err) : res(out))),
+  );
+  return {
+    stop: async () => {
+      const w = parseWrk(await done);
+      return { sent: w.requests + w.socketErrors, failed: w.errors, p99: w.p99ms };
+    },
+  };
+}
 
 interface Row {
   app: string;
@@ -31,7 +75,9 @@ interface RouteV {
 const running = (rows: Row[]) => rows.filter((r) => r.app === 'web' && r.state === 'running' && r.desired);
 
 async function main(): Promise<void> {
-  console.log('bench/failover: 3-node lab, app web with 3 replicas, fixed-rate load on the ingress');
+  console.log(
+    `bench/failover: 3-node lab, app web with 3 replicas, load on the ingress: ${values.wrk ? `wrk ${WRK.join(' ')} (closed loop)` : `${RATE} GETs/s`}`,
+  );
   await labUp(3);
   const l = await lab();
   const results: { node: string; down: number; routes: number; replaced: number; sent: number; failed: number; p99: number }[] = [];
@@ -43,7 +89,7 @@ async function main(): Promise<void> {
     );
     for (let i = 0; i < ROUNDS; i++) {
       const node = `node${(i % 3) + 1}`;
-      const traffic = load('/web/', RATE);
+      const traffic = values.wrk ? wrkLoad() : rateLoad();
       await new Promise((r) => setTimeout(r, 1000));
       const t0 = performance.now();
       await l.powerOff(node);
@@ -62,20 +108,8 @@ async function main(): Promise<void> {
         ),
       ]);
       await new Promise((r) => setTimeout(r, 1000));
-      const answers = await traffic.stop();
-      const row = {
-        node,
-        down: (a.at - t0) / 1000,
-        routes: (b.at - t0) / 1000,
-        replaced: (c.at - t0) / 1000,
-        sent: answers.length,
-        failed: answers.filter((x) => x.status !== 200).length,
-        // the latency of the answers that came: a failed request is counted apart, not as a fast or slow one
-        p99: percentile(
-          answers.filter((x) => x.status === 200).map((x) => x.ms),
-          99,
-        ),
-      };
+      const { sent, failed, p99 } = await traffic.stop();
+      const row = { node, down: (a.at - t0) / 1000, routes: (b.at - t0) / 1000, replaced: (c.at - t0) / 1000, sent, failed, p99 };
       results.push(row);
       console.log(
         `round ${i + 1}: ${node} off -> marked down ${row.down.toFixed(2)} s, routes gone ${row.routes.toFixed(2)} s, replacements running ${row.replaced.toFixed(2)} s; load ${row.sent} requests, ${row.failed} failed, p99 of the answered ${row.p99.toFixed(0)} ms`,
@@ -98,6 +132,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'failover',
+      load: values.wrk ? `wrk ${WRK.join(' ')}` : `${RATE}/s`,
       rounds: results.length,
       failed: results.reduce((s, r) => s + r.failed, 0),
       sent: results.reduce((s, r) => s + r.sent, 0),

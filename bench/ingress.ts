@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { renderVcl } from '../src/core/ingress/vcl.ts';
 import { Varnish } from '../src/manager/ingress/varnish.ts';
 import { freePort } from '../src/manager/registry/test-registry.ts';
-import { median } from './lab-bench.ts';
+import { median, parseWrk, type WrkResult } from './lab-bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,29 +40,6 @@ sub vcl_synth {
   return (deliver);
 }
 `;
-
-interface WrkResult {
-  rps: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
-}
-
-/** Pure: the figures of wrk's `--latency` report. */
-export function parseWrk(out: string): WrkResult {
-  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
-  const pct = (p: string) => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
-    if (!m) throw new Error(`no ${p}% latency in wrk output:\n${out}`);
-    return ms(m[1]!, m[2]!);
-  };
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!rps) throw new Error(`no Requests/sec in wrk output:\n${out}`);
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = Number(non2xx?.[1] ?? 0) + (sock ? [1, 2, 3, 4].reduce((s, i) => s + Number(sock[i]), 0) : 0);
-  return { rps: Number(rps[1]), p50ms: pct('50'), p99ms: pct('99'), errors };
-}
 
 const wrk = (url: string): WrkResult => parseWrk(execFileSync('wrk', [...WRK, url], { encoding: 'utf8' }));
 

@@ -131,3 +131,34 @@ export async function waitFor<T>(f: () => Promise<T>, ok: (v: T) => boolean, tim
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+export interface WrkResult {
+  /** Requests completed (answered, whatever the status). */
+  requests: number;
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout). */
+  errors: number;
+  /** Requests that never completed: socket errors alone. */
+  socketErrors: number;
+}
+
+/** Pure: the figures of wrk's `--latency` report. */
+export function parseWrk(out: string): WrkResult {
+  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+    if (!m) throw new Error(`no ${p}% latency in wrk output:\n${out}`);
+    return ms(m[1]!, m[2]!);
+  };
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!rps) throw new Error(`no Requests/sec in wrk output:\n${out}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = sock ? [1, 2, 3, 4].reduce((s, i) => s + Number(sock[i]), 0) : 0;
+  const errors = Number(non2xx?.[1] ?? 0) + socketErrors;
+  const requests = /(\d+) requests in /.exec(out);
+  if (!requests) throw new Error(`no request count in wrk output:\n${out}`);
+  return { requests: Number(requests[1]), rps: Number(rps[1]), p50ms: pct('50'), p99ms: pct('99'), errors, socketErrors };
+}
