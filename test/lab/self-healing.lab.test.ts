@@ -84,6 +84,16 @@ describe('self-healing in a real lab', () => {
       }
     })();
     await matrixOk(env, ['lab', 'poweroff', 'node2']);
+    // switched off means its memory is gone too: no mount of its engine's, and no container's
+    // network namespace (whose veth would answer for the IP a restarted engine hands out again)
+    const nodeDir = join(env.home, 'lab', 'node2');
+    expect(
+      readFileSync('/proc/self/mounts', 'utf8')
+        .split('\n')
+        .filter((l) => l.split(' ')[1]?.startsWith(`${nodeDir}/`)),
+    ).toEqual([]);
+    const bridged = async () => execFileSync('ip', ['-n', `${env.prefix}node2`, '-o', 'link', 'show', 'master', 'docker0'], { encoding: 'utf8' }).trim();
+    expect(await until(bridged, (links) => links === '', 20, 250)).toBe('');
     const rows = await until(replicas, (r) => running(r).filter((x) => x.node !== 'node2').length === 3, 120);
     stop = true;
     await load;

@@ -111,11 +111,16 @@ export class Lab {
     return dir;
   }
 
+  /** The engine's data root (what survives a power-off: images, containers) and exec root (what does not). */
+  private engineRoots(n: LabNode): Pick<cmd.EngineFiles, 'dataRoot' | 'execRoot'> {
+    const d = this.nodeDir(n);
+    return { dataRoot: join(d, 'data'), execRoot: join(d, 'exec') };
+  }
+
   private engineFiles(n: LabNode, tls: { cert: string; key: string }): cmd.EngineFiles {
     const d = this.nodeDir(n);
     return {
-      dataRoot: join(d, 'data'),
-      execRoot: join(d, 'exec'),
+      ...this.engineRoots(n),
       pidfile: join(d, 'dockerd.pid'),
       socket: join(d, 'docker.sock'),
       configFile: join(d, 'daemon.json'),
@@ -191,12 +196,24 @@ export class Lab {
     return { s, n };
   }
 
-  /** As when a VM is switched off: its links go down and every process it runs dies. */
+  /**
+   * As when a VM is switched off: its links go down, every process it runs dies, and what it
+   * kept in memory is gone. The engine's run-time state (exec root: /var/run/docker on a real
+   * host, a tmpfs) is wiped and its mounts undone: otherwise the containers' network
+   * namespaces, pinned by bind mounts there, outlive their processes, and their veths stay
+   * on the node's bridge with the same IP and MAC the engine gives a new container on restart,
+   * which then never gets a packet.
+   */
   async powerOff(name: string): Promise<number> {
     requireRoot();
     const { n } = this.node(name);
     await runAll(cmd.nodeLinksDown(n), true);
-    return killTree(n.netns).length;
+    const killed = killTree(n.netns).length;
+    const { dataRoot, execRoot } = this.engineRoots(n);
+    unmountUnder(execRoot);
+    unmountUnder(dataRoot);
+    rmSync(execRoot, { recursive: true, force: true });
+    return killed;
   }
 
   async powerOn(name: string): Promise<void> {
@@ -232,7 +249,7 @@ export class Lab {
     }
     await sleep(200);
     // the lab's nodes share this host's /dev/shm: their containers' secret files go with them
-    for (const n of s.nodes) removeSecretDirs(join(this.nodeDir(n), 'data'));
+    for (const n of s.nodes) removeSecretDirs(this.engineRoots(n).dataRoot);
     removeWipedMarkers();
     removeIfEmpty(NODE_SECRETS_ROOT);
     unmountUnder(this.dir);
