@@ -22,7 +22,8 @@ const RATE = Number(values.rate);
 const WRK = ['-t', '1', '-c', '4', '-d', '8s', '--timeout', '2s', '--latency'];
 
 interface Traffic {
-  stop(): Promise<{ sent: number; failed: number; p99: number }>;
+  /** `why`: what the failures were, when the load generator says. */
+  stop(): Promise<{ sent: number; failed: number; p99: number; why?: string }>;
 }
 
 /** Fixed-rate GETs; p99 of the answered ones (a failed request is counted apart, not as a fast or slow one). */
@@ -52,7 +53,12 @@ function wrkLoad(): Traffic {
   return {
     stop: async () => {
       const w = parseWrk(await done);
-      return { sent: w.requests + w.socketErrors, failed: w.errors, p99: w.p99ms };
+      return {
+        sent: w.requests + w.socketErrors,
+        failed: w.errors,
+        p99: w.p99ms,
+        why: `${w.socketErrors} socket errors or timeouts, ${w.errors - w.socketErrors} non-2xx`,
+      };
     },
   };
 }
@@ -108,11 +114,11 @@ async function main(): Promise<void> {
         ),
       ]);
       await new Promise((r) => setTimeout(r, 1000));
-      const { sent, failed, p99 } = await traffic.stop();
+      const { sent, failed, p99, why } = await traffic.stop();
       const row = { node, down: (a.at - t0) / 1000, routes: (b.at - t0) / 1000, replaced: (c.at - t0) / 1000, sent, failed, p99 };
       results.push(row);
       console.log(
-        `round ${i + 1}: ${node} off -> marked down ${row.down.toFixed(2)} s, routes gone ${row.routes.toFixed(2)} s, replacements running ${row.replaced.toFixed(2)} s; load ${row.sent} requests, ${row.failed} failed, p99 of the answered ${row.p99.toFixed(0)} ms`,
+        `round ${i + 1}: ${node} off -> marked down ${row.down.toFixed(2)} s, routes gone ${row.routes.toFixed(2)} s, replacements running ${row.replaced.toFixed(2)} s; load ${row.sent} requests, ${row.failed} failed${row.failed && why ? ` (${why})` : ''}, p99 of the answered ${row.p99.toFixed(0)} ms`,
       );
       await l.powerOn(node);
       // back to exactly 3 (the returned node's stale container removed) before the next round
