@@ -4,6 +4,7 @@ import { appCommands } from './commands/apps.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
+import { nodeCommands } from './commands/node.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { tokenCommands } from './commands/tokens.ts';
 import { appendFileSync, mkdirSync } from 'node:fs';
@@ -18,6 +19,7 @@ labCommands(program);
 managerCommands(program);
 deployCommands(program);
 appCommands(program);
+nodeCommands(program);
 secretCommands(program);
 tokenCommands(program);
 

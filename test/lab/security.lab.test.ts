@@ -104,6 +104,60 @@ describe('the API beyond loopback', () => {
   });
 });
 
+describe('the stock docker CLI pointed at a node (`matrix node env`, `config`, `ip`)', () => {
+  // no DOCKER_* of the machine running the tests leaks into these shells
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DOCKER_')));
+  const shell = (script: string) =>
+    new Promise<{ code: number; out: string }>((res) =>
+      execFile('sh', ['-c', script], { env: { ...clean, MATRIX_HOME: env.home }, timeout: 120_000 }, (err, stdout, stderr) =>
+        res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
+      ),
+    );
+  const engine = `${env.subnet}.12:2376`;
+
+  it('eval "$(matrix node env node2)" makes `docker version` answer from node2; without it the engine refuses', async () => {
+    const withEnv = await shell(
+      `eval "$(${MATRIX} node env node2)" && docker version --format '{{.Server.Version}}' && docker info --format '{{.Name}} {{range .Labels}}{{.}} {{end}}'`,
+    );
+    expect(withEnv.code, withEnv.out).toBe(0);
+    expect(withEnv.out).toMatch(/^\d+\.\d+\.\d+\S*\n/);
+    expect(withEnv.out).toContain('matrix.node=node2');
+    // the same engine: plain HTTP, and TLS without the cluster's client certificate, are refused
+    const plain = await shell(`docker -H tcp://${engine} version --format '{{.Server.Version}}'`);
+    expect(plain.code).toBe(1);
+    const noCert = await shell(`docker -H tcp://${engine} --tlsverify --tlscacert ${join(env.home, 'pki', 'ca.pem')} version --format '{{.Server.Version}}'`);
+    expect(noCert.code).toBe(1);
+    expect(noCert.out).toMatch(/certificate|tls/i);
+    // --unset undoes it
+    const unset = await shell(
+      `eval "$(${MATRIX} node env node2)"; eval "$(${MATRIX} node env --unset node2)"; printf '[%s%s%s]' "$DOCKER_HOST" "$DOCKER_CERT_PATH" "$DOCKER_TLS_VERIFY"`,
+    );
+    expect(unset.out).toBe('[]');
+    // the docker CLI's own client key, readable by its owner only
+    expect(statSync(join(env.home, 'pki', 'clients', 'docker', 'key.pem')).mode & 0o077).toBe(0);
+  });
+
+  it('config gives the flags for one command; ip the address; an unknown node is a coded error naming the nodes', async () => {
+    const ps = await shell(`docker $(${MATRIX} node config node1) ps --format '{{.ID}}'`);
+    expect(ps.code, ps.out).toBe(0);
+    expect((await matrixOk(env, ['node', 'ip', 'node1'])).trim()).toBe(`${env.subnet}.11`);
+    const inspect = JSON.parse(await matrixOk(env, ['node', 'inspect', 'node1'])) as { name: string; docker: Record<string, string> };
+    expect(inspect.name).toBe('node1');
+    expect(inspect.docker.DOCKER_HOST).toBe(`tcp://${env.subnet}.11:2376`);
+    for (const args of [
+      ['node', 'env', 'node9'],
+      ['node', 'config', 'nope'],
+      ['node', 'ip', 'x'],
+    ]) {
+      const r = await matrix(env, args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/E_NOT_FOUND.*nodes: node1, node2/);
+    }
+    const badShell = await matrix(env, ['node', 'env', '--shell', 'tcsh', 'node1']);
+    expect(badShell.stderr).toMatch(/E_BAD_REQUEST.*--shell must be one of sh, fish/);
+  });
+});
+
 describe('secrets in a real lab', () => {
   it('refuses a deploy naming a secret that does not exist', async () => {
     const dir = join(env.home, 'files');

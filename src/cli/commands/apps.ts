@@ -1,6 +1,5 @@
-/** Commands that read the cluster: images, apps, app inspect/history, ps, nodes, status. */
+/** Commands that read the cluster: images, apps, app inspect/history, ps, status. */
 import type { Command } from 'commander';
-import { MatrixError } from '../../core/errors.ts';
 import { ApiClient } from '../api-client.ts';
 import { printIngressBanner } from '../ingress-status.ts';
 import { table } from '../output.ts';
@@ -124,53 +123,5 @@ export function appCommands(program: Command): void {
         for (const e of s.events) console.log(`  ${e.at}  ${e.kind}  ${e.message}`);
       }
       if (s.consumers.some((c) => c.state === 'failing') || s.components?.some((c) => c.state === 'down') || s.store.state === 'down') process.exitCode = 1;
-    });
-
-  const nodes = program.command('nodes').description('the cluster nodes');
-  nodes
-    .command('ls', { isDefault: true })
-    .description('list the nodes: health, capacity, labels')
-    .action(async () => {
-      const api = ApiClient.fromEnv();
-      await printIngressBanner(api);
-      const list = await api.nodes();
-      console.log(
-        table(
-          ['NODE', 'ENGINE', 'STATE', 'CPUS', 'MEMORY', 'LABELS'],
-          list.map((n) => [
-            n.name,
-            `${n.address}:${n.enginePort}`,
-            n.state,
-            n.capacity?.cpus ?? '-',
-            n.capacity ? `${n.capacity.memoryMb}M` : '-',
-            Object.entries(n.labels)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(',') || '-',
-          ]),
-        ),
-      );
-    });
-  nodes
-    .command('label <node> <key=value...>')
-    .description('set labels on a node (used by constraints such as zone==a); `key=` removes one')
-    .action(async (node: string, pairs: string[]) => {
-      const api = ApiClient.fromEnv();
-      const current = (await api.nodes()).find((n) => n.name === node);
-      if (!current) throw new MatrixError('E_NOT_FOUND', `no node named ${node}`);
-      const labels: Record<string, string> = { ...current.apiLabels };
-      for (const pair of pairs) {
-        const m = /^([^=\s]+)=(\S*)$/.exec(pair);
-        if (!m) throw new MatrixError('E_BAD_REQUEST', `expected key=value, got "${pair}"`, { path: pair });
-        if (m[2] === '') delete labels[m[1]!];
-        else labels[m[1]!] = m[2]!;
-      }
-      await api.putNode(node, { address: current.address, enginePort: current.enginePort, labels });
-      console.log(
-        `${node}: ${
-          Object.entries(labels)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', ') || '(no labels)'
-        }`,
-      );
     });
 }
