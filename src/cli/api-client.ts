@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { ERROR_CODES, MatrixError, type ErrorCode } from '../core/errors.ts';
+import type { NodeAvailability } from '../core/model.ts';
 import type {
   AppDetail,
   AppRevisionEntry,
@@ -105,7 +106,10 @@ export class ApiClient {
     return (await this.request<{ nodes: NodeView[] }>('GET', '/v1/nodes')).nodes;
   }
 
-  putNode(name: string, node: { address: string; enginePort: number; labels?: Record<string, string> }): Promise<{ node: NodeView | undefined }> {
+  putNode(
+    name: string,
+    node: { address: string; enginePort: number; labels?: Record<string, string>; availability?: NodeAvailability },
+  ): Promise<{ node: NodeView | undefined }> {
     return this.request('PUT', `/v1/nodes/${enc(name)}`, node);
   }
 

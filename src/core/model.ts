@@ -22,6 +22,9 @@ export interface NodeInfo {
 }
 
 export type NodeState = 'up' | 'down';
+/** `drain`: takes no new replica, and the ones it runs move elsewhere (start-first); `active`: the default. */
+export type NodeAvailability = 'active' | 'drain';
+export const NODE_AVAILABILITIES: readonly NodeAvailability[] = ['active', 'drain'];
 
 export interface NodeStatus extends NodeInfo {
   state: NodeState;
@@ -214,6 +217,8 @@ export interface AppSpec {
 export interface SchedNode {
   name: string;
   up: boolean;
+  /** Drained: no replica may be placed there (what runs there moves). Absent: false. */
+  drain?: boolean;
   labels: Record<string, string>;
   capacity: Resources;
 }

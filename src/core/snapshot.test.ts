@@ -9,6 +9,7 @@ const node = (name: string, state: 'up' | 'down' = 'up') => ({
   state,
   labels: {},
   apiLabels: {},
+  availability: 'active' as const,
   capacity: null,
 });
 const container = (containerId: string, n: string, id: string, revision: string, o: Partial<ObservedReplica> = {}): ObservedReplica => ({

@@ -4,7 +4,7 @@
  * the control loop decides on it; consumers (the ingress now; DNS, metrics, the dashboard
  * later) publish it. A snapshot is never changed after it is built.
  */
-import type { DesiredReplica, HealthCheck, NodeStatus, ObservedReplica, Resources, Route, SchedNode } from './model.ts';
+import type { DesiredReplica, HealthCheck, NodeAvailability, NodeStatus, ObservedReplica, Resources, Route, SchedNode } from './model.ts';
 import { isCurrentReplica } from './reconcile/reconcile.ts';
 
 export interface ObservedNode extends NodeStatus {
@@ -12,6 +12,7 @@ export interface ObservedNode extends NodeStatus {
   labels: Record<string, string>;
   /** The labels set through the API alone. */
   apiLabels: Record<string, string>;
+  availability: NodeAvailability;
   /** From the engine's info; null until a node has answered once. */
   capacity: Resources | null;
 }
@@ -34,7 +35,13 @@ export function nodeStatuses(s: ClusterSnapshot): NodeStatus[] {
 
 /** What the scheduler sees: a node that never answered has no capacity. */
 export function schedNodes(s: ClusterSnapshot): SchedNode[] {
-  return s.nodes.map((n) => ({ name: n.name, up: n.state === 'up', labels: n.labels, capacity: n.capacity ?? { cpus: 0, memoryMb: 0 } }));
+  return s.nodes.map((n) => ({
+    name: n.name,
+    up: n.state === 'up',
+    drain: n.availability === 'drain',
+    labels: n.labels,
+    capacity: n.capacity ?? { cpus: 0, memoryMb: 0 },
+  }));
 }
 
 export interface RoutedReplica {

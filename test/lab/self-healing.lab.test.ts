@@ -252,4 +252,32 @@ describe('self-healing in a real lab', () => {
     const rows = await until(replicas, (r) => r.length === 2 && running(r).length === 2);
     expect(rows.map((r) => r.id).sort()).toEqual(['web.0', 'web.1']);
   });
+
+  it("`matrix node drain` moves a node's replicas elsewhere with no failed request and keeps new ones off it; `activate` undoes it", async () => {
+    await matrixOk(env, ['scale', 'web=3']);
+    await until(replicas, settled);
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (!stop) statuses.push((await get(env.ingressPort, '/web/')).status);
+    })();
+    const out = await matrixOk(env, ['node', 'drain', 'node3']);
+    stop = true;
+    await load;
+    expect(out).toMatch(/node3 is drained/);
+    const rows = await replicas();
+    expect(rows.filter((r) => r.node === 'node3')).toEqual([]);
+    expect(running(rows).filter((r) => r.desired)).toHaveLength(3);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/node3 +\S+ +up, drained/);
+    // a scale-up places nothing on it
+    await matrixOk(env, ['scale', 'web=4']);
+    const four = await until(replicas, (r) => running(r).filter((x) => x.desired).length === 4);
+    expect(four.filter((r) => r.node === 'node3')).toEqual([]);
+
+    await matrixOk(env, ['node', 'activate', 'node3']);
+    const back = await until(replicas, (r) => r.some((x) => x.node === 'node3' && x.state === 'running' && x.desired), 120);
+    expect(back.some((x) => x.node === 'node3' && x.desired)).toBe(true);
+  });
 });

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
+import type { NodeAvailability } from '../../core/model.ts';
 import type { NodeView } from '../../shared/api-types.ts';
 import { homePaths } from '../../shared/home.ts';
 import { ApiClient } from '../api-client.ts';
@@ -32,6 +33,14 @@ export function nodeCommands(program: Command): void {
       console.log(JSON.stringify({ ...n, docker: Object.fromEntries(dockerEnv(n, await dockerCertDir())) }, null, 2));
     });
   node.command('label <node> <key=value...>').description('set labels on a node (used by constraints such as zone==a); `key=` removes one').action(labelNode);
+  node
+    .command('drain <node>')
+    .description('take no new replicas on the node and move the ones it runs elsewhere, each started before the old one stops')
+    .action(async (name: string) => setAvailability(name, 'drain'));
+  node
+    .command('activate <node>')
+    .description('let a drained node take replicas again (a spread app rebalances back onto it)')
+    .action(async (name: string) => setAvailability(name, 'active'));
   node
     .command('env <node>')
     .description('print the shell commands that point the docker CLI at the node: eval "$(matrix node env node1)"; docker ps')
@@ -68,7 +77,7 @@ async function listNodes(): Promise<void> {
       list.map((n) => [
         n.name,
         `${n.address}:${n.enginePort}`,
-        n.state,
+        n.availability === 'drain' ? `${n.state}, drained` : n.state,
         n.capacity?.cpus ?? '-',
         n.capacity ? `${n.capacity.memoryMb}M` : '-',
         Object.entries(n.labels)
@@ -97,6 +106,38 @@ async function labelNode(node: string, pairs: string[]): Promise<void> {
         .join(', ') || '(no labels)'
     }`,
   );
+}
+
+async function setAvailability(name: string, availability: NodeAvailability): Promise<void> {
+  const api = ApiClient.fromEnv();
+  const n = await findNode(name, api);
+  await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability });
+  if (availability === 'active') {
+    console.log(`${name} is active: it takes replicas again`);
+    return;
+  }
+  // its replicas move start-first, each at its app's update pace: follow until none is left there
+  // (a replica pinned to the node by a plan file is still wanted there: it stays)
+  const deadline = Date.now() + 120_000;
+  let said = -1;
+  for (;;) {
+    const here = (await api.replicas()).replicas.filter((r) => r.node === name && r.state === 'running');
+    const leaving = here.filter((r) => !r.desired).length;
+    if (leaving === 0) {
+      const pinned = here.length;
+      console.log(
+        `${name} is drained: ${pinned ? `${pinned} replica${pinned === 1 ? '' : 's'} pinned to it by a plan file stay${pinned === 1 ? 's' : ''}, no other runs there` : 'no replica runs there'}, and none is placed there until \`matrix node activate ${name}\``,
+      );
+      return;
+    }
+    if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
+    said = leaving;
+    if (Date.now() > deadline) {
+      console.error(`warning: ${name} still runs ${leaving} replica${leaving === 1 ? '' : 's'} on their way out; follow with \`matrix ps\``);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 async function findNode(name: string, api = ApiClient.fromEnv()): Promise<NodeView> {

@@ -24,6 +24,7 @@ export class Cluster {
   readonly labels: Record<string, string>[] = [];
   readonly index = new Map<string, number>();
   readonly up: Uint8Array;
+  readonly drain: Uint8Array;
   readonly capCpu: Float64Array;
   readonly capMem: Float64Array;
   readonly usedCpu: Float64Array;
@@ -41,6 +42,7 @@ export class Cluster {
     });
     const n = unique.length;
     this.up = new Uint8Array(n);
+    this.drain = new Uint8Array(n);
     this.capCpu = new Float64Array(n);
     this.capMem = new Float64Array(n);
     this.usedCpu = new Float64Array(n);
@@ -50,6 +52,7 @@ export class Cluster {
       this.names.push(node.name);
       this.labels.push(node.labels ?? {});
       this.up[i] = node.up ? 1 : 0;
+      this.drain[i] = node.drain ? 1 : 0;
       const cap = toUnits(node.capacity);
       this.capCpu[i] = cap.cpu;
       this.capMem[i] = cap.mem;

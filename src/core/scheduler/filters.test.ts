@@ -24,10 +24,12 @@ function setup(ns: SchedNode[], apps: AppSpec[], placed: [string, string][] = []
 const check = (f: Filter, cl: Cluster, c: AppCtx, nodeName: string): string | null => f.check(cl, c, cl.index.get(nodeName) as number);
 
 describe('filters, each alone', () => {
-  it('health: an up node passes, a down one is `node down`', () => {
-    const { cl, ctx } = setup([node('n1'), node('n2', { up: false })], [app('web')]);
+  it('health: an up node passes, a down one is `node down`, a drained one `node drained`', () => {
+    const { cl, ctx } = setup([node('n1'), node('n2', { up: false }), node('n3', { drain: true }), node('n4', { up: false, drain: true })], [app('web')]);
     expect(check(health, cl, ctx('web'), 'n1')).toBeNull();
     expect(check(health, cl, ctx('web'), 'n2')).toBe('node down');
+    expect(check(health, cl, ctx('web'), 'n3')).toBe('node drained');
+    expect(check(health, cl, ctx('web'), 'n4')).toBe('node down');
   });
 
   it('constraint: == and != on labels and node name, with the failing one named', () => {

@@ -20,7 +20,7 @@ export interface Filter {
 
 export const health: Filter = {
   name: 'health',
-  check: (cl, _app, x) => (cl.up[x] === 1 ? null : 'node down'),
+  check: (cl, _app, x) => (cl.up[x] !== 1 ? 'node down' : cl.drain[x] === 1 ? 'node drained' : null),
 };
 
 export const constraint: Filter = {

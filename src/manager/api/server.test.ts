@@ -261,6 +261,8 @@ describe('PUT /v1/nodes/:name', () => {
     ['port not an integer', 'node1', { address: '127.0.0.1', enginePort: 2376.5 }, 'enginePort'],
     ['port a string', 'node1', { address: '127.0.0.1', enginePort: '2376' }, 'enginePort'],
     ['body an array', 'node1', [], 'body'],
+    ['availability unknown', 'node1', { address: '127.0.0.1', availability: 'pause' }, 'availability'],
+    ['availability not a string', 'node1', { address: '127.0.0.1', availability: true }, 'availability'],
   ];
   it.each(bad)('%s -> 400 with path', async (_what, name, body, path) => {
     const res = await call('PUT', `/v1/nodes/${encodeURIComponent(name)}`, { raw: JSON.stringify(body), contentType: 'application/json' });
@@ -273,7 +275,16 @@ describe('PUT /v1/nodes/:name', () => {
     const res = await call('PUT', '/v1/nodes/node1', { body: { address: '127.0.0.1', enginePort: closedPort } });
     expect(res.statusCode).toBe(200);
     // a node that never answered has no known capacity and only the labels set through the API
-    const node = { name: 'node1', address: '127.0.0.1', enginePort: closedPort, state: 'down', labels: {}, apiLabels: {}, capacity: null };
+    const node = {
+      name: 'node1',
+      address: '127.0.0.1',
+      enginePort: closedPort,
+      state: 'down',
+      labels: {},
+      apiLabels: {},
+      availability: 'active',
+      capacity: null,
+    };
     expect(json(res)).toEqual({ node });
     const list = await call('GET', '/v1/nodes');
     expect(list.statusCode).toBe(200);

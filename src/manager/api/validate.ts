@@ -1,7 +1,8 @@
 /** Request-body checks: each failure is E_BAD_REQUEST with the path of the bad field. */
 import { isIP } from 'node:net';
 import { MatrixError } from '../../core/errors.ts';
-import type { NodeInfo } from '../../core/model.ts';
+import { NODE_AVAILABILITIES, type NodeAvailability } from '../../core/model.ts';
+import type { NodeUpdate } from '../store/store.ts';
 import type { DeployRequest, RemoveAppsRequest, ScaleRequest } from '../../shared/api-types.ts';
 import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
 import { checkProjectName } from '../../core/projects.ts';
@@ -74,7 +75,7 @@ export function scaleRequest(body: unknown): ScaleRequest {
   return { replicas: b.replicas, dryRun: flag(b, 'dryRun') };
 }
 
-export function nodeRequest(name: string, body: unknown): NodeInfo & { labels?: Record<string, string> } {
+export function nodeRequest(name: string, body: unknown): NodeUpdate {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
     throw new MatrixError('E_BAD_REQUEST', 'must be 1-63 of [a-z0-9-], starting with a letter or digit', { path: 'name' });
   }
@@ -84,7 +85,17 @@ export function nodeRequest(name: string, body: unknown): NodeInfo & { labels?: 
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new MatrixError('E_BAD_REQUEST', 'must be an integer in 1..65535', { path: 'enginePort' });
   }
-  return { name, address: b.address, enginePort: port, ...(b.labels !== undefined ? { labels: labels(b.labels) } : {}) };
+  const availability = b.availability;
+  if (availability !== undefined && (typeof availability !== 'string' || !(NODE_AVAILABILITIES as readonly string[]).includes(availability))) {
+    throw new MatrixError('E_BAD_REQUEST', `must be one of ${NODE_AVAILABILITIES.join(', ')}`, { path: 'availability' });
+  }
+  return {
+    name,
+    address: b.address,
+    enginePort: port,
+    ...(b.labels !== undefined ? { labels: labels(b.labels) } : {}),
+    ...(availability !== undefined ? { availability: availability as NodeAvailability } : {}),
+  };
 }
 
 /** A body with nothing but an optional `dryRun` (an absent body is `{}`). */

@@ -8,7 +8,7 @@ import type { NodeEngine } from '../nodes/engine.ts';
 import type { StoredNode } from '../store/store.ts';
 import { NodeMonitor } from './node-monitor.ts';
 
-const node = (name: string, i: number): StoredNode => ({ name, address: `10.0.0.${i}`, enginePort: 2376, labels: {} });
+const node = (name: string, i: number): StoredNode => ({ name, address: `10.0.0.${i}`, enginePort: 2376, labels: {}, availability: 'active' });
 const NODES = [node('n1', 1), node('n2', 2)];
 /** Lets every settled promise's callbacks run. */
 const flush = () => new Promise((r) => setImmediate(r));
@@ -42,14 +42,19 @@ function world() {
   return { n2, monitor, stateOf, changes: () => changes };
 }
 
+/** A world whose n2 failed its first ping (in the first observation): down. */
+async function downWorld(): Promise<ReturnType<typeof world>> {
+  const w = world();
+  const first = w.stateOf(1);
+  await flush();
+  w.n2.pings.shift()!(false);
+  expect(await first).toBe('down');
+  return w;
+}
+
 describe('NodeMonitor and a node that is down', () => {
   it('does not wait on its ping: an observation ends while that ping is still under way', async () => {
-    const w = world();
-    const first = w.stateOf(1);
-    await flush();
-    w.n2.pings.shift()!(false); // its first ping fails: down
-    expect(await first).toBe('down');
-
+    const w = await downWorld();
     // the next observations end with n2's ping unanswered, and start no second one beside it
     expect(await w.stateOf(2)).toBe('down');
     expect(await w.stateOf(3)).toBe('down');
@@ -57,11 +62,7 @@ describe('NodeMonitor and a node that is down', () => {
   });
 
   it('looks at it in full again once a ping beside the passes answers, and asks for a pass at once', async () => {
-    const w = world();
-    const first = w.stateOf(1);
-    await flush();
-    w.n2.pings.shift()!(false);
-    await first;
+    const w = await downWorld();
     expect(await w.stateOf(2)).toBe('down');
 
     w.n2.pings.shift()!(true); // it answers again
@@ -74,11 +75,7 @@ describe('NodeMonitor and a node that is down', () => {
   });
 
   it('a ping beside the passes that fails leaves it down, and the next pass pings again', async () => {
-    const w = world();
-    const first = w.stateOf(1);
-    await flush();
-    w.n2.pings.shift()!(false);
-    await first;
+    const w = await downWorld();
     await w.stateOf(2);
     w.n2.pings.shift()!(false);
     await flush();

@@ -70,6 +70,7 @@ export class NodeMonitor {
         state,
         labels: { ...(info?.labels ?? {}), ...r.node.labels },
         apiLabels: r.node.labels,
+        availability: r.node.availability,
         capacity: info?.capacity ?? null,
       });
     }

@@ -168,6 +168,37 @@ describe('rebalance on the sim driver', () => {
     ).toEqual(['web.0', 'web.1', 'web.2']);
   });
 
+  it('a drained node hands its replicas over start-first, takes none while drained, and gets its share back once active', async () => {
+    const w = simWorld({ nodes: 3 });
+    await deploy(w, spec(3));
+    await passes(w, 2);
+    expect(perNode(w)).toEqual({ n1: 1, n2: 1, n3: 1 });
+    const setAvailability = (availability: 'drain' | 'active') => w.store.upsertNode({ ...w.store.listNodes().find((n) => n.name === 'n3')!, availability });
+
+    setAvailability('drain');
+    let most = 0;
+    let least = Infinity;
+    for (let i = 0; i < 15; i++) {
+      least = Math.min(least, await passes(w, 1));
+      most = Math.max(most, w.running('web').length);
+    }
+    expect(least).toBeGreaterThanOrEqual(3); // never fewer serving: the new replica starts before the old one leaves
+    expect(most).toBe(4);
+    expect(perNode(w).n3).toBeUndefined();
+    expect(w.running('web')).toHaveLength(3);
+    // a scale-up places nothing there either
+    await deploy(w, spec(5));
+    await passes(w, 5);
+    expect(perNode(w).n3).toBeUndefined();
+    expect(w.running('web')).toHaveLength(5);
+
+    setAvailability('active');
+    expect(await passes(w, 20)).toBeGreaterThanOrEqual(5);
+    expect(perNode(w).n3).toBeGreaterThanOrEqual(1);
+    expect(w.running('web')).toHaveLength(5);
+    expect(w.events.list({ kind: 'rollback' })).toEqual([]);
+  });
+
   it('rebalance: false keeps the replicas where they are', async () => {
     const w = simWorld({ nodes: 3 });
     await deploy(w, spec(3, '    rebalance: false\n'));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppSpec } from '../../core/model.ts';
+import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.ts';
 
 const dirs: string[] = [];
@@ -34,14 +35,35 @@ describe('SqliteStore', () => {
     s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' } });
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377 });
     expect(s.listNodes()).toEqual([
-      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' } },
-      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {} },
+      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' }, availability: 'active' },
+      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {}, availability: 'active' },
     ]);
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: {} });
     expect(s.listNodes()[0]!.labels).toEqual({});
     expect(s.removeNode('node2')).toBe(true);
     expect(s.removeNode('node2')).toBe(false);
     expect(s.listNodes().map((n) => n.name)).toEqual(['node1']);
+  });
+
+  it('keeps a node drained until it is activated; an update without availability leaves it as it was', () => {
+    const s = new SqliteStore(fresh().path);
+    s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, availability: 'drain' });
+    s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' } });
+    expect(s.listNodes()[0]).toMatchObject({ labels: { zone: 'a' }, availability: 'drain' });
+    s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, availability: 'active' });
+    expect(s.listNodes()[0]).toMatchObject({ labels: { zone: 'a' }, availability: 'active' });
+  });
+
+  it('opens a store made before nodes had an availability: its nodes are active, and can be drained', () => {
+    const { path } = fresh();
+    const old = new Database(path);
+    old.exec(`CREATE TABLE cluster_nodes (name TEXT PRIMARY KEY, address TEXT NOT NULL, engine_port INTEGER NOT NULL, labels TEXT NOT NULL DEFAULT '{}');
+      INSERT INTO cluster_nodes VALUES ('node1', '10.0.0.11', 2376, '{"zone":"a"}');`);
+    old.close();
+    const s = new SqliteStore(path);
+    expect(s.listNodes()).toEqual([{ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' }, availability: 'active' }]);
+    s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, availability: 'drain' });
+    expect(new SqliteStore(path).listNodes()[0]!.availability).toBe('drain');
   });
 
   it('keeps deployments in generations and survives reopening', () => {

@@ -1,14 +1,15 @@
 import Database from 'better-sqlite3';
-import type { AppSpec, NodeInfo, Placement } from '../../core/model.ts';
+import type { AppSpec, Placement } from '../../core/model.ts';
 import { projectNameFromFile } from '../../core/projects.ts';
-import type { Deployment, ProjectChanges, ProjectRecord, SecretMeta, SecretRecord, Store, StoredNode, TokenRecord } from './store.ts';
+import type { Deployment, ProjectChanges, ProjectRecord, SecretMeta, SecretRecord, Store, StoredNode, NodeUpdate, TokenRecord } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cluster_nodes (
   name TEXT PRIMARY KEY,
   address TEXT NOT NULL,
   engine_port INTEGER NOT NULL,
-  labels TEXT NOT NULL DEFAULT '{}'
+  labels TEXT NOT NULL DEFAULT '{}',
+  availability TEXT NOT NULL DEFAULT 'active'
 );
 CREATE TABLE IF NOT EXISTS app_deployments (
   generation INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,24 +75,42 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Columns added after a store was first created: added to older stores, with their defaults. */
+  private migrate(): void {
+    const has = (table: string, column: string) =>
+      this.db
+        .prepare<[], { name: string }>(`PRAGMA table_info(${table})`)
+        .all()
+        .some((c) => c.name === column);
+    if (!has('cluster_nodes', 'availability')) this.db.exec("ALTER TABLE cluster_nodes ADD COLUMN availability TEXT NOT NULL DEFAULT 'active'");
   }
 
   listNodes(): StoredNode[] {
     return this.db
-      .prepare<[], { name: string; address: string; engine_port: number; labels: string }>('SELECT * FROM cluster_nodes ORDER BY name')
+      .prepare<[], { name: string; address: string; engine_port: number; labels: string; availability: string }>('SELECT * FROM cluster_nodes ORDER BY name')
       .all()
-      .map((r) => ({ name: r.name, address: r.address, enginePort: r.engine_port, labels: JSON.parse(r.labels) as Record<string, string> }));
+      .map((r) => ({
+        name: r.name,
+        address: r.address,
+        enginePort: r.engine_port,
+        labels: JSON.parse(r.labels) as Record<string, string>,
+        availability: r.availability === 'drain' ? 'drain' : 'active',
+      }));
   }
 
-  upsertNode(n: NodeInfo & { labels?: Record<string, string> }): void {
+  upsertNode(n: NodeUpdate): void {
     const labels = n.labels ? JSON.stringify(n.labels) : null;
+    const availability = n.availability ?? null;
     this.db
       .prepare(
-        `INSERT INTO cluster_nodes (name, address, engine_port, labels) VALUES (?, ?, ?, COALESCE(?, '{}'))
+        `INSERT INTO cluster_nodes (name, address, engine_port, labels, availability) VALUES (?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'))
          ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port,
-           labels = COALESCE(?, cluster_nodes.labels)`,
+           labels = COALESCE(?, cluster_nodes.labels), availability = COALESCE(?, cluster_nodes.availability)`,
       )
-      .run(n.name, n.address, n.enginePort, labels, labels);
+      .run(n.name, n.address, n.enginePort, labels, availability, labels, availability);
   }
 
   removeNode(name: string): boolean {

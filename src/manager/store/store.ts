@@ -2,7 +2,7 @@
  * Desired state, placements and cluster membership. Observed state is never stored: it is
  * read back from the nodes (container labels). One interface; SQLite now, etcd later for HA.
  */
-import type { AppSpec, NodeInfo, Placement, Strategy } from '../../core/model.ts';
+import type { AppSpec, NodeAvailability, NodeInfo, Placement, Strategy } from '../../core/model.ts';
 
 export interface Deployment {
   /** Increases by one per accepted change of desired state (deploy, scale, rm, rollback). */
@@ -59,11 +59,15 @@ export type SecretMeta = Omit<SecretRecord, 'nonce' | 'ciphertext'>;
 export interface StoredNode extends NodeInfo {
   /** Labels set through the API; engine labels are merged under them. */
   labels: Record<string, string>;
+  availability: NodeAvailability;
 }
+
+/** A node as registered or changed: labels and availability are kept as they were when absent. */
+export type NodeUpdate = NodeInfo & { labels?: Record<string, string>; availability?: NodeAvailability };
 
 export interface Store {
   listNodes(): StoredNode[];
-  upsertNode(node: NodeInfo & { labels?: Record<string, string> }): void;
+  upsertNode(node: NodeUpdate): void;
   removeNode(name: string): boolean;
   currentDeployment(): Deployment | null;
   /** Newest first. */
