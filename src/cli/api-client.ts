@@ -113,6 +113,10 @@ export class ApiClient {
     return this.request('PUT', `/v1/nodes/${enc(name)}`, node);
   }
 
+  removeNode(name: string): Promise<{ removed: string }> {
+    return this.request('DELETE', `/v1/nodes/${enc(name)}`);
+  }
+
   async projects(): Promise<ProjectView[]> {
     return (await this.request<{ projects: ProjectView[] }>('GET', '/v1/projects')).projects;
   }

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   E_FORBIDDEN: "the API token's role does not allow the request",
   E_NOT_FOUND: 'no such resource',
   E_NODE_DOWN: 'a node needed for the operation does not answer',
+  E_NODE_BUSY: 'a node to remove still runs replicas that cannot move (pinned by a plan file) or did not move in time',
   E_DEPLOY_FAILED: 'an action on a node failed while deploying',
   E_MANAGER_UNREACHABLE: 'the CLI cannot reach the manager API',
   E_LAB: 'the lab could not be created, inspected or removed',

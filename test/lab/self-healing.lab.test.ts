@@ -9,7 +9,21 @@ import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, managerLogTail, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv, replicasOf, varnishdsOf } from './lab-harness.ts';
+import {
+  dockerOn,
+  get,
+  labDown,
+  labUpArgs,
+  managerLogTail,
+  matrix,
+  matrixOk,
+  newLabEnv,
+  nodeOf,
+  until,
+  type LabEnv,
+  replicasOf,
+  varnishdsOf,
+} from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
 const env: LabEnv = newLabEnv('heal', 213);
@@ -279,5 +293,26 @@ describe('self-healing in a real lab', () => {
     await matrixOk(env, ['node', 'activate', 'node3']);
     const back = await until(replicas, (r) => r.some((x) => x.node === 'node3' && x.state === 'running' && x.desired), 120);
     expect(back.some((x) => x.node === 'node3' && x.desired)).toBe(true);
+  });
+
+  it('`matrix node rm` drains the node before it leaves the cluster: no failed request, nothing left on it', async () => {
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (!stop) statuses.push((await get(env.ingressPort, '/web/')).status);
+    })();
+    const out = await matrixOk(env, ['node', 'rm', 'node3']);
+    stop = true;
+    await load;
+    expect(out).toMatch(/removed node3/);
+    expect(await matrixOk(env, ['nodes'])).not.toMatch(/node3/);
+    const rows = await until(replicas, (r) => running(r).filter((x) => x.desired).length === 4);
+    expect(new Set(rows.map((r) => r.node))).toEqual(new Set(['node1', 'node2']));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // node3's engine runs no replica any more
+    expect((await dockerOn(env, 3, ['ps', '-q', '--filter', 'label=matrix.app=web'])).out.trim()).toBe('');
+    const again = await matrix(env, ['node', 'rm', 'node3']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/E_NOT_FOUND.*no node named node3/);
   });
 });

@@ -42,6 +42,30 @@ export function nodeCommands(program: Command): void {
     .description('let a drained node take replicas again (a spread app rebalances back onto it)')
     .action(async (name: string) => setAvailability(name, 'active'));
   node
+    .command('rm <node>')
+    .description('remove a node from the cluster: first drains it (its replicas move elsewhere, start-first) unless --force')
+    .option(
+      '-f, --force',
+      'remove it at once: its replicas are replaced elsewhere as for a dead node, and containers still on its engine are left there',
+      false,
+    )
+    .action(async (name: string, o: { force: boolean }) => {
+      const api = ApiClient.fromEnv();
+      await findNode(name, api);
+      if (!o.force) {
+        const pinned = await drainNode(api, name);
+        if (pinned > 0) {
+          throw new MatrixError(
+            'E_NODE_BUSY',
+            `${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${name} by a plan file: deploy the plan without ${name}, or remove it with --force`,
+            { path: 'node' },
+          );
+        }
+      }
+      await api.removeNode(name);
+      console.log(`removed ${name}${o.force ? ' (forced: what still runs on its engine is no longer managed)' : ''}`);
+    });
+  node
     .command('env <node>')
     .description('print the shell commands that point the docker CLI at the node: eval "$(matrix node env node1)"; docker ps')
     .option('--shell <shell>', `the shell to print for (${ENV_SHELLS.join(', ')}); default from $SHELL`)
@@ -110,31 +134,42 @@ async function labelNode(node: string, pairs: string[]): Promise<void> {
 
 async function setAvailability(name: string, availability: NodeAvailability): Promise<void> {
   const api = ApiClient.fromEnv();
-  const n = await findNode(name, api);
-  await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability });
+  await findNode(name, api);
   if (availability === 'active') {
+    const n = await findNode(name, api);
+    await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability });
     console.log(`${name} is active: it takes replicas again`);
     return;
   }
-  // its replicas move start-first, each at its app's update pace: follow until none is left there
-  // (a replica pinned to the node by a plan file is still wanted there: it stays)
+  const pinned = await drainNode(api, name);
+  console.log(
+    `${name} is drained: ${pinned ? `${pinned} replica${pinned === 1 ? '' : 's'} pinned to it by a plan file stay${pinned === 1 ? 's' : ''}, no other runs there` : 'no replica runs there'}, and none is placed there until \`matrix node activate ${name}\``,
+  );
+}
+
+/**
+ * Drains the node and follows its replicas moving away (start-first, each at its app's update
+ * pace) until none is left there; returns how many stay because a plan file pins them there.
+ */
+async function drainNode(api: ApiClient, name: string): Promise<number> {
+  const n = await findNode(name, api);
+  await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability: 'drain' });
   const deadline = Date.now() + 120_000;
   let said = -1;
   for (;;) {
     const here = (await api.replicas()).replicas.filter((r) => r.node === name && r.state === 'running');
     const leaving = here.filter((r) => !r.desired).length;
-    if (leaving === 0) {
-      const pinned = here.length;
-      console.log(
-        `${name} is drained: ${pinned ? `${pinned} replica${pinned === 1 ? '' : 's'} pinned to it by a plan file stay${pinned === 1 ? 's' : ''}, no other runs there` : 'no replica runs there'}, and none is placed there until \`matrix node activate ${name}\``,
-      );
-      return;
-    }
+    if (leaving === 0) return here.length;
     if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
     said = leaving;
     if (Date.now() > deadline) {
-      console.error(`warning: ${name} still runs ${leaving} replica${leaving === 1 ? '' : 's'} on their way out; follow with \`matrix ps\``);
-      return;
+      throw new MatrixError(
+        'E_NODE_BUSY',
+        `${name} still runs ${leaving} replica${leaving === 1 ? '' : 's'} on their way out after 120 s; follow with \`matrix ps\``,
+        {
+          path: 'node',
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
