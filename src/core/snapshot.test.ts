@@ -11,6 +11,7 @@ const node = (name: string, state: 'up' | 'down' = 'up') => ({
   apiLabels: {},
   availability: 'active' as const,
   capacity: null,
+  engineVersion: null,
 });
 const container = (containerId: string, n: string, id: string, revision: string, o: Partial<ObservedReplica> = {}): ObservedReplica => ({
   containerId,

@@ -15,6 +15,8 @@ export interface ObservedNode extends NodeStatus {
   availability: NodeAvailability;
   /** From the engine's info; null until a node has answered once. */
   capacity: Resources | null;
+  /** The engine's version, from its info; null until a node has answered once. */
+  engineVersion: string | null;
 }
 
 export interface ClusterSnapshot {

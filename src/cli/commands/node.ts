@@ -20,7 +20,7 @@ const DOCKER_CLIENT = 'docker';
 
 export function nodeCommands(program: Command): void {
   const nodes = program.command('nodes').description('the cluster nodes (`matrix node` for one)');
-  nodes.command('ls', { isDefault: true }).description('list the nodes: health, capacity, labels').action(listNodes);
+  nodes.command('ls', { isDefault: true }).description('list the nodes: health, engine version, running replicas, capacity, labels').action(listNodes);
   nodes.command('label <node> <key=value...>').description('set labels on a node (used by constraints such as zone==a); `key=` removes one').action(labelNode);
 
   const node = program.command('node').description('one node: inspect, labels, and the docker CLI pointed at its engine (env, config, ip)');
@@ -94,14 +94,18 @@ export function nodeCommands(program: Command): void {
 async function listNodes(): Promise<void> {
   const api = ApiClient.fromEnv();
   await printIngressBanner(api);
-  const list = await api.nodes();
+  const [list, { replicas }] = await Promise.all([api.nodes(), api.replicas()]);
+  const running = new Map<string, number>();
+  for (const r of replicas) if (r.state === 'running') running.set(r.node, (running.get(r.node) ?? 0) + 1);
   console.log(
     table(
-      ['NODE', 'ENGINE', 'STATE', 'CPUS', 'MEMORY', 'LABELS'],
+      ['NODE', 'ENGINE', 'STATE', 'VERSION', 'REPLICAS', 'CPUS', 'MEMORY', 'LABELS'],
       list.map((n) => [
         n.name,
         `${n.address}:${n.enginePort}`,
         n.availability === 'drain' ? `${n.state}, drained` : n.state,
+        n.engineVersion ?? '-',
+        running.get(n.name) ?? 0,
         n.capacity?.cpus ?? '-',
         n.capacity ? `${n.capacity.memoryMb}M` : '-',
         Object.entries(n.labels)

@@ -40,7 +40,7 @@ const counts: Record<string, Record<number, number>> = {};
 /** A node that never answers, and never opens a connection anywhere. */
 const silent = (): NodeEngine => ({
   ping: async () => false,
-  info: async () => ({ capacity: { cpus: 0, memoryMb: 0 }, labels: {} }),
+  info: async () => ({ capacity: { cpus: 0, memoryMb: 0 }, labels: {}, version: 'test' }),
   listManaged: async () => [],
   pull: async () => undefined,
   start: async () => Promise.reject(new Error('silent node')),

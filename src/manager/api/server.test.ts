@@ -284,6 +284,7 @@ describe('PUT /v1/nodes/:name', () => {
       apiLabels: {},
       availability: 'active',
       capacity: null,
+      engineVersion: null,
     };
     expect(json(res)).toEqual({ node });
     const list = await call('GET', '/v1/nodes');

@@ -108,7 +108,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
   const nodesView = (): NodeView[] => {
     const seen = new Map(d.loop.snapshot().nodes.map((n) => [n.name, n]));
     // a node added since the last pass shows as down until the loop has looked at it
-    return d.store.listNodes().map((n) => seen.get(n.name) ?? { ...n, state: 'down' as const, apiLabels: n.labels, capacity: null });
+    return d.store.listNodes().map((n) => seen.get(n.name) ?? { ...n, state: 'down' as const, apiLabels: n.labels, capacity: null, engineVersion: null });
   };
 
   const storeHealth = (): StatusView['store'] => {

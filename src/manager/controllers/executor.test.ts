@@ -10,7 +10,7 @@ function engine() {
   const e = {
     stops,
     ping: async () => true,
-    info: async () => ({ capacity: { cpus: 1, memoryMb: 1024 }, labels: {} }),
+    info: async () => ({ capacity: { cpus: 1, memoryMb: 1024 }, labels: {}, version: 'test' }),
     listManaged: async () => [],
     pull: async () => undefined,
     start: async () => 'new',

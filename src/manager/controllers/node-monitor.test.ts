@@ -19,7 +19,7 @@ function manualEngine(): NodeEngine & { pings: ((up: boolean) => void)[] } {
   return {
     pings,
     ping: () => new Promise<boolean>((res) => pings.push(res)),
-    info: async () => ({ capacity: { cpus: 1, memoryMb: 1024 }, labels: {} }),
+    info: async () => ({ capacity: { cpus: 1, memoryMb: 1024 }, labels: {}, version: 'test' }),
     listManaged: async () => [],
     pull: async () => undefined,
     start: async () => 'c',

@@ -72,6 +72,7 @@ export class NodeMonitor {
         apiLabels: r.node.labels,
         availability: r.node.availability,
         capacity: info?.capacity ?? null,
+        engineVersion: info?.version ?? null,
       });
     }
     for (const name of [...this.states.keys()]) if (!nodes.some((n) => n.name === name)) this.forget(name);

@@ -30,13 +30,13 @@ export class DockerEngine implements NodeEngine {
   }
 
   async info(): Promise<EngineInfo> {
-    const i = (await this.reader.info()) as { NCPU: number; MemTotal: number; Labels?: string[] };
+    const i = (await this.reader.info()) as { NCPU: number; MemTotal: number; Labels?: string[]; ServerVersion?: string };
     const labels: Record<string, string> = {};
     for (const l of i.Labels ?? []) {
       const at = l.indexOf('=');
       if (at > 0) labels[l.slice(0, at)] = l.slice(at + 1);
     }
-    return { capacity: { cpus: i.NCPU, memoryMb: Math.floor(i.MemTotal / (1024 * 1024)) }, labels };
+    return { capacity: { cpus: i.NCPU, memoryMb: Math.floor(i.MemTotal / (1024 * 1024)) }, labels, version: i.ServerVersion ?? 'unknown' };
   }
 
   listManaged() {

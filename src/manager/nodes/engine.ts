@@ -6,6 +6,8 @@ import type { DesiredReplica, NodeInfo, ObservedReplica, Resources } from '../..
 
 export interface EngineInfo {
   capacity: Resources;
+  /** The engine's version, as `docker version` prints it for the server. */
+  version: string;
   /** Engine labels (`dockerd --label zone=a`), merged under the labels set through the API. */
   labels: Record<string, string>;
 }

@@ -66,7 +66,7 @@ export class SimNode implements NodeEngine {
 
   async info(): Promise<EngineInfo> {
     this.requireUp();
-    return { capacity: { ...this.spec.capacity }, labels: { ...(this.spec.labels ?? {}) } };
+    return { capacity: { ...this.spec.capacity }, labels: { ...(this.spec.labels ?? {}) }, version: 'sim' };
   }
 
   async listManaged(): Promise<ObservedReplica[]> {
