@@ -37,7 +37,15 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * Marks a MatrixError whichever copy of this module made it: the CLI runs bundled, with its
+ * own copy, and loads manager code (lab, machines) from dist/ with another, so `instanceof`
+ * alone would turn the manager's coded errors into internal ones.
+ */
+const BRAND = Symbol.for('cloudmatrix.MatrixError');
+
 export class MatrixError extends Error {
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   /** Where the bad input is: `applications.plan:3` or `apps.web.replicas`. */
   readonly path?: string;
@@ -71,7 +79,7 @@ export class MatrixError extends Error {
 }
 
 export function isMatrixError(e: unknown): e is MatrixError {
-  return e instanceof MatrixError;
+  return e instanceof MatrixError || (typeof e === 'object' && e !== null && (e as { [BRAND]?: unknown })[BRAND] === true);
 }
 
 /** One line per problem, as the CLI prints it. */

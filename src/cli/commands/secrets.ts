@@ -1,7 +1,7 @@
 /** `matrix secret ...`: values apps receive as files on tmpfs (or env), kept encrypted by the manager. */
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { MatrixError } from '../../core/errors.ts';
+import { isMatrixError, MatrixError } from '../../core/errors.ts';
 import { checkSecretValue, SECRET_LIMITS } from '../../core/secrets.ts';
 import { ApiClient } from '../api-client.ts';
 import { table } from '../output.ts';
@@ -61,7 +61,7 @@ function readValueFile(path: string): Buffer {
       throw new MatrixError('E_BAD_REQUEST', `${path} is ${st.size} bytes; a secret is at most ${SECRET_LIMITS.valueBytes}`, { path: '--file' });
     return readFileSync(path);
   } catch (e) {
-    if (e instanceof MatrixError) throw e;
+    if (isMatrixError(e)) throw e;
     throw new MatrixError('E_BAD_REQUEST', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: '--file' });
   }
 }
