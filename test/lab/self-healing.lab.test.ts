@@ -316,4 +316,19 @@ describe('self-healing in a real lab', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/E_NOT_FOUND.*no node named node3/);
   });
+
+  it('`matrix node ssh|stop|start` act on the machine the lab made; errors from that code keep their codes', async () => {
+    const addr = await matrixOk(env, ['node', 'ssh', 'node2', '--', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+    expect(addr).toContain(`${env.subnet}.12/24`);
+    const nodes = () => matrixOk(env, ['nodes']);
+    expect(await matrixOk(env, ['node', 'stop', 'node2'])).toMatch(/node2 is off \(\d+ processes killed\)/);
+    expect(await until(nodes, (out) => /node2 +\S+ +down/.test(out))).toMatch(/node2 +\S+ +down/);
+    await matrixOk(env, ['node', 'start', 'node2']);
+    expect(await until(nodes, (out) => /node2 +\S+ +up/.test(out))).toMatch(/node2 +\S+ +up/);
+    // the CLI runs bundled and loads this code from dist/: its coded errors must not turn internal
+    const unknown = await matrix(env, ['node', 'stop', 'node9']);
+    expect(unknown.stderr).toMatch(/^error\[E_NOT_FOUND\]: node: no machine named node9/m);
+    const labUnknown = await matrix(env, ['lab', 'poweroff', 'node9']);
+    expect(labUnknown.stderr).toMatch(/^error\[E_NOT_FOUND\]: no lab node named node9/m);
+  });
 });

@@ -3,11 +3,13 @@
  * stock docker CLI pointed at a node's engine over mutual TLS (`env`, `config`, `ip`), as
  * docker-machine does.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import type { NodeAvailability } from '../../core/model.ts';
+import type { MachineDriver } from '../../manager/index.ts';
 import type { NodeView } from '../../shared/api-types.ts';
 import { homePaths } from '../../shared/home.ts';
 import { ApiClient } from '../api-client.ts';
@@ -23,7 +25,9 @@ export function nodeCommands(program: Command): void {
   nodes.command('ls', { isDefault: true }).description('list the nodes: health, engine version, running replicas, capacity, labels').action(listNodes);
   nodes.command('label <node> <key=value...>').description('set labels on a node (used by constraints such as zone==a); `key=` removes one').action(labelNode);
 
-  const node = program.command('node').description('one node: inspect, labels, and the docker CLI pointed at its engine (env, config, ip)');
+  const node = program
+    .command('node')
+    .description('one node: inspect, labels, drain and remove, switch on and off, a shell on it, and the docker CLI pointed at its engine (env, config, ip)');
   node.command('ls').description('list the nodes (as `matrix nodes`)').action(listNodes);
   node
     .command('inspect <node>')
@@ -64,6 +68,38 @@ export function nodeCommands(program: Command): void {
       }
       await api.removeNode(name);
       console.log(`removed ${name}${o.force ? ' (forced: what still runs on its engine is no longer managed)' : ''}`);
+    });
+  node
+    .command('start <node>')
+    .description('switch on a node this host made (lab): its engine starts again')
+    .action(async (name: string) => {
+      await (await machineFor(name)).start(name);
+      console.log(`${name} is on`);
+    });
+  node
+    .command('stop <node>')
+    .description('switch off a node this host made (lab), as a power cut: its replicas are replaced elsewhere')
+    .action(async (name: string) => {
+      console.log(`${name} is off (${await (await machineFor(name)).stop(name)})`);
+    });
+  node
+    .command('restart <node>')
+    .description('switch a node this host made (lab) off and on again')
+    .action(async (name: string) => {
+      const m = await machineFor(name);
+      await m.stop(name);
+      await m.start(name);
+      console.log(`${name} was switched off and on again`);
+    });
+  node
+    .command('ssh <node> [command...]')
+    .description('a shell on a node this host made (lab: in its network namespace), or one command run there (after `--` when it has options)')
+    .allowUnknownOption()
+    .action(async (name: string, command: string[]) => {
+      const [file, ...args] = (await machineFor(name)).shell(name, command);
+      const r = spawnSync(file!, args, { stdio: 'inherit' });
+      if (r.error) throw new MatrixError('E_LAB', `cannot run ${file}: ${r.error.message}`);
+      process.exitCode = r.status ?? 1;
     });
   node
     .command('env <node>')
@@ -177,6 +213,12 @@ async function drainNode(api: ApiClient, name: string): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The driver that made the node, loaded only by the commands that act on machines. */
+async function machineFor(name: string): Promise<MachineDriver> {
+  const { machine } = await import('../../manager/index.ts');
+  return machine(name, homePaths());
 }
 
 async function findNode(name: string, api = ApiClient.fromEnv()): Promise<NodeView> {

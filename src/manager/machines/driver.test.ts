@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { homePaths } from '../../shared/home.ts';
+import { machineOf, type MachineDriver } from './driver.ts';
+
+const fake = (name: string, nodes: string[]): MachineDriver => ({
+  name,
+  owns: (n) => nodes.includes(n),
+  start: async () => undefined,
+  stop: async () => '',
+  shell: () => [],
+});
+
+describe('machineOf', () => {
+  const paths = homePaths();
+  const drivers = [async () => fake('lab', ['node1']), async () => fake('ssh', ['db1'])];
+
+  it('finds the driver that made the node', async () => {
+    expect((await machineOf('node1', paths, drivers)).name).toBe('lab');
+    expect((await machineOf('db1', paths, drivers)).name).toBe('ssh');
+  });
+
+  it('a node no driver made is a coded error that says why', async () => {
+    await expect(machineOf('hand-made', paths, drivers)).rejects.toMatchObject({ code: 'E_NOT_FOUND', path: 'node' });
+    await expect(machineOf('hand-made', paths, drivers)).rejects.toThrow(/not created by a driver of this host/);
+  });
+});

@@ -1,0 +1,23 @@
+/** The lab driver: nodes that `matrix lab up` made, network namespaces with a dockerd each. */
+import { join } from 'node:path';
+import type { HomePaths } from '../../shared/home.ts';
+import { Lab } from '../lab/lab.ts';
+import { labPki } from '../lab/lab-pki.ts';
+import type { MachineDriver } from './driver.ts';
+
+export async function labDriver(paths: HomePaths, log: (m: string) => void = () => {}): Promise<MachineDriver> {
+  const lab = new Lab(paths.lab, await labPki(paths.pki), log);
+  const netns = (node: string) => lab.state()?.nodes.find((n) => n.name === node)?.netns;
+  return {
+    name: 'lab',
+    owns: (node) => netns(node) !== undefined,
+    start: (node) => lab.powerOn(node),
+    stop: async (node) => `${await lab.powerOff(node)} processes killed`,
+    shell: (node, command) => labShell(netns(node) ?? node, command),
+  };
+}
+
+/** Pure: a shell in the node's network namespace (the lab node shares this host's files and processes). */
+export function labShell(netns: string, command: string[], shell = process.env.SHELL || '/bin/sh'): string[] {
+  return ['nsenter', `--net=${join('/var/run/netns', netns)}`, '--', ...(command.length ? command : [shell, '-i'])];
+}
