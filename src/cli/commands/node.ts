@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { MatrixError } from '../../core/errors.ts';
+import { isMatrixError, MatrixError } from '../../core/errors.ts';
 import type { NodeAvailability } from '../../core/model.ts';
 import type { MachineDriver } from '../../manager/index.ts';
 import type { NodeView } from '../../shared/api-types.ts';
@@ -249,7 +249,13 @@ async function dockerCertDir(): Promise<string> {
   } catch {
     throw new MatrixError('E_PKI', `no cluster CA in ${pki.dir}: run this on the manager's host, with the manager's MATRIX_HOME`);
   }
-  const dir = dirname((await pki.ensureClientCert(DOCKER_CLIENT)).cert);
-  writeFileSync(join(dir, 'ca.pem'), ca, { mode: 0o644 });
-  return dir;
+  try {
+    const dir = dirname((await pki.ensureClientCert(DOCKER_CLIENT)).cert);
+    writeFileSync(join(dir, 'ca.pem'), ca, { mode: 0o644 });
+    return dir;
+  } catch (e) {
+    if (isMatrixError(e)) throw e;
+    // e.g. the manager's home belongs to root and this is another user
+    throw new MatrixError('E_PKI', `cannot write the docker CLI's certificate under ${pki.dir}: ${(e as Error).message}`);
+  }
 }
