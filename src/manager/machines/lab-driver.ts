@@ -17,7 +17,10 @@ export async function labDriver(paths: HomePaths, log: (m: string) => void = () 
   };
 }
 
-/** Pure: a shell in the node's network namespace (the lab node shares this host's files and processes). */
+/**
+ * Pure: a shell in the node's network namespace (the lab node shares this host's files and
+ * processes); interactive on a terminal, reading commands from a pipe.
+ */
 export function labShell(netns: string, command: string[], shell = process.env.SHELL || '/bin/sh'): string[] {
-  return ['nsenter', `--net=${join('/var/run/netns', netns)}`, '--', ...(command.length ? command : [shell, '-i'])];
+  return ['nsenter', `--net=${join('/var/run/netns', netns)}`, '--', ...(command.length ? command : [shell])];
 }
