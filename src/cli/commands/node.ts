@@ -1,7 +1,8 @@
 /**
- * `matrix node ...` (one node) and `matrix nodes` (the list): list, inspect, labels, and the
- * stock docker CLI pointed at a node's engine over mutual TLS (`env`, `config`, `ip`), as
- * docker-machine does.
+ * `matrix node ...` (one node) and `matrix nodes` (the list), as docker-machine and `docker
+ * node` offer them: list, inspect, labels; drain, activate and rm (through the API: replicas
+ * move start-first); start, stop, restart and ssh (through the machine driver that made the
+ * node); and the stock docker CLI pointed at a node's engine over mutual TLS (env, config, ip).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -55,8 +56,8 @@ export function nodeCommands(program: Command): void {
     )
     .action(async (name: string, o: { force: boolean }) => {
       const api = ApiClient.fromEnv();
-      await findNode(name, api);
-      if (!o.force) {
+      if (o.force) await findNode(name, api);
+      else {
         const pinned = await drainNode(api, name);
         if (pinned > 0) {
           throw new MatrixError(
@@ -174,7 +175,6 @@ async function labelNode(node: string, pairs: string[]): Promise<void> {
 
 async function setAvailability(name: string, availability: NodeAvailability): Promise<void> {
   const api = ApiClient.fromEnv();
-  await findNode(name, api);
   if (availability === 'active') {
     const n = await findNode(name, api);
     await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability });
