@@ -46,6 +46,21 @@ const running = (rows: Row[]) => rows.filter((r) => r.state === 'running');
  */
 const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired) && new Set(r.map((x) => x.node)).size === 3;
 
+/** Runs `command` while GETs of /web/ go through the ingress one after another; the statuses they got. */
+async function whileLoaded<T>(command: () => Promise<T>): Promise<{ out: T; answers: number[] }> {
+  let stop = false;
+  const answers: number[] = [];
+  const load = (async () => {
+    while (!stop) answers.push((await get(env.ingressPort, '/web/')).status);
+  })();
+  try {
+    return { out: await command(), answers };
+  } finally {
+    stop = true;
+    await load;
+  }
+}
+
 /**
  * Kills varnishd and holds its port, so the manager's restarts fail as with a port another
  * program took. The manager may win the race for the port: then kill and try again.
@@ -270,20 +285,13 @@ describe('self-healing in a real lab', () => {
   it("`matrix node drain` moves a node's replicas elsewhere with no failed request and keeps new ones off it; `activate` undoes it", async () => {
     await matrixOk(env, ['scale', 'web=3']);
     await until(replicas, settled);
-    let stop = false;
-    const statuses: number[] = [];
-    const load = (async () => {
-      while (!stop) statuses.push((await get(env.ingressPort, '/web/')).status);
-    })();
-    const out = await matrixOk(env, ['node', 'drain', 'node3']);
-    stop = true;
-    await load;
+    const { out, answers } = await whileLoaded(() => matrixOk(env, ['node', 'drain', 'node3']));
     expect(out).toMatch(/node3 is drained/);
     const rows = await replicas();
     expect(rows.filter((r) => r.node === 'node3')).toEqual([]);
     expect(running(rows).filter((r) => r.desired)).toHaveLength(3);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    expect(statuses.length).toBeGreaterThan(0);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
+    expect(answers.length).toBeGreaterThan(0);
     // listed as drained, with the engine's version and no replica left there
     expect(await matrixOk(env, ['nodes'])).toMatch(/node3 +\S+ +up, drained +\d+\.\d+\.\d+\S* +0 /);
     // a scale-up places nothing on it
@@ -297,19 +305,12 @@ describe('self-healing in a real lab', () => {
   });
 
   it('`matrix node rm` drains the node before it leaves the cluster: no failed request, nothing left on it', async () => {
-    let stop = false;
-    const statuses: number[] = [];
-    const load = (async () => {
-      while (!stop) statuses.push((await get(env.ingressPort, '/web/')).status);
-    })();
-    const out = await matrixOk(env, ['node', 'rm', 'node3']);
-    stop = true;
-    await load;
+    const { out, answers } = await whileLoaded(() => matrixOk(env, ['node', 'rm', 'node3']));
     expect(out).toMatch(/removed node3/);
     expect(await matrixOk(env, ['nodes'])).not.toMatch(/node3/);
     const rows = await until(replicas, (r) => running(r).filter((x) => x.desired).length === 4);
     expect(new Set(rows.map((r) => r.node))).toEqual(new Set(['node1', 'node2']));
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
     // node3's engine runs no replica any more
     expect((await dockerOn(env, 3, ['ps', '-q', '--filter', 'label=matrix.app=web'])).out.trim()).toBe('');
     const again = await matrix(env, ['node', 'rm', 'node3']);
