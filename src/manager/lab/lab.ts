@@ -50,12 +50,11 @@ export class Lab {
   ) {}
 
   private get stateFile(): string {
-    return join(this.dir, 'lab.json');
+    return labStateFile(this.dir);
   }
 
   state(): LabState | null {
-    if (!existsSync(this.stateFile)) return null;
-    return JSON.parse(readFileSync(this.stateFile, 'utf8')) as LabState;
+    return labState(this.dir);
   }
 
   private save(s: LabState): void {
@@ -264,6 +263,15 @@ export class Lab {
     if (s.createdEngineKey) rmSync(ENGINE_KEY, { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+const labStateFile = (dir: string): string => join(dir, 'lab.json');
+
+/** What the lab in `dir` made (lab.json), or null: read without the PKI a Lab needs to start engines. */
+export function labState(dir: string): LabState | null {
+  const file = labStateFile(dir);
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
 }
 
 function requireRoot(): void {

@@ -18,12 +18,12 @@ export interface MachineDriver {
   shell(node: string, command: string[]): string[];
 }
 
-export type DriverFactory = (paths: HomePaths) => Promise<MachineDriver>;
+export type DriverFactory = (paths: HomePaths) => MachineDriver;
 
 /** The driver that made `node`; a node registered by hand (`PUT /v1/nodes`) has none. */
-export async function machineOf(node: string, paths: HomePaths, drivers: readonly DriverFactory[]): Promise<MachineDriver> {
+export function machineOf(node: string, paths: HomePaths, drivers: readonly DriverFactory[]): MachineDriver {
   for (const make of drivers) {
-    const d = await make(paths);
+    const d = make(paths);
     if (d.owns(node)) return d;
   }
   throw new MatrixError(

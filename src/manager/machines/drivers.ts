@@ -5,6 +5,6 @@ import { labDriver } from './lab-driver.ts';
 
 export const DRIVERS: readonly DriverFactory[] = [(paths) => labDriver(paths)];
 
-export function machine(node: string, paths: HomePaths): Promise<MachineDriver> {
+export function machine(node: string, paths: HomePaths): MachineDriver {
   return machineOf(node, paths, DRIVERS);
 }
