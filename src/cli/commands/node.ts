@@ -41,11 +41,19 @@ export function nodeCommands(program: Command): void {
   node
     .command('drain <node>')
     .description('take no new replicas on the node and move the ones it runs elsewhere, each started before the old one stops')
-    .action(async (name: string) => setAvailability(name, 'drain'));
+    .action(async (name: string) => {
+      const pinned = await drainNode(ApiClient.fromEnv(), name);
+      console.log(
+        `${name} is drained: ${pinned ? `${pinned} replica${pinned === 1 ? '' : 's'} pinned to it by a plan file stay${pinned === 1 ? 's' : ''}, no other runs there` : 'no replica runs there'}, and none is placed there until \`matrix node activate ${name}\``,
+      );
+    });
   node
     .command('activate <node>')
     .description('let a drained node take replicas again (a spread app rebalances back onto it)')
-    .action(async (name: string) => setAvailability(name, 'active'));
+    .action(async (name: string) => {
+      await changeNode(ApiClient.fromEnv(), name, () => ({ availability: 'active' }));
+      console.log(`${name} is active: it takes replicas again`);
+    });
   node
     .command('rm <node>')
     .description('remove a node from the cluster: first drains it (its replicas move elsewhere, start-first) unless --force')
@@ -154,16 +162,16 @@ async function listNodes(): Promise<void> {
 }
 
 async function labelNode(node: string, pairs: string[]): Promise<void> {
-  const api = ApiClient.fromEnv();
-  const current = await findNode(node, api);
-  const labels: Record<string, string> = { ...current.apiLabels };
-  for (const pair of pairs) {
-    const m = /^([^=\s]+)=(\S*)$/.exec(pair);
-    if (!m) throw new MatrixError('E_BAD_REQUEST', `expected key=value, got "${pair}"`, { path: pair });
-    if (m[2] === '') delete labels[m[1]!];
-    else labels[m[1]!] = m[2]!;
-  }
-  await api.putNode(node, { address: current.address, enginePort: current.enginePort, labels });
+  const { labels } = await changeNode(ApiClient.fromEnv(), node, (current) => {
+    const next: Record<string, string> = { ...current.apiLabels };
+    for (const pair of pairs) {
+      const m = /^([^=\s]+)=(\S*)$/.exec(pair);
+      if (!m) throw new MatrixError('E_BAD_REQUEST', `expected key=value, got "${pair}"`, { path: pair });
+      if (m[2] === '') delete next[m[1]!];
+      else next[m[1]!] = m[2]!;
+    }
+    return { labels: next };
+  });
   console.log(
     `${node}: ${
       Object.entries(labels)
@@ -173,27 +181,12 @@ async function labelNode(node: string, pairs: string[]): Promise<void> {
   );
 }
 
-async function setAvailability(name: string, availability: NodeAvailability): Promise<void> {
-  const api = ApiClient.fromEnv();
-  if (availability === 'active') {
-    const n = await findNode(name, api);
-    await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability });
-    console.log(`${name} is active: it takes replicas again`);
-    return;
-  }
-  const pinned = await drainNode(api, name);
-  console.log(
-    `${name} is drained: ${pinned ? `${pinned} replica${pinned === 1 ? '' : 's'} pinned to it by a plan file stay${pinned === 1 ? 's' : ''}, no other runs there` : 'no replica runs there'}, and none is placed there until \`matrix node activate ${name}\``,
-  );
-}
-
 /**
  * Drains the node and follows its replicas moving away (start-first, each at its app's update
  * pace) until none is left there; returns how many stay because a plan file pins them there.
  */
 async function drainNode(api: ApiClient, name: string): Promise<number> {
-  const n = await findNode(name, api);
-  await api.putNode(name, { address: n.address, enginePort: n.enginePort, availability: 'drain' });
+  await changeNode(api, name, () => ({ availability: 'drain' }));
   const deadline = Date.now() + 120_000;
   let said = -1;
   for (;;) {
@@ -219,6 +212,16 @@ async function drainNode(api: ApiClient, name: string): Promise<number> {
 async function machineFor(name: string): Promise<MachineDriver> {
   const { machine } = await import('../../manager/index.ts');
   return machine(name, homePaths());
+}
+
+type NodeChange = { labels?: Record<string, string>; availability?: NodeAvailability };
+
+/** Changes a node's labels or availability (PUT /v1/nodes/:name takes its address and engine port with them); returns the change. */
+async function changeNode<C extends NodeChange>(api: ApiClient, name: string, change: (current: NodeView) => C): Promise<C> {
+  const n = await findNode(name, api);
+  const c = change(n);
+  await api.putNode(name, { address: n.address, enginePort: n.enginePort, ...c });
+  return c;
 }
 
 async function findNode(name: string, api = ApiClient.fromEnv()): Promise<NodeView> {
