@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { dockerConfigFlags, dockerEnv, envScript, shellQuote } from './docker-env.ts';
+import { shellQuote } from '../util/shell-quote.ts';
+import { dockerConfigFlags, dockerEnv, envScript } from './docker-env.ts';
 
 const n1 = { name: 'node1', address: '10.0.0.11', enginePort: 2376 };
 

@@ -4,6 +4,7 @@
  * directory holds ca.pem, cert.pem and key.pem (the layout DOCKER_CERT_PATH expects).
  */
 import { join } from 'node:path';
+import { shellQuote } from '../util/shell-quote.ts';
 
 export interface EngineEndpoint {
   name: string;
@@ -22,11 +23,6 @@ export function dockerEnv(e: EngineEndpoint, certDir: string): [string, string][
     ['DOCKER_CERT_PATH', certDir],
     ['MATRIX_NODE', e.name],
   ];
-}
-
-/** Single-quoted for sh and fish alike: nothing inside is expanded. */
-export function shellQuote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
 export function envScript(e: EngineEndpoint, certDir: string, o: { shell: EnvShell; unset: boolean; self: string }): string {

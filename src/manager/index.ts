@@ -12,5 +12,5 @@ export async function runManager(paths: HomePaths): Promise<void> {
 }
 export { Lab } from './lab/lab.ts';
 export { labPki } from './lab/lab-pki.ts';
-export { machine } from './machines/drivers.ts';
+export { DRIVERS, machine } from './machines/drivers.ts';
 export type { MachineDriver } from './machines/driver.ts';

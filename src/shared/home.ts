@@ -26,6 +26,8 @@ export interface HomePaths {
   registry: string;
   varnishDir: string;
   lab: string;
+  /** Machines made by the drivers other than the lab (ssh, local): one JSON record each, and the SSH known_hosts. */
+  machines: string;
 }
 
 export function matrixHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -47,6 +49,7 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     registry: join(root, 'registry'),
     varnishDir: join(root, 'varnish'),
     lab: join(root, 'lab'),
+    machines: join(root, 'machines'),
   };
 }
 

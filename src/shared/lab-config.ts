@@ -75,6 +75,44 @@ export function labNodes(c: LabConfig, count: number): LabNode[] {
   return Array.from({ length: count }, (_, i) => labNode(c, i + 1));
 }
 
+/**
+ * Pure: the node `matrix node create --driver lab [name]` adds: the name given (nodeK, a free
+ * K), or the first free one. Lab nodes are named by their index: it gives their address.
+ */
+export function nextLabNode(c: LabConfig, existing: readonly LabNode[], name?: string): LabNode {
+  const taken = new Set(existing.map((n) => n.name));
+  if (name === undefined) {
+    for (let i = 1; i <= MAX_NODES; i++) if (!taken.has(`node${i}`)) return labNode(c, i);
+    throw new MatrixError('E_LAB', `the lab has its ${MAX_NODES} nodes`);
+  }
+  const m = /^node([1-9]\d{0,2})$/.exec(name);
+  if (!m || Number(m[1]) > MAX_NODES) {
+    throw new MatrixError('E_BAD_REQUEST', `lab nodes are named node1..node${MAX_NODES} (the number gives the address), not ${JSON.stringify(name)}`, {
+      path: 'name',
+    });
+  }
+  if (taken.has(name)) throw new MatrixError('E_NODE_EXISTS', `the lab has a ${name}`, { path: 'name' });
+  return labNode(c, Number(m[1]));
+}
+
+export const MAX_HOSTS = 40;
+
+/**
+ * A bare lab machine for the ssh driver: a namespace with sshd and no engine set up, as a
+ * fresh VM would be. Host k takes .(210+k), above every node's address.
+ */
+export function labHost(c: LabConfig, index: number): LabNode {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_HOSTS) throw new MatrixError('E_LAB', `host index ${index} must be in 1..${MAX_HOSTS}`);
+  const name = `host${index}`;
+  return { name, netns: `${c.prefix}${name}`, hostVeth: `${c.prefix}${name}-h`, address: `${c.subnet}.${210 + index}` };
+}
+
+export function nextLabHost(c: LabConfig, existing: readonly LabNode[]): LabNode {
+  const taken = new Set(existing.map((n) => n.name));
+  for (let i = 1; i <= MAX_HOSTS; i++) if (!taken.has(`host${i}`)) return labHost(c, i);
+  throw new MatrixError('E_LAB', `the lab has its ${MAX_HOSTS} hosts`);
+}
+
 export function registryAddress(c: LabConfig): string {
   return `${managerAddress(c)}:${c.registryPort}`;
 }

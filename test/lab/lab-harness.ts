@@ -140,6 +140,21 @@ export function steadyLoad(port: number, path: string, timeoutMs = 5000): { stop
   };
 }
 
+/** Runs `command` while GETs of `path` go through the ingress one after another; the statuses they got. */
+export async function whileLoaded<T>(env: LabEnv, path: string, command: () => Promise<T>): Promise<{ out: T; answers: number[] }> {
+  let stop = false;
+  const answers: number[] = [];
+  const load = (async () => {
+    while (!stop) answers.push((await get(env.ingressPort, path)).status);
+  })();
+  try {
+    return { out: await command(), answers };
+  } finally {
+    stop = true;
+    await load;
+  }
+}
+
 /** Reads `node=<name>` from a sample app page. */
 export function nodeOf(body: string): string | null {
   return /node=([a-z0-9-]+)/.exec(body)?.[1] ?? null;

@@ -23,6 +23,7 @@ import {
   type LabEnv,
   replicasOf,
   varnishdsOf,
+  whileLoaded,
 } from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
 
@@ -45,21 +46,6 @@ const running = (rows: Row[]) => rows.filter((r) => r.state === 'running');
  * (a node that came back gets a replica back by a health-gated move: until then it is not settled).
  */
 const settled = (r: Row[]) => r.length === 3 && running(r).length === 3 && r.every((x) => x.desired) && new Set(r.map((x) => x.node)).size === 3;
-
-/** Runs `command` while GETs of /web/ go through the ingress one after another; the statuses they got. */
-async function whileLoaded<T>(command: () => Promise<T>): Promise<{ out: T; answers: number[] }> {
-  let stop = false;
-  const answers: number[] = [];
-  const load = (async () => {
-    while (!stop) answers.push((await get(env.ingressPort, '/web/')).status);
-  })();
-  try {
-    return { out: await command(), answers };
-  } finally {
-    stop = true;
-    await load;
-  }
-}
 
 /**
  * Kills varnishd and holds its port, so the manager's restarts fail as with a port another
@@ -285,7 +271,7 @@ describe('self-healing in a real lab', () => {
   it("`matrix node drain` moves a node's replicas elsewhere with no failed request and keeps new ones off it; `activate` undoes it", async () => {
     await matrixOk(env, ['scale', 'web=3']);
     await until(replicas, settled);
-    const { out, answers } = await whileLoaded(() => matrixOk(env, ['node', 'drain', 'node3']));
+    const { out, answers } = await whileLoaded(env, '/web/', () => matrixOk(env, ['node', 'drain', 'node3']));
     expect(out).toMatch(/node3 is drained/);
     const rows = await replicas();
     expect(rows.filter((r) => r.node === 'node3')).toEqual([]);
@@ -305,7 +291,8 @@ describe('self-healing in a real lab', () => {
   });
 
   it('`matrix node rm` drains the node before it leaves the cluster: no failed request, nothing left on it', async () => {
-    const { out, answers } = await whileLoaded(() => matrixOk(env, ['node', 'rm', 'node3']));
+    // --keep-machine: the engine stays, to show that nothing was left on it
+    const { out, answers } = await whileLoaded(env, '/web/', () => matrixOk(env, ['node', 'rm', '--keep-machine', 'node3']));
     expect(out).toMatch(/removed node3/);
     expect(await matrixOk(env, ['nodes'])).not.toMatch(/node3/);
     const rows = await until(replicas, (r) => running(r).filter((x) => x.desired).length === 4);

@@ -1,5 +1,6 @@
 /** `matrix lab ...`: a real cluster of dockerd nodes in network namespaces on this machine. */
-import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
@@ -126,6 +127,41 @@ export function labCommands(program: Command): void {
       console.log(`${node} is reachable again`);
     });
 
+  const host = lab
+    .command('host')
+    .description("bare machines on the lab's network for trying the ssh driver: sshd with root login by key, Docker installed but not set up, as a fresh VM");
+  host
+    .command('add', { isDefault: true })
+    .description('add a bare machine (host1, host2, ...) and print how to make it a node')
+    .option('--authorized-key <file>', 'the public key that may log in as root (default: ~/.ssh/id_ed25519.pub, else id_rsa.pub)')
+    .action(async (o: { authorizedKey?: string }) => {
+      const file = o.authorizedKey ?? [join(homedir(), '.ssh', 'id_ed25519.pub'), join(homedir(), '.ssh', 'id_rsa.pub')].find((f) => existsSync(f));
+      if (file === undefined)
+        throw new MatrixError('E_BAD_REQUEST', 'no public key in ~/.ssh: make one with `ssh-keygen -t ed25519`, or give --authorized-key', {
+          path: 'authorized-key',
+        });
+      let key: string;
+      try {
+        key = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new MatrixError('E_BAD_REQUEST', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: 'authorized-key' });
+      }
+      if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/.test(key.trim())) {
+        throw new MatrixError('E_BAD_REQUEST', `${file} is not an SSH public key (one line, \`ssh-ed25519 AAAA...\`)`, { path: 'authorized-key' });
+      }
+      const { lab: l } = await openLab();
+      const { host: h, hostKey } = await l.addHost(key);
+      console.log(`${h.name} listens for SSH on ${h.address}:22 (host key ${hostKey})`);
+      console.log(`make it a node: matrix node create --driver ssh --ssh-host ${h.address} --ssh-host-key ${hostKey} <name>`);
+    });
+  host
+    .command('rm <host>')
+    .description('remove a bare machine and everything on it')
+    .action(async (name: string) => {
+      const { lab: l } = await openLab();
+      console.log(`removed ${name} (${await l.removeNode(name)} processes ended)`);
+    });
+
   lab
     .command('poweron <node>')
     .description('switch a node back on: links up, engine restarted')
@@ -162,6 +198,7 @@ function removeManagerState(p: HomePaths): void {
     p.registry,
     p.varnishDir,
     p.lab,
+    p.machines,
   ]) {
     rmSync(f, { recursive: true, force: true });
   }

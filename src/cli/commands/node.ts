@@ -13,6 +13,8 @@ import type { NodeAvailability } from '../../core/model.ts';
 import type { MachineDriver } from '../../manager/index.ts';
 import type { NodeView } from '../../shared/api-types.ts';
 import { homePaths } from '../../shared/home.ts';
+import { checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
+import { readManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
 import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
@@ -30,6 +32,23 @@ export function nodeCommands(program: Command): void {
     .command('node')
     .description('one node: inspect, labels, drain and remove, switch on and off, a shell on it, and the docker CLI pointed at its engine (env, config, ip)');
   node.command('ls').description('list the nodes (as `matrix nodes`)').action(listNodes);
+  const create = node
+    .command('create [name]')
+    .description('make a machine with a driver and add it to the cluster as a node (its engine over mutual TLS with the cluster CA)')
+    .option('-d, --driver <driver>', `how the machine is made: ${DRIVER_INFO.map((d) => d.name).join(', ')}`)
+    .option(
+      '-l, --label <key=value>',
+      'a label on the node, for constraints such as zone==a (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    );
+  for (const d of DRIVER_INFO) for (const o of d.options) create.option(o.flags, o.description);
+  create
+    .addHelpText(
+      'after',
+      `\nDrivers:\n${DRIVER_INFO.map((d) => `  ${d.name.padEnd(6)}${d.description}`).join('\n')}\n\nExamples:\n  matrix node create --driver lab\n  matrix node create --driver ssh --ssh-host 192.0.2.10 --ssh-key ~/.ssh/id_ed25519 --label zone=a web1`,
+    )
+    .action(createNode);
   node
     .command('inspect <node>')
     .description("the node as the manager sees it, as JSON, with the docker CLI's settings for it")
@@ -56,13 +75,14 @@ export function nodeCommands(program: Command): void {
     });
   node
     .command('rm <node>')
-    .description('remove a node from the cluster: first drains it (its replicas move elsewhere, start-first) unless --force')
+    .description('remove a node: first drains it (its replicas move elsewhere, start-first) unless --force, then removes the machine its driver made')
     .option(
       '-f, --force',
       'remove it at once: its replicas are replaced elsewhere as for a dead node, and containers still on its engine are left there',
       false,
     )
-    .action(async (name: string, o: { force: boolean }) => {
+    .option('--keep-machine', 'only take it out of the cluster: the machine a driver made (lab namespace, ssh host set-up) stays', false)
+    .action(async (name: string, o: { force: boolean; keepMachine: boolean }) => {
       const api = ApiClient.fromEnv();
       if (o.force) await findNode(name, api);
       else {
@@ -76,24 +96,27 @@ export function nodeCommands(program: Command): void {
         }
       }
       await api.removeNode(name);
-      console.log(`removed ${name}${o.force ? ' (forced: what still runs on its engine is no longer managed)' : ''}`);
+      console.log(`removed ${name} from the cluster${o.force ? ' (forced: what still runs on its engine is no longer managed)' : ''}`);
+      if (o.keepMachine) return;
+      const m = await machineIfAny(name);
+      if (m) console.log(`removed the ${m.name} machine: ${(await m.remove(name)).join('; ')}`);
     });
   node
     .command('start <node>')
-    .description('switch on a node this host made (lab): its engine starts again')
+    .description('switch on a node a driver made: a lab node powers on, an ssh machine starts its engine')
     .action(async (name: string) => {
       await (await machineFor(name)).start(name);
       console.log(`${name} is on`);
     });
   node
     .command('stop <node>')
-    .description('switch off a node this host made (lab), as a power cut: its replicas are replaced elsewhere')
+    .description('switch off a node a driver made (a lab node as a power cut, an ssh machine its engine): its replicas are replaced elsewhere')
     .action(async (name: string) => {
       console.log(`${name} is off (${await (await machineFor(name)).stop(name)})`);
     });
   node
     .command('restart <node>')
-    .description('switch a node this host made (lab) off and on again')
+    .description('switch a node a driver made off and on again')
     .action(async (name: string) => {
       const m = await machineFor(name);
       await m.stop(name);
@@ -102,7 +125,9 @@ export function nodeCommands(program: Command): void {
     });
   node
     .command('ssh <node> [command...]')
-    .description('a shell on a node this host made (lab: in its network namespace), or one command run there (after `--` when it has options)')
+    .description(
+      'a shell on a node a driver made (lab: in its network namespace; ssh: the stock ssh client, trusting only the recorded host key), or one command run there (after `--` when it has options)',
+    )
     .allowUnknownOption()
     .action(async (name: string, command: string[]) => {
       const [file, ...args] = (await machineFor(name)).shell(name, command);
@@ -161,17 +186,20 @@ async function listNodes(): Promise<void> {
   );
 }
 
+/** `key=value` pairs applied to `base`; `key=` removes a key. */
+function applyLabels(base: Record<string, string>, pairs: string[]): Record<string, string> {
+  const next: Record<string, string> = { ...base };
+  for (const pair of pairs) {
+    const m = /^([^=\s]+)=(\S*)$/.exec(pair);
+    if (!m) throw new MatrixError('E_BAD_REQUEST', `expected key=value, got "${pair}"`, { path: pair });
+    if (m[2] === '') delete next[m[1]!];
+    else next[m[1]!] = m[2]!;
+  }
+  return next;
+}
+
 async function labelNode(node: string, pairs: string[]): Promise<void> {
-  const { labels } = await changeNode(ApiClient.fromEnv(), node, (current) => {
-    const next: Record<string, string> = { ...current.apiLabels };
-    for (const pair of pairs) {
-      const m = /^([^=\s]+)=(\S*)$/.exec(pair);
-      if (!m) throw new MatrixError('E_BAD_REQUEST', `expected key=value, got "${pair}"`, { path: pair });
-      if (m[2] === '') delete next[m[1]!];
-      else next[m[1]!] = m[2]!;
-    }
-    return { labels: next };
-  });
+  const { labels } = await changeNode(ApiClient.fromEnv(), node, (current) => ({ labels: applyLabels(current.apiLabels, pairs) }));
   console.log(
     `${node}: ${
       Object.entries(labels)
@@ -205,6 +233,62 @@ async function drainNode(api: ApiClient, name: string): Promise<number> {
       );
     }
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * `matrix node create`: the driver makes the machine (undoing its own work when it fails),
+ * then the node is registered; if that fails, the machine is removed again, so a failed
+ * create leaves nothing half made, and says what it cleaned up.
+ */
+async function createNode(name: string | undefined, o: CreateOptions & { driver?: string; label: string[] }): Promise<void> {
+  const { driver, label, ...options } = o;
+  const info = checkCreate(driver, name, options);
+  const labels = applyLabels({}, label);
+  const api = ApiClient.fromEnv();
+  const paths = homePaths();
+  // the manager first: a machine set up for a cluster that cannot take it is work to undo
+  const existing = await api.nodes();
+  if (name !== undefined && existing.some((n) => n.name === name)) {
+    throw new MatrixError('E_NODE_EXISTS', `the cluster has a node named ${name} (matrix node rm ${name} first, or pick another name)`, { path: 'name' });
+  }
+  const { DRIVERS } = await import('../../manager/index.ts');
+  const d = DRIVERS.find((x) => x.name === info.name)!.make(paths);
+  const interactive = process.stdin.isTTY && process.stderr.isTTY;
+  const m = await d.create(name, options, {
+    registry: readManagerConfig(paths).registry,
+    log: (line) => console.error(line),
+    ...(interactive ? { confirm: askYesNo } : {}),
+  });
+  try {
+    await api.putNode(m.name, { address: m.address, enginePort: m.enginePort, labels });
+  } catch (e) {
+    const cleaned = await d.remove(m.name).catch((re: Error) => [`NOT the machine: ${re.message}`]);
+    const err = isMatrixError(e) ? e : new MatrixError('E_INTERNAL', (e as Error).message);
+    throw new MatrixError(err.code, `${err.message}\ncleaned up: ${cleaned.join('; ')}`, err.path !== undefined ? { path: err.path } : {});
+  }
+  console.log(
+    `${m.name} is a node of the cluster (${info.name}, engine ${m.address}:${m.enginePort}); the docker CLI on it: eval "$(matrix node env ${m.name})"`,
+  );
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The driver that made the node, or null for a node registered by hand. */
+async function machineIfAny(name: string): Promise<MachineDriver | null> {
+  try {
+    return await machineFor(name);
+  } catch (e) {
+    if (isMatrixError(e) && e.code === 'E_NOT_FOUND') return null;
+    throw e;
   }
 }
 

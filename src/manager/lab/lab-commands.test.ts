@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { MatrixError } from '../../core/errors.ts';
 import * as cmd from './lab-commands.ts';
-import { DEFAULT_LAB, labNode, labNodes, managerAddress, registryAddress, validateLabConfig } from '../../shared/lab-config.ts';
+import {
+  DEFAULT_LAB,
+  labHost,
+  labNode,
+  labNodes,
+  managerAddress,
+  nextLabHost,
+  nextLabNode,
+  registryAddress,
+  validateLabConfig,
+} from '../../shared/lab-config.ts';
 
 const n1 = labNode(DEFAULT_LAB, 1);
 
@@ -24,6 +34,30 @@ describe('lab config', () => {
     expect(() => validateLabConfig({ ...DEFAULT_LAB, enginePort: 70000 })).toThrow(/enginePort/);
     expect(() => labNodes(DEFAULT_LAB, 0)).toThrow(/--nodes 0/);
     expect(() => labNodes(DEFAULT_LAB, 201)).toThrow(/1\.\.200/);
+  });
+});
+
+describe('adding lab nodes and hosts', () => {
+  const nodes = labNodes(DEFAULT_LAB, 3);
+
+  it('the next node is the first free nodeK, or the one named', () => {
+    expect(nextLabNode(DEFAULT_LAB, nodes).name).toBe('node4');
+    expect(nextLabNode(DEFAULT_LAB, [nodes[0]!, nodes[2]!]).name).toBe('node2');
+    expect(nextLabNode(DEFAULT_LAB, nodes, 'node7')).toEqual(labNode(DEFAULT_LAB, 7));
+  });
+
+  it('a taken or odd name is a coded error on `name`', () => {
+    expect(() => nextLabNode(DEFAULT_LAB, nodes, 'node2')).toThrow(expect.objectContaining({ code: 'E_NODE_EXISTS', path: 'name' }));
+    for (const bad of ['web1', 'node0', 'node01', 'node201', 'node1x', ''])
+      expect(() => nextLabNode(DEFAULT_LAB, nodes, bad)).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'name' }));
+  });
+
+  it('hosts take addresses above every node, with names that fit an interface', () => {
+    expect(labHost(DEFAULT_LAB, 1)).toEqual({ name: 'host1', netns: 'mx-host1', hostVeth: 'mx-host1-h', address: '10.210.0.211' });
+    expect(labHost({ ...DEFAULT_LAB, prefix: 'abcdef' }, 40).hostVeth.length).toBeLessThanOrEqual(15);
+    expect(labHost(DEFAULT_LAB, 40).address).toBe('10.210.0.250');
+    expect(nextLabHost(DEFAULT_LAB, [labHost(DEFAULT_LAB, 1)]).name).toBe('host2');
+    expect(() => labHost(DEFAULT_LAB, 41)).toThrow(/1\.\.40/);
   });
 });
 
@@ -92,5 +126,37 @@ describe('the docker CLI against a lab engine', () => {
       'ps',
       '-a',
     ]);
+  });
+});
+
+describe('bare hosts (ssh driver targets)', () => {
+  const h = labHost(DEFAULT_LAB, 1);
+  const files: cmd.HostFiles = {
+    etcDocker: '/lab/host1/etc-docker',
+    varLibDocker: '/lab/host1/var-lib-docker',
+    varLog: '/lab/host1/var-log',
+    sshdConfig: '/lab/host1/sshd_config',
+    hostKey: '/lab/host1/ssh_host_ed25519_key',
+    authorizedKeys: '/lab/host1/authorized_keys',
+  };
+
+  it('sshd takes keys only, on the host address, with its own host key', () => {
+    const c = cmd.sshdConfig(h, files);
+    expect(c).toContain('ListenAddress 10.210.0.211');
+    expect(c).toContain('PasswordAuthentication no');
+    expect(c).toContain('PermitRootLogin prohibit-password');
+    expect(c).toContain('HostKey /lab/host1/ssh_host_ed25519_key');
+    expect(c).toContain('AuthorizedKeysFile /lab/host1/authorized_keys');
+  });
+
+  it("runs sshd in the host's network, name and mount namespaces, over its own Docker directories and an empty /run", () => {
+    const argv = cmd.bareHostCommand(h, files);
+    expect(argv.slice(0, 8)).toEqual(['nsenter', '--net=/var/run/netns/mx-host1', '--', 'unshare', '--mount', '--uts', '--propagation', 'private']);
+    const script = argv.at(-1)!;
+    expect(script).toContain('mount --bind /lab/host1/etc-docker /etc/docker');
+    expect(script).toContain('mount --bind /lab/host1/var-lib-docker /var/lib/docker');
+    expect(script).toContain('mount -t tmpfs -o mode=755 tmpfs /run');
+    expect(script).toContain('hostname host1');
+    expect(script.trim().split('\n').at(-1)).toBe('exec /usr/sbin/sshd -D -e -f /lab/host1/sshd_config');
   });
 });

@@ -108,3 +108,53 @@ export function dockerdCommand(c: LabConfig, n: LabNode, f: EngineFiles): Argv {
 export function dockerCliCommand(engine: string, tls: { ca: string; cert: string; key: string }, args: string[]): Argv {
   return ['docker', '-H', `tcp://${engine}`, '--tlsverify', '--tlscacert', tls.ca, '--tlscert', tls.cert, '--tlskey', tls.key, ...args];
 }
+
+/** What a bare lab host (an ssh driver target) keeps in its directory. */
+export interface HostFiles {
+  /** Its own /etc/docker, /var/lib/docker and /var/log, bind-mounted over the host's in its mount namespace. */
+  etcDocker: string;
+  varLibDocker: string;
+  varLog: string;
+  sshdConfig: string;
+  hostKey: string;
+  authorizedKeys: string;
+}
+
+/** Key login only, as root; no PAM (nothing to log in to), our own host key. */
+export function sshdConfig(n: LabNode, f: HostFiles): string {
+  return [
+    'Port 22',
+    `ListenAddress ${n.address}`,
+    `HostKey ${f.hostKey}`,
+    `AuthorizedKeysFile ${f.authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    // the lab's files belong to whoever runs it
+    'StrictModes no',
+    'PidFile none',
+    '',
+  ].join('\n');
+}
+
+/**
+ * sshd in the host's network namespace, with a host name (UTS namespace) and a mount namespace of its own, where /etc/docker,
+ * /var/lib/docker, /var/log and /run are the host's alone: what the ssh driver sets up there
+ * (dockerd's flags, certificates, pid files, the engine's data) stays on that "machine", as on
+ * a VM. `nsenter --net` and not `ip netns exec`, for /sys (see dockerdCommand).
+ */
+export function bareHostCommand(n: LabNode, f: HostFiles): Argv {
+  const script = [
+    'set -e',
+    `mount --bind ${f.etcDocker} /etc/docker`,
+    `mount --bind ${f.varLibDocker} /var/lib/docker`,
+    `mount --bind ${f.varLog} /var/log`,
+    // no docker.sock, no systemd: a machine where Docker is installed but not running
+    'mount -t tmpfs -o mode=755 tmpfs /run',
+    `hostname ${n.name}`,
+    'mkdir -p /run/sshd',
+    `exec /usr/sbin/sshd -D -e -f ${f.sshdConfig}`,
+  ].join('\n');
+  return ['nsenter', `--net=/var/run/netns/${n.netns}`, '--', 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'sh', '-c', script];
+}

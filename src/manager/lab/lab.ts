@@ -10,7 +10,17 @@ import { MatrixError } from '../../core/errors.ts';
 import { run, runOk } from '../../util/exec.ts';
 import type { ClientTls } from '../nodes/docker-client.ts';
 import * as cmd from './lab-commands.ts';
-import { type LabConfig, type LabNode, labNodes, validateLabConfig, registryAddress, managerAddress } from '../../shared/lab-config.ts';
+import {
+  type LabConfig,
+  type LabNode,
+  labNodes,
+  nextLabHost,
+  nextLabNode,
+  validateLabConfig,
+  registryAddress,
+  managerAddress,
+} from '../../shared/lab-config.ts';
+import { fingerprint } from '../machines/known-hosts.ts';
 import { killTree, nodeProcessTree } from './processes.ts';
 import { NODE_SECRETS_ROOT, secretsDirOf, secretsHostDir } from '../nodes/secret-files.ts';
 
@@ -30,6 +40,10 @@ export interface LabState {
   registryCaDir: string | null;
   /** dockerd 20.10 writes its identity key to /etc/docker/key.json (no flag moves it); remove it if we caused it. */
   createdEngineKey?: boolean;
+  /** Bare machines for the ssh driver (addHost). */
+  hosts?: LabNode[];
+  /** Directories of this host the lab created (mount points of the bare hosts' own ones), removed with it when empty. */
+  createdDirs?: string[];
 }
 
 export interface NodeReport extends LabNode {
@@ -41,6 +55,8 @@ export interface NodeReport extends LabNode {
 
 const ENGINE_READY_MS = 60_000;
 const ENGINE_KEY = '/etc/docker/key.json';
+/** Where a bare host's own directories are mounted, in its mount namespace. */
+const HOST_MOUNT_POINTS = ['/etc/docker', '/var/lib/docker', '/var/log'];
 
 export class Lab {
   constructor(
@@ -85,17 +101,100 @@ export class Lab {
     state.registryCaDir = await this.installRegistryCa(config);
     this.save(state);
 
-    for (const n of want) {
-      if (!state.nodes.some((s) => s.name === n.name)) state.nodes.push(n);
-      this.save(state);
-      if (!existsSync(`/var/run/netns/${n.netns}`)) {
-        this.log(`creating ${n.name}: netns ${n.netns}, ${n.address}`);
-        await runAll(cmd.nodeNetworkUp(config, n));
-      }
-      await this.startEngine(config, n);
-    }
+    for (const n of want) await this.ensureNode(state, n);
     await Promise.all(want.map((n) => this.waitEngine(config, n)));
     return state;
+  }
+
+  /** The node recorded, then its network and engine made where missing (what `up` does for each). */
+  private async ensureNode(state: LabState, n: LabNode): Promise<void> {
+    if (!state.nodes.some((s) => s.name === n.name)) state.nodes.push(n);
+    this.save(state);
+    await this.ensureNetwork(state.config, n);
+    await this.startEngine(state.config, n);
+  }
+
+  private async ensureNetwork(c: LabConfig, n: LabNode): Promise<void> {
+    if (existsSync(`/var/run/netns/${n.netns}`)) return;
+    this.log(`creating ${n.name}: netns ${n.netns}, ${n.address}`);
+    await runAll(cmd.nodeNetworkUp(c, n));
+  }
+
+  /** One more node in an existing lab (`matrix node create --driver lab [nodeK]`). */
+  async addNode(name?: string): Promise<LabNode> {
+    requireRoot();
+    const s = this.requireState();
+    const n = nextLabNode(s.config, [...s.nodes, ...(s.hosts ?? [])], name);
+    await this.ensureNode(s, n);
+    await this.waitEngine(s.config, n);
+    return n;
+  }
+
+  /** Removes one node or host: its processes, mounts, links, namespace and files. */
+  async removeNode(name: string): Promise<number> {
+    requireRoot();
+    const s = this.requireState();
+    const n = [...s.nodes, ...(s.hosts ?? [])].find((x) => x.name === name);
+    if (!n) throw new MatrixError('E_NOT_FOUND', `no lab node or host named ${name}`, { path: 'node' });
+    const killed = killTree(n.netns).length;
+    await sleep(200);
+    removeSecretDirs(this.engineRoots(n).dataRoot);
+    unmountUnder(this.nodeDir(n));
+    await runAll(cmd.nodeNetworkDown(n), true);
+    rmSync(this.nodeDir(n), { recursive: true, force: true });
+    s.nodes = s.nodes.filter((x) => x !== n);
+    if (s.hosts) s.hosts = s.hosts.filter((x) => x !== n);
+    this.save(s);
+    return killed;
+  }
+
+  /**
+   * A bare machine for the ssh driver: a namespace on the lab bridge running sshd (key login
+   * as root with `authorizedKey`), Docker installed (this host's binaries) but not set up.
+   * Returns it with its SSH host key's fingerprint, to check on first connection.
+   */
+  async addHost(authorizedKey: string): Promise<{ host: LabNode; hostKey: string }> {
+    requireRoot();
+    const s = this.requireState();
+    const n = nextLabHost(s.config, s.hosts ?? []);
+    s.hosts = [...(s.hosts ?? []), n];
+    this.save(s);
+    await this.ensureNetwork(s.config, n);
+    const d = this.nodeDir(n);
+    const f: cmd.HostFiles = {
+      etcDocker: join(d, 'etc-docker'),
+      varLibDocker: join(d, 'var-lib-docker'),
+      varLog: join(d, 'var-log'),
+      sshdConfig: join(d, 'sshd_config'),
+      hostKey: join(d, 'ssh_host_ed25519_key'),
+      authorizedKeys: join(d, 'authorized_keys'),
+    };
+    for (const dir of [f.etcDocker, f.varLibDocker, f.varLog]) mkdirSync(dir, { recursive: true });
+    // the mount points of the host's private directories
+    for (const dir of HOST_MOUNT_POINTS) {
+      if (!existsSync(dir)) {
+        mkdirSync(dir, { recursive: true });
+        s.createdDirs = [...(s.createdDirs ?? []), dir];
+        this.save(s);
+      }
+    }
+    writeFileSync(f.authorizedKeys, authorizedKey.trim() + '\n', { mode: 0o600 });
+    writeFileSync(f.sshdConfig, cmd.sshdConfig(n, f));
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${n.name}.lab`, '-f', f.hostKey], 'E_LAB');
+    const argv = cmd.bareHostCommand(n, f);
+    this.log(`starting sshd on ${n.name} (${n.address}:22)`);
+    const out = openSync(join(d, 'sshd.log'), 'a');
+    spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] }).unref();
+    if (!(await portOpen(n.address, 22, 10_000)))
+      throw new MatrixError('E_LAB', `sshd on ${n.name} did not listen within 10 s:\n${safeTail(join(d, 'sshd.log'))}`);
+    const blob = Buffer.from(readFileSync(`${f.hostKey}.pub`, 'utf8').split(' ')[1] ?? '', 'base64');
+    return { host: n, hostKey: fingerprint(blob) };
+  }
+
+  private requireState(): LabState {
+    const s = this.state();
+    if (!s) throw new MatrixError('E_LAB', `no lab in ${this.dir}: create one with \`matrix lab up\` first`);
+    return s;
   }
 
   private async installRegistryCa(c: LabConfig): Promise<string> {
@@ -156,13 +255,8 @@ export class Lab {
   }
 
   private async waitEngine(c: LabConfig, n: LabNode): Promise<void> {
-    const pingEngine = await enginePing();
-    const deadline = Date.now() + ENGINE_READY_MS;
-    const tls = this.pki.clientTls();
-    while (Date.now() < deadline) {
-      if (await pingEngine({ address: n.address, enginePort: c.enginePort }, tls, 1000)) return;
-      await sleep(250);
-    }
+    const { engineAnswersWithin } = await import('../nodes/docker-client.ts');
+    if (await engineAnswersWithin({ address: n.address, enginePort: c.enginePort }, this.pki.clientTls(), ENGINE_READY_MS)) return;
     const logTail = safeTail(join(this.nodeDir(n), 'dockerd.log'));
     throw new MatrixError('E_LAB', `the engine of ${n.name} did not answer on ${n.address}:${c.enginePort} within ${ENGINE_READY_MS / 1000}s:\n${logTail}`);
   }
@@ -173,7 +267,7 @@ export class Lab {
     const tls = this.pki.clientTls();
     const pingEngine = await enginePing();
     return Promise.all(
-      s.nodes.map(async (n) => {
+      [...s.nodes, ...(s.hosts ?? [])].map(async (n) => {
         const hasNs = existsSync(`/var/run/netns/${n.netns}`);
         const linkUp = hasNs ? (await run(['ip', '-o', 'link', 'show', n.hostVeth])).stdout.includes('state UP') : false;
         const answers = hasNs && (await pingEngine({ address: n.address, enginePort: s.config.enginePort }, tls, 1000));
@@ -243,7 +337,8 @@ export class Lab {
     requireRoot();
     const s = this.state();
     if (!s) return;
-    for (const n of s.nodes) {
+    const machines = [...s.nodes, ...(s.hosts ?? [])];
+    for (const n of machines) {
       killTree(n.netns);
     }
     await sleep(200);
@@ -252,9 +347,10 @@ export class Lab {
     removeWipedMarkers();
     removeIfEmpty(NODE_SECRETS_ROOT);
     unmountUnder(this.dir);
-    for (const n of s.nodes) {
+    for (const n of machines) {
       await runAll(cmd.nodeNetworkDown(n), true);
     }
+    for (const d of s.createdDirs ?? []) removeIfEmpty(d);
     await runAll(cmd.bridgeDown(s.config), true);
     if (s.registryCaDir) {
       rmSync(s.registryCaDir, { recursive: true, force: true });
@@ -355,6 +451,23 @@ function safeTail(file: string, lines = 15): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** True once something accepts TCP connections at host:port (a daemon just started), false after `ms`. */
+async function portOpen(host: string, port: number, ms: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((res) => {
+      const sock = connect({ host, port, timeout: 500 });
+      sock.once('connect', () => (sock.destroy(), res(true)));
+      sock.once('error', () => res(false));
+      sock.once('timeout', () => (sock.destroy(), res(false)));
+    });
+    if (ok) return true;
+    await sleep(100);
+  }
+  return false;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { homePaths } from '../../shared/home.ts';
+import { DRIVER_INFO, LAB_DRIVER, SSH_DRIVER } from '../../shared/machine-drivers.ts';
+import { DRIVERS } from './drivers.ts';
 import { machineOf, type MachineDriver } from './driver.ts';
 
 const fake = (name: string, nodes: string[]): MachineDriver => ({
   name,
   owns: (n) => nodes.includes(n),
+  create: async () => ({ name: 'x', address: '10.0.0.1', enginePort: 2376 }),
+  remove: async () => [],
   start: async () => undefined,
   stop: async () => '',
   shell: () => [],
@@ -12,7 +16,10 @@ const fake = (name: string, nodes: string[]): MachineDriver => ({
 
 describe('machineOf', () => {
   const paths = homePaths();
-  const drivers = [() => fake('lab', ['node1']), () => fake('ssh', ['db1'])];
+  const drivers = [
+    { ...LAB_DRIVER, make: () => fake('lab', ['node1']) },
+    { ...SSH_DRIVER, make: () => fake('ssh', ['db1']) },
+  ];
 
   it('finds the driver that made the node', () => {
     expect(machineOf('node1', paths, drivers).name).toBe('lab');
@@ -22,5 +29,11 @@ describe('machineOf', () => {
   it('a node no driver made is a coded error that says why', () => {
     expect(() => machineOf('hand-made', paths, drivers)).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND', path: 'node' }));
     expect(() => machineOf('hand-made', paths, drivers)).toThrow(/not created by a driver of this host/);
+  });
+});
+
+describe('DRIVERS', () => {
+  it('has a driver for every driver the CLI offers, in the same order', () => {
+    expect(DRIVERS.map((d) => d.name)).toEqual(DRIVER_INFO.map((d) => d.name));
   });
 });

@@ -6,11 +6,23 @@
  */
 import { MatrixError } from '../../core/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
+import type { CreateOptions, DriverInfo } from '../../shared/machine-drivers.ts';
+
+export type { CreateOptions };
 
 export interface MachineDriver {
   readonly name: string;
   /** True when this driver made the node and can act on it. */
   owns(node: string): boolean;
+  /**
+   * Makes the machine and its engine (mutual TLS with the cluster CA, trusting the cluster
+   * registry) and checks the engine answers. On failure it undoes what it did and says so
+   * in the error; it never leaves half a machine. Drivers that name their machines take
+   * no name (undefined): the lab's next nodeK.
+   */
+  create(name: string | undefined, options: CreateOptions, ctx: CreateContext): Promise<CreatedMachine>;
+  /** Undoes create (the machine, or the host's engine set back as it was); returns what it removed, in words. */
+  remove(node: string): Promise<string[]>;
   start(node: string): Promise<void>;
   /** Switches the node off; returns what was stopped, in words. */
   stop(node: string): Promise<string>;
@@ -18,17 +30,36 @@ export interface MachineDriver {
   shell(node: string, command: string[]): string[];
 }
 
+export interface CreateContext {
+  /** host:port of the cluster registry the engine must trust and reach. */
+  registry: string;
+  log(message: string): void;
+  /** Asks the user (a terminal prompt); absent when nobody can answer (no terminal). */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+export interface CreatedMachine {
+  /** The name asked for, or the one the driver chose (the lab's next nodeK). */
+  name: string;
+  address: string;
+  enginePort: number;
+}
+
+export interface DriverEntry extends DriverInfo {
+  make: DriverFactory;
+}
+
 export type DriverFactory = (paths: HomePaths) => MachineDriver;
 
 /** The driver that made `node`; a node registered by hand (`PUT /v1/nodes`) has none. */
-export function machineOf(node: string, paths: HomePaths, drivers: readonly DriverFactory[]): MachineDriver {
-  for (const make of drivers) {
-    const d = make(paths);
+export function machineOf(node: string, paths: HomePaths, drivers: readonly DriverEntry[]): MachineDriver {
+  for (const entry of drivers) {
+    const d = entry.make(paths);
     if (d.owns(node)) return d;
   }
   throw new MatrixError(
     'E_NOT_FOUND',
-    `no machine named ${node}: it was not created by a driver of this host (lab), so it cannot be started, stopped or entered from here`,
+    `no machine named ${node}: it was not created by a driver of this host (${drivers.map((d) => d.name).join(', ')}), so it cannot be started, stopped or entered from here`,
     {
       path: 'node',
     },

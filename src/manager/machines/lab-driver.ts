@@ -1,9 +1,16 @@
 /** The lab driver: nodes that `matrix lab up` made, network namespaces with a dockerd each. */
 import { join } from 'node:path';
+import { MatrixError } from '../../core/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { Lab, labState } from '../lab/lab.ts';
 import { labPki } from '../lab/lab-pki.ts';
-import type { MachineDriver } from './driver.ts';
+import { LAB_DRIVER } from '../../shared/machine-drivers.ts';
+import type { DriverEntry, MachineDriver } from './driver.ts';
+
+export const labDriverEntry: DriverEntry = {
+  ...LAB_DRIVER,
+  make: (paths) => labDriver(paths),
+};
 
 export function labDriver(paths: HomePaths, log: (m: string) => void = () => {}): MachineDriver {
   // the PKI (which writes a CA when there is none) only for what needs it: asking which
@@ -13,6 +20,14 @@ export function labDriver(paths: HomePaths, log: (m: string) => void = () => {})
   return {
     name: 'lab',
     owns: (node) => netns(node) !== undefined,
+    async create(name, _options, ctx) {
+      const state = labState(paths.lab);
+      if (!state) throw new MatrixError('E_LAB', `no lab in ${paths.lab}: \`matrix lab up\` makes one (its nodes are this driver's)`);
+      const n = await (await open()).addNode(name);
+      ctx.log(`added ${n.name} to the lab (${n.address})`);
+      return { name: n.name, address: n.address, enginePort: state.config.enginePort };
+    },
+    remove: async (node) => [`${node}'s namespace, engine and files (${await (await open()).removeNode(node)} processes ended)`],
     start: async (node) => (await open()).powerOn(node),
     stop: async (node) => `${await (await open()).powerOff(node)} processes killed`,
     shell: (node, command) => labShell(netns(node) ?? node, command),

@@ -30,6 +30,16 @@ export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls
 }
 
 /** True when the engine answers a ping within the timeout. */
+/** Waits for the engine to answer (a fresh or restarted dockerd takes seconds); false when it did not within `ms`. */
+export async function engineAnswersWithin(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await pingEngine(node, tls, 1000)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
 export async function pingEngine(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, timeoutMs = 1000): Promise<boolean> {
   try {
     await engineClient(node, tls, timeoutMs).ping();

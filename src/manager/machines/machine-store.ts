@@ -1,0 +1,49 @@
+/**
+ * What the drivers other than the lab made: `<MATRIX_HOME>/machines/<name>.json`, one record
+ * a machine (the lab keeps its own lab.json). Written whole and atomically, so a failed or
+ * interrupted create never leaves half a record.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SshTarget } from './ssh-session.ts';
+
+export interface MachineRecord {
+  name: string;
+  driver: string;
+  address: string;
+  enginePort: number;
+  created: string;
+  /** The registry the engine was set up to trust (host:port), to undo it. */
+  registry?: string;
+  /** How the ssh driver reaches it. */
+  ssh?: SshTarget;
+}
+
+export class MachineStore {
+  constructor(readonly dir: string) {}
+
+  private file(name: string): string {
+    return join(this.dir, `${name}.json`);
+  }
+
+  get(name: string): MachineRecord | null {
+    const f = this.file(name);
+    if (!existsSync(f)) return null;
+    return JSON.parse(readFileSync(f, 'utf8')) as MachineRecord;
+  }
+
+  save(r: MachineRecord): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file(r.name)}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o600 });
+    renameSync(tmp, this.file(r.name));
+  }
+
+  remove(name: string): void {
+    rmSync(this.file(name), { force: true });
+  }
+
+  get knownHostsFile(): string {
+    return join(this.dir, 'known_hosts');
+  }
+}

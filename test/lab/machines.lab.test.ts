@@ -1,0 +1,230 @@
+/**
+ * Machines, end to end: the ssh driver provisions a bare lab host (sshd with key login in
+ * its own namespaces, Docker installed but not set up) into a node that runs replicas behind
+ * the ingress, that the stock docker CLI reaches with `matrix node env` and not without it,
+ * that switches off and on, and that `node rm` drains and sets back. Bad input (unknown or
+ * wrong host key, wrong SSH key, unreachable host, a dockerd that cannot start) is a coded
+ * error and leaves nothing behind. The lab driver adds and removes namespace nodes.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, replicasOf, until, whileLoaded, type LabEnv } from './lab-harness.ts';
+
+const env: LabEnv = newLabEnv('machines', 219);
+const keys = join(env.home, 'keys');
+const KEY = join(keys, 'id_ed25519');
+const OTHER_KEY = join(keys, 'other');
+const machinesDir = join(env.home, 'machines');
+const knownHosts = join(machinesDir, 'known_hosts');
+
+let host1 = { address: '', hostKey: '' };
+let host2 = { address: '', hostKey: '' };
+
+const running = async (app: string) => (await replicasOf(env, app)).filter((r) => r.state === 'running' && r.desired);
+
+async function addHost(): Promise<{ address: string; hostKey: string }> {
+  const out = await matrixOk(env, ['lab', 'host', 'add', '--authorized-key', `${KEY}.pub`]);
+  const m = /listens for SSH on (\S+):22 \(host key (SHA256:\S+)\)/.exec(out);
+  if (!m) throw new Error(`unexpected output: ${out}`);
+  return { address: m[1]!, hostKey: m[2]! };
+}
+
+/** `matrix node ssh <node> -- <command>`: stdout, or the failure. */
+const onHost = (node: string, command: string) => matrixOk(env, ['node', 'ssh', node, '--', command]);
+
+const sshCreate = (name: string, host: { address: string; hostKey?: string }, more: string[] = []) =>
+  matrix(env, [
+    'node',
+    'create',
+    '--driver',
+    'ssh',
+    '--ssh-host',
+    host.address,
+    '--ssh-key',
+    KEY,
+    ...(host.hostKey ? ['--ssh-host-key', host.hostKey] : []),
+    ...more,
+    name,
+  ]);
+
+function sh(script: string): Promise<{ code: number; out: string }> {
+  return new Promise((res) => {
+    execFile('sh', ['-c', script], { env: { ...process.env, MATRIX_HOME: env.home }, timeout: 60_000 }, (err, stdout, stderr) =>
+      res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** Nothing of a failed create is left here: no record, no node, no host key. */
+async function expectNothingLeft(name: string, address: string): Promise<void> {
+  expect(existsSync(join(machinesDir, `${name}.json`))).toBe(false);
+  expect(existsSync(join(env.home, 'pki', 'servers', name))).toBe(false);
+  expect(await matrixOk(env, ['nodes'])).not.toContain(name);
+  expect(existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '').not.toContain(address);
+}
+
+beforeAll(async () => {
+  await labDown(env);
+  mkdirSync(keys, { recursive: true });
+  for (const k of [KEY, OTHER_KEY]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'machines-test', '-f', k]);
+  await matrixOk(env, labUpArgs(env, 1));
+  await matrixOk(env, ['images', 'sample']);
+  host1 = await addHost();
+  host2 = await addHost();
+});
+
+afterAll(async () => {
+  await labDown(env);
+});
+
+describe('the ssh driver refuses what it cannot trust or reach, and leaves nothing', () => {
+  it('an unknown host key (no fingerprint, no terminal to ask)', async () => {
+    const r = await sshCreate('web1', { address: host1.address });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error\[E_SSH_HOST_KEY\]: ssh-host-key: the host key of \S+ is not known yet \(SHA256:/m);
+    // the message carries the fingerprint to check and pass
+    expect(r.stderr).toContain(`--ssh-host-key ${host1.hostKey}`);
+    await expectNothingLeft('web1', host1.address);
+  });
+
+  it("a fingerprint that is not the host's", async () => {
+    const r = await sshCreate('web1', { address: host1.address, hostKey: host2.hostKey });
+    expect(r.stderr).toMatch(/^error\[E_SSH_HOST_KEY\]: .*not the SHA256:\S+ given with --ssh-host-key/m);
+    await expectNothingLeft('web1', host1.address);
+  });
+
+  it('a key the host does not accept', async () => {
+    const r = await matrix(env, [
+      'node',
+      'create',
+      '--driver',
+      'ssh',
+      '--ssh-host',
+      host1.address,
+      '--ssh-key',
+      OTHER_KEY,
+      '--ssh-host-key',
+      host1.hostKey,
+      'web1',
+    ]);
+    expect(r.stderr).toMatch(/^error\[E_SSH_AUTH\]: ssh-key: root@\S+ refused the key/m);
+    expect(r.stderr).toMatch(/nothing was changed/);
+    await expectNothingLeft('web1', host1.address);
+  });
+
+  it('a public key given as the key, an unreachable host, an option of another driver, a taken name', async () => {
+    const pub = await sshCreate('web1', { ...host1 }, ['--ssh-key', `${KEY}.pub`]);
+    expect(pub.stderr).toMatch(/^error\[E_BAD_REQUEST\]: ssh-key: .* is not a private key .*it is a public key/m);
+    // a lab address nothing answers on
+    const gone = await sshCreate('web1', { address: `${env.subnet}.249` });
+    expect(gone.stderr).toMatch(/^error\[E_SSH_UNREACHABLE\]: ssh-host: cannot reach root@\S+:22 over SSH/m);
+    const mixed = await matrix(env, ['node', 'create', '--driver', 'lab', '--ssh-host', host1.address]);
+    expect(mixed.stderr).toMatch(/^error\[E_BAD_REQUEST\]: ssh-host: --ssh-host is an option of the ssh driver, not of lab/m);
+    const taken = await sshCreate('node1', host1);
+    expect(taken.stderr).toMatch(/^error\[E_NODE_EXISTS\]: name: the cluster has a node named node1/m);
+    await expectNothingLeft('web1', host1.address);
+  });
+
+  it('a dockerd that cannot start: the error has its log, and the host is set back', async () => {
+    // sshd holds port 22: the engine cannot listen there
+    const r = await sshCreate('web2', host2, ['--engine-port', '22']);
+    // reported as soon as dockerd gives up, with what it said
+    expect(r.stderr).toMatch(/^error\[E_MACHINE\]: name: the engine of web2 did not answer on \S+:22 over mutual TLS \(dockerd gave up: its log follows\)/m);
+    expect(r.stderr).toMatch(/address already in use/);
+    expect(r.stderr).toMatch(/cleaned up: the engine configuration on \S+ \(cloudmatrix's dockerd stopped\); web2's server certificate; the host key/);
+    await expectNothingLeft('web2', host2.address);
+    // on the host: none of our files, no dockerd left running (its pid file is gone with it)
+    const ssh = (cmd: string) =>
+      sh(`ssh -i ${KEY} -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR root@${host2.address} '${cmd}'`);
+    expect((await ssh('ls /etc/docker/cloudmatrix /var/run/docker.pid /var/run/cloudmatrix-dockerd.pid 2>&1; true')).out).not.toMatch(/^\/|server-key/m);
+    expect((await ssh('ls /etc/docker/cloudmatrix 2>&1')).out).toMatch(/No such file/);
+  });
+});
+
+describe('an ssh machine as a node', () => {
+  it('is provisioned over SSH, trusted by the fingerprint given, and listed with its driver labels and engine version', async () => {
+    const r = await sshCreate('web1', host1, ['--label', 'zone=b']);
+    expect(r.stdout).toMatch(/web1 is a node of the cluster \(ssh, engine \S+:2376\)/);
+    expect(r.stderr).toMatch(/configuring dockerd for mutual TLS on 2376 and the registry \S+ \(supervised process\)/);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/web1 +\S+:2376 +up +\d+\.\d+\.\d+\S* +0 .*zone=b/);
+    expect(readFileSync(knownHosts, 'utf8')).toContain(host1.address);
+    // the key on the host is 0600; the machine's own name is its host name
+    expect((await onHost('web1', 'stat -c %a /etc/docker/cloudmatrix/server-key.pem; hostname')).split('\n').slice(0, 2)).toEqual(['600', 'host1']);
+  });
+
+  it('the stock docker CLI reaches it with `node env`, and is refused without the certificates', async () => {
+    const withEnv = await sh(`eval "$(${MATRIX} node env web1)" && docker version --format '{{.Server.Version}}' && docker info --format '{{.Labels}}'`);
+    expect(withEnv.code).toBe(0);
+    expect(withEnv.out).toMatch(/^\d+\.\d+\.\d+/);
+    expect(withEnv.out).toContain('matrix.node=web1');
+    const plain = await sh(`docker -H tcp://${host1.address}:2376 version --format '{{.Server.Version}}'`);
+    expect(plain.code).toBe(1);
+    const foreignCert = await sh(`docker -H tcp://${host1.address}:2376 --tls version`);
+    expect(foreignCert.code).toBe(1);
+  });
+
+  it('pulls from the cluster registry and serves replicas through the ingress', async () => {
+    const spec = join(env.home, 'zoned.yaml');
+    writeFileSync(spec, 'apps:\n  zoned:\n    image: cloud/simplewebapp1\n    replicas: 2\n    port: 8080\n    constraints: [zone==b]\n');
+    await matrixOk(env, ['deploy', spec]);
+    const rows = await until(
+      () => running('zoned'),
+      (r) => r.length === 2,
+    );
+    expect(rows.map((r) => r.node)).toEqual(['web1', 'web1']);
+    const page = await until(
+      () => get(env.ingressPort, '/zoned/'),
+      (a) => a.status === 200,
+    );
+    expect(page.body).toContain('app=simplewebapp1');
+  });
+
+  it('switches its engine off and on over SSH', async () => {
+    expect(await matrixOk(env, ['node', 'stop', 'web1'])).toMatch(/web1 is off \(its engine stopped; the host stays up\)/);
+    const nodes = () => matrixOk(env, ['nodes']);
+    expect(await until(nodes, (o) => /web1 +\S+ +down/.test(o))).toMatch(/web1 +\S+ +down/);
+    await matrixOk(env, ['node', 'start', 'web1']);
+    expect(await until(nodes, (o) => /web1 +\S+ +up/.test(o))).toMatch(/web1 +\S+ +up/);
+    const back = await until(
+      () => running('zoned'),
+      (r) => r.length === 2,
+      120,
+    );
+    expect(back).toHaveLength(2);
+  });
+
+  it('`node rm` moves its replicas elsewhere first with no failed request, then sets the host back', async () => {
+    const spec = join(env.home, 'spread.yaml');
+    writeFileSync(spec, 'apps:\n  spread:\n    image: cloud/simplewebapp1\n    replicas: 2\n    port: 8080\n    anti_affinity: [spread]\n');
+    await matrixOk(env, ['deploy', spec]);
+    const placed = await until(
+      () => running('spread'),
+      (r) => r.length === 2,
+    );
+    expect(new Set(placed.map((r) => r.node))).toEqual(new Set(['node1', 'web1']));
+    // the zoned app can go nowhere else: remove it first, as its owner would
+    await matrixOk(env, ['rm', 'zoned']);
+    const { out, answers } = await whileLoaded(env, '/spread/', () => matrixOk(env, ['node', 'rm', 'web1']));
+    expect(out).toMatch(/removed web1 from the cluster/);
+    expect(out).toMatch(/removed the ssh machine: the engine configuration on \S+ \(cloudmatrix's dockerd stopped\)/);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
+    expect((await running('spread')).map((r) => r.node)).toEqual(['node1']);
+    await expectNothingLeft('web1', host1.address);
+  });
+});
+
+describe('the lab driver', () => {
+  it('adds the first free nodeK to the lab and the cluster, and `node rm` removes its namespace', async () => {
+    const r = await matrixOk(env, ['node', 'create', '--driver', 'lab', '--label', 'tier=extra']);
+    expect(r).toMatch(/node2 is a node of the cluster \(lab, engine \S+\.12:2376\)/);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/node2 +\S+ +up .*tier=extra/);
+    const named = await matrix(env, ['node', 'create', '--driver', 'lab', 'db1']);
+    expect(named.stderr).toMatch(/^error\[E_BAD_REQUEST\]: name: lab nodes are named node1\.\.node200/m);
+    await matrixOk(env, ['node', 'rm', 'node2']);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${env.prefix}node2`);
+    expect(await matrixOk(env, ['lab', 'status'])).not.toMatch(/^node2 /m);
+  });
+});
