@@ -10,6 +10,7 @@ const node = (name: string, state: 'up' | 'down' = 'up') => ({
   labels: {},
   apiLabels: {},
   availability: 'active' as const,
+  driver: null,
   capacity: null,
   engineVersion: null,
 });

@@ -13,6 +13,8 @@ export interface ObservedNode extends NodeStatus {
   /** The labels set through the API alone. */
   apiLabels: Record<string, string>;
   availability: NodeAvailability;
+  /** The machine driver that made it (lab, ssh); null for a node registered by hand. */
+  driver: string | null;
   /** From the engine's info; null until a node has answered once. */
   capacity: Resources | null;
   /** The engine's version, from its info; null until a node has answered once. */

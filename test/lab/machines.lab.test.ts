@@ -9,6 +9,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, replicasOf, until, whileLoaded, type LabEnv } from './lab-harness.ts';
 
@@ -54,6 +56,28 @@ function sh(script: string): Promise<{ code: number; out: string }> {
     execFile('sh', ['-c', script], { env: { ...process.env, MATRIX_HOME: env.home }, timeout: 60_000 }, (err, stdout, stderr) =>
       res({ code: err ? 1 : 0, out: `${stdout}${stderr}` }),
     );
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate the engine at `address`:2376 presents to the manager's client certificate. */
+function presentedCert(address: string): Promise<string> {
+  const pki = join(env.home, 'pki');
+  return new Promise((res, rej) => {
+    const s = tlsConnect(
+      {
+        host: address,
+        port: 2376,
+        ca: readFileSync(join(pki, 'ca.pem')),
+        cert: readFileSync(join(pki, 'clients', 'manager', 'cert.pem')),
+        key: readFileSync(join(pki, 'clients', 'manager', 'key.pem')),
+        servername: 'web1',
+      },
+      () => {
+        res(s.getPeerCertificate().fingerprint256);
+        s.end();
+      },
+    );
+    s.once('error', rej);
   });
 }
 
@@ -148,7 +172,7 @@ describe('an ssh machine as a node', () => {
     const r = await sshCreate('web1', host1, ['--label', 'zone=b']);
     expect(r.stdout).toMatch(/web1 is a node of the cluster \(ssh, engine \S+:2376\)/);
     expect(r.stderr).toMatch(/configuring dockerd for mutual TLS on 2376 and the registry \S+ \(supervised process\)/);
-    expect(await matrixOk(env, ['nodes'])).toMatch(/web1 +\S+:2376 +up +\d+\.\d+\.\d+\S* +0 .*zone=b/);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/web1 +ssh +\S+:2376 +up +\d+\.\d+\.\d+\S* +0 .*zone=b/);
     expect(readFileSync(knownHosts, 'utf8')).toContain(host1.address);
     // the key on the host is 0600; the machine's own name is its host name
     expect((await onHost('web1', 'stat -c %a /etc/docker/cloudmatrix/server-key.pem; hostname')).split('\n').slice(0, 2)).toEqual(['600', 'host1']);
@@ -184,9 +208,11 @@ describe('an ssh machine as a node', () => {
   it('switches its engine off and on over SSH', async () => {
     expect(await matrixOk(env, ['node', 'stop', 'web1'])).toMatch(/web1 is off \(its engine stopped; the host stays up\)/);
     const nodes = () => matrixOk(env, ['nodes']);
-    expect(await until(nodes, (o) => /web1 +\S+ +down/.test(o))).toMatch(/web1 +\S+ +down/);
+    expect(await until(nodes, (o) => /web1 +ssh +\S+ +down/.test(o))).toMatch(/web1 +ssh +\S+ +down/);
+    expect(await matrixOk(env, ['node', 'status', 'web1'])).toBe('down\n');
     await matrixOk(env, ['node', 'start', 'web1']);
-    expect(await until(nodes, (o) => /web1 +\S+ +up/.test(o))).toMatch(/web1 +\S+ +up/);
+    expect(await until(nodes, (o) => /web1 +ssh +\S+ +up/.test(o))).toMatch(/web1 +ssh +\S+ +up/);
+    expect(await matrixOk(env, ['node', 'status', 'web1'])).toBe('up\n');
     const back = await until(
       () => running('zoned'),
       (r) => r.length === 2,
@@ -195,23 +221,45 @@ describe('an ssh machine as a node', () => {
     expect(back).toHaveLength(2);
   });
 
-  it('`node rm` moves its replicas elsewhere first with no failed request, then sets the host back', async () => {
+  it('`node regenerate-certs` moves its replicas away, restarts the engine with a new certificate, and takes them back: no failed request', async () => {
     const spec = join(env.home, 'spread.yaml');
-    writeFileSync(spec, 'apps:\n  spread:\n    image: cloud/simplewebapp1\n    replicas: 2\n    port: 8080\n    anti_affinity: [spread]\n');
-    await matrixOk(env, ['deploy', spec]);
-    const placed = await until(
-      () => running('spread'),
-      (r) => r.length === 2,
-    );
-    expect(new Set(placed.map((r) => r.node))).toEqual(new Set(['node1', 'web1']));
+    writeFileSync(spec, 'apps:\n  spread:\n    image: cloud/simplewebapp1\n    replicas: 2\n    port: 8080\n');
     // the zoned app can go nowhere else: remove it first, as its owner would
     await matrixOk(env, ['rm', 'zoned']);
+    await matrixOk(env, ['deploy', spec]);
+    const spreadOver = (r: { node: string }[]) => r.length === 2 && new Set(r.map((x) => x.node)).size === 2;
+    expect(new Set((await until(() => running('spread'), spreadOver)).map((r) => r.node))).toEqual(new Set(['node1', 'web1']));
+    const certFile = join(env.home, 'pki', 'servers', 'web1', 'cert.pem');
+    const before = new X509Certificate(readFileSync(certFile)).fingerprint256;
+    expect(await presentedCert(host1.address)).toBe(before);
+    const { out, answers } = await whileLoaded(env, '/spread/', () => matrixOk(env, ['node', 'regenerate-certs', 'web1']));
+    expect(out).toMatch(/web1 has a new certificate and its engine runs with it; it takes replicas again/);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
+    const after = new X509Certificate(readFileSync(certFile)).fingerprint256;
+    expect(after).not.toBe(before);
+    expect(await presentedCert(host1.address)).toBe(after);
+    // active again: the spread app moves back onto it
+    expect(
+      new Set(
+        (
+          await until(
+            () => running('spread'),
+            (r) => spreadOver(r) && r.some((x) => x.node === 'web1'),
+            120,
+          )
+        ).map((r) => r.node),
+      ),
+    ).toEqual(new Set(['node1', 'web1']));
+  });
+
+  it('`node rm` moves its replicas elsewhere first with no failed request, then sets the host back', async () => {
     const { out, answers } = await whileLoaded(env, '/spread/', () => matrixOk(env, ['node', 'rm', 'web1']));
     expect(out).toMatch(/removed web1 from the cluster/);
     expect(out).toMatch(/removed the ssh machine: the engine configuration on \S+ \(cloudmatrix's dockerd stopped\)/);
     expect(answers.length).toBeGreaterThan(0);
     expect(answers.filter((s) => s !== 200)).toEqual([]);
-    expect((await running('spread')).map((r) => r.node)).toEqual(['node1']);
+    expect((await running('spread')).map((r) => r.node)).toEqual(['node1', 'node1']);
     await expectNothingLeft('web1', host1.address);
   });
 });
@@ -220,7 +268,7 @@ describe('the lab driver', () => {
   it('adds the first free nodeK to the lab and the cluster, and `node rm` removes its namespace', async () => {
     const r = await matrixOk(env, ['node', 'create', '--driver', 'lab', '--label', 'tier=extra']);
     expect(r).toMatch(/node2 is a node of the cluster \(lab, engine \S+\.12:2376\)/);
-    expect(await matrixOk(env, ['nodes'])).toMatch(/node2 +\S+ +up .*tier=extra/);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/node2 +lab +\S+ +up .*tier=extra/);
     const named = await matrix(env, ['node', 'create', '--driver', 'lab', 'db1']);
     expect(named.stderr).toMatch(/^error\[E_BAD_REQUEST\]: name: lab nodes are named node1\.\.node200/m);
     await matrixOk(env, ['node', 'rm', 'node2']);

@@ -279,7 +279,7 @@ describe('self-healing in a real lab', () => {
     expect(answers.filter((s) => s !== 200)).toEqual([]);
     expect(answers.length).toBeGreaterThan(0);
     // listed as drained, with the engine's version and no replica left there
-    expect(await matrixOk(env, ['nodes'])).toMatch(/node3 +\S+ +up, drained +\d+\.\d+\.\d+\S* +0 /);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/node3 +lab +\S+ +up, drained +\d+\.\d+\.\d+\S* +0 /);
     // a scale-up places nothing on it
     await matrixOk(env, ['scale', 'web=4']);
     const four = await until(replicas, (r) => running(r).filter((x) => x.desired).length === 4);
@@ -310,9 +310,9 @@ describe('self-healing in a real lab', () => {
     expect(addr).toContain(`${env.subnet}.12/24`);
     const nodes = () => matrixOk(env, ['nodes']);
     expect(await matrixOk(env, ['node', 'stop', 'node2'])).toMatch(/node2 is off \(\d+ processes killed\)/);
-    expect(await until(nodes, (out) => /node2 +\S+ +down/.test(out))).toMatch(/node2 +\S+ +down/);
+    expect(await until(nodes, (out) => /node2 +lab +\S+ +down/.test(out))).toMatch(/node2 +lab +\S+ +down/);
     await matrixOk(env, ['node', 'start', 'node2']);
-    expect(await until(nodes, (out) => /node2 +\S+ +up/.test(out))).toMatch(/node2 +\S+ +up/);
+    expect(await until(nodes, (out) => /node2 +lab +\S+ +up/.test(out))).toMatch(/node2 +lab +\S+ +up/);
     // the CLI runs bundled and loads this code from dist/: its coded errors must not turn internal
     const unknown = await matrix(env, ['node', 'stop', 'node9']);
     expect(unknown.stderr).toMatch(/^error\[E_NOT_FOUND\]: node: no machine named node9/m);

@@ -64,7 +64,7 @@ export function labCommands(program: Command): void {
         await startManagerInBackground(paths);
         const api = ApiClient.fromEnv(paths);
         for (const n of state.nodes) {
-          await api.putNode(n.name, { address: n.address, enginePort: config.enginePort });
+          await api.putNode(n.name, { address: n.address, enginePort: config.enginePort, driver: 'lab' });
         }
         await printStatus(l);
         const mc = readManagerConfig(paths);

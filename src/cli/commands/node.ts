@@ -154,6 +154,34 @@ export function nodeCommands(program: Command): void {
       console.log(dockerConfigFlags(await findNode(name), await dockerCertDir()).join('\n'));
     });
   node
+    .command('regenerate-certs <node>')
+    .description(
+      'issue the node a new server certificate (new key) from the cluster CA and restart its engine with it; its replicas move away first (start-first) unless --force',
+    )
+    .option('-f, --force', 'restart at once: its replicas are replaced elsewhere as for a dead node', false)
+    .action(async (name: string, o: { force: boolean }) => {
+      const api = ApiClient.fromEnv();
+      const before = await findNode(name, api);
+      const m = await machineFor(name);
+      const pinned = o.force ? 0 : await drainNode(api, name);
+      if (pinned > 0) console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${name} by a plan file: restarted with its engine`);
+      try {
+        await m.renewCert(name);
+      } finally {
+        if (!o.force && before.availability === 'active') await changeNode(api, name, () => ({ availability: 'active' }));
+      }
+      console.log(
+        `${name} has a new certificate and its engine runs with it${!o.force && before.availability === 'active' ? '; it takes replicas again' : ''}`,
+      );
+    });
+  node
+    .command('status <node>')
+    .description("print the node's state as the manager sees it: up, down (its engine does not answer), drained")
+    .action(async (name: string) => {
+      const n = await findNode(name);
+      console.log(n.availability === 'drain' ? `${n.state}, drained` : n.state);
+    });
+  node
     .command('ip <node>')
     .description("print the node's address")
     .action(async (name: string) => {
@@ -169,9 +197,10 @@ async function listNodes(): Promise<void> {
   for (const r of replicas) if (r.state === 'running') running.set(r.node, (running.get(r.node) ?? 0) + 1);
   console.log(
     table(
-      ['NODE', 'ENGINE', 'STATE', 'VERSION', 'REPLICAS', 'CPUS', 'MEMORY', 'LABELS'],
+      ['NODE', 'DRIVER', 'ENGINE', 'STATE', 'VERSION', 'REPLICAS', 'CPUS', 'MEMORY', 'LABELS'],
       list.map((n) => [
         n.name,
+        n.driver ?? '-',
         `${n.address}:${n.enginePort}`,
         n.availability === 'drain' ? `${n.state}, drained` : n.state,
         n.engineVersion ?? '-',
@@ -261,7 +290,7 @@ async function createNode(name: string | undefined, o: CreateOptions & { driver?
     ...(interactive ? { confirm: askYesNo } : {}),
   });
   try {
-    await api.putNode(m.name, { address: m.address, enginePort: m.enginePort, labels });
+    await api.putNode(m.name, { address: m.address, enginePort: m.enginePort, labels, driver: info.name });
   } catch (e) {
     const cleaned = await d.remove(m.name).catch((re: Error) => [`NOT the machine: ${re.message}`]);
     const err = isMatrixError(e) ? e : new MatrixError('E_INTERNAL', (e as Error).message);

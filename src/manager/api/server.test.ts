@@ -263,6 +263,8 @@ describe('PUT /v1/nodes/:name', () => {
     ['body an array', 'node1', [], 'body'],
     ['availability unknown', 'node1', { address: '127.0.0.1', availability: 'pause' }, 'availability'],
     ['availability not a string', 'node1', { address: '127.0.0.1', availability: true }, 'availability'],
+    ['driver not a name', 'node1', { address: '127.0.0.1', driver: 'SSH driver' }, 'driver'],
+    ['driver not a string', 'node1', { address: '127.0.0.1', driver: 7 }, 'driver'],
   ];
   it.each(bad)('%s -> 400 with path', async (_what, name, body, path) => {
     const res = await call('PUT', `/v1/nodes/${encodeURIComponent(name)}`, { raw: JSON.stringify(body), contentType: 'application/json' });
@@ -272,7 +274,7 @@ describe('PUT /v1/nodes/:name', () => {
   });
 
   it('stores a valid node, which shows as down in GET /v1/nodes (no engine answers there)', async () => {
-    const res = await call('PUT', '/v1/nodes/node1', { body: { address: '127.0.0.1', enginePort: closedPort } });
+    const res = await call('PUT', '/v1/nodes/node1', { body: { address: '127.0.0.1', enginePort: closedPort, driver: 'ssh' } });
     expect(res.statusCode).toBe(200);
     // a node that never answered has no known capacity and only the labels set through the API
     const node = {
@@ -283,6 +285,7 @@ describe('PUT /v1/nodes/:name', () => {
       labels: {},
       apiLabels: {},
       availability: 'active',
+      driver: 'ssh',
       capacity: null,
       engineVersion: null,
     };

@@ -89,12 +89,17 @@ export function nodeRequest(name: string, body: unknown): NodeUpdate {
   if (availability !== undefined && (typeof availability !== 'string' || !(NODE_AVAILABILITIES as readonly string[]).includes(availability))) {
     throw new MatrixError('E_BAD_REQUEST', `must be one of ${NODE_AVAILABILITIES.join(', ')}`, { path: 'availability' });
   }
+  const driver = b.driver;
+  if (driver !== undefined && (typeof driver !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(driver))) {
+    throw new MatrixError('E_BAD_REQUEST', 'must be the name of a machine driver (1-32 of [a-z0-9-], starting with a letter)', { path: 'driver' });
+  }
   return {
     name,
     address: b.address,
     enginePort: port,
     ...(b.labels !== undefined ? { labels: labels(b.labels) } : {}),
     ...(availability !== undefined ? { availability: availability as NodeAvailability } : {}),
+    ...(driver !== undefined ? { driver } : {}),
   };
 }
 

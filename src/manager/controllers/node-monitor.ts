@@ -71,6 +71,7 @@ export class NodeMonitor {
         labels: { ...(info?.labels ?? {}), ...r.node.labels },
         apiLabels: r.node.labels,
         availability: r.node.availability,
+        driver: r.node.driver,
         capacity: info?.capacity ?? null,
         engineVersion: info?.version ?? null,
       });

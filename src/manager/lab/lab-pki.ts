@@ -10,6 +10,7 @@ export async function labPki(dir: string): Promise<LabPki> {
   return {
     caFile: ca.cert,
     nodeCert: (n) => pki.ensureServerCert(n.name, nodeSans(n)),
+    renewNodeCert: async (n) => void (await pki.renewServerCert(n.name, nodeSans(n))),
     clientTls: () => pki.clientTls('manager'),
     registryClient: async () => {
       await pki.ensureClientCert('engines');

@@ -28,6 +28,8 @@ import { NODE_SECRETS_ROOT, secretsDirOf, secretsHostDir } from '../nodes/secret
 export interface LabPki {
   caFile: string;
   nodeCert(node: LabNode): Promise<{ cert: string; key: string }>;
+  /** A new certificate and key for the node, whatever it has. */
+  renewNodeCert(node: LabNode): Promise<void>;
   clientTls(): ClientTls;
   /** The engines' client certificate for the registry (PEM), which only accepts the cluster CA's. */
   registryClient(): Promise<{ cert: string; key: string }>;
@@ -315,6 +317,14 @@ export class Lab {
     await runAll(cmd.nodeLinksUp(s.config, n), true);
     await this.startEngine(s.config, n);
     await this.waitEngine(s.config, n);
+  }
+
+  /** A new server certificate for the node; its engine (switched off and on, as a VM rebooted) starts with it. */
+  async renewCert(name: string): Promise<void> {
+    const { n } = this.node(name);
+    await this.pki.renewNodeCert(n);
+    await this.powerOff(name);
+    await this.powerOn(name);
   }
 
   /** Cuts a node off the network, as a broken switch would: its links go down, its processes run on. */

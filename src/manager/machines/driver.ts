@@ -23,6 +23,8 @@ export interface MachineDriver {
   create(name: string | undefined, options: CreateOptions, ctx: CreateContext): Promise<CreatedMachine>;
   /** Undoes create (the machine, or the host's engine set back as it was); returns what it removed, in words. */
   remove(node: string): Promise<string[]>;
+  /** Issues the node a new server certificate (new key) from the cluster CA, installs it and restarts its engine with it. */
+  renewCert(node: string): Promise<void>;
   start(node: string): Promise<void>;
   /** Switches the node off; returns what was stopped, in words. */
   stop(node: string): Promise<string>;

@@ -58,6 +58,15 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
     if (!r?.ssh) throw new MatrixError('E_NOT_FOUND', `no ssh machine named ${name}`, { path: 'node' });
     return r as MachineRecord & { ssh: SshTarget };
   };
+  const answering = async (r: MachineRecord): Promise<void> => {
+    const { engineAnswersWithin } = await import('../nodes/docker-client.ts');
+    if (!(await engineAnswersWithin(r, pki.clientTls('manager'), ENGINE_READY_MS))) {
+      throw new MatrixError('E_MACHINE', `the engine of ${r.name} did not answer on ${r.address}:${r.enginePort} within ${ENGINE_READY_MS / 1000} s`, {
+        path: 'node',
+      });
+    }
+    log(`${r.name}'s engine answers`);
+  };
   /** Runs `work` with a session and the host's facts; the session is always closed. */
   const onHost = async <T>(target: SshTarget, trust: SshTrust, work: (s: SshSession, f: HostFacts) => Promise<T>): Promise<T> => {
     // ssh2 only for the commands that reach a host: not for asking which driver made a node
@@ -202,16 +211,24 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
       return removed;
     },
 
+    async renewCert(node) {
+      const r = record(node);
+      const server = await pki.renewServerCert(node, nodeSans({ name: node, address: r.address }));
+      const files = [
+        { path: REMOTE.cert, content: readFileSync(server.cert, 'utf8'), mode: 0o644 },
+        { path: REMOTE.key, content: readFileSync(server.key, 'utf8'), mode: 0o600 },
+      ];
+      await onHost(r.ssh, { knownHosts }, async (s, f) => {
+        for (const file of files) await mustRun(s, asRoot(f, writeFileScript(file)), `writing ${file.path}`, file.content);
+        await mustRun(s, asRoot(f, startEngineScript(f)), 'restarting dockerd');
+      });
+      await answering(r);
+    },
+
     async start(node) {
       const r = record(node);
       await onHost(r.ssh, { knownHosts }, (s, f) => mustRun(s, asRoot(f, startEngineScript(f)), 'starting dockerd'));
-      const { engineAnswersWithin } = await import('../nodes/docker-client.ts');
-      if (!(await engineAnswersWithin(r, pki.clientTls('manager'), ENGINE_READY_MS))) {
-        throw new MatrixError('E_MACHINE', `the engine of ${node} did not answer on ${r.address}:${r.enginePort} within ${ENGINE_READY_MS / 1000} s`, {
-          path: 'node',
-        });
-      }
-      log(`${node}'s engine answers`);
+      await answering(r);
     },
 
     async stop(node) {

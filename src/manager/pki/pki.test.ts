@@ -33,6 +33,24 @@ const snapshot = (): string[] => {
 };
 
 describe('Pki', () => {
+  it('renews a server certificate on demand: a new key and serial from the same CA, the other files untouched', async () => {
+    const other = new Pki(join(dir, 'renew'));
+    const sans = nodeSans({ name: 'web1', address: '10.0.0.21' });
+    const first = await other.ensureServerCert('web1', sans);
+    const before = { cert: readFileSync(first.cert, 'utf8'), key: readFileSync(first.key, 'utf8'), ca: readFileSync(other.caPaths().cert, 'utf8') };
+    const again = await other.renewServerCert('web1', sans);
+    expect(again).toEqual(first);
+    const renewed = cert(again.cert);
+    expect(readFileSync(again.key, 'utf8')).not.toBe(before.key);
+    expect(renewed.serialNumber).not.toBe(new X509Certificate(before.cert).serialNumber);
+    expect(renewed.checkIssued(new X509Certificate(before.ca))).toBe(true);
+    expect(readFileSync(other.caPaths().cert, 'utf8')).toBe(before.ca);
+    expect(statSync(again.key).mode & 0o777).toBe(0o600);
+    // and ensure keeps the renewed one
+    await other.ensureServerCert('web1', sans);
+    expect(cert(again.cert).serialNumber).toBe(renewed.serialNumber);
+  });
+
   it('lays files out docker-machine style with private keys 0600', () => {
     const p = pki.paths();
     expect(p.caCert).toBe(join(dir, 'pki', 'ca.pem'));

@@ -97,6 +97,11 @@ export class Pki {
     return this.ensureLeaf('server', name, normalizeSans(sans));
   }
 
+  /** A new key and certificate for the server, whatever the one it has (`matrix node regenerate-certs`). */
+  async renewServerCert(name: string, sans: Sans): Promise<CertPaths> {
+    return this.issueLeaf('server', this.serverPaths(name), name, normalizeSans(sans));
+  }
+
   async ensureClientCert(name = 'manager'): Promise<CertPaths> {
     return this.ensureLeaf('client', name, undefined);
   }
@@ -136,13 +141,23 @@ export class Pki {
     return readFileSync(p, 'utf8');
   }
 
-  private async ensureLeaf(kind: LeafKind, name: string, sans: Sans | undefined): Promise<CertPaths> {
-    const paths = kind === 'server' ? this.serverPaths(name) : this.clientPaths(name);
+  private async caPair(): Promise<KeyAndCert> {
     await this.ensureCa();
     const ca = readPair(this.caPaths());
     if (!ca) throw new MatrixError('E_PKI', `cluster CA vanished from ${this.dir}`);
+    return ca;
+  }
+
+  private async ensureLeaf(kind: LeafKind, name: string, sans: Sans | undefined): Promise<CertPaths> {
+    const paths = kind === 'server' ? this.serverPaths(name) : this.clientPaths(name);
+    const ca = await this.caPair();
     const existing = readPair(paths);
     if (existing && this.leafStillGood(existing, paths.cert, ca, sans)) return paths;
+    return this.issueLeaf(kind, paths, name, sans);
+  }
+
+  private async issueLeaf(kind: LeafKind, paths: CertPaths, name: string, sans: Sans | undefined): Promise<CertPaths> {
+    const ca = await this.caPair();
     const leaf = await createLeaf(ca, { commonName: name, kind, ...(sans ? { sans } : {}) });
     mkdirSync(join(paths.key, '..'), { recursive: true, mode: 0o700 });
     writeAtomic(paths.key, leaf.keyPem, 0o600);

@@ -35,8 +35,8 @@ describe('SqliteStore', () => {
     s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' } });
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377 });
     expect(s.listNodes()).toEqual([
-      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' }, availability: 'active' },
-      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {}, availability: 'active' },
+      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' }, availability: 'active', driver: null },
+      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {}, availability: 'active', driver: null },
     ]);
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: {} });
     expect(s.listNodes()[0]!.labels).toEqual({});
@@ -54,6 +54,14 @@ describe('SqliteStore', () => {
     expect(s.listNodes()[0]).toMatchObject({ labels: { zone: 'a' }, availability: 'active' });
   });
 
+  it('keeps the driver that made a node through later changes that do not name one', () => {
+    const s = new SqliteStore(fresh().path);
+    s.upsertNode({ name: 'web1', address: '10.0.0.21', enginePort: 2376, driver: 'ssh' });
+    s.upsertNode({ name: 'web1', address: '10.0.0.21', enginePort: 2376, availability: 'drain' });
+    s.upsertNode({ ...s.listNodes()[0]!, driver: null });
+    expect(s.listNodes()[0]).toMatchObject({ driver: 'ssh', availability: 'drain' });
+  });
+
   it('opens a store made before nodes had an availability: its nodes are active, and can be drained', () => {
     const { path } = fresh();
     const old = new Database(path);
@@ -61,7 +69,7 @@ describe('SqliteStore', () => {
       INSERT INTO cluster_nodes VALUES ('node1', '10.0.0.11', 2376, '{"zone":"a"}');`);
     old.close();
     const s = new SqliteStore(path);
-    expect(s.listNodes()).toEqual([{ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' }, availability: 'active' }]);
+    expect(s.listNodes()).toEqual([{ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' }, availability: 'active', driver: null }]);
     s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, availability: 'drain' });
     expect(new SqliteStore(path).listNodes()[0]!.availability).toBe('drain');
   });

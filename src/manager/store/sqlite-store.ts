@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS cluster_nodes (
   address TEXT NOT NULL,
   engine_port INTEGER NOT NULL,
   labels TEXT NOT NULL DEFAULT '{}',
-  availability TEXT NOT NULL DEFAULT 'active'
+  availability TEXT NOT NULL DEFAULT 'active',
+  driver TEXT
 );
 CREATE TABLE IF NOT EXISTS app_deployments (
   generation INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -86,11 +87,14 @@ export class SqliteStore implements Store {
         .all()
         .some((c) => c.name === column);
     if (!has('cluster_nodes', 'availability')) this.db.exec("ALTER TABLE cluster_nodes ADD COLUMN availability TEXT NOT NULL DEFAULT 'active'");
+    if (!has('cluster_nodes', 'driver')) this.db.exec('ALTER TABLE cluster_nodes ADD COLUMN driver TEXT');
   }
 
   listNodes(): StoredNode[] {
     return this.db
-      .prepare<[], { name: string; address: string; engine_port: number; labels: string; availability: string }>('SELECT * FROM cluster_nodes ORDER BY name')
+      .prepare<[], { name: string; address: string; engine_port: number; labels: string; availability: string; driver: string | null }>(
+        'SELECT * FROM cluster_nodes ORDER BY name',
+      )
       .all()
       .map((r) => ({
         name: r.name,
@@ -98,19 +102,22 @@ export class SqliteStore implements Store {
         enginePort: r.engine_port,
         labels: JSON.parse(r.labels) as Record<string, string>,
         availability: r.availability === 'drain' ? 'drain' : 'active',
+        driver: r.driver,
       }));
   }
 
   upsertNode(n: NodeUpdate): void {
     const labels = n.labels ? JSON.stringify(n.labels) : null;
     const availability = n.availability ?? null;
+    const driver = n.driver ?? null;
     this.db
       .prepare(
-        `INSERT INTO cluster_nodes (name, address, engine_port, labels, availability) VALUES (?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'))
+        `INSERT INTO cluster_nodes (name, address, engine_port, labels, availability, driver) VALUES (?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'), ?)
          ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port,
-           labels = COALESCE(?, cluster_nodes.labels), availability = COALESCE(?, cluster_nodes.availability)`,
+           labels = COALESCE(?, cluster_nodes.labels), availability = COALESCE(?, cluster_nodes.availability),
+           driver = COALESCE(?, cluster_nodes.driver)`,
       )
-      .run(n.name, n.address, n.enginePort, labels, availability, labels, availability);
+      .run(n.name, n.address, n.enginePort, labels, availability, driver, labels, availability, driver);
   }
 
   removeNode(name: string): boolean {

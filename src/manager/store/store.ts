@@ -60,10 +60,12 @@ export interface StoredNode extends NodeInfo {
   /** Labels set through the API; engine labels are merged under them. */
   labels: Record<string, string>;
   availability: NodeAvailability;
+  /** The machine driver that made it (`matrix node create`), or null. */
+  driver: string | null;
 }
 
-/** A node as registered or changed: labels and availability are kept as they were when absent. */
-export type NodeUpdate = NodeInfo & { labels?: Record<string, string>; availability?: NodeAvailability };
+/** A node as registered or changed: labels, availability and driver are kept as they were when absent. */
+export type NodeUpdate = NodeInfo & { labels?: Record<string, string>; availability?: NodeAvailability; driver?: string | null };
 
 export interface Store {
   listNodes(): StoredNode[];
