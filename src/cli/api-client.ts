@@ -108,7 +108,7 @@ export class ApiClient {
 
   putNode(
     name: string,
-    node: { address: string; enginePort: number; labels?: Record<string, string>; availability?: NodeAvailability; driver?: string },
+    node: { address: string; enginePort: number; socket?: string; labels?: Record<string, string>; availability?: NodeAvailability; driver?: string },
   ): Promise<{ node: NodeView | undefined }> {
     return this.request('PUT', `/v1/nodes/${enc(name)}`, node);
   }

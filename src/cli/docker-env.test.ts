@@ -35,6 +35,24 @@ describe('matrix node env / config', () => {
     expect(out).toBe('[]');
   });
 
+  it('an engine on a unix socket: DOCKER_HOST names it, and TLS settings left from another node are unset', () => {
+    const local = { name: 'local', address: '127.0.0.1', enginePort: 2376, socket: '/var/run/docker.sock' };
+    expect(dockerEnv(local, '')).toEqual([
+      ['DOCKER_TLS_VERIFY', null],
+      ['DOCKER_HOST', 'unix:///var/run/docker.sock'],
+      ['DOCKER_CERT_PATH', null],
+      ['MATRIX_NODE', 'local'],
+    ]);
+    const tls = envScript(n1, '/c', { shell: 'sh', unset: false, self: 'x' });
+    const sock = envScript(local, '', { shell: 'sh', unset: false, self: 'x' });
+    const out = execFileSync('sh', ['-c', `${tls}\n${sock}\nprintf '[%s|%s|%s]' "$DOCKER_TLS_VERIFY" "$DOCKER_HOST" "\${DOCKER_CERT_PATH-unset}"`], {
+      encoding: 'utf8',
+    });
+    expect(out).toBe('[|unix:///var/run/docker.sock|unset]');
+    expect(envScript(local, '', { shell: 'fish', unset: false, self: 'x' })).toContain('set -e DOCKER_TLS_VERIFY;');
+    expect(dockerConfigFlags(local, '')).toEqual(['-H=unix:///var/run/docker.sock']);
+  });
+
   it('prints fish syntax on request', () => {
     expect(envScript(n1, '/c', { shell: 'fish', unset: false, self: 'matrix node env --shell fish node1' }).split('\n')).toEqual([
       "set -gx DOCKER_TLS_VERIFY '1';",

@@ -19,6 +19,23 @@ export interface NodeInfo {
   name: string; // node1
   address: string; // 10.210.0.11 — where the engine and published ports answer
   enginePort: number; // 2376
+  /**
+   * The engine's unix socket, for the engine on the manager's own host (the local driver):
+   * reached there without TLS (the socket is root's alone); `address` is still where its
+   * published ports answer.
+   */
+  socket?: string;
+}
+
+/** The engine as lists show it: `10.0.0.11:2376`, or `unix:///var/run/docker.sock`. */
+export function engineShown(n: Pick<NodeInfo, 'address' | 'enginePort' | 'socket'>): string {
+  return n.socket !== undefined ? engineHost(n) : engineHost(n).slice('tcp://'.length);
+}
+
+/** How the docker CLI names the node's engine: `tcp://10.0.0.11:2376`, `tcp://[fd00::1]:2376` or `unix:///var/run/docker.sock`. */
+export function engineHost(n: Pick<NodeInfo, 'address' | 'enginePort' | 'socket'>): string {
+  if (n.socket !== undefined) return `unix://${n.socket}`;
+  return `tcp://${n.address.includes(':') ? `[${n.address}]` : n.address}:${n.enginePort}`;
 }
 
 export type NodeState = 'up' | 'down';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCreate, DRIVER_INFO, optionKey, SSH_DRIVER } from './machine-drivers.ts';
+import { allDriverOptions, checkCreate, DRIVER_INFO, optionKey, SSH_DRIVER } from './machine-drivers.ts';
 
 describe('optionKey', () => {
   it("is commander's camelCase key of the long flag", () => {
@@ -17,7 +17,7 @@ describe('checkCreate', () => {
 
   it('an unknown or missing driver is a coded error listing the drivers', () => {
     expect(() => checkCreate('virtualbox', 'x', {})).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'driver' }));
-    expect(() => checkCreate(undefined, 'x', {})).toThrow(/--driver must be one of lab, ssh$/);
+    expect(() => checkCreate(undefined, 'x', {})).toThrow(/--driver must be one of lab, ssh, local$/);
   });
 
   it('a driver that needs a name gets one', () => {
@@ -36,9 +36,13 @@ describe('checkCreate', () => {
     }
   });
 
-  it('every option flag is unique and says which driver it is for', () => {
-    const flags = DRIVER_INFO.flatMap((d) => d.options.map((o) => optionKey(o.flags)));
-    expect(new Set(flags).size).toBe(flags.length);
-    for (const o of SSH_DRIVER.options) expect(o.description).toMatch(/^ssh: /);
+  it('an option shared by drivers is one option, offered once; every option says which drivers take it', () => {
+    const keys = allDriverOptions().map((o) => optionKey(o.flags));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.filter((k) => k === 'address')).toEqual(['address']);
+    for (const d of DRIVER_INFO) for (const o of d.options) expect(o.description.split(':')[0]).toContain(d.name);
+    expect(checkCreate('local', undefined, { address: '127.0.0.1', socket: '/run/docker.sock' }).name).toBe('local');
+    expect(() => checkCreate('local', undefined, { sshHost: 'h' })).toThrow(/--ssh-host is an option of the ssh driver, not of local/);
+    expect(SSH_DRIVER.options.length).toBeGreaterThan(0);
   });
 });

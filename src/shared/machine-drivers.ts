@@ -30,6 +30,12 @@ export const LAB_DRIVER: DriverInfo = {
   options: [],
 };
 
+/** Taken by more than one driver: where the node's published ports (and a TCP engine) answer. */
+const ADDRESS: DriverOption = {
+  flags: '--address <ip>',
+  description: "ssh, local: the node's address, where the manager reaches its engine and published ports (ssh: --ssh-host, resolved; local: 127.0.0.1)",
+};
+
 export const SSH_DRIVER: DriverInfo = {
   name: 'ssh',
   description: "an existing Linux host reachable over SSH: its Docker is set up for mutual TLS and the cluster registry (docker-machine's generic driver)",
@@ -43,13 +49,26 @@ export const SSH_DRIVER: DriverInfo = {
       flags: '--ssh-host-key <fingerprint>',
       description: "ssh: the host key's SHA256 fingerprint, trusted on first use (else asked on a terminal, refused without one)",
     },
-    { flags: '--address <ip>', description: 'ssh: the address the manager reaches the engine on (default: --ssh-host, resolved)' },
+    ADDRESS,
     { flags: '--engine-port <port>', description: "ssh: the engine's TLS port (default: 2376)" },
     { flags: '--install-docker', description: "ssh: install Docker with the host's package manager when it is missing" },
   ],
 };
 
-export const DRIVER_INFO: readonly DriverInfo[] = [LAB_DRIVER, SSH_DRIVER];
+export const LOCAL_DRIVER: DriverInfo = {
+  name: 'local',
+  description:
+    "the Docker engine on the manager's own host, on its unix socket (no TLS: the socket is root's alone), for a one-machine install; named local unless given",
+  nameRequired: false,
+  options: [{ flags: '--socket <path>', description: "local: the engine's unix socket (default: /var/run/docker.sock)" }, ADDRESS],
+};
+
+export const DRIVER_INFO: readonly DriverInfo[] = [LAB_DRIVER, SSH_DRIVER, LOCAL_DRIVER];
+
+/** Every driver's options once (some are shared), for the CLI to offer. */
+export function allDriverOptions(all = DRIVER_INFO): DriverOption[] {
+  return [...new Set(all.flatMap((d) => d.options))];
+}
 
 /** The camelCase key commander files `--ssh-host <x>` under. */
 export function optionKey(flags: string): string {

@@ -276,3 +276,52 @@ describe('the lab driver', () => {
     expect(await matrixOk(env, ['lab', 'status'])).not.toMatch(/^node2 /m);
   });
 });
+
+describe('the local driver', () => {
+  it('registers an engine by its unix socket: no TLS, replicas served through the ingress, the docker CLI pointed at the socket', async () => {
+    // an engine of this host reached on its socket: a lab node's dockerd, taken out of the cluster but kept running
+    await matrixOk(env, ['node', 'create', '--driver', 'lab', 'node2']);
+    await matrixOk(env, ['node', 'rm', '--keep-machine', 'node2']);
+    const socket = join(env.home, 'lab', 'node2', 'docker.sock');
+    const bad = await matrix(env, ['node', 'create', '--driver', 'local', '--socket', join(env.home, 'no.sock'), 'local1']);
+    expect(bad.stderr).toMatch(/^error\[E_MACHINE\]: socket: no Docker engine socket at \S+no\.sock/m);
+    const r = await matrixOk(env, ['node', 'create', '--driver', 'local', '--socket', socket, '--address', `${env.subnet}.12`, '--label', 'zone=l', 'local1']);
+    expect(r).toMatch(new RegExp(`local1 is a node of the cluster \\(local, engine unix://${socket}\\)`));
+    expect(await matrixOk(env, ['nodes'])).toMatch(new RegExp(`local1 +local +unix://${socket} +up `));
+
+    const spec = join(env.home, 'local.yaml');
+    writeFileSync(spec, 'apps:\n  onlocal:\n    image: cloud/simplewebapp1\n    replicas: 1\n    port: 8080\n    constraints: [zone==l]\n');
+    await matrixOk(env, ['deploy', spec]);
+    expect(
+      (
+        await until(
+          () => running('onlocal'),
+          (x) => x.length === 1,
+        )
+      ).map((x) => x.node),
+    ).toEqual(['local1']);
+    expect(
+      (
+        await until(
+          () => get(env.ingressPort, '/onlocal/'),
+          (a) => a.status === 200,
+        )
+      ).status,
+    ).toBe(200);
+
+    const ps = await sh(
+      `eval "$(${MATRIX} node env local1)" && printf '%s|%s\\n' "$DOCKER_HOST" "\${DOCKER_TLS_VERIFY-unset}" && docker ps --filter label=matrix.app=onlocal --format '{{.Labels}}'`,
+    );
+    expect(ps.out).toContain(`unix://${socket}|unset`);
+    expect(ps.out).toContain('matrix.node=local1');
+    const renew = await matrix(env, ['node', 'regenerate-certs', 'local1']);
+    expect(renew.stderr).toMatch(/^error\[E_BAD_REQUEST\]: node: local1 is reached on its unix socket: it has no certificate/m);
+
+    await matrixOk(env, ['rm', 'onlocal']);
+    const rm = await matrixOk(env, ['node', 'rm', 'local1']);
+    expect(rm).toMatch(/removed the local machine: local1's record; Docker on this host runs on as it was/);
+    expect(existsSync(join(machinesDir, 'local1.json'))).toBe(false);
+    // the lab's registry trust, which the local driver found there, stays
+    expect(existsSync(`/etc/docker/certs.d/${env.subnet}.1:5000/ca.crt`)).toBe(true);
+  });
+});

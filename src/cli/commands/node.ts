@@ -9,14 +9,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { isMatrixError, MatrixError } from '../../core/errors.ts';
-import type { NodeAvailability } from '../../core/model.ts';
+import { engineShown, type NodeAvailability } from '../../core/model.ts';
 import type { MachineDriver } from '../../manager/index.ts';
 import type { NodeView } from '../../shared/api-types.ts';
 import { homePaths } from '../../shared/home.ts';
-import { checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
+import { allDriverOptions, checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
 import { readManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
-import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EnvShell } from '../docker-env.ts';
+import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EngineEndpoint, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
 import { table } from '../output.ts';
 
@@ -42,7 +42,7 @@ export function nodeCommands(program: Command): void {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     );
-  for (const d of DRIVER_INFO) for (const o of d.options) create.option(o.flags, o.description);
+  for (const o of allDriverOptions()) create.option(o.flags, o.description);
   create
     .addHelpText(
       'after',
@@ -144,14 +144,15 @@ export function nodeCommands(program: Command): void {
       const shell = shellOf(o.shell);
       const self = `matrix node env${shell === 'fish' ? ' --shell fish' : ''}${o.unset ? ' --unset' : ''} ${name}`;
       // --unset needs no node: it only clears the variables
-      const n = o.unset ? { name, address: '', enginePort: 0 } : await findNode(name);
-      process.stdout.write(envScript(n, o.unset ? '' : await dockerCertDir(), { shell, unset: o.unset, self }));
+      const n: EngineEndpoint = o.unset ? { name, address: '', enginePort: 0 } : await findNode(name);
+      process.stdout.write(envScript(n, o.unset || n.socket !== undefined ? '' : await dockerCertDir(), { shell, unset: o.unset, self }));
     });
   node
     .command('config <node>')
     .description("print the docker CLI's flags for the node, for one command: docker $(matrix node config node1) ps")
     .action(async (name: string) => {
-      console.log(dockerConfigFlags(await findNode(name), await dockerCertDir()).join('\n'));
+      const n = await findNode(name);
+      console.log(dockerConfigFlags(n, n.socket !== undefined ? '' : await dockerCertDir()).join('\n'));
     });
   node
     .command('regenerate-certs <node>')
@@ -201,7 +202,7 @@ async function listNodes(): Promise<void> {
       list.map((n) => [
         n.name,
         n.driver ?? '-',
-        `${n.address}:${n.enginePort}`,
+        engineShown(n),
         n.availability === 'drain' ? `${n.state}, drained` : n.state,
         n.engineVersion ?? '-',
         running.get(n.name) ?? 0,
@@ -290,15 +291,19 @@ async function createNode(name: string | undefined, o: CreateOptions & { driver?
     ...(interactive ? { confirm: askYesNo } : {}),
   });
   try {
-    await api.putNode(m.name, { address: m.address, enginePort: m.enginePort, labels, driver: info.name });
+    await api.putNode(m.name, {
+      address: m.address,
+      enginePort: m.enginePort,
+      ...(m.socket !== undefined ? { socket: m.socket } : {}),
+      labels,
+      driver: info.name,
+    });
   } catch (e) {
     const cleaned = await d.remove(m.name).catch((re: Error) => [`NOT the machine: ${re.message}`]);
     const err = isMatrixError(e) ? e : new MatrixError('E_INTERNAL', (e as Error).message);
     throw new MatrixError(err.code, `${err.message}\ncleaned up: ${cleaned.join('; ')}`, err.path !== undefined ? { path: err.path } : {});
   }
-  console.log(
-    `${m.name} is a node of the cluster (${info.name}, engine ${m.address}:${m.enginePort}); the docker CLI on it: eval "$(matrix node env ${m.name})"`,
-  );
+  console.log(`${m.name} is a node of the cluster (${info.name}, engine ${engineShown(m)}); the docker CLI on it: eval "$(matrix node env ${m.name})"`);
 }
 
 async function askYesNo(question: string): Promise<boolean> {
@@ -333,7 +338,7 @@ type NodeChange = { labels?: Record<string, string>; availability?: NodeAvailabi
 async function changeNode<C extends NodeChange>(api: ApiClient, name: string, change: (current: NodeView) => C): Promise<C> {
   const n = await findNode(name, api);
   const c = change(n);
-  await api.putNode(name, { address: n.address, enginePort: n.enginePort, ...c });
+  await api.putNode(name, { address: n.address, enginePort: n.enginePort, ...(n.socket !== undefined ? { socket: n.socket } : {}), ...c });
   return c;
 }
 

@@ -264,6 +264,9 @@ describe('PUT /v1/nodes/:name', () => {
     ['availability unknown', 'node1', { address: '127.0.0.1', availability: 'pause' }, 'availability'],
     ['availability not a string', 'node1', { address: '127.0.0.1', availability: true }, 'availability'],
     ['driver not a name', 'node1', { address: '127.0.0.1', driver: 'SSH driver' }, 'driver'],
+    ['socket relative', 'node1', { address: '127.0.0.1', socket: 'docker.sock' }, 'socket'],
+    ['socket with a space', 'node1', { address: '127.0.0.1', socket: '/var/run/my docker.sock' }, 'socket'],
+    ['socket not a string', 'node1', { address: '127.0.0.1', socket: ['/x'] }, 'socket'],
     ['driver not a string', 'node1', { address: '127.0.0.1', driver: 7 }, 'driver'],
   ];
   it.each(bad)('%s -> 400 with path', async (_what, name, body, path) => {

@@ -2,6 +2,7 @@
  * The manager's HTTP API. JSON in and out; every route but /v1/health needs the token;
  * every error goes through the one mapper. Bad input never reaches the store.
  */
+import { engineShown } from '../../core/model.ts';
 import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { MatrixError } from '../../core/errors.ts';
@@ -229,7 +230,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         const h = d.loop.engineHealth(n.name);
         return {
           name: n.name,
-          address: `${n.address}:${n.enginePort}`,
+          address: engineShown(n),
           state: n.state,
           since: h ? new Date(h.since).toISOString() : null,
           lastError: h?.lastError ?? null,

@@ -89,6 +89,11 @@ export function nodeRequest(name: string, body: unknown): NodeUpdate {
   if (availability !== undefined && (typeof availability !== 'string' || !(NODE_AVAILABILITIES as readonly string[]).includes(availability))) {
     throw new MatrixError('E_BAD_REQUEST', `must be one of ${NODE_AVAILABILITIES.join(', ')}`, { path: 'availability' });
   }
+  const socket = b.socket;
+  // a path on the manager's host: absolute, printable, short (unix sockets allow 107 bytes)
+  if (socket !== undefined && (typeof socket !== 'string' || !/^\/[\x21-\x7e]{1,106}$/.test(socket))) {
+    throw new MatrixError('E_BAD_REQUEST', "must be the absolute path of the engine's unix socket on the manager's host", { path: 'socket' });
+  }
   const driver = b.driver;
   if (driver !== undefined && (typeof driver !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(driver))) {
     throw new MatrixError('E_BAD_REQUEST', 'must be the name of a machine driver (1-32 of [a-z0-9-], starting with a letter)', { path: 'driver' });
@@ -97,6 +102,7 @@ export function nodeRequest(name: string, body: unknown): NodeUpdate {
     name,
     address: b.address,
     enginePort: port,
+    ...(socket !== undefined ? { socket } : {}),
     ...(b.labels !== undefined ? { labels: labels(b.labels) } : {}),
     ...(availability !== undefined ? { availability: availability as NodeAvailability } : {}),
     ...(driver !== undefined ? { driver } : {}),

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_HEALTH } from '../../core/defaults.ts';
 import type { AppSpec, HealthCheck, NodeState, ObservedReplica } from '../../core/model.ts';
+import { engineHost } from '../../core/model.ts';
 import type { ClusterSnapshot, ObservedNode } from '../../core/snapshot.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
 import type { HealthProbe } from '../nodes/health-probe.ts';
@@ -42,8 +43,8 @@ export class NodeMonitor {
   constructor(private readonly deps: NodeMonitorDeps) {}
 
   /** One client per node address, reused across passes. */
-  engine(node: Pick<StoredNode, 'name' | 'address' | 'enginePort'>): NodeEngine {
-    const key = `${node.name}@${node.address}:${node.enginePort}`;
+  engine(node: Pick<StoredNode, 'name' | 'address' | 'enginePort' | 'socket'>): NodeEngine {
+    const key = `${node.name}@${engineHost(node)}`;
     let e = this.engineCache.get(key);
     if (!e) {
       e = this.deps.engines(node);
@@ -67,6 +68,7 @@ export class NodeMonitor {
         name: r.node.name,
         address: r.node.address,
         enginePort: r.node.enginePort,
+        ...(r.node.socket !== undefined ? { socket: r.node.socket } : {}),
         state,
         labels: { ...(info?.labels ?? {}), ...r.node.labels },
         apiLabels: r.node.labels,

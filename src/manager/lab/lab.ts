@@ -21,6 +21,7 @@ import {
   managerAddress,
 } from '../../shared/lab-config.ts';
 import { fingerprint } from '../machines/known-hosts.ts';
+import { writeRegistryTrust } from '../nodes/registry-trust.ts';
 import { killTree, nodeProcessTree } from './processes.ts';
 import { NODE_SECRETS_ROOT, secretsDirOf, secretsHostDir } from '../nodes/secret-files.ts';
 
@@ -200,15 +201,7 @@ export class Lab {
   }
 
   private async installRegistryCa(c: LabConfig): Promise<string> {
-    // dockerd reads registry CAs and client certificates only from /etc/docker/certs.d/<host:port>/
-    // (global to the host): the CA to trust the registry, client.cert/key to be let in by it
-    const dir = `/etc/docker/certs.d/${registryAddress(c)}`;
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    writeFileSync(join(dir, 'ca.crt'), readFileSync(this.pki.caFile));
-    const client = await this.pki.registryClient();
-    writeFileSync(join(dir, 'client.cert'), client.cert);
-    writeFileSync(join(dir, 'client.key'), client.key, { mode: 0o600 });
-    return dir;
+    return writeRegistryTrust(registryAddress(c), readFileSync(this.pki.caFile), await this.pki.registryClient()).dir;
   }
 
   /** The engine's data root (what survives a power-off: images, containers) and exec root (what does not). */

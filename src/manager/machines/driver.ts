@@ -45,6 +45,8 @@ export interface CreatedMachine {
   name: string;
   address: string;
   enginePort: number;
+  /** The engine's unix socket (the local driver). */
+  socket?: string;
 }
 
 export interface DriverEntry extends DriverInfo {

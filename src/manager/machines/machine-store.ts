@@ -17,6 +17,10 @@ export interface MachineRecord {
   registry?: string;
   /** How the ssh driver reaches it. */
   ssh?: SshTarget;
+  /** The engine's unix socket (the local driver). */
+  socket?: string;
+  /** Directories of this host the driver made, removed with the machine. */
+  madeDirs?: string[];
 }
 
 export class MachineStore {

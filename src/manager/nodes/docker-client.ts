@@ -17,7 +17,9 @@ export interface ClientTls {
  * powered-off node waits out the kernel's ARP and SYN retries (3 s to minutes), which held
  * every control-loop pass as long. Long answers (a pull's progress stream) are not cut.
  */
-export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, timeoutMs = 0): Docker {
+export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort' | 'socket'>, tls: ClientTls, timeoutMs = 0): Docker {
+  const bounds = timeoutMs > 0 ? { timeout: timeoutMs, connectionTimeout: timeoutMs } : {};
+  if (node.socket !== undefined) return new Docker({ socketPath: node.socket, ...bounds });
   return new Docker({
     protocol: 'https',
     host: node.address,
@@ -25,13 +27,13 @@ export function engineClient(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls
     ca: tls.ca,
     cert: tls.cert,
     key: tls.key,
-    ...(timeoutMs > 0 ? { timeout: timeoutMs, connectionTimeout: timeoutMs } : {}),
+    ...bounds,
   });
 }
 
 /** True when the engine answers a ping within the timeout. */
 /** Waits for the engine to answer (a fresh or restarted dockerd takes seconds); false when it did not within `ms`. */
-export async function engineAnswersWithin(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, ms: number): Promise<boolean> {
+export async function engineAnswersWithin(node: Pick<NodeInfo, 'address' | 'enginePort' | 'socket'>, tls: ClientTls, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await pingEngine(node, tls, 1000)) return true;
@@ -40,7 +42,7 @@ export async function engineAnswersWithin(node: Pick<NodeInfo, 'address' | 'engi
   return false;
 }
 
-export async function pingEngine(node: Pick<NodeInfo, 'address' | 'enginePort'>, tls: ClientTls, timeoutMs = 1000): Promise<boolean> {
+export async function pingEngine(node: Pick<NodeInfo, 'address' | 'enginePort' | 'socket'>, tls: ClientTls, timeoutMs = 1000): Promise<boolean> {
   try {
     await engineClient(node, tls, timeoutMs).ping();
     return true;

@@ -54,6 +54,14 @@ describe('SqliteStore', () => {
     expect(s.listNodes()[0]).toMatchObject({ labels: { zone: 'a' }, availability: 'active' });
   });
 
+  it("keeps an engine's unix socket as given with each change, like its address", () => {
+    const s = new SqliteStore(fresh().path);
+    s.upsertNode({ name: 'local', address: '127.0.0.1', enginePort: 2376, socket: '/var/run/docker.sock', driver: 'local' });
+    expect(s.listNodes()[0]).toMatchObject({ socket: '/var/run/docker.sock', driver: 'local' });
+    s.upsertNode({ name: 'local', address: '127.0.0.1', enginePort: 2376 });
+    expect(s.listNodes()[0]).not.toHaveProperty('socket');
+  });
+
   it('keeps the driver that made a node through later changes that do not name one', () => {
     const s = new SqliteStore(fresh().path);
     s.upsertNode({ name: 'web1', address: '10.0.0.21', enginePort: 2376, driver: 'ssh' });

@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS cluster_nodes (
   engine_port INTEGER NOT NULL,
   labels TEXT NOT NULL DEFAULT '{}',
   availability TEXT NOT NULL DEFAULT 'active',
-  driver TEXT
+  driver TEXT,
+  engine_socket TEXT
 );
 CREATE TABLE IF NOT EXISTS app_deployments (
   generation INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -88,18 +89,21 @@ export class SqliteStore implements Store {
         .some((c) => c.name === column);
     if (!has('cluster_nodes', 'availability')) this.db.exec("ALTER TABLE cluster_nodes ADD COLUMN availability TEXT NOT NULL DEFAULT 'active'");
     if (!has('cluster_nodes', 'driver')) this.db.exec('ALTER TABLE cluster_nodes ADD COLUMN driver TEXT');
+    if (!has('cluster_nodes', 'engine_socket')) this.db.exec('ALTER TABLE cluster_nodes ADD COLUMN engine_socket TEXT');
   }
 
   listNodes(): StoredNode[] {
     return this.db
-      .prepare<[], { name: string; address: string; engine_port: number; labels: string; availability: string; driver: string | null }>(
-        'SELECT * FROM cluster_nodes ORDER BY name',
-      )
+      .prepare<
+        [],
+        { name: string; address: string; engine_port: number; labels: string; availability: string; driver: string | null; engine_socket: string | null }
+      >('SELECT * FROM cluster_nodes ORDER BY name')
       .all()
       .map((r) => ({
         name: r.name,
         address: r.address,
         enginePort: r.engine_port,
+        ...(r.engine_socket !== null ? { socket: r.engine_socket } : {}),
         labels: JSON.parse(r.labels) as Record<string, string>,
         availability: r.availability === 'drain' ? 'drain' : 'active',
         driver: r.driver,
@@ -112,12 +116,12 @@ export class SqliteStore implements Store {
     const driver = n.driver ?? null;
     this.db
       .prepare(
-        `INSERT INTO cluster_nodes (name, address, engine_port, labels, availability, driver) VALUES (?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'), ?)
-         ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port,
+        `INSERT INTO cluster_nodes (name, address, engine_port, engine_socket, labels, availability, driver) VALUES (?, ?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'), ?)
+         ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port, engine_socket = excluded.engine_socket,
            labels = COALESCE(?, cluster_nodes.labels), availability = COALESCE(?, cluster_nodes.availability),
            driver = COALESCE(?, cluster_nodes.driver)`,
       )
-      .run(n.name, n.address, n.enginePort, labels, availability, driver, labels, availability, driver);
+      .run(n.name, n.address, n.enginePort, n.socket ?? null, labels, availability, driver, labels, availability, driver);
   }
 
   removeNode(name: string): boolean {
