@@ -9,12 +9,14 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = resolve(root, 'dist', 'matrix.mjs');
 
-/** Dynamic imports stay imports, re-pointed from the bundle's folder to the same file in dist/. */
+/** Dynamic imports stay imports; our own files are re-pointed from the bundle's folder to the same file in dist/. */
 const lazyStaysLazy = {
   name: 'lazy-stays-lazy',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
+      // a builtin or a package is found by Node from anywhere: only our own files move
+      if (!args.path.startsWith('.')) return { path: args.path, external: true };
       const target = resolve(args.resolveDir, args.path);
       return { path: `./${relative(dirname(outfile), target)}`, external: true };
     });
@@ -33,3 +35,13 @@ await build({
   plugins: [lazyStaysLazy],
   logLevel: 'warning',
 });
+
+// A dynamic import that points nowhere fails only when its command runs: check them all now.
+const { existsSync, readFileSync } = await import('node:fs');
+const missing = [...readFileSync(outfile, 'utf8').matchAll(/\bimport\("([^"]+)"\)/g)]
+  .map((m) => m[1])
+  .filter((p) => p.startsWith('.') && !existsSync(resolve(dirname(outfile), p)));
+if (missing.length) {
+  console.error(`dist/matrix.mjs imports files that are not in dist/: ${missing.join(', ')}`);
+  process.exit(1);
+}

@@ -113,6 +113,20 @@ describe('the ssh driver refuses what it cannot trust or reach, and leaves nothi
     await expectNothingLeft('web1', host1.address);
   });
 
+  it('on a terminal, an unknown host key is asked about: "n" refuses it, "y" trusts it for the connection', async () => {
+    // `script` gives the CLI a terminal; the answer is typed into it
+    const onTerminal = (answer: string, key: string) =>
+      sh(`printf '${answer}\\n' | script -qec "${MATRIX} node create --driver ssh --ssh-host ${host2.address} --ssh-key ${key} web2" /dev/null`);
+    const no = await onTerminal('n', KEY);
+    expect(no.out).toContain(`The host key of ${host2.address}:22 is ${host2.hostKey}. Trust it? [y/N]`);
+    expect(no.out).toMatch(/error\[E_SSH_HOST_KEY\]/);
+    await expectNothingLeft('web2', host2.address);
+    // trusted, then refused for the key: the host key is recorded only once a login succeeds
+    const yes = await onTerminal('y', OTHER_KEY);
+    expect(yes.out).toMatch(/error\[E_SSH_AUTH\]/);
+    await expectNothingLeft('web2', host2.address);
+  });
+
   it("a fingerprint that is not the host's", async () => {
     const r = await sshCreate('web1', { address: host1.address, hostKey: host2.hostKey });
     expect(r.stderr).toMatch(/^error\[E_SSH_HOST_KEY\]: .*not the SHA256:\S+ given with --ssh-host-key/m);
