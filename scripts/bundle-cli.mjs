@@ -41,7 +41,4 @@ const { existsSync, readFileSync } = await import('node:fs');
 const missing = [...readFileSync(outfile, 'utf8').matchAll(/\bimport\("([^"]+)"\)/g)]
   .map((m) => m[1])
   .filter((p) => p.startsWith('.') && !existsSync(resolve(dirname(outfile), p)));
-if (missing.length) {
-  console.error(`dist/matrix.mjs imports files that are not in dist/: ${missing.join(', ')}`);
-  process.exit(1);
-}
+if (missing.length) throw new Error(`dist/matrix.mjs imports files that are not in dist/: ${missing.join(', ')}`);
