@@ -12,6 +12,12 @@ import { isMatrixError } from '../core/errors.ts';
 import { homePaths } from '../shared/home.ts';
 import { errorLines } from './output.ts';
 
+// `matrix nodes | head -3`: the reader has gone, as with any Unix tool the output just ends
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 const program = new Command();
 program.name('matrix').description('cloudmatrix: a self-hosted private container cloud').version('0.1.0').showHelpAfterError().exitOverride();
 

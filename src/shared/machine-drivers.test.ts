@@ -20,8 +20,11 @@ describe('checkCreate', () => {
     expect(() => checkCreate(undefined, 'x', {})).toThrow(/--driver must be one of lab, ssh, local$/);
   });
 
-  it('a driver that needs a name gets one', () => {
+  it('a driver that needs a name gets one, and a name the cluster takes', () => {
     expect(() => checkCreate('ssh', undefined, { sshHost: 'h' })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'name' }));
+    for (const bad of ['vm-1.example', 'Web1', '-web', 'a'.repeat(64), 'web 1'])
+      expect(() => checkCreate('ssh', bad, { sshHost: 'h' })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'name' }));
+    expect(checkCreate('ssh', '1web-a', { sshHost: 'h' }).name).toBe('ssh');
   });
 
   it('an option of another driver is named with the driver it belongs to, every one of them', () => {

@@ -4,6 +4,7 @@
  * code). A driver is this entry plus its file in src/manager/machines/.
  */
 import { MatrixError } from '../core/errors.ts';
+import { assertNodeName } from '../core/node-name.ts';
 
 /** An option of `matrix node create` that belongs to one driver. */
 export interface DriverOption {
@@ -94,6 +95,8 @@ export function checkCreate(driverName: string | undefined, name: string | undef
   if (driver.nameRequired && name === undefined) {
     throw new MatrixError('E_BAD_REQUEST', `name the machine: matrix node create --driver ${driver.name} … <name>`, { path: 'name' });
   }
+  // before any work: a machine made for a name the cluster then refuses is work to undo
+  if (name !== undefined) assertNodeName(name);
   const own = new Set(driver.options.map((o) => optionKey(o.flags)));
   const problems: MatrixError[] = [];
   for (const other of all) {

@@ -152,7 +152,8 @@ export function labCommands(program: Command): void {
       const { lab: l } = await openLab();
       const { host: h, hostKey } = await l.addHost(key);
       console.log(`${h.name} listens for SSH on ${h.address}:22 (host key ${hostKey})`);
-      console.log(`make it a node: matrix node create --driver ssh --ssh-host ${h.address} --ssh-host-key ${hostKey} <name>`);
+      const privateKey = file.endsWith('.pub') && existsSync(file.slice(0, -4)) ? ` --ssh-key ${file.slice(0, -4)}` : '';
+      console.log(`make it a node: matrix node create --driver ssh --ssh-host ${h.address}${privateKey} --ssh-host-key ${hostKey} <name>`);
     });
   host
     .command('rm <host>')

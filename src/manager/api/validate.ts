@@ -1,4 +1,5 @@
 /** Request-body checks: each failure is E_BAD_REQUEST with the path of the bad field. */
+import { assertNodeName } from '../../core/node-name.ts';
 import { isIP } from 'node:net';
 import { MatrixError } from '../../core/errors.ts';
 import { NODE_AVAILABILITIES, type NodeAvailability } from '../../core/model.ts';
@@ -76,9 +77,7 @@ export function scaleRequest(body: unknown): ScaleRequest {
 }
 
 export function nodeRequest(name: string, body: unknown): NodeUpdate {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
-    throw new MatrixError('E_BAD_REQUEST', 'must be 1-63 of [a-z0-9-], starting with a letter or digit', { path: 'name' });
-  }
+  assertNodeName(name);
   const b = obj(body);
   if (typeof b.address !== 'string' || isIP(b.address) === 0) throw new MatrixError('E_BAD_REQUEST', 'must be an IP address', { path: 'address' });
   const port = b.enginePort ?? 2376;
