@@ -192,6 +192,15 @@ describe('an ssh machine as a node', () => {
     expect((await onHost('web1', 'stat -c %a /etc/docker/cloudmatrix/server-key.pem; hostname')).split('\n').slice(0, 2)).toEqual(['600', 'host1']);
   });
 
+  it('the same host again, under another name, is refused before anything is touched', async () => {
+    const again = await sshCreate('web9', host1);
+    expect(again.stderr).toMatch(/^error\[E_NODE_EXISTS\]: address: the engine at \S+:2376 is the node web1 already/m);
+    const viaName = await sshCreate('web9', host1, ['--address', `${env.subnet}.99`]);
+    expect(viaName.stderr).toMatch(/^error\[E_NODE_EXISTS\]: ssh-host: \S+:22 is the machine web1 already/m);
+    expect(await matrixOk(env, ['nodes'])).toMatch(/web1 +ssh +\S+:2376 +up /);
+    expect(existsSync(join(machinesDir, 'web9.json'))).toBe(false);
+  });
+
   it('the stock docker CLI reaches it with `node env`, and is refused without the certificates', async () => {
     const withEnv = await sh(`eval "$(${MATRIX} node env web1)" && docker version --format '{{.Server.Version}}' && docker info --format '{{.Labels}}'`);
     expect(withEnv.code).toBe(0);

@@ -287,6 +287,7 @@ async function createNode(name: string | undefined, o: CreateOptions & { driver?
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const m = await d.create(name, options, {
     registry: readManagerConfig(paths).registry,
+    nodes: existing,
     log: (line) => console.error(line),
     ...(interactive ? { confirm: askYesNo } : {}),
   });

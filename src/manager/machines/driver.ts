@@ -4,6 +4,7 @@
  * work never goes through a driver: nodes are engines over mutual TLS whatever made them.
  * A driver is one file here and one entry in DRIVERS (drivers.ts); nothing else names it.
  */
+import { engineShown, type NodeInfo } from '../../core/model.ts';
 import { MatrixError } from '../../core/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import type { CreateOptions, DriverInfo } from '../../shared/machine-drivers.ts';
@@ -35,6 +36,8 @@ export interface MachineDriver {
 export interface CreateContext {
   /** host:port of the cluster registry the engine must trust and reach. */
   registry: string;
+  /** The cluster's nodes: an engine that is one of them already must not be set up again under another name. */
+  nodes: readonly NodeInfo[];
   log(message: string): void;
   /** Asks the user (a terminal prompt); absent when nobody can answer (no terminal). */
   confirm?: (question: string) => Promise<boolean>;
@@ -54,6 +57,18 @@ export interface DriverEntry extends DriverInfo {
 }
 
 export type DriverFactory = (paths: HomePaths) => MachineDriver;
+
+/** Pure: refuses an engine the cluster has already (the same host set up twice would break the first node). */
+export function assertEngineFree(nodes: readonly NodeInfo[], engine: Pick<NodeInfo, 'address' | 'enginePort' | 'socket'>): void {
+  const same = nodes.find((n) =>
+    engine.socket !== undefined ? n.socket === engine.socket : n.socket === undefined && n.address === engine.address && n.enginePort === engine.enginePort,
+  );
+  if (same) {
+    throw new MatrixError('E_NODE_EXISTS', `the engine at ${engineShown(engine)} is the node ${same.name} already (matrix node rm ${same.name} first)`, {
+      path: engine.socket !== undefined ? 'socket' : 'address',
+    });
+  }
+}
 
 /** The driver that made `node`; a node registered by hand (`PUT /v1/nodes`) has none. */
 export function machineOf(node: string, paths: HomePaths, drivers: readonly DriverEntry[]): MachineDriver {

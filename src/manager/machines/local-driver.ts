@@ -12,7 +12,7 @@ import { LOCAL_DRIVER } from '../../shared/machine-drivers.ts';
 import { writeRegistryTrust } from '../nodes/registry-trust.ts';
 import { Pki } from '../pki/pki.ts';
 import { assertHostname } from '../pki/sans.ts';
-import type { CreateOptions, DriverEntry, MachineDriver } from './driver.ts';
+import { assertEngineFree, type CreateOptions, type DriverEntry, type MachineDriver } from './driver.ts';
 import { MachineStore, type MachineRecord } from './machine-store.ts';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
@@ -51,6 +51,7 @@ export function localDriver(paths: HomePaths): MachineDriver {
       assertHostname(name, 'name');
       if (store.get(name)) throw new MatrixError('E_NODE_EXISTS', `a machine named ${name} exists (matrix node rm ${name} first)`, { path: 'name' });
       const { socket, address } = localTarget(options);
+      assertEngineFree(ctx.nodes, { address, enginePort: UNUSED_PORT, socket });
       if (!isSocket(socket)) {
         throw new MatrixError('E_MACHINE', `no Docker engine socket at ${socket}: install Docker and start it (systemctl start docker), or give --socket`, {
           path: 'socket',

@@ -3,7 +3,7 @@
  * a machine (the lab keeps its own lab.json). Written whole and atomically, so a failed or
  * interrupted create never leaves half a record.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshTarget } from './ssh-session.ts';
 
@@ -34,6 +34,14 @@ export class MachineStore {
     const f = this.file(name);
     if (!existsSync(f)) return null;
     return JSON.parse(readFileSync(f, 'utf8')) as MachineRecord;
+  }
+
+  list(): MachineRecord[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => this.get(f.slice(0, -'.json'.length)))
+      .filter((r): r is MachineRecord => r !== null);
   }
 
   save(r: MachineRecord): void {

@@ -15,7 +15,7 @@ import { isLoopback } from '../../shared/manager-config.ts';
 import { Pki, type ClientTls } from '../pki/pki.ts';
 import { assertHostname, nodeSans } from '../pki/sans.ts';
 import { SSH_DRIVER } from '../../shared/machine-drivers.ts';
-import type { CreateOptions, DriverEntry, MachineDriver } from './driver.ts';
+import { assertEngineFree, type CreateOptions, type DriverEntry, type MachineDriver } from './driver.ts';
 import { KnownHosts } from './known-hosts.ts';
 import { MachineStore, type MachineRecord } from './machine-store.ts';
 import {
@@ -103,6 +103,15 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
         ...(ctx.confirm ? { confirm: ctx.confirm } : {}),
       };
       const address = await engineAddress(options.address, target.host);
+      assertEngineFree(ctx.nodes, { address, enginePort });
+      const sameHost = store.list().find((m) => m.ssh?.host === target.host && m.ssh.port === target.port);
+      if (sameHost) {
+        throw new MatrixError(
+          'E_NODE_EXISTS',
+          `${target.host}:${target.port} is the machine ${sameHost.name} already (matrix node rm ${sameHost.name} first)`,
+          { path: 'ssh-host' },
+        );
+      }
       const setup: EngineSetup = { name, enginePort, registry: ctx.registry };
       const done: string[] = [];
       const undo: { what: string; run: () => Promise<void> }[] = [];

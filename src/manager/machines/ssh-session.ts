@@ -111,9 +111,13 @@ function readPrivateKey(file: string): Buffer {
   try {
     key = readFileSync(file);
   } catch (e) {
-    throw new MatrixError('E_BAD_REQUEST', `cannot read the SSH key ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give the private key that logs in with --ssh-key`, {
-      path: 'ssh-key',
-    });
+    throw new MatrixError(
+      'E_BAD_REQUEST',
+      `cannot read the SSH key ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give the private key that logs in with --ssh-key`,
+      {
+        path: 'ssh-key',
+      },
+    );
   }
   const parsed = utils.parseKey(key);
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
