@@ -181,6 +181,38 @@ describe('the ssh driver refuses what it cannot trust or reach, and leaves nothi
   });
 });
 
+describe('an SSH user that is not root', () => {
+  const asRootOn = (address: string, command: string) =>
+    sh(`ssh -i ${KEY} -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR root@${address} ${JSON.stringify(command)}`);
+
+  it('with password-less sudo, the host is set up through sudo; without, it is refused naming --ssh-user', async () => {
+    const users = await asRootOn(
+      host2.address,
+      // -p '*': no password, but not locked (sshd refuses locked accounts)
+      "useradd -m -s /bin/sh -p '*' deploy && useradd -m -s /bin/sh -p '*' nosudo && echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy && chmod 440 /etc/sudoers.d/deploy",
+    );
+    expect(users.out).toBe('');
+    // their keys, as ssh-copy-id puts them
+    for (const user of ['deploy', 'nosudo']) {
+      const copied = await asRootOn(
+        host2.address,
+        `mkdir -p /home/${user}/.ssh && echo '${readFileSync(`${KEY}.pub`, 'utf8').trim()}' > /home/${user}/.ssh/authorized_keys && chown -R ${user}: /home/${user}/.ssh`,
+      );
+      expect(copied.out).toBe('');
+    }
+    // the users are the bare host's alone, as on a VM
+    expect(readFileSync('/etc/passwd', 'utf8')).not.toMatch(/^deploy:/m);
+    const refused = await sshCreate('web2', host2, ['--ssh-user', 'nosudo']);
+    expect(refused.stderr).toMatch(/^error\[E_MACHINE\]: ssh-user: the SSH user is not root and cannot sudo without a password/m);
+    await expectNothingLeft('web2', host2.address);
+    const made = await sshCreate('web2', host2, ['--ssh-user', 'deploy']);
+    expect(made.stdout).toMatch(/web2 is a node of the cluster \(ssh/);
+    expect(await onHost('web2', 'id -un; sudo -n stat -c %a /etc/docker/cloudmatrix/server-key.pem')).toMatch(/^deploy\n600\n/);
+    expect(await matrixOk(env, ['node', 'rm', 'web2'])).toMatch(/removed the ssh machine: the engine configuration on \S+ \(cloudmatrix's dockerd stopped\)/);
+    await expectNothingLeft('web2', host2.address);
+  });
+});
+
 describe('an ssh machine as a node', () => {
   it('is provisioned over SSH, trusted by the fingerprint given, and listed with its driver labels and engine version', async () => {
     const r = await sshCreate('web1', host1, ['--label', 'zone=b']);
@@ -302,6 +334,8 @@ describe('the lab driver', () => {
 
 describe('the local driver', () => {
   it('registers an engine by its unix socket: no TLS, replicas served through the ingress, the docker CLI pointed at the socket', async () => {
+    // nothing to move around while node2 comes and goes
+    await matrixOk(env, ['rm', 'spread']);
     // an engine of this host reached on its socket: a lab node's dockerd, taken out of the cluster but kept running
     await matrixOk(env, ['node', 'create', '--driver', 'lab', 'node2']);
     await matrixOk(env, ['node', 'rm', '--keep-machine', 'node2']);

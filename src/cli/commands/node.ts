@@ -245,12 +245,16 @@ async function labelNode(node: string, pairs: string[]): Promise<void> {
  */
 async function drainNode(api: ApiClient, name: string): Promise<number> {
   await changeNode(api, name, () => ({ availability: 'drain' }));
+  // only a plan file pins replicas to a node: any other still there (even one still desired
+  // there for a moment, as a move onto it that was under way) is waited for
+  const pinnedApps = new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
   const deadline = Date.now() + 120_000;
   let said = -1;
   for (;;) {
     const here = (await api.replicas()).replicas.filter((r) => r.node === name && r.state === 'running');
-    const leaving = here.filter((r) => !r.desired).length;
-    if (leaving === 0) return here.length;
+    const pinned = here.filter((r) => pinnedApps.has(r.app)).length;
+    const leaving = here.length - pinned;
+    if (leaving === 0) return pinned;
     if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
     said = leaving;
     if (Date.now() > deadline) {

@@ -132,6 +132,8 @@ describe('the docker CLI against a lab engine', () => {
 describe('bare hosts (ssh driver targets)', () => {
   const h = labHost(DEFAULT_LAB, 1);
   const files: cmd.HostFiles = {
+    etc: '/lab/host1/etc',
+    home: '/lab/host1/home',
     etcDocker: '/lab/host1/etc-docker',
     varLibDocker: '/lab/host1/var-lib-docker',
     varLog: '/lab/host1/var-log',
@@ -146,13 +148,16 @@ describe('bare hosts (ssh driver targets)', () => {
     expect(c).toContain('PasswordAuthentication no');
     expect(c).toContain('PermitRootLogin prohibit-password');
     expect(c).toContain('HostKey /lab/host1/ssh_host_ed25519_key');
-    expect(c).toContain('AuthorizedKeysFile /lab/host1/authorized_keys');
+    expect(c).toContain('AuthorizedKeysFile /lab/host1/authorized_keys .ssh/authorized_keys');
   });
 
   it("runs sshd in the host's network, name and mount namespaces, over its own Docker directories and an empty /run", () => {
     const argv = cmd.bareHostCommand(h, files);
     expect(argv.slice(0, 8)).toEqual(['nsenter', '--net=/var/run/netns/mx-host1', '--', 'unshare', '--mount', '--uts', '--propagation', 'private']);
     const script = argv.at(-1)!;
+    // /etc first: /etc/docker is mounted inside it
+    expect(script.indexOf('mount --bind /lab/host1/etc /etc\n')).toBeLessThan(script.indexOf('/etc/docker'));
+    expect(script).toContain('mount --bind /lab/host1/home /home');
     expect(script).toContain('mount --bind /lab/host1/etc-docker /etc/docker');
     expect(script).toContain('mount --bind /lab/host1/var-lib-docker /var/lib/docker');
     expect(script).toContain('mount -t tmpfs -o mode=755 tmpfs /run');

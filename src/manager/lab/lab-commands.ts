@@ -111,7 +111,9 @@ export function dockerCliCommand(engine: string, tls: { ca: string; cert: string
 
 /** What a bare lab host (an ssh driver target) keeps in its directory. */
 export interface HostFiles {
-  /** Its own /etc/docker, /var/lib/docker and /var/log, bind-mounted over the host's in its mount namespace. */
+  /** Its own /etc (a copy of this host's, so users and sudoers can be added there), /home, /etc/docker, /var/lib/docker and /var/log, bind-mounted over the host's in its mount namespace. */
+  etc: string;
+  home: string;
   etcDocker: string;
   varLibDocker: string;
   varLog: string;
@@ -126,7 +128,8 @@ export function sshdConfig(n: LabNode, f: HostFiles): string {
     'Port 22',
     `ListenAddress ${n.address}`,
     `HostKey ${f.hostKey}`,
-    `AuthorizedKeysFile ${f.authorizedKeys}`,
+    // root's key from the lab; other users' from their home, as anywhere (sshd reads those as the user)
+    `AuthorizedKeysFile ${f.authorizedKeys} .ssh/authorized_keys`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -139,14 +142,16 @@ export function sshdConfig(n: LabNode, f: HostFiles): string {
 }
 
 /**
- * sshd in the host's network namespace, with a host name (UTS namespace) and a mount namespace of its own, where /etc/docker,
- * /var/lib/docker, /var/log and /run are the host's alone: what the ssh driver sets up there
+ * sshd in the host's network namespace, with a host name (UTS namespace) and a mount namespace of its own, where /etc, /home,
+ * /etc/docker, /var/lib/docker, /var/log and /run are the host's alone: what the ssh driver sets up there
  * (dockerd's flags, certificates, pid files, the engine's data) stays on that "machine", as on
  * a VM. `nsenter --net` and not `ip netns exec`, for /sys (see dockerdCommand).
  */
 export function bareHostCommand(n: LabNode, f: HostFiles): Argv {
   const script = [
     'set -e',
+    `mount --bind ${f.etc} /etc`,
+    `mount --bind ${f.home} /home`,
     `mount --bind ${f.etcDocker} /etc/docker`,
     `mount --bind ${f.varLibDocker} /var/lib/docker`,
     `mount --bind ${f.varLog} /var/log`,

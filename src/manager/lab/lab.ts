@@ -4,7 +4,7 @@
  * exactly that (and nothing it did not make), even after a failed `up`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { run, runOk } from '../../util/exec.ts';
@@ -59,7 +59,7 @@ export interface NodeReport extends LabNode {
 const ENGINE_READY_MS = 60_000;
 const ENGINE_KEY = '/etc/docker/key.json';
 /** Where a bare host's own directories are mounted, in its mount namespace. */
-const HOST_MOUNT_POINTS = ['/etc/docker', '/var/lib/docker', '/var/log'];
+const HOST_MOUNT_POINTS = ['/etc/docker', '/var/lib/docker', '/var/log', '/home'];
 
 export class Lab {
   constructor(
@@ -165,6 +165,8 @@ export class Lab {
     await this.ensureNetwork(s.config, n);
     const d = this.nodeDir(n);
     const f: cmd.HostFiles = {
+      etc: join(d, 'etc'),
+      home: join(d, 'home'),
       etcDocker: join(d, 'etc-docker'),
       varLibDocker: join(d, 'var-lib-docker'),
       varLog: join(d, 'var-log'),
@@ -172,7 +174,7 @@ export class Lab {
       hostKey: join(d, 'ssh_host_ed25519_key'),
       authorizedKeys: join(d, 'authorized_keys'),
     };
-    for (const dir of [f.etcDocker, f.varLibDocker, f.varLog]) mkdirSync(dir, { recursive: true });
+    for (const dir of [f.home, f.etcDocker, f.varLibDocker, f.varLog]) mkdirSync(dir, { recursive: true });
     // the mount points of the host's private directories
     for (const dir of HOST_MOUNT_POINTS) {
       if (!existsSync(dir)) {
@@ -180,6 +182,12 @@ export class Lab {
         s.createdDirs = [...(s.createdDirs ?? []), dir];
         this.save(s);
       }
+    }
+    // its own /etc, as a VM has: users, sudoers and Docker's configuration added there stay there
+    if (!existsSync(f.etc)) {
+      await runOk(['cp', '-a', '/etc', f.etc], 'E_LAB');
+      // as on a Debian VM: its own name resolves (sudo looks it up, and waits on DNS otherwise)
+      appendFileSync(join(f.etc, 'hosts'), `127.0.1.1 ${n.name}\n`);
     }
     writeFileSync(f.authorizedKeys, authorizedKey.trim() + '\n', { mode: 0o600 });
     writeFileSync(f.sshdConfig, cmd.sshdConfig(n, f));

@@ -11,7 +11,7 @@ import type { HomePaths } from '../../shared/home.ts';
 import { LOCAL_DRIVER } from '../../shared/machine-drivers.ts';
 import { writeRegistryTrust } from '../nodes/registry-trust.ts';
 import { Pki } from '../pki/pki.ts';
-import { assertHostname } from '../pki/sans.ts';
+import { assertNodeName } from '../../core/node-name.ts';
 import { assertEngineFree, type CreateOptions, type DriverEntry, type MachineDriver } from './driver.ts';
 import { MachineStore, type MachineRecord } from './machine-store.ts';
 
@@ -48,7 +48,7 @@ export function localDriver(paths: HomePaths): MachineDriver {
 
     async create(given, options, ctx) {
       const name = given ?? 'local';
-      assertHostname(name, 'name');
+      assertNodeName(name);
       if (store.get(name)) throw new MatrixError('E_NODE_EXISTS', `a machine named ${name} exists (matrix node rm ${name} first)`, { path: 'name' });
       const { socket, address } = localTarget(options);
       assertEngineFree(ctx.nodes, { address, enginePort: UNUSED_PORT, socket });

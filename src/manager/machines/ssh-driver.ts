@@ -13,7 +13,8 @@ import { shellQuote } from '../../util/shell-quote.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { isLoopback } from '../../shared/manager-config.ts';
 import { Pki, type ClientTls } from '../pki/pki.ts';
-import { assertHostname, nodeSans } from '../pki/sans.ts';
+import { nodeSans } from '../pki/sans.ts';
+import { assertNodeName } from '../../core/node-name.ts';
 import { SSH_DRIVER } from '../../shared/machine-drivers.ts';
 import { assertEngineFree, type CreateOptions, type DriverEntry, type MachineDriver } from './driver.ts';
 import { KnownHosts } from './known-hosts.ts';
@@ -85,7 +86,7 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
 
     async create(name, options, ctx) {
       if (name === undefined) throw new MatrixError('E_BAD_REQUEST', 'name the machine: matrix node create --driver ssh --ssh-host … <name>', { path: 'name' });
-      assertHostname(name, 'name');
+      assertNodeName(name);
       if (store.get(name)) throw new MatrixError('E_NODE_EXISTS', `a machine named ${name} exists (matrix node rm ${name} first)`, { path: 'name' });
       const target = sshTarget(options);
       const registryHost = ctx.registry.slice(0, ctx.registry.lastIndexOf(':'));
