@@ -373,6 +373,9 @@ describe('the local driver', () => {
     expect(ps.out).toContain('matrix.node=local1');
     const renew = await matrix(env, ['node', 'regenerate-certs', 'local1']);
     expect(renew.stderr).toMatch(/^error\[E_BAD_REQUEST\]: node: local1 is reached on its unix socket: it has no certificate/m);
+    // refused before anything moved: not drained, its replica where it was
+    expect(await matrixOk(env, ['node', 'status', 'local1'])).toBe('up\n');
+    expect((await running('onlocal')).map((x) => x.node)).toEqual(['local1']);
 
     await matrixOk(env, ['rm', 'onlocal']);
     const rm = await matrixOk(env, ['node', 'rm', 'local1']);
@@ -380,5 +383,16 @@ describe('the local driver', () => {
     expect(existsSync(join(machinesDir, 'local1.json'))).toBe(false);
     // the lab's registry trust, which the local driver found there, stays
     expect(existsSync(`/etc/docker/certs.d/${env.subnet}.1:5000/ca.crt`)).toBe(true);
+  });
+});
+
+describe('lab hosts', () => {
+  it('`lab host rm` removes a bare machine: its processes, namespace and files', async () => {
+    expect(await matrixOk(env, ['lab', 'host', 'rm', 'host2'])).toMatch(/removed host2 \(\d+ processes ended\)/);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${env.prefix}host2`);
+    expect(existsSync(join(env.home, 'lab', 'host2'))).toBe(false);
+    expect(await matrixOk(env, ['lab', 'status'])).not.toMatch(/^host2 /m);
+    const again = await matrix(env, ['lab', 'host', 'rm', 'host2']);
+    expect(again.stderr).toMatch(/^error\[E_NOT_FOUND\]: node: no lab node or host named host2/m);
   });
 });

@@ -164,6 +164,10 @@ export function nodeCommands(program: Command): void {
       const api = ApiClient.fromEnv();
       const before = await findNode(name, api);
       const m = await machineFor(name);
+      // before anything moves: an engine on its socket has no certificate
+      if (before.socket !== undefined) {
+        throw new MatrixError('E_BAD_REQUEST', `${name} is reached on its unix socket: it has no certificate to regenerate`, { path: 'node' });
+      }
       const pinned = o.force ? 0 : await drainNode(api, name);
       if (pinned > 0) console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${name} by a plan file: restarted with its engine`);
       try {

@@ -35,6 +35,7 @@ export interface RemoteResult {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
+const PROMPT_TIMEOUT_MS = 180_000;
 
 export class SshSession {
   private constructor(
@@ -59,7 +60,8 @@ export class SshSession {
         port: target.port,
         username: target.user,
         privateKey,
-        readyTimeout: CONNECT_TIMEOUT_MS,
+        // the handshake waits for the host-key prompt: give a person time to compare fingerprints
+        readyTimeout: trust.confirm ? PROMPT_TIMEOUT_MS : CONNECT_TIMEOUT_MS,
         hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
           void checkHostKey(target, trust, blob).then(
             () => {
@@ -74,6 +76,8 @@ export class SshSession {
         },
       });
     });
+    // a connection lost later (host switched off, network cut) must fail the command under way, not the process
+    client.on('error', () => undefined);
     return new SshSession(client, target);
   }
 
@@ -89,7 +93,10 @@ export class SshSession {
         const errs: Buffer[] = [];
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errs.push(d));
+        const lost = () => reject(new MatrixError('E_SSH_UNREACHABLE', `${this.where()}: the connection was lost while a command ran`, { path: 'ssh-host' }));
+        this.client.once('close', lost);
         stream.on('close', (code: number | null) => {
+          this.client.off('close', lost);
           resolve({ code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') });
         });
         stream.end(stdin);
