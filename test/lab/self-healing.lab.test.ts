@@ -4,6 +4,7 @@
  * answering), converges back to exactly 3 when the node returns, and a manager killed with
  * -9 and restarted rebuilds its view from container labels without duplicating anything.
  */
+import { engineLinks } from '../../src/manager/lab/lab-commands.ts';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -98,20 +99,25 @@ describe('self-healing in a real lab', () => {
         if (r.status !== 200) console.log(`failed request during the power-off: ${r.status} ${r.body.slice(0, 200)}`);
       }
     })();
-    await matrixOk(env, ['lab', 'poweroff', 'node2']);
-    // switched off means its memory is gone too: no mount of its engine's, and no container's
-    // network namespace (whose veth would answer for the IP a restarted engine hands out again)
-    const nodeDir = join(env.home, 'lab', 'node2');
-    expect(
-      readFileSync('/proc/self/mounts', 'utf8')
-        .split('\n')
-        .filter((l) => l.split(' ')[1]?.startsWith(`${nodeDir}/`)),
-    ).toEqual([]);
-    const bridged = async () => execFileSync('ip', ['-n', `${env.prefix}node2`, '-o', 'link', 'show', 'master', 'docker0'], { encoding: 'utf8' }).trim();
-    expect(await until(bridged, (links) => links === '', 20, 250)).toBe('');
-    const rows = await until(replicas, (r) => running(r).filter((x) => x.node !== 'node2').length === 3, 120);
-    stop = true;
-    await load;
+    // the load ends with this part, also when it fails: it must not run on into the next tests
+    let rows: Row[];
+    try {
+      await matrixOk(env, ['lab', 'poweroff', 'node2']);
+      // switched off means its memory is gone too: no mount of its engine's, and no container's
+      // network namespace (whose veth would answer for the IP a restarted engine hands out again)
+      const nodeDir = join(env.home, 'lab', 'node2');
+      expect(
+        readFileSync('/proc/self/mounts', 'utf8')
+          .split('\n')
+          .filter((l) => l.split(' ')[1]?.startsWith(`${nodeDir}/`)),
+      ).toEqual([]);
+      // nor a link of its engine's: docker0 and the containers' veths are gone when poweroff returns
+      expect(engineLinks(execFileSync('ip', ['-n', `${env.prefix}node2`, '-o', 'link', 'show'], { encoding: 'utf8' }))).toEqual([]);
+      rows = await until(replicas, (r) => running(r).filter((x) => x.node !== 'node2').length === 3, 120);
+    } finally {
+      stop = true;
+      await load;
+    }
     const alive = running(rows).filter((x) => x.node !== 'node2');
     expect(alive).toHaveLength(3);
     expect(new Set(alive.map((r) => r.id))).toEqual(new Set(['web.0', 'web.1', 'web.2']));

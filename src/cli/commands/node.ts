@@ -16,6 +16,7 @@ import { homePaths } from '../../shared/home.ts';
 import { allDriverOptions, checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
 import { readManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
+import { drainProgress } from '../drain-progress.ts';
 import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EngineEndpoint, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
 import { table } from '../output.ts';
@@ -255,9 +256,7 @@ async function drainNode(api: ApiClient, name: string): Promise<number> {
   const deadline = Date.now() + 120_000;
   let said = -1;
   for (;;) {
-    const here = (await api.replicas()).replicas.filter((r) => r.node === name && r.state === 'running');
-    const pinned = here.filter((r) => pinnedApps.has(r.app)).length;
-    const leaving = here.length - pinned;
+    const { pinned, leaving } = drainProgress((await api.replicas()).replicas, name, pinnedApps);
     if (leaving === 0) return pinned;
     if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
     said = leaving;

@@ -129,6 +129,20 @@ describe('the docker CLI against a lab engine', () => {
   });
 });
 
+describe('engineLinks', () => {
+  it("finds what an engine left in the node's namespace, never the node's own lo and eth0", () => {
+    const out = [
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT',
+      '2: eth0@if31: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP',
+      '3: docker0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN',
+      '5: vethb3685aa@if4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0 state UP',
+      '',
+    ].join('\n');
+    expect(cmd.engineLinks(out)).toEqual(['docker0', 'vethb3685aa']);
+    expect(cmd.engineLinks('')).toEqual([]);
+  });
+});
+
 describe('bare hosts (ssh driver targets)', () => {
   const h = labHost(DEFAULT_LAB, 1);
   const files: cmd.HostFiles = {

@@ -39,6 +39,17 @@ export function nodeLinksDown(n: LabNode): Argv[] {
   ];
 }
 
+/**
+ * Pure: the links an engine made in the node's namespace (docker0, the host ends of its
+ * containers' veths), from `ip -o link show`: all but the node's own lo and eth0.
+ */
+export function engineLinks(ipLinkOutput: string): string[] {
+  return ipLinkOutput
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+    .filter((name): name is string => name !== undefined && name !== 'lo' && name !== 'eth0');
+}
+
 export function nodeLinksUp(c: LabConfig, n: LabNode): Argv[] {
   return [
     ['ip', 'link', 'set', n.hostVeth, 'up'],

@@ -309,6 +309,14 @@ export class Lab {
     unmountUnder(execRoot);
     unmountUnder(dataRoot);
     rmSync(execRoot, { recursive: true, force: true });
+    // the kernel tears the containers' namespaces down in the background, slowly when many
+    // went at once: delete their veths (and docker0) now, or the restarted engine's docker0
+    // could still hold one answering for the IP it hands out again
+    const links = cmd.engineLinks((await run(['ip', '-n', n.netns, '-o', 'link', 'show'])).stdout);
+    await runAll(
+      links.map((l) => ['ip', '-n', n.netns, 'link', 'del', l]),
+      true,
+    );
     return killed;
   }
 
