@@ -61,7 +61,8 @@ export class ApiClient {
   static fromEnv(paths: HomePaths = homePaths(), env: NodeJS.ProcessEnv = process.env): ApiClient {
     const base = env.MATRIX_API || apiUrl(readManagerConfig(paths));
     const token = env.MATRIX_TOKEN || (existsSync(paths.token) ? readFileSync(paths.token, 'utf8').trim() : '');
-    const caFile = env.MATRIX_CA || join(paths.pki, 'ca.pem');
+    // trust.pem: both CAs while the cluster CA is rotated (Pki.trustFile)
+    const caFile = env.MATRIX_CA || [join(paths.pki, 'trust.pem'), join(paths.pki, 'ca.pem')].find((f) => existsSync(f)) || '';
     return new ApiClient(base.replace(/\/$/, ''), token, existsSync(caFile) ? { ca: readFileSync(caFile, 'utf8') } : {});
   }
 

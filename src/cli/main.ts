@@ -1,6 +1,7 @@
 /** `matrix`: the cloudmatrix CLI. A thin client of the manager API, plus `lab` and `manager start`. */
 import { Command, CommanderError } from 'commander';
 import { appCommands } from './commands/apps.ts';
+import { caCommands } from './commands/ca.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
@@ -26,6 +27,7 @@ managerCommands(program);
 deployCommands(program);
 appCommands(program);
 nodeCommands(program);
+caCommands(program);
 secretCommands(program);
 tokenCommands(program);
 

@@ -91,3 +91,43 @@ export async function stopManager(p: HomePaths, o: { withIngress?: boolean; grac
   if (o.withIngress) await stopPid(varnishPidFile(p), 'varnishd');
   return supervised || alone;
 }
+
+/**
+ * The manager's pid, if a stopped manager of this home is started again by something: its
+ * supervisor (`matrix manager start`) or systemd (`matrix manager install`). A manager run
+ * in the foreground is not.
+ */
+export function assertManagerRestartable(p: HomePaths): number {
+  const pid = managerPid(p);
+  if (pid === null) throw new MatrixError('E_MANAGER_UNREACHABLE', 'the manager is not running: start it with `matrix manager start`');
+  if (supervisorPid(p) !== null || underSystemd(pid)) return pid;
+  throw new MatrixError(
+    'E_MANAGER_UNREACHABLE',
+    'the manager runs without a supervisor (in the foreground?), so nothing would start it again: run it with `matrix manager start` or under systemd (`matrix manager install`)',
+  );
+}
+
+function underSystemd(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('cloudmatrix-manager.service');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Restarts the manager so that it reads the cluster certificates again: it is stopped, its
+ * supervisor starts it again, and this waits until the new one answers. Varnish serves on,
+ * the replicas run on: only the API and the registry are away for a few seconds.
+ */
+export async function restartManager(p: HomePaths, timeoutMs = 90_000): Promise<number> {
+  const old = assertManagerRestartable(p);
+  process.kill(old, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const now = managerPid(p);
+    if (now !== null && now !== old && (await healthy(p))) return now;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new MatrixError('E_MANAGER_UNREACHABLE', `the manager did not answer again within ${timeoutMs / 1000} s of its restart; see ${p.managerLog}`);
+}

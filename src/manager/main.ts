@@ -63,7 +63,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const registryOptions = {
     home: paths.registry,
     addr: config.registry,
-    tls: { certFile: regCert.cert, keyFile: regCert.key, clientCaFile: pki.paths().caCert, ca: tls.ca, client: tls },
+    tls: { certFile: regCert.cert, keyFile: regCert.key, clientCaFile: pki.trustFile(), ca: tls.ca, client: tls },
   };
   let registry = await startRegistry(registryOptions);
   writePid(registryPid, registry.pid);

@@ -10,7 +10,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { connect as tlsConnect } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { get as httpsGet } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, replicasOf, until, whileLoaded, type LabEnv } from './lab-harness.ts';
 
@@ -59,26 +60,37 @@ function sh(script: string): Promise<{ code: number; out: string }> {
   });
 }
 
-/** The SHA-256 fingerprint of the certificate the engine at `address`:2376 presents to the manager's client certificate. */
-function presentedCert(address: string): Promise<string> {
-  const pki = join(env.home, 'pki');
-  return new Promise((res, rej) => {
-    const s = tlsConnect(
-      {
-        host: address,
-        port: 2376,
-        ca: readFileSync(join(pki, 'ca.pem')),
-        cert: readFileSync(join(pki, 'clients', 'manager', 'cert.pem')),
-        key: readFileSync(join(pki, 'clients', 'manager', 'key.pem')),
-        servername: 'web1',
-      },
-      () => {
-        res(s.getPeerCertificate().fingerprint256);
-        s.end();
-      },
-    );
-    s.once('error', rej);
+const pkiFile = (...p: string[]) => readFileSync(join(env.home, 'pki', ...p));
+const managerClient = () => ({ ca: pkiFile('ca.pem'), cert: pkiFile('clients', 'manager', 'cert.pem'), key: pkiFile('clients', 'manager', 'key.pem') });
+
+/**
+ * `GET /_ping` on the engine at `address`:2376 with the given trust and client certificate:
+ * the certificate the engine presented (SHA-256) and its issuer's, or why the exchange failed
+ * (the engine refuses a client certificate after the handshake, in TLS 1.3: a request tells).
+ */
+function engineExchange(
+  address: string,
+  tls: { ca: Buffer; cert: Buffer; key: Buffer },
+  node: string,
+): Promise<{ cert: string; issuer: string } | { error: string }> {
+  return new Promise((res) => {
+    const req = httpsGet({ host: address, port: 2376, path: '/_ping', ...tls, servername: node, agent: false, timeout: 10_000 }, (r) => {
+      const peer = (r.socket as TLSSocket).getPeerCertificate(true);
+      r.resume();
+      r.on('end', () =>
+        res(r.statusCode === 200 ? { cert: peer.fingerprint256, issuer: peer.issuerCertificate.fingerprint256 } : { error: `status ${r.statusCode}` }),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => res({ error: e.message }));
   });
+}
+
+/** The SHA-256 fingerprint of the certificate the engine at `address`:2376 presents to the manager's client certificate. */
+async function presentedCert(address: string): Promise<string> {
+  const r = await engineExchange(address, managerClient(), 'web1');
+  if ('error' in r) throw new Error(r.error);
+  return r.cert;
 }
 
 /** Nothing of a failed create is left here: no record, no node, no host key. */
@@ -306,6 +318,39 @@ describe('an ssh machine as a node', () => {
         ).map((r) => r.node),
       ),
     ).toEqual(new Set(['node1', 'web1']));
+  });
+
+  it('`ca rotate` under load: every engine and the registry on a new CA, the old one trusted nowhere, no failed request', async () => {
+    const fingerprint = (pem: Buffer) => new X509Certificate(pem).fingerprint256;
+    const old = managerClient();
+    const engines = [
+      ['node1', `${env.subnet}.11`],
+      ['web1', host1.address],
+    ] as const;
+    const { out, answers } = await whileLoaded(env, '/spread/', () => matrixOk(env, ['ca', 'rotate']));
+    for (const [node] of engines) {
+      expect(out).toMatch(new RegExp(`^${node} trusts both CAs \\(`, 'm'));
+      expect(out).toMatch(new RegExp(`^${node} has a certificate from the new CA \\(`, 'm'));
+    }
+    expect(out).toMatch(/^the cluster CA is rotated in \d+ s: SHA256 /m);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
+
+    const now = managerClient();
+    expect(fingerprint(now.ca)).not.toBe(fingerprint(old.ca));
+    expect(await matrixOk(env, ['ca', 'status'])).toMatch(/^rotation +none$/m);
+    expect(existsSync(join(env.home, 'pki', 'trust.pem'))).toBe(false);
+    for (const [node, address] of engines) {
+      // its certificate is the new CA's; it refuses the old CA's client certificate, and the old CA does not vouch for it
+      expect(await engineExchange(address, now, node)).toEqual({ cert: expect.any(String), issuer: fingerprint(now.ca) });
+      expect(await engineExchange(address, { ...old, ca: now.ca }, node)).toHaveProperty('error');
+      expect(await engineExchange(address, { ...now, ca: old.ca }, node)).toHaveProperty('error');
+    }
+    // the manager is the new one, and the nodes still pull from the registry (its certificate is new too)
+    expect(await matrixOk(env, ['nodes'])).toMatch(/web1 +ssh +\S+ +up /);
+    const pull = await sh(`eval "$(${MATRIX} node env web1)" && docker pull ${env.subnet}.1:5000/cloud/simplewebapp1`);
+    expect(pull.out).toMatch(/Status: (Image is up to date|Downloaded newer image)/);
+    expect(pull.code).toBe(0);
   });
 
   it('`node rm` moves its replicas elsewhere first with no failed request, then sets the host back', async () => {

@@ -9,14 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { isMatrixError, MatrixError } from '../../core/errors.ts';
-import { engineShown, type NodeAvailability } from '../../core/model.ts';
-import type { MachineDriver } from '../../manager/index.ts';
-import type { NodeView } from '../../shared/api-types.ts';
+import { engineShown } from '../../core/model.ts';
 import { homePaths } from '../../shared/home.ts';
 import { allDriverOptions, checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
 import { readManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
-import { drainProgress } from '../drain-progress.ts';
+import { changeNode, drainNode, findNode, machineFor, machineIfAny, withNodeAway } from '../node-cycle.ts';
 import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EngineEndpoint, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
 import { table } from '../output.ts';
@@ -169,13 +167,7 @@ export function nodeCommands(program: Command): void {
       if (before.socket !== undefined) {
         throw new MatrixError('E_BAD_REQUEST', `${name} is reached on its unix socket: it has no certificate to regenerate`, { path: 'node' });
       }
-      const pinned = o.force ? 0 : await drainNode(api, name);
-      if (pinned > 0) console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${name} by a plan file: restarted with its engine`);
-      try {
-        await m.renewCert(name);
-      } finally {
-        if (!o.force && before.availability === 'active') await changeNode(api, name, () => ({ availability: 'active' }));
-      }
+      await withNodeAway(api, before, { force: o.force }, () => m.installCerts(name, { renew: true }));
       console.log(
         `${name} has a new certificate and its engine runs with it${!o.force && before.availability === 'active' ? '; it takes replicas again' : ''}`,
       );
@@ -245,35 +237,6 @@ async function labelNode(node: string, pairs: string[]): Promise<void> {
 }
 
 /**
- * Drains the node and follows its replicas moving away (start-first, each at its app's update
- * pace) until none is left there; returns how many stay because a plan file pins them there.
- */
-async function drainNode(api: ApiClient, name: string): Promise<number> {
-  await changeNode(api, name, () => ({ availability: 'drain' }));
-  // only a plan file pins replicas to a node: any other still there (even one still desired
-  // there for a moment, as a move onto it that was under way) is waited for
-  const pinnedApps = new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
-  const deadline = Date.now() + 120_000;
-  let said = -1;
-  for (;;) {
-    const { pinned, leaving } = drainProgress((await api.replicas()).replicas, name, pinnedApps);
-    if (leaving === 0) return pinned;
-    if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
-    said = leaving;
-    if (Date.now() > deadline) {
-      throw new MatrixError(
-        'E_NODE_BUSY',
-        `${name} still runs ${leaving} replica${leaving === 1 ? '' : 's'} on their way out after 120 s; follow with \`matrix ps\``,
-        {
-          path: 'node',
-        },
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/**
  * `matrix node create`: the driver makes the machine (undoing its own work when it fails),
  * then the node is registered; if that fails, the machine is removed again, so a failed
  * create leaves nothing half made, and says what it cleaned up.
@@ -322,39 +285,6 @@ async function askYesNo(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
-}
-
-/** The driver that made the node, or null for a node registered by hand. */
-async function machineIfAny(name: string): Promise<MachineDriver | null> {
-  try {
-    return await machineFor(name);
-  } catch (e) {
-    if (isMatrixError(e) && e.code === 'E_NOT_FOUND') return null;
-    throw e;
-  }
-}
-
-/** The driver that made the node, loaded only by the commands that act on machines. */
-async function machineFor(name: string): Promise<MachineDriver> {
-  const { machine } = await import('../../manager/index.ts');
-  return machine(name, homePaths());
-}
-
-type NodeChange = { labels?: Record<string, string>; availability?: NodeAvailability };
-
-/** Changes a node's labels or availability (PUT /v1/nodes/:name takes its address and engine port with them); returns the change. */
-async function changeNode<C extends NodeChange>(api: ApiClient, name: string, change: (current: NodeView) => C): Promise<C> {
-  const n = await findNode(name, api);
-  const c = change(n);
-  await api.putNode(name, { address: n.address, enginePort: n.enginePort, ...(n.socket !== undefined ? { socket: n.socket } : {}), ...c });
-  return c;
-}
-
-async function findNode(name: string, api = ApiClient.fromEnv()): Promise<NodeView> {
-  const all = await api.nodes();
-  const n = all.find((x) => x.name === name);
-  if (!n) throw new MatrixError('E_NOT_FOUND', `no node named ${name} (nodes: ${all.map((x) => x.name).join(', ') || '(none)'})`, { path: 'node' });
-  return n;
 }
 
 function shellOf(given: string | undefined): EnvShell {

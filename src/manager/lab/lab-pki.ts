@@ -5,12 +5,11 @@ import type { LabPki } from './lab.ts';
 
 export async function labPki(dir: string): Promise<LabPki> {
   const pki = new Pki(dir);
-  const ca = await pki.ensureCa();
+  await pki.ensureCa();
   await pki.ensureClientCert('manager');
   return {
-    caFile: ca.cert,
-    nodeCert: (n) => pki.ensureServerCert(n.name, nodeSans(n)),
-    renewNodeCert: async (n) => void (await pki.renewServerCert(n.name, nodeSans(n))),
+    engineTrust: () => pki.engineTrust(),
+    nodeCert: (n, renew = false) => (renew ? pki.renewServerCert(n.name, nodeSans(n)) : pki.ensureServerCert(n.name, nodeSans(n))),
     clientTls: () => pki.clientTls('manager'),
     registryClient: async () => {
       await pki.ensureClientCert('engines');

@@ -27,10 +27,10 @@ import { NODE_SECRETS_ROOT, secretsDirOf, secretsHostDir } from '../nodes/secret
 
 /** What the lab needs from the cluster PKI: per-node server certs and the manager's client cert. */
 export interface LabPki {
-  caFile: string;
-  nodeCert(node: LabNode): Promise<{ cert: string; key: string }>;
-  /** A new certificate and key for the node, whatever it has. */
-  renewNodeCert(node: LabNode): Promise<void>;
+  /** What the engines trust (Pki.engineTrust): read at each engine start, it changes in a CA rotation. */
+  engineTrust(): { file: string; pem: string };
+  /** The node's server certificate (a new certificate and key when `renew`, whatever it has). */
+  nodeCert(node: LabNode, renew?: boolean): Promise<{ cert: string; key: string }>;
   clientTls(): ClientTls;
   /** The engines' client certificate for the registry (PEM), which only accepts the cluster CA's. */
   registryClient(): Promise<{ cert: string; key: string }>;
@@ -209,7 +209,7 @@ export class Lab {
   }
 
   private async installRegistryCa(c: LabConfig): Promise<string> {
-    return writeRegistryTrust(registryAddress(c), readFileSync(this.pki.caFile), await this.pki.registryClient()).dir;
+    return writeRegistryTrust(registryAddress(c), this.pki.engineTrust().pem, await this.pki.registryClient()).dir;
   }
 
   /** The engine's data root (what survives a power-off: images, containers) and exec root (what does not). */
@@ -225,7 +225,7 @@ export class Lab {
       pidfile: join(d, 'dockerd.pid'),
       socket: join(d, 'docker.sock'),
       configFile: join(d, 'daemon.json'),
-      ca: this.pki.caFile,
+      ca: this.pki.engineTrust().file,
       cert: tls.cert,
       key: tls.key,
     };
@@ -328,10 +328,15 @@ export class Lab {
     await this.waitEngine(s.config, n);
   }
 
-  /** A new server certificate for the node; its engine (switched off and on, as a VM rebooted) starts with it. */
-  async renewCert(name: string): Promise<void> {
-    const { n } = this.node(name);
-    await this.pki.renewNodeCert(n);
+  /**
+   * The node's certificates as the PKI has them now (a new server certificate when `renew`),
+   * and the registry trust of this host's engines; its engine (switched off and on, as a VM
+   * rebooted) starts with them.
+   */
+  async installCerts(name: string, o: { renew: boolean }): Promise<void> {
+    const { s, n } = this.node(name);
+    await this.pki.nodeCert(n, o.renew);
+    await this.installRegistryCa(s.config);
     await this.powerOff(name);
     await this.powerOn(name);
   }

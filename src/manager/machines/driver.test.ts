@@ -9,7 +9,7 @@ const fake = (name: string, nodes: string[]): MachineDriver => ({
   owns: (n) => nodes.includes(n),
   create: async () => ({ name: 'x', address: '10.0.0.1', enginePort: 2376 }),
   remove: async () => [],
-  renewCert: async () => undefined,
+  installCerts: async () => undefined,
   start: async () => undefined,
   stop: async () => '',
   shell: () => [],

@@ -24,8 +24,14 @@ export interface MachineDriver {
   create(name: string | undefined, options: CreateOptions, ctx: CreateContext): Promise<CreatedMachine>;
   /** Undoes create (the machine, or the host's engine set back as it was); returns what it removed, in words. */
   remove(node: string): Promise<string[]>;
-  /** Issues the node a new server certificate (new key) from the cluster CA, installs it and restarts its engine with it. */
-  renewCert(node: string): Promise<void>;
+  /**
+   * Installs the node's certificates as the cluster PKI has them now and restarts its engine
+   * with them: the CA(s) it trusts, its server certificate (a new key and certificate when
+   * `renew`; otherwise reissued only when not from the issuing CA, as after a CA switch)
+   * and its registry trust. An engine on a unix socket has no certificate: only its registry
+   * trust is written, and it is not restarted.
+   */
+  installCerts(node: string, o: { renew: boolean }): Promise<void>;
   start(node: string): Promise<void>;
   /** Switches the node off; returns what was stopped, in words. */
   stop(node: string): Promise<string>;

@@ -28,7 +28,7 @@ export function labDriver(paths: HomePaths, log: (m: string) => void = () => {})
       return { name: n.name, address: n.address, enginePort: state.config.enginePort };
     },
     remove: async (node) => [`${node}'s namespace, engine and files (${await (await open()).removeNode(node)} processes ended)`],
-    renewCert: async (node) => (await open()).renewCert(node),
+    installCerts: async (node, o) => (await open()).installCerts(node, o),
     start: async (node) => (await open()).powerOn(node),
     stop: async (node) => `${await (await open()).powerOff(node)} processes killed`,
     shell: (node, command) => labShell(netns(node) ?? node, command),

@@ -66,7 +66,7 @@ export function localDriver(paths: HomePaths): MachineDriver {
         });
       }
       await pki.ensureClientCert('engines');
-      const trust = writeRegistryTrust(ctx.registry, pki.caPem(), pki.clientTls('engines'));
+      const trust = writeRegistryTrust(ctx.registry, pki.engineTrust().pem, pki.clientTls('engines'));
       ctx.log(`the engine on ${socket} trusts the registry ${ctx.registry} (${trust.dir})`);
       store.save({
         name,
@@ -90,9 +90,13 @@ export function localDriver(paths: HomePaths): MachineDriver {
       ];
     },
 
-    async renewCert(node) {
-      record(node);
-      throw new MatrixError('E_BAD_REQUEST', `${node} is reached on its unix socket: it has no certificate to regenerate`, { path: 'node' });
+    async installCerts(node) {
+      const r = record(node);
+      const pki = new Pki(paths.pki);
+      if (r.registry === undefined) return;
+      await pki.ensureClientCert('engines');
+      // dockerd reads certs.d at each pull: no restart
+      writeRegistryTrust(r.registry, pki.engineTrust().pem, pki.clientTls('engines'));
     },
 
     start: async (node) => (record(node), systemctl('start', node)),

@@ -39,6 +39,7 @@ import {
   writeFileScript,
   type EngineSetup,
   type HostFacts,
+  type Pems,
 } from './ssh-provision.ts';
 import type { SshSession, SshTarget, SshTrust } from './ssh-session.ts';
 
@@ -50,7 +51,7 @@ export const sshDriverEntry: DriverEntry = {
   make: (paths) => sshDriver(paths),
 };
 
-export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {}): MachineDriver {
+export function sshDriver(paths: HomePaths): MachineDriver {
   const store = new MachineStore(paths.machines);
   const knownHosts = new KnownHosts(store.knownHostsFile);
   const pki = new Pki(paths.pki);
@@ -59,14 +60,37 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
     if (!r?.ssh) throw new MatrixError('E_NOT_FOUND', `no ssh machine named ${name}`, { path: 'node' });
     return r as MachineRecord & { ssh: SshTarget };
   };
-  const answering = async (r: MachineRecord): Promise<void> => {
-    const { engineAnswersWithin } = await import('../nodes/docker-client.ts');
-    if (!(await engineAnswersWithin(r, pki.clientTls('manager'), ENGINE_READY_MS))) {
-      throw new MatrixError('E_MACHINE', `the engine of ${r.name} did not answer on ${r.address}:${r.enginePort} within ${ENGINE_READY_MS / 1000} s`, {
-        path: 'node',
-      });
+  /** The files an engine of `name` is set up with, as the cluster PKI has them now (a new key and certificate when `renew`). */
+  const pemsOf = async (name: string, address: string, renew: boolean): Promise<Pems> => {
+    const sans = nodeSans({ name, address });
+    const server = renew ? await pki.renewServerCert(name, sans) : await pki.ensureServerCert(name, sans);
+    const registryClient = await pki.ensureClientCert('engines');
+    return {
+      ca: pki.engineTrust().pem,
+      cert: readFileSync(server.cert, 'utf8'),
+      key: readFileSync(server.key, 'utf8'),
+      registryCert: readFileSync(registryClient.cert, 'utf8'),
+      registryKey: readFileSync(registryClient.key, 'utf8'),
+    };
+  };
+  /** (Re)starts dockerd and waits until it answers over mutual TLS; when it does not, the error carries its log since the start. */
+  const startAndWait = async (session: SshSession, facts: HostFacts, at: Pick<MachineRecord, 'name' | 'address' | 'enginePort'>, waiting?: () => void) => {
+    const host = session.target.host;
+    const mark = parseLogMark((await session.exec(asRoot(facts, LOG_MARK_SCRIPT))).stdout);
+    const log = async () => (await session.exec(asRoot(facts, engineLogScript(facts, mark)))).stdout.trim();
+    const started = await session.exec(asRoot(facts, startEngineScript(facts)));
+    if (started.code !== 0) {
+      throw new MatrixError('E_MACHINE', `dockerd did not start on ${host}: ${(started.stderr || started.stdout).trim()}\n${await log()}`, { path: 'name' });
     }
-    log(`${r.name}'s engine answers`);
+    waiting?.();
+    const failed = await waitEngine(at, pki.clientTls('manager'), log);
+    if (failed !== null) {
+      throw new MatrixError(
+        'E_MACHINE',
+        `the engine of ${at.name} did not answer on ${at.address}:${at.enginePort} over mutual TLS ${failed.gaveUp ? '(dockerd gave up' : `within ${ENGINE_READY_MS / 1000} s (a firewall, or dockerd failed`}: its log follows)\n${failed.log || '(empty log)'}`,
+        { path: 'name' },
+      );
+    }
   };
   /** Runs `work` with a session and the host's facts; the session is always closed. */
   const onHost = async <T>(target: SshTarget, trust: SshTrust, work: (s: SshSession, f: HostFacts) => Promise<T>): Promise<T> => {
@@ -137,16 +161,8 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
               done.push('installed Docker');
             }
             ctx.log(`issuing ${name}'s server certificate (${address}) from the cluster CA`);
-            const server = await pki.ensureServerCert(name, nodeSans({ name, address }));
-            undo.push({ what: `${name}'s server certificate`, run: async () => rmSync(dirname(server.cert), { recursive: true, force: true }) });
-            const registryClient = await pki.ensureClientCert('engines');
-            const pems = {
-              ca: pki.caPem(),
-              cert: readFileSync(server.cert, 'utf8'),
-              key: readFileSync(server.key, 'utf8'),
-              registryCert: readFileSync(registryClient.cert, 'utf8'),
-              registryKey: readFileSync(registryClient.key, 'utf8'),
-            };
+            undo.push({ what: `${name}'s server certificate`, run: async () => rmSync(dirname(pki.serverPaths(name).cert), { recursive: true, force: true }) });
+            const pems = await pemsOf(name, address, false);
             undo.push({
               what: `the engine configuration on ${target.host} (${undoneEngine(facts)})`,
               run: async () => void (await session.exec(asRoot(facts, undoScript(facts, setup)))),
@@ -158,23 +174,7 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
               await mustRun(session, asRoot(facts, writeFileScript(f)), `writing ${f.path}`, f.content);
             }
             ctx.log('restarting dockerd');
-            const mark = parseLogMark((await session.exec(asRoot(facts, LOG_MARK_SCRIPT))).stdout);
-            const log = async () => (await session.exec(asRoot(facts, engineLogScript(facts, mark)))).stdout.trim();
-            const started = await session.exec(asRoot(facts, startEngineScript(facts)));
-            if (started.code !== 0) {
-              throw new MatrixError('E_MACHINE', `dockerd did not start on ${target.host}: ${(started.stderr || started.stdout).trim()}\n${await log()}`, {
-                path: 'name',
-              });
-            }
-            ctx.log(`waiting for the engine at ${address}:${enginePort}`);
-            const failed = await waitEngine({ address, enginePort }, pki.clientTls('manager'), log);
-            if (failed !== null) {
-              throw new MatrixError(
-                'E_MACHINE',
-                `the engine of ${name} did not answer on ${address}:${enginePort} over mutual TLS ${failed.gaveUp ? '(dockerd gave up' : `within ${ENGINE_READY_MS / 1000} s (a firewall, or dockerd failed`}: its log follows)\n${failed.log || '(empty log)'}`,
-                { path: 'name' },
-              );
-            }
+            await startAndWait(session, facts, { name, address, enginePort }, () => ctx.log(`waiting for the engine at ${address}:${enginePort}`));
           } catch (e) {
             // undone while the session is still open: the host's part needs it
             for (const u of undo.reverse()) {
@@ -221,24 +221,18 @@ export function sshDriver(paths: HomePaths, log: (m: string) => void = () => {})
       return removed;
     },
 
-    async renewCert(node) {
+    async installCerts(node, o) {
       const r = record(node);
-      const server = await pki.renewServerCert(node, nodeSans({ name: node, address: r.address }));
-      const files = [
-        { path: REMOTE.cert, content: readFileSync(server.cert, 'utf8'), mode: 0o644 },
-        { path: REMOTE.key, content: readFileSync(server.key, 'utf8'), mode: 0o600 },
-      ];
+      const files = certFiles({ name: node, enginePort: r.enginePort, registry: r.registry ?? '' }, await pemsOf(node, r.address, o.renew));
       await onHost(r.ssh, { knownHosts }, async (s, f) => {
         for (const file of files) await mustRun(s, asRoot(f, writeFileScript(file)), `writing ${file.path}`, file.content);
-        await mustRun(s, asRoot(f, startEngineScript(f)), 'restarting dockerd');
+        await startAndWait(s, f, r);
       });
-      await answering(r);
     },
 
     async start(node) {
       const r = record(node);
-      await onHost(r.ssh, { knownHosts }, (s, f) => mustRun(s, asRoot(f, startEngineScript(f)), 'starting dockerd'));
-      await answering(r);
+      await onHost(r.ssh, { knownHosts }, (s, f) => startAndWait(s, f, r));
     },
 
     async stop(node) {

@@ -6,11 +6,15 @@
  *   <dir>/ca.pem, ca-key.pem
  *   <dir>/servers/<name>/cert.pem, key.pem
  *   <dir>/clients/<name>/cert.pem, key.pem
+ *   <dir>/trust.pem, rotation/   only while the CA is rotated (ca-rotation.ts)
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
+import { type RotationState, parseRotationState } from './ca-rotation.ts';
+
+export { nextRotationStep, type RotationState, type RotationStep } from './ca-rotation.ts';
 import { type KeyAndCert, type LeafKind, createCa, createLeaf } from './certs.ts';
 import { type Sans, assertHostname, normalizeSans, parseSubjectAltName, sameSans } from './sans.ts';
 
@@ -54,11 +58,115 @@ function readPair(paths: CertPaths): KeyAndCert | undefined {
   return { certPem: readFileSync(paths.cert, 'utf8'), keyPem: readFileSync(paths.key, 'utf8') };
 }
 
+/** Two PEM certificates as one file, each ending in a newline. */
+function bundle(...pems: string[]): string {
+  return pems.map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
+}
+
 export class Pki {
   readonly dir: string;
 
   constructor(dir: string) {
     this.dir = dir;
+  }
+
+  /**
+   * The CA certificates to trust: the CA's own, or while it is rotated the old and the new
+   * one together (the manager and the registry trust both until every node has the new).
+   */
+  trustFile(): string {
+    const t = join(this.dir, 'trust.pem');
+    return existsSync(t) ? t : this.caPaths().cert;
+  }
+
+  /**
+   * What an engine is set up to trust (dockerd's --tlscacert, and the registry's CA in its
+   * certs.d): both CAs in a rotation's first round, so that it takes the manager's next
+   * client certificate; the issuing CA alone otherwise.
+   */
+  engineTrust(): { file: string; pem: string } {
+    const file = this.rotation()?.phase === 'trust-both' ? this.trustFile() : this.caPaths().cert;
+    return { file, pem: readFileSync(file, 'utf8') };
+  }
+
+  /** The CA rotation under way, or null. */
+  rotation(): RotationState | null {
+    const f = join(this.dir, 'rotation', 'state.json');
+    return existsSync(f) ? parseRotationState(readFileSync(f, 'utf8'), f) : null;
+  }
+
+  /** Starts a rotation (a new CA, trusted beside the current one); an existing one is returned as it is. */
+  async beginRotation(now = new Date()): Promise<RotationState> {
+    const current = this.rotation();
+    if (current) return current;
+    const ca = await this.caPair();
+    const next = await createCa(`cloudmatrix CA ${now.toISOString().slice(0, 19)}Z`, now);
+    const r = this.rotationPaths();
+    mkdirSync(r.dir, { recursive: true, mode: 0o700 });
+    writeAtomic(r.nextKey, next.keyPem, 0o600);
+    writeAtomic(r.nextCert, next.certPem, 0o644);
+    writeAtomic(join(this.dir, 'trust.pem'), bundle(ca.certPem, next.certPem), 0o644);
+    // last: its presence is what says a rotation is under way
+    return this.saveRotation({ phase: 'trust-both', started: now.toISOString(), done: [], managerOnNewCa: false });
+  }
+
+  /** Records that `node` has gone through the rotation's current phase. */
+  rotationDone(node: string): RotationState {
+    const s = this.requireRotation();
+    return this.saveRotation({ ...s, done: [...new Set([...s.done, node])] });
+  }
+
+  /**
+   * The new CA issues from now on; the old one stays trusted (trust.pem) until finishRotation.
+   * Its key is deleted: nothing may be signed by it again. Safe to run again after a crash.
+   */
+  switchCa(): RotationState {
+    const s = this.requireRotation();
+    if (s.phase !== 'trust-both') throw new MatrixError('E_PKI', `the CA has been switched already (rotation phase ${s.phase})`);
+    const r = this.rotationPaths();
+    const next = readPair({ cert: r.nextCert, key: r.nextKey });
+    if (!next) throw new MatrixError('E_PKI', `the new CA of the rotation is missing from ${r.dir}; remove ${r.dir} and trust.pem to start over`);
+    this.checkPair(next, r.nextCert);
+    const ca = this.caPaths();
+    if (readFileSync(ca.cert, 'utf8') !== next.certPem) {
+      writeAtomic(ca.key, next.keyPem, 0o600);
+      writeAtomic(ca.cert, next.certPem, 0o644);
+    }
+    const switched = this.saveRotation({ phase: 'issue-new', started: s.started, done: [], managerOnNewCa: false });
+    rmSync(r.nextKey, { force: true });
+    rmSync(r.nextCert, { force: true });
+    return switched;
+  }
+
+  /** Records that the manager has restarted since the switch (with the new CA's client certificate). */
+  rotationManagerRestarted(): RotationState {
+    return this.saveRotation({ ...this.requireRotation(), managerOnNewCa: true });
+  }
+
+  /** Ends the rotation: only the new CA is trusted from now on. */
+  finishRotation(): void {
+    const s = this.requireRotation();
+    if (s.phase !== 'issue-new') throw new MatrixError('E_PKI', 'the rotation has not switched to the new CA yet');
+    const r = this.rotationPaths();
+    rmSync(r.state, { force: true }); // first: without it, nothing reads the rest
+    rmSync(join(this.dir, 'trust.pem'), { force: true });
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+
+  private rotationPaths() {
+    const dir = join(this.dir, 'rotation');
+    return { dir, state: join(dir, 'state.json'), nextCert: join(dir, 'next-ca.pem'), nextKey: join(dir, 'next-ca-key.pem') };
+  }
+
+  private requireRotation(): RotationState {
+    const s = this.rotation();
+    if (!s) throw new MatrixError('E_PKI', 'no CA rotation is under way (matrix ca rotate starts one)');
+    return s;
+  }
+
+  private saveRotation(s: RotationState): RotationState {
+    writeAtomic(this.rotationPaths().state, `${JSON.stringify(s, null, 2)}\n`, 0o600);
+    return s;
   }
 
   caPaths(): CertPaths {
@@ -132,7 +240,7 @@ export class Pki {
     const p = this.clientPaths(name);
     const pair = readPair(p);
     if (!pair) throw new MatrixError('E_PKI', `no client certificate "${name}" in ${this.dir}; run ensureClientCert first`);
-    return { ca: this.caPem(), cert: pair.certPem, key: pair.keyPem };
+    return { ca: readFileSync(this.trustFile(), 'utf8'), cert: pair.certPem, key: pair.keyPem };
   }
 
   caPem(): string {

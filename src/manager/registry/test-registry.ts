@@ -43,7 +43,7 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     const registry = await startRegistry({
       home: join(dir, 'registry'),
       addr,
-      tls: { certFile: tls.cert, keyFile: tls.key, clientCaFile: pki.paths().caCert, ca: client_.ca, client: client_ },
+      tls: { certFile: tls.cert, keyFile: tls.key, clientCaFile: pki.trustFile(), ca: client_.ca, client: client_ },
     });
     const client = new RegistryClient({ addr, ca: client_.ca, cert: client_.cert, key: client_.key });
     const stop = async (): Promise<void> => {

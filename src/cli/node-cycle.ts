@@ -1,0 +1,89 @@
+/**
+ * A node's availability through the API, and its replicas moved away while its engine is
+ * worked on (`matrix node regenerate-certs`, `matrix ca rotate`, `matrix node rm`).
+ */
+import { isMatrixError, MatrixError } from '../core/errors.ts';
+import type { MachineDriver } from '../manager/index.ts';
+import { homePaths } from '../shared/home.ts';
+import type { NodeAvailability } from '../core/model.ts';
+import type { NodeView } from '../shared/api-types.ts';
+import { ApiClient } from './api-client.ts';
+import { drainProgress } from './drain-progress.ts';
+
+/**
+ * Drains the node and follows its replicas moving away (start-first, each at its app's update
+ * pace) until none is left there; returns how many stay because a plan file pins them there.
+ */
+export async function drainNode(api: ApiClient, name: string): Promise<number> {
+  await changeNode(api, name, () => ({ availability: 'drain' }));
+  // only a plan file pins replicas to a node: any other still there (even one still desired
+  // there for a moment, as a move onto it that was under way) is waited for
+  const pinnedApps = new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
+  const deadline = Date.now() + 120_000;
+  let said = -1;
+  for (;;) {
+    const { pinned, leaving } = drainProgress((await api.replicas()).replicas, name, pinnedApps);
+    if (leaving === 0) return pinned;
+    if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
+    said = leaving;
+    if (Date.now() > deadline) {
+      throw new MatrixError(
+        'E_NODE_BUSY',
+        `${name} still runs ${leaving} replica${leaving === 1 ? '' : 's'} on their way out after 120 s; follow with \`matrix ps\``,
+        {
+          path: 'node',
+        },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export type NodeChange = { labels?: Record<string, string>; availability?: NodeAvailability };
+
+/** Changes a node's labels or availability (PUT /v1/nodes/:name takes its address and engine port with them); returns the change. */
+export async function changeNode<C extends NodeChange>(api: ApiClient, name: string, change: (current: NodeView) => C): Promise<C> {
+  const n = await findNode(name, api);
+  const c = change(n);
+  await api.putNode(name, { address: n.address, enginePort: n.enginePort, ...(n.socket !== undefined ? { socket: n.socket } : {}), ...c });
+  return c;
+}
+
+export async function findNode(name: string, api = ApiClient.fromEnv()): Promise<NodeView> {
+  const all = await api.nodes();
+  const n = all.find((x) => x.name === name);
+  if (!n) throw new MatrixError('E_NOT_FOUND', `no node named ${name} (nodes: ${all.map((x) => x.name).join(', ') || '(none)'})`, { path: 'node' });
+  return n;
+}
+
+/**
+ * Runs `work` (which restarts the node's engine) with the node's replicas moved away first
+ * (start-first) and the node taking replicas again after, even when `work` failed; `force`
+ * skips the move (its replicas are replaced elsewhere as for a dead node). A node drained
+ * before stays drained.
+ */
+export async function withNodeAway(api: ApiClient, node: NodeView, o: { force: boolean }, work: () => Promise<void>): Promise<void> {
+  const pinned = o.force ? 0 : await drainNode(api, node.name);
+  if (pinned > 0) console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${node.name} by a plan file: restarted with its engine`);
+  try {
+    await work();
+  } finally {
+    if (!o.force && node.availability === 'active') await changeNode(api, node.name, () => ({ availability: 'active' }));
+  }
+}
+
+/** The driver that made the node, or null for a node registered by hand. */
+export async function machineIfAny(name: string): Promise<MachineDriver | null> {
+  try {
+    return await machineFor(name);
+  } catch (e) {
+    if (isMatrixError(e) && e.code === 'E_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+/** The driver that made the node, loaded only by the commands that act on machines. */
+export async function machineFor(name: string): Promise<MachineDriver> {
+  const { machine } = await import('../manager/index.ts');
+  return machine(name, homePaths());
+}
