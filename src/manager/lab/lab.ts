@@ -139,11 +139,7 @@ export class Lab {
     const s = this.requireState();
     const n = [...s.nodes, ...(s.hosts ?? [])].find((x) => x.name === name);
     if (!n) throw new MatrixError('E_NOT_FOUND', `no lab node or host named ${name}`, { path: 'node' });
-    const killed = killTree(n.netns).length;
-    await sleep(200);
-    removeSecretDirs(this.engineRoots(n).dataRoot);
-    unmountUnder(this.nodeDir(n));
-    await runAll(cmd.nodeNetworkDown(n), true);
+    const killed = await this.teardown([n]);
     rmSync(this.nodeDir(n), { recursive: true, force: true });
     s.nodes = s.nodes.filter((x) => x !== n);
     if (s.hosts) s.hosts = s.hosts.filter((x) => x !== n);
@@ -357,23 +353,26 @@ export class Lab {
   }
 
   /** Removes every namespace, link, process, mount and file the lab made. Safe to repeat. */
+  /** Ends the machines' processes, removes their secret files, mounts and links (not their directories); returns how many processes ended. */
+  private async teardown(machines: LabNode[]): Promise<number> {
+    let killed = 0;
+    for (const n of machines) killed += killTree(n.netns).length;
+    await sleep(200);
+    // the lab's nodes share this host's /dev/shm: their containers' secret files go with them
+    for (const n of machines) removeSecretDirs(this.engineRoots(n).dataRoot);
+    for (const n of machines) unmountUnder(this.nodeDir(n));
+    for (const n of machines) await runAll(cmd.nodeNetworkDown(n), true);
+    return killed;
+  }
+
   async down(): Promise<void> {
     requireRoot();
     const s = this.state();
     if (!s) return;
-    const machines = [...s.nodes, ...(s.hosts ?? [])];
-    for (const n of machines) {
-      killTree(n.netns);
-    }
-    await sleep(200);
-    // the lab's nodes share this host's /dev/shm: their containers' secret files go with them
-    for (const n of s.nodes) removeSecretDirs(this.engineRoots(n).dataRoot);
+    await this.teardown([...s.nodes, ...(s.hosts ?? [])]);
     removeWipedMarkers();
     removeIfEmpty(NODE_SECRETS_ROOT);
     unmountUnder(this.dir);
-    for (const n of machines) {
-      await runAll(cmd.nodeNetworkDown(n), true);
-    }
     for (const d of s.createdDirs ?? []) removeIfEmpty(d);
     await runAll(cmd.bridgeDown(s.config), true);
     if (s.registryCaDir) {
