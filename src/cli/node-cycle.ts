@@ -56,6 +56,13 @@ export async function findNode(name: string, api = ApiClient.fromEnv()): Promise
   return n;
 }
 
+/** A node with an engine the docker CLI can be pointed at: not a simulated one. */
+export async function engineNode(name: string): Promise<NodeView> {
+  const n = await findNode(name);
+  if (n.driver === 'sim') throw new MatrixError('E_BAD_REQUEST', `${name} is simulated by the manager: it has no engine for the docker CLI`, { path: 'node' });
+  return n;
+}
+
 /**
  * Runs `work` (which restarts the node's engine) with the node's replicas moved away first
  * (start-first) and the node taking replicas again after, even when `work` failed; `force`

@@ -13,6 +13,8 @@ export const LABELS = {
   health: 'matrix.health',
   /** Set on host-network containers, which publish nothing: the node port the app listens on. */
   hostNetworkPort: 'matrix.host-network-port',
+  /** `true` on a simulated node (the sim driver): only apps with a constraint on this key are placed there. */
+  sim: 'matrix.sim',
 } as const;
 
 export interface NodeInfo {

@@ -10,7 +10,7 @@ const node = (name: string, state: 'up' | 'down' = 'up') => ({
   labels: {},
   apiLabels: {},
   availability: 'active' as const,
-  driver: null,
+  driver: null as string | null,
   capacity: null,
   engineVersion: null,
 });
@@ -64,6 +64,11 @@ describe('which replicas the ingress routes', () => {
       container('c5', 'n2', 'web.1', 'r2', { app: 'api' }), // a label mix-up: another app
     ]);
     expect(routedReplicas(s, new Set(), { desired, routed: new Set() })).toEqual([]);
+  });
+
+  it('never routes a replica on a simulated node (the sim driver), even one routed already', () => {
+    const s = snap([container('c1', 'n1', 'web.0', 'r2'), container('c2', 'n2', 'web.1', 'r2')], undefined, [node('n1'), { ...node('n2'), driver: 'sim' }]);
+    expect(ids(routedReplicas(s, new Set(), { desired, routed: new Set(['c2']) }))).toEqual(['c1']);
   });
 
   it('keeps what is routed already until the plan drains it (a rolling update keeps its old replicas serving)', () => {

@@ -68,7 +68,7 @@ export interface Admission {
 }
 
 /**
- * Backends for the ingress: running, healthy replicas on answering nodes, minus those
+ * Backends for the ingress: running, healthy replicas on answering nodes (not simulated ones), minus those
  * draining (out of the ingress while in-flight requests finish). In only once healthy, and
  * only as a replica of the desired state: a container that is not (an old revision, a slot
  * that moved while its node was away) is never let in; one routed already stays until the
@@ -81,7 +81,8 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
   const out: RoutedReplica[] = [];
   for (const o of s.replicas) {
     const n = up.get(o.node);
-    if (!n || o.state !== 'running' || o.hostPort === null || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
+    // a simulated node's replicas answer nothing
+    if (!n || n.driver === 'sim' || o.state !== 'running' || o.hostPort === null || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
     const d = wanted.get(key(o));
     if (!admit.routed.has(o.containerId) && !(d && d.app === o.app && isCurrentReplica(o, d))) continue;
     out.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, containerId: o.containerId, health: o.health });

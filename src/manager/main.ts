@@ -17,6 +17,8 @@ import { EventLog } from './controllers/event-log.ts';
 import { ingressConsumer, ingressVcl } from './ingress/ingress-consumer.ts';
 import { Serial } from '../util/serial.ts';
 import { dockerEngines } from './nodes/docker-engine.ts';
+import { httpProbe } from './nodes/health-probe.ts';
+import { SimEngines } from './drivers/sim/sim-engines.ts';
 import { securePaths, type HomePaths } from '../shared/home.ts';
 import { pushSampleImages } from './images/sample-image.ts';
 import { Varnish } from './ingress/varnish.ts';
@@ -79,7 +81,18 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const onAppFailed = (app: string, message: string) =>
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
   const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events);
-  const loop = new ControlLoop({ store, engines: dockerEngines(tls, vault.read), consumers: [ingress], events, log, registry: config.registry, desiredLock });
+  const docker = dockerEngines(tls, vault.read);
+  const sims = new SimEngines(paths.machines, vault.read); // nodes of the sim driver, simulated here
+  const loop = new ControlLoop({
+    store,
+    engines: (node) => sims.engine(node) ?? docker(node),
+    probe: sims.probe(httpProbe),
+    consumers: [ingress],
+    events,
+    log,
+    registry: config.registry,
+    desiredLock,
+  });
   // Varnish and the registry are kept running like the apps: restarted with backoff, as events
   const components = new ComponentSupervisor(
     [

@@ -93,6 +93,8 @@ export interface AppSummary {
   /** Containers of the app not in the desired state that still run: drained and on their way out. */
   leaving: number;
   unplaced: number;
+  /** Desired replicas placed on simulated nodes (the sim driver): they run, but nothing routes to them. */
+  simulated: number;
   pinned: boolean;
   /** A rolling update or a drain is under way. */
   updating: boolean;

@@ -17,7 +17,7 @@ describe('checkCreate', () => {
 
   it('an unknown or missing driver is a coded error listing the drivers', () => {
     expect(() => checkCreate('virtualbox', 'x', {})).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'driver' }));
-    expect(() => checkCreate(undefined, 'x', {})).toThrow(/--driver must be one of lab, ssh, local$/);
+    expect(() => checkCreate(undefined, 'x', {})).toThrow(/--driver must be one of lab, ssh, local, sim$/);
   });
 
   it('a driver that needs a name gets one, and a name the cluster takes', () => {

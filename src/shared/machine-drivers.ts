@@ -64,7 +64,18 @@ export const LOCAL_DRIVER: DriverInfo = {
   options: [{ flags: '--socket <path>', description: "local: the engine's unix socket (default: /var/run/docker.sock)" }, ADDRESS],
 };
 
-export const DRIVER_INFO: readonly DriverInfo[] = [LAB_DRIVER, SSH_DRIVER, LOCAL_DRIVER];
+export const SIM_DRIVER: DriverInfo = {
+  name: 'sim',
+  description:
+    'a simulated node inside the manager (no engine, no traffic), to try placement, constraints, capacity and failover at any scale: it takes the replicas of apps with a constraint on matrix.sim (matrix.sim==true: only there; matrix.sim!=false: anywhere); the ingress never routes to them',
+  nameRequired: true,
+  options: [
+    { flags: '--cpus <n>', description: 'sim: the CPUs it offers (default: 4)' },
+    { flags: '--memory <mb>', description: 'sim: the memory it offers, in MB (default: 4096)' },
+  ],
+};
+
+export const DRIVER_INFO: readonly DriverInfo[] = [LAB_DRIVER, SSH_DRIVER, LOCAL_DRIVER, SIM_DRIVER];
 
 /** Every driver's options once (some are shared), for the CLI to offer. */
 export function allDriverOptions(all = DRIVER_INFO): DriverOption[] {

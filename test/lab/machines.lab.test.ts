@@ -13,7 +13,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { get as httpsGet } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, replicasOf, until, whileLoaded, type LabEnv } from './lab-harness.ts';
+import { get, labDown, labUpArgs, MATRIX, matrix, matrixOk, newLabEnv, nodeOf, replicasOf, until, whileLoaded, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('machines', 219);
 const keys = join(env.home, 'keys');
@@ -374,6 +374,75 @@ describe('the lab driver', () => {
     await matrixOk(env, ['node', 'rm', 'node2']);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${env.prefix}node2`);
     expect(await matrixOk(env, ['lab', 'status'])).not.toMatch(/^node2 /m);
+  });
+});
+
+describe('the sim driver', () => {
+  it('a simulated node takes replicas like any node, is never routed, switches off and on, and goes', async () => {
+    const r = await matrixOk(env, ['node', 'create', '--driver', 'sim', '--cpus', '2', '--memory', '2048', '--label', 'zone=s', 'sim1']);
+    expect(r).toMatch(/sim1 is a node of the cluster \(sim, engine 127\.255\.0\.1:2376\)/);
+    const nodes = () => matrixOk(env, ['nodes']);
+    // the real app stays where it is: nothing that did not ask for a simulated node goes there
+    const listed = /^sim1 +sim +\S+ +up +sim +0 .*$/m.exec(await until(nodes, (o) => /sim1 +sim +\S+ +up +sim /.test(o)))?.[0] ?? '';
+    expect(listed).toMatch(/matrix\.sim=true/);
+    expect(listed).toMatch(/zone=s/);
+    expect((await running('spread')).map((x) => x.node)).toEqual(['node1', 'node1']);
+    const bad = await matrix(env, ['node', 'create', '--driver', 'sim', '--cpus', 'lots', 'sim2']);
+    expect(bad.stderr).toMatch(/^error\[E_BAD_REQUEST\]: cpus: --cpus must be a whole number from 1 to 1024, got "lots"/m);
+    expect((await matrix(env, ['node', 'env', 'sim1'])).stderr).toMatch(/^error\[E_BAD_REQUEST\]: node: sim1 is simulated by the manager: it has no engine/m);
+    expect((await matrix(env, ['node', 'regenerate-certs', 'sim1'])).stderr).toMatch(/^error\[E_BAD_REQUEST\]: node: sim1 is simulated by the manager/m);
+
+    // an app placed on it alone runs there, the deploy does not wait for the ingress, which has nothing to route
+    const spec = join(env.home, 'sim.yaml');
+    writeFileSync(
+      spec,
+      `apps:\n  simonly:\n    image: cloud/simplewebapp1\n    replicas: 3\n    port: 8080\n    constraints: [matrix.sim==true, zone==s]\n` +
+        `  mixed:\n    image: cloud/simplewebapp1\n    replicas: 4\n    port: 8080\n    constraints: [matrix.sim!=false]\n`,
+    );
+    expect(await matrixOk(env, ['deploy', spec])).toMatch(/simonly/);
+    expect(
+      (
+        await until(
+          () => running('simonly'),
+          (x) => x.length === 3,
+        )
+      ).map((x) => x.node),
+    ).toEqual(['sim1', 'sim1', 'sim1']);
+    expect((await get(env.ingressPort, '/simonly/')).status).toBe(503);
+
+    // an app over both: its replicas there run, and every answer comes from node1's
+    const both = await until(
+      () => running('mixed'),
+      (x) => x.length === 4,
+    );
+    expect(new Set(both.map((x) => x.node))).toEqual(new Set(['node1', 'sim1']));
+    const answers = await Promise.all(Array.from({ length: 30 }, () => get(env.ingressPort, '/mixed/')));
+    expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
+    expect(new Set(answers.map((a) => nodeOf(a.body)))).toEqual(new Set(['node1']));
+
+    // switched off: down, and the replicas that can go elsewhere do
+    expect(await matrixOk(env, ['node', 'stop', 'sim1'])).toMatch(/sim1 is off \(its simulated engine stops answering/);
+    expect(await until(nodes, (o) => /sim1 +sim +\S+ +down/.test(o))).toMatch(/sim1 +sim +\S+ +down/);
+    expect(
+      (
+        await until(
+          () => running('mixed'),
+          (x) => x.length === 4 && x.every((y) => y.node === 'node1'),
+          120,
+        )
+      ).length,
+    ).toBe(4);
+    // a CA rotation needs every node: refused before anything changes
+    const rotate = await matrix(env, ['ca', 'rotate']);
+    expect(rotate.stderr).toMatch(/^error\[E_NODE_DOWN\]: node: sim1 does not answer, and every engine must restart with the new certificates/m);
+    expect(existsSync(join(env.home, 'pki', 'rotation'))).toBe(false);
+    await matrixOk(env, ['node', 'start', 'sim1']);
+    expect(await until(nodes, (o) => /sim1 +sim +\S+ +up/.test(o))).toMatch(/sim1 +sim +\S+ +up/);
+
+    await matrixOk(env, ['rm', 'simonly', 'mixed']);
+    expect(await matrixOk(env, ['node', 'rm', 'sim1'])).toMatch(/removed the sim machine: sim1's record/);
+    expect(existsSync(join(machinesDir, 'sim1.json'))).toBe(false);
+    expect(await nodes()).not.toMatch(/^sim1 /m);
   });
 });
 

@@ -173,8 +173,15 @@ async function rotateNode(api: ApiClient, n: NodeView, phase: 'trust-both' | 'is
   const t0 = Date.now();
   const install = () => m.installCerts(n.name, { renew: false });
   // an engine on its unix socket has no certificate: it only trusts the registry anew, without a restart
-  if (n.socket !== undefined) await install();
+  if (n.socket !== undefined || n.driver === 'sim') await install();
   else await withNodeAway(api, n, { force: false }, install);
-  const what = n.socket !== undefined ? 'trusts the registry anew' : phase === 'trust-both' ? 'trusts both CAs' : 'has a certificate from the new CA';
+  const what =
+    n.driver === 'sim'
+      ? 'is simulated: nothing to do'
+      : n.socket !== undefined
+        ? 'trusts the registry anew'
+        : phase === 'trust-both'
+          ? 'trusts both CAs'
+          : 'has a certificate from the new CA';
   console.log(`${n.name} ${what} (${Math.round((Date.now() - t0) / 100) / 10} s)`);
 }

@@ -15,6 +15,7 @@ const app = (over: Partial<AppSummary>): AppSummary => ({
   running: 3,
   leaving: 0,
   unplaced: 0,
+  simulated: 0,
   pinned: false,
   updating: false,
   rollbacks: 0,
@@ -83,6 +84,17 @@ describe('waiting for a change to serve', () => {
     await waitUntilServing(api([app({})], status({})), new Set(['web']), 0);
     expect(errs.join('\n')).toMatch(/E_DEPLOY_FAILED.*web: no replica passed its health check/);
     expect(process.exitCode).toBe(1);
+  });
+
+  it('an app placed on simulated nodes alone is not waited for; one with a real replica too is', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const errs: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((m: string) => void errs.push(m));
+    await waitUntilServing(api([app({ simulated: 3 })], status({})), new Set(['web']), 0);
+    expect(errs).toEqual([]);
+    expect(process.exitCode ?? 0).toBe(0);
+    await waitUntilServing(api([app({ simulated: 2 })], status({})), new Set(['web']), 0);
+    expect(errs.join('\n')).toMatch(/E_DEPLOY_FAILED.*web: no replica passed its health check/);
   });
 
   it('says done only once the ingress no longer routes the replicas the change replaced', async () => {

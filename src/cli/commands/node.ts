@@ -14,7 +14,7 @@ import { homePaths } from '../../shared/home.ts';
 import { allDriverOptions, checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
 import { readManagerConfig } from '../../shared/manager-config.ts';
 import { ApiClient } from '../api-client.ts';
-import { changeNode, drainNode, findNode, machineFor, machineIfAny, withNodeAway } from '../node-cycle.ts';
+import { changeNode, drainNode, engineNode, findNode, machineFor, machineIfAny, withNodeAway } from '../node-cycle.ts';
 import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EngineEndpoint, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
 import { table } from '../output.ts';
@@ -143,14 +143,14 @@ export function nodeCommands(program: Command): void {
       const shell = shellOf(o.shell);
       const self = `matrix node env${shell === 'fish' ? ' --shell fish' : ''}${o.unset ? ' --unset' : ''} ${name}`;
       // --unset needs no node: it only clears the variables
-      const n: EngineEndpoint = o.unset ? { name, address: '', enginePort: 0 } : await findNode(name);
+      const n: EngineEndpoint = o.unset ? { name, address: '', enginePort: 0 } : await engineNode(name);
       process.stdout.write(envScript(n, o.unset || n.socket !== undefined ? '' : await dockerCertDir(), { shell, unset: o.unset, self }));
     });
   node
     .command('config <node>')
     .description("print the docker CLI's flags for the node, for one command: docker $(matrix node config node1) ps")
     .action(async (name: string) => {
-      const n = await findNode(name);
+      const n = await engineNode(name);
       console.log(dockerConfigFlags(n, n.socket !== undefined ? '' : await dockerCertDir()).join('\n'));
     });
   node
@@ -163,9 +163,13 @@ export function nodeCommands(program: Command): void {
       const api = ApiClient.fromEnv();
       const before = await findNode(name, api);
       const m = await machineFor(name);
-      // before anything moves: an engine on its socket has no certificate
-      if (before.socket !== undefined) {
-        throw new MatrixError('E_BAD_REQUEST', `${name} is reached on its unix socket: it has no certificate to regenerate`, { path: 'node' });
+      // before anything moves: an engine on its socket, or a simulated one, has no certificate
+      if (before.socket !== undefined || before.driver === 'sim') {
+        throw new MatrixError(
+          'E_BAD_REQUEST',
+          `${name} ${before.socket !== undefined ? 'is reached on its unix socket' : 'is simulated by the manager'}: it has no certificate to regenerate`,
+          { path: 'node' },
+        );
       }
       await withNodeAway(api, before, { force: o.force }, () => m.installCerts(name, { renew: true }));
       console.log(

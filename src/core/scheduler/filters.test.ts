@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppSpec, SchedNode } from '../model.ts';
 import { buildContexts, type AppCtx } from './app-context.ts';
 import { Cluster } from './cluster.ts';
-import { affinity, antiAffinity, constraint, dependency, FILTERS, firstRejection, health, port, resources, scanAll, type Filter } from './filters.ts';
+import { affinity, antiAffinity, constraint, dependency, FILTERS, firstRejection, health, port, resources, scanAll, SIM_ONLY, type Filter } from './filters.ts';
 import { app, node } from './test-fixtures.ts';
 
 /** A cluster with the given nodes, contexts for the given apps, and some placements made. */
@@ -47,6 +47,27 @@ describe('filters, each alone', () => {
     expect(check(constraint, cl, ctx('web'), 'n2')).toBe('constraint zone==a not met');
     expect(check(constraint, cl, ctx('web'), 'n3')).toBe('constraint node!=n3 not met');
     expect(check(constraint, cl, ctx('web'), 'n4')).toBe('constraint zone==a not met'); // missing label
+  });
+
+  it('constraint: a simulated node takes only apps with a constraint on matrix.sim', () => {
+    const sim = { labels: { 'matrix.sim': 'true', zone: 'a' } };
+    const { cl, ctx } = setup(
+      [node('s1', sim), node('n1', { labels: { zone: 'a' } })],
+      [
+        app('web', { constraints: [{ key: 'zone', op: '==', value: 'a' }] }),
+        app('try', { constraints: [{ key: 'matrix.sim', op: '==', value: 'true' }] }),
+        app('any', { constraints: [{ key: 'matrix.sim', op: '!=', value: 'false' }] }),
+        app('plain'),
+      ],
+    );
+    expect(check(constraint, cl, ctx('web'), 's1')).toBe(SIM_ONLY);
+    expect(check(constraint, cl, ctx('plain'), 's1')).toBe(SIM_ONLY);
+    expect(check(constraint, cl, ctx('web'), 'n1')).toBeNull();
+    expect(check(constraint, cl, ctx('try'), 's1')).toBeNull();
+    expect(check(constraint, cl, ctx('try'), 'n1')).toBe('constraint matrix.sim==true not met');
+    // anywhere, simulated or not
+    expect(check(constraint, cl, ctx('any'), 's1')).toBeNull();
+    expect(check(constraint, cl, ctx('any'), 'n1')).toBeNull();
   });
 
   it('affinity: the node must hold each named app', () => {

@@ -6,6 +6,7 @@
  * Order matters for counting: an unplaced slot counts every node once, under the first filter
  * (in FILTERS order) that rejects it.
  */
+import { LABELS } from '../model.ts';
 import type { AppCtx } from './app-context.ts';
 import type { Cluster } from './cluster.ts';
 import { constraintHolds } from './constraints.ts';
@@ -18,6 +19,8 @@ export interface Filter {
   check(cluster: Cluster, app: AppCtx, node: number): string | null;
 }
 
+export const SIM_ONLY = `simulated node (only apps with a constraint on ${LABELS.sim} go there)`;
+
 export const health: Filter = {
   name: 'health',
   check: (cl, _app, x) => (cl.up[x] !== 1 ? 'node down' : cl.drain[x] === 1 ? 'node drained' : null),
@@ -26,6 +29,8 @@ export const health: Filter = {
 export const constraint: Filter = {
   name: 'constraint',
   check(cl, app, x) {
+    // a simulated node serves nothing: a real app moved there would answer from fewer replicas
+    if (cl.labels[x][LABELS.sim] === 'true' && !app.constraints.some(({ c }) => c.key === LABELS.sim)) return SIM_ONLY;
     for (const { c, reason } of app.constraints) if (!constraintHolds(c, cl.names[x], cl.labels[x])) return reason;
     return null;
   },

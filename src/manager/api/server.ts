@@ -152,6 +152,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     const plan = d.loop.latestPlan();
     const serving = d.loop.appliedBy('ingress')?.routes ?? [];
     const desiredContainers = new Set(all.filter((r) => r.desired && r.containerId !== null).map((r) => r.containerId));
+    const simNodes = new Set(d.store.listNodes().flatMap((n) => (n.driver === 'sim' ? [n.name] : [])));
     return {
       apps: (current?.apps ?? []).map((a) => ({
         name: a.name,
@@ -161,6 +162,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         desired: a.replicas,
         ...appCounts(all, a.name),
         unplaced: (plan?.unplaced ?? []).filter((u) => u.app === a.name).length,
+        simulated: (plan?.desired ?? []).filter((r) => r.app === a.name && simNodes.has(r.node)).length,
         pinned: !!a.pins,
         updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
         rollbacks: rollbacksOf(a.name).length,

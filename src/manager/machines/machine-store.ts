@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MatrixError } from '../../core/errors.ts';
 import type { SshTarget } from './ssh-session.ts';
 
 export interface MachineRecord {
@@ -21,6 +22,8 @@ export interface MachineRecord {
   socket?: string;
   /** Directories of this host the driver made, removed with the machine. */
   madeDirs?: string[];
+  /** A simulated node (the sim driver): what it offers, and whether it is switched off. */
+  sim?: { cpus: number; memoryMb: number; off: boolean };
 }
 
 export class MachineStore {
@@ -33,15 +36,25 @@ export class MachineStore {
   get(name: string): MachineRecord | null {
     const f = this.file(name);
     if (!existsSync(f)) return null;
-    return JSON.parse(readFileSync(f, 'utf8')) as MachineRecord;
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as MachineRecord;
+    } catch (e) {
+      throw new MatrixError('E_MACHINE', `${f} is not a machine record (${(e as Error).message}): mend or remove it`);
+    }
   }
 
+  /** Every readable record: one that is not (mended by hand?) is left out, and stops no other machine's work. */
   list(): MachineRecord[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
       .filter((f) => f.endsWith('.json'))
-      .map((f) => this.get(f.slice(0, -'.json'.length)))
-      .filter((r): r is MachineRecord => r !== null);
+      .flatMap((f) => {
+        try {
+          return [this.get(f.slice(0, -'.json'.length))].filter((r): r is MachineRecord => r !== null);
+        } catch {
+          return [];
+        }
+      });
   }
 
   save(r: MachineRecord): void {

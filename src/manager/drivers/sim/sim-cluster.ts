@@ -141,14 +141,19 @@ export class SimCluster {
   /** `readSecret`: the manager's vault, when a test gives apps secrets. */
   constructor(private readonly readSecret: SecretReader = noSecret) {}
 
-  add(spec: SimNodeSpec): NodeInfo {
+  /** A node at `address`, or at the next 127.255.x.y. */
+  add(spec: SimNodeSpec, address?: string): NodeInfo {
     if (this.nodes.has(spec.name)) throw new MatrixError('E_BAD_REQUEST', `sim node ${spec.name} exists`);
     const node = new SimNode(spec, () => (++this.seq).toString(16).padStart(12, '0'), this.readSecret);
     this.nodes.set(spec.name, node);
     const i = this.nodes.size;
-    const address = `127.255.${(i >> 8) & 255}.${i & 255}`;
+    address ??= `127.255.${(i >> 8) & 255}.${i & 255}`;
     this.byAddress.set(address, node);
     return { name: spec.name, address, enginePort: 2376 };
+  }
+
+  hasAddress(address: string): boolean {
+    return this.byAddress.has(address);
   }
 
   node(name: string): SimNode {
