@@ -24,6 +24,14 @@ describe('app revisions', () => {
     expect(appRevision({ ...base, image: 'cloud/web:v2' })).not.toBe(r);
     expect(appRevision({ ...base, env: { A: '1' } })).not.toBe(r);
     expect(appRevision({ ...base, resources: { cpus: 1, memoryMb: 0 } })).not.toBe(r);
+    expect(appRevision({ ...base, command: ['nc', '-l'] })).not.toBe(r);
+    expect(appRevision({ ...base, entrypoint: ['nc', '-l'] })).not.toBe(appRevision({ ...base, command: ['nc', '-l'] }));
+    expect(appRevision({ ...base, command: ['a', 'b'] })).not.toBe(appRevision({ ...base, command: ['a b'] }));
+  });
+
+  it('is what it was before command and entrypoint existed, for an app without them', () => {
+    // pinned: a deployed app must not roll because the manager learnt new keys
+    expect(appRevision(base)).toBe('52c645b8c6ab');
   });
 
   it('lists distinct revisions newest first and finds the one to roll back to', () => {

@@ -21,6 +21,8 @@ export function appRevision(a: AppSpec): string {
     // only when present, so apps without secrets keep the revisions they had before secrets existed
     ...(a.secrets?.length ? [a.secrets.map((s) => [s.name, s.file ?? null, s.env ?? null, s.version ?? null])] : []),
     ...(a.host ? [['host', a.host]] : []),
+    ...(a.command ? [['command', a.command]] : []),
+    ...(a.entrypoint ? [['entrypoint', a.entrypoint]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

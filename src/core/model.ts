@@ -64,6 +64,8 @@ export interface DesiredReplica {
   /** Where it came from (`applications.plan:3`), for error messages and `ps`. */
   source?: string;
   env?: Record<string, string>;
+  command?: string[];
+  entrypoint?: string[];
   resources?: Resources;
   restart?: RestartPolicy;
   /** Travels with the container (a label): each revision is probed by its own check. */
@@ -211,6 +213,10 @@ export interface AppSpec {
   antiAffinity: string[]; // apps this app must not share a node with (may name itself)
   dependsOn: Dependency[];
   env: Record<string, string>;
+  /** The container's Cmd (Docker exec form); absent = the image's own. */
+  command?: string[];
+  /** The container's Entrypoint; absent = the image's own. */
+  entrypoint?: string[];
   /** Secrets by name (values never in the spec); absent = none. */
   secrets?: SecretRef[];
   /** Host access the app asks for; absent = none (the default and the safe case). */

@@ -124,3 +124,32 @@ describe('projects in a real lab', () => {
     expect(await matrixOk(env, ['projects'])).not.toMatch(/applications/);
   });
 });
+
+describe('one image, several roles', () => {
+  it('command and entrypoint run the container as the spec says, and a new command rolls the app', async () => {
+    const role = (r: string) =>
+      file(
+        'roles.yaml',
+        `apps:\n  role:\n    image: cloud/simplewebapp1\n    replicas: 2\n    port: 8080\n    entrypoint: [/bin/sh, -c]\n` +
+          `    command:\n      - echo "role=${r} on $MATRIX_NODE" > /www/index.html && mkdir -p /www/role && cp /www/index.html /www/role/ && exec httpd -f -p 8080 -h /www\n`,
+      );
+    await matrixOk(env, ['deploy', role('leader')]);
+    const leader = await until(
+      () => get(env.ingressPort, '/role/'),
+      (a) => a.status === 200 && a.body.includes('role=leader'),
+      120,
+      250,
+    );
+    expect(leader.body).toMatch(/^role=leader on node\d$/m);
+    expect(leader.body).not.toContain('app=simplewebapp1'); // not the image's own start script
+    await matrixOk(env, ['deploy', role('follower')]);
+    const follower = await until(
+      () => get(env.ingressPort, '/role/'),
+      (a) => a.status === 200 && a.body.includes('role=follower'),
+      120,
+      250,
+    );
+    expect(follower.body).toMatch(/^role=follower on node\d$/m);
+    await matrixOk(env, ['rm', 'role']);
+  });
+});

@@ -220,13 +220,14 @@ services:
       ['web', 2, 8080, 80, 'on-failure'],
     ]);
     expect(apps[1]?.env).toEqual({ A: '1' });
+    expect(apps[1]?.command).toEqual(['httpd', '-f']);
+    expect(apps[0]?.command).toBeUndefined();
     expect(apps[0]?.env).toEqual({ PASSWORD: '${DB_PASSWORD}' });
     expect(warnings.map((w) => [w.path, w.message])).toEqual([
       ['volumes', '"volumes" is not supported by cloudmatrix; ignored'],
       ['networks', '"networks" is not supported by cloudmatrix; ignored'],
       ['services.db.environment.PASSWORD', 'variable substitution ($VAR, ${VAR}, $$) is not supported; the value is used as written'],
       ['services.web.build', '"build" is not supported by cloudmatrix; ignored'],
-      ['services.web.command', '"command" is not supported by cloudmatrix; ignored'],
       ['services.web.volumes', '"volumes" is not supported by cloudmatrix; ignored'],
       ['services.web.networks', '"networks" is not supported by cloudmatrix; ignored'],
       ['services.web.container_name', '"container_name" is not supported by cloudmatrix; ignored'],
@@ -832,5 +833,15 @@ describe('parseCompose: secrets', () => {
     expect(problems(t)).toEqual([
       ['services.api.secrets[0]', 'service "api" refers to undefined secret db: declare it under the top-level `secrets:`, e.g. db: { external: true }'],
     ]);
+  });
+});
+
+describe('parseCompose: command and entrypoint', () => {
+  it('reads both forms as Compose does, and names a bad one', () => {
+    const { apps, warnings } = parseCompose(withPort('    entrypoint: /bin/busybox\n    command: ["nc", "-lk", "-p", "8080"]\n'));
+    expect([apps[0]?.entrypoint, apps[0]?.command]).toEqual([['/bin/busybox'], ['nc', '-lk', '-p', '8080']]);
+    expect(warnings).toEqual([]);
+    const e = fail(withPort('    command: echo $HOME\n'));
+    expect((e.details ?? []).map((d) => d.path)).toEqual(['services.web.command']);
   });
 });

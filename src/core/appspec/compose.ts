@@ -1,10 +1,10 @@
 /**
  * Imports a useful subset of the Compose file format (docs/matrix-yaml.md, "Compose"):
- * `services.<name>` with image, one port, environment, replicas, cpus/memory, Swarm placement
+ * `services.<name>` with image, command, entrypoint, one port, environment, replicas, cpus/memory, Swarm placement
  * constraints, depends_on, restart, secrets (from cloudmatrix's store) and host access
  * (privileged, cap_add, devices, host pid/ipc/network, node-path volumes: `AppSpec.host`, which
  * the cluster policy allows or refuses at deploy). What cloudmatrix does not use (named
- * volumes, networks, build, command, healthcheck tests, ...) becomes a warning,
+ * volumes, networks, build, healthcheck tests, ...) becomes a warning,
  * so the user sees what was ignored; what it uses but cannot read is an error with its path
  * (`services.web.ports[0]`).
  */
@@ -43,6 +43,7 @@ import {
   readShortBind,
   type Bind,
 } from './host-access.ts';
+import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
@@ -61,6 +62,8 @@ const QUIET_TOP_KEYS = ['name', 'services', 'version', 'secrets'];
 /** Service keys cloudmatrix reads; any other is warned about and ignored. */
 const SERVICE_KEYS = [
   'image',
+  'command',
+  'entrypoint',
   'ports',
   'expose',
   'environment',
@@ -261,6 +264,8 @@ function readService(
     dependsOn.map((d) => d.app),
   );
   const env = body.environment === undefined ? {} : readEnv(body.environment, p('environment'), c, 'warn');
+  const command = body.command === undefined || body.command === null ? undefined : readArgv(body.command, p('command'), c);
+  const entrypoint = body.entrypoint === undefined || body.entrypoint === null ? undefined : readArgv(body.entrypoint, p('entrypoint'), c);
   const restart = readRestart(body.restart, deploy.restart_policy, path, c);
   const secrets =
     body.secrets === undefined
@@ -286,6 +291,8 @@ function readService(
     antiAffinity: [],
     dependsOn,
     env,
+    ...(command ? { command } : {}),
+    ...(entrypoint ? { entrypoint } : {}),
     // only when there are some, so services without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
     // only when it asks for something, so services without host access look (and hash) as they did before

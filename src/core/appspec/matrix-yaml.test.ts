@@ -636,7 +636,7 @@ apps:
 
 describe('parseMatrixYaml: unknown keys', () => {
   const APP_KEYS =
-    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, secrets, host, restart, strategy, rebalance, update';
+    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, command, entrypoint, secrets, host, restart, strategy, rebalance, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);
@@ -710,5 +710,23 @@ apps:
     expect(e.code).toBe('E_SPEC_INVALID');
     expect(e.details?.[0]?.path).toMatch(/^bad\.yaml:\d+$/);
     expect(e.details?.[0]?.message).toMatch(/^YAML syntax: /);
+  });
+});
+
+describe('parseMatrixYaml: command and entrypoint', () => {
+  it('reads a list as written and a string split into words; absent, the app has neither', () => {
+    const [web] = parseMatrixYaml(oneApp('    entrypoint: [/bin/busybox]\n    command: nc -lk -p "8080"\n')).apps;
+    expect([web?.entrypoint, web?.command]).toEqual([['/bin/busybox'], ['nc', '-lk', '-p', '8080']]);
+    const [plain] = parseMatrixYaml(oneApp('')).apps;
+    expect(plain).not.toHaveProperty('command');
+    expect(plain).not.toHaveProperty('entrypoint');
+  });
+
+  it('names the bad field', () => {
+    expect(problems(oneApp('    command: cat /data/* | wc -l\n'))).toEqual([
+      ['apps.web.command', '"/data/*" would be expanded by a shell, and no shell runs this: write the command as a list'],
+      ['apps.web.command', '"|" needs a shell, and none runs this: write ["sh", "-c", "…"]'],
+    ]);
+    expect(problems(oneApp('    entrypoint: [sh, { c: 1 }]\n'))).toEqual([['apps.web.entrypoint[1]', 'must be a string, got a mapping']]);
   });
 });

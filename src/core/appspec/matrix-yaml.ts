@@ -30,6 +30,7 @@ import {
   type YamlMap,
 } from './fields.ts';
 import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
+import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
 import { hostAccess, hostNetworkPublish, parseHostMode, parsePrivileged, readBinds, readCapAdd, readDevices, readShortBind } from './host-access.ts';
 import { APP_NAME, NODE_NAME } from './plan.ts';
@@ -51,6 +52,8 @@ const APP_KEYS = [
   'anti_affinity',
   'depends_on',
   'env',
+  'command',
+  'entrypoint',
   'secrets',
   'host',
   'restart',
@@ -135,6 +138,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     dependsOn.map((d) => d.app),
   );
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
+  const command = body.command === undefined ? undefined : readArgv(body.command, p('command'), c);
+  const entrypoint = body.entrypoint === undefined ? undefined : readArgv(body.entrypoint, p('entrypoint'), c);
   const secrets =
     body.secrets === undefined
       ? []
@@ -172,6 +177,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     antiAffinity,
     dependsOn,
     env,
+    ...(command ? { command } : {}),
+    ...(entrypoint ? { entrypoint } : {}),
     // only when there are some, so apps without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
     // only when it asks for something, so apps without host access look (and hash) as they did before

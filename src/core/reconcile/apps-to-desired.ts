@@ -24,6 +24,8 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       hostPort: pin ? pin.hostPort : (app.publish ?? null),
       containerPort: pin ? pin.containerPort : app.port,
       env: app.env,
+      ...(app.command ? { command: app.command } : {}),
+      ...(app.entrypoint ? { entrypoint: app.entrypoint } : {}),
       resources: app.resources,
       restart: app.restart,
       ...(app.health ? { health: app.health } : {}),

@@ -43,6 +43,13 @@ describe('createContainerBody', () => {
     expect(createContainerBody(r).HostConfig.NanoCpus).toBeUndefined();
   });
 
+  it("runs the image's own command and entrypoint unless the replica has its own", () => {
+    expect(createContainerBody(r)).not.toHaveProperty('Cmd');
+    expect(createContainerBody(r)).not.toHaveProperty('Entrypoint');
+    const b = createContainerBody({ ...r, command: ['-l', '-p', '8080'], entrypoint: ['nc'] });
+    expect([b.Entrypoint, b.Cmd]).toEqual([['nc'], ['-l', '-p', '8080']]);
+  });
+
   it('asks for no host access unless the replica has it', () => {
     const hc = createContainerBody(r).HostConfig;
     for (const k of ['Privileged', 'CapAdd', 'Devices', 'PidMode', 'IpcMode', 'NetworkMode', 'Mounts']) expect(hc).not.toHaveProperty(k);

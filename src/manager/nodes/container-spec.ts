@@ -20,6 +20,9 @@ const MIB = 1024 * 1024;
 export interface CreateContainerBody {
   name: string;
   Image: string;
+  /** Absent: the image's own. */
+  Cmd?: string[];
+  Entrypoint?: string[];
   Env: string[];
   Labels: Record<string, string>;
   ExposedPorts: Record<string, Record<string, never>>;
@@ -60,6 +63,8 @@ export function createContainerBody(r: DesiredReplica, secrets: { env?: Record<s
   return {
     name,
     Image: r.image,
+    ...(r.command ? { Cmd: r.command } : {}),
+    ...(r.entrypoint ? { Entrypoint: r.entrypoint } : {}),
     Env: [
       ...Object.entries(r.env ?? {}).map(([k, v]) => `${k}=${v}`),
       ...Object.entries(secrets.env ?? {}).map(([k, v]) => `${k}=${v}`),
