@@ -15,3 +15,26 @@ export function drainProgress(
   const pinned = here.filter((r) => pinnedApps.has(r.app)).length;
   return { pinned, leaving: here.length - pinned };
 }
+
+/**
+ * Pure: the apps with a replica that a plan file keeps on `node` running there and desired but
+ * not routed by the ingress yet: after the node's engine restarted, they serve again only once
+ * healthy (and the node is active).
+ */
+export function notServingAgain(
+  rows: readonly Pick<ReplicaRow, 'app' | 'node' | 'state' | 'desired' | 'routed'>[],
+  node: string,
+  pinnedApps: ReadonlySet<string>,
+): string[] {
+  return [...new Set(rows.filter((r) => r.node === node && pinnedApps.has(r.app) && r.desired && r.routed !== true).map((r) => r.app))].sort();
+}
+
+/**
+ * Pure: the apps whose replica a plan file keeps on drained `node` is still routed by the
+ * ingress although the app has another routed replica elsewhere: the ingress has not applied
+ * the drain yet, and the node's engine must not restart before it has.
+ */
+export function stillRoutedThere(rows: readonly Pick<ReplicaRow, 'app' | 'node' | 'routed'>[], node: string, pinnedApps: ReadonlySet<string>): string[] {
+  const elsewhere = new Set(rows.filter((r) => r.node !== node && r.routed === true).map((r) => r.app));
+  return [...new Set(rows.filter((r) => r.node === node && pinnedApps.has(r.app) && r.routed === true && elsewhere.has(r.app)).map((r) => r.app))].sort();
+}

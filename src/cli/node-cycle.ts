@@ -8,7 +8,10 @@ import { homePaths } from '../shared/home.ts';
 import type { NodeAvailability } from '../core/model.ts';
 import type { NodeView } from '../shared/api-types.ts';
 import { ApiClient } from './api-client.ts';
-import { drainProgress } from './drain-progress.ts';
+import { drainProgress, notServingAgain, stillRoutedThere } from './drain-progress.ts';
+
+/** Requests under way to a replica the ingress no longer routes to finish within this (the sample apps' take milliseconds). */
+const IN_FLIGHT_MS = 1000;
 
 /**
  * Drains the node and follows its replicas moving away (start-first, each at its app's update
@@ -65,17 +68,61 @@ export async function engineNode(name: string): Promise<NodeView> {
 
 /**
  * Runs `work` (which restarts the node's engine) with the node's replicas moved away first
- * (start-first) and the node taking replicas again after, even when `work` failed; `force`
- * skips the move (its replicas are replaced elsewhere as for a dead node). A node drained
- * before stays drained.
+ * (start-first; a plan file's stay, out of the ingress while their app serves elsewhere) and
+ * the node taking replicas again after, even when `work` failed, then waits until the plan
+ * file's serve again; `force` skips the move (its replicas are replaced elsewhere as for a
+ * dead node). A node drained before stays drained.
  */
 export async function withNodeAway(api: ApiClient, node: NodeView, o: { force: boolean }, work: () => Promise<void>): Promise<void> {
+  const back = !o.force && node.availability === 'active';
+  const pinnedApps = new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
   const pinned = o.force ? 0 : await drainNode(api, node.name);
-  if (pinned > 0) console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${node.name} by a plan file: restarted with its engine`);
+  if (pinned > 0) {
+    console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${node.name} by a plan file: restarted with its engine`);
+    await offTheIngress(api, node.name, pinnedApps);
+  }
   try {
     await work();
   } finally {
-    if (!o.force && node.availability === 'active') await changeNode(api, node.name, () => ({ availability: 'active' }));
+    if (back) await changeNode(api, node.name, () => ({ availability: 'active' }));
+  }
+  if (!back || pinned === 0) return;
+  await servingAgain(api, node.name, pinnedApps);
+}
+
+/** Until the ingress routes the plan file's replicas on drained `node` no more (where their apps serve elsewhere), and their requests under way are done. */
+async function offTheIngress(api: ApiClient, node: string, pinnedApps: ReadonlySet<string>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (stillRoutedThere((await api.replicas()).replicas, node, pinnedApps).length > 0) {
+    // an ingress that does not apply changes (matrix status says why) must not hold the work up for ever
+    if (Date.now() > deadline) return void console.log(`warning: the ingress still routes to ${node}'s pinned replicas; going on`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await new Promise((r) => setTimeout(r, IN_FLIGHT_MS));
+}
+
+/** Until the plan file's replicas on `node` are routed again. */
+async function servingAgain(api: ApiClient, node: string, pinnedApps: ReadonlySet<string>): Promise<void> {
+  // what a plan file keeps there serves again only once its engine is back: waited for, so that
+  // the next node's turn (ca rotate) never finds an app with no replica serving
+  const deadline = Date.now() + 120_000;
+  let said = '';
+  for (;;) {
+    const short = notServingAgain((await api.replicas()).replicas, node, pinnedApps);
+    if (short.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new MatrixError(
+        'E_NODE_BUSY',
+        `${short.join(', ')} ${short.length === 1 ? 'does' : 'do'} not serve from ${node} again after 120 s (matrix ps says why)`,
+        {
+          path: 'node',
+        },
+      );
+    }
+    const line = `waiting for ${short.join(', ')} to serve from ${node} again`;
+    if (line !== said) console.log(line);
+    said = line;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

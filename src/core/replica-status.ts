@@ -15,6 +15,8 @@ export interface ReplicaRow {
   containerId: string | null;
   revision: string;
   desired: boolean;
+  /** The ingress routes to it (its last applied configuration); set by the API. */
+  routed?: boolean;
 }
 
 export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica[], nodes: NodeStatus[]): ReplicaRow[] {

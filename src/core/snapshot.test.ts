@@ -9,7 +9,7 @@ const node = (name: string, state: 'up' | 'down' = 'up') => ({
   state,
   labels: {},
   apiLabels: {},
-  availability: 'active' as const,
+  availability: 'active' as 'active' | 'drain',
   driver: null as string | null,
   capacity: null,
   engineVersion: null,
@@ -69,6 +69,18 @@ describe('which replicas the ingress routes', () => {
   it('never routes a replica on a simulated node (the sim driver), even one routed already', () => {
     const s = snap([container('c1', 'n1', 'web.0', 'r2'), container('c2', 'n2', 'web.1', 'r2')], undefined, [node('n1'), { ...node('n2'), driver: 'sim' }]);
     expect(ids(routedReplicas(s, new Set(), { desired, routed: new Set(['c2']) }))).toEqual(['c1']);
+  });
+
+  it("on a drained node, routes a pinned app's replica only while the app has none elsewhere", () => {
+    const drained = { ...node('n1'), availability: 'drain' as const };
+    const pinned = new Set(['web']);
+    const s = snap([container('c1', 'n1', 'web.0', 'r2'), container('c2', 'n2', 'web.1', 'r2')], undefined, [drained, node('n2')]);
+    expect(ids(routedReplicas(s, new Set(), { desired, routed: new Set(['c1', 'c2']), pinned }))).toEqual(['c2']);
+    // the other one not (yet) healthy: the drained node's serves on
+    const alone = snap([container('c1', 'n1', 'web.0', 'r2'), container('c2', 'n2', 'web.1', 'r2')], ['c1'], [drained, node('n2')]);
+    expect(ids(routedReplicas(alone, new Set(), { desired, routed: new Set(['c1', 'c2']), pinned }))).toEqual(['c1']);
+    // an app that is not pinned moves away start-first: its replica there serves until then
+    expect(ids(routedReplicas(s, new Set(), { desired, routed: new Set(['c1', 'c2']) }))).toEqual(['c1', 'c2']);
   });
 
   it('keeps what is routed already until the plan drains it (a rolling update keeps its old replicas serving)', () => {

@@ -65,10 +65,13 @@ export interface Admission {
   desired: readonly DesiredReplica[];
   /** Container ids routed by the last publication (or, after a restart, by the ingress the manager adopted). */
   routed: ReadonlySet<string>;
+  /** Apps a plan file pins to their nodes: their replicas stay on a drained node rather than move. */
+  pinned?: ReadonlySet<string>;
 }
 
 /**
- * Backends for the ingress: running, healthy replicas on answering nodes (not simulated ones), minus those
+ * Backends for the ingress: running, healthy replicas on answering nodes (not simulated ones;
+ * a pinned app's on a drained node only when it has no other), minus those
  * draining (out of the ingress while in-flight requests finish). In only once healthy, and
  * only as a replica of the desired state: a container that is not (an old revision, a slot
  * that moved while its node was away) is never let in; one routed already stays until the
@@ -87,7 +90,12 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
     if (!admit.routed.has(o.containerId) && !(d && d.app === o.app && isCurrentReplica(o, d))) continue;
     out.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, containerId: o.containerId, health: o.health });
   }
-  return out;
+  // what stays on a drained node (a plan file pins it there) gets no traffic while the app has
+  // replicas elsewhere: its engine may be restarted any moment (regenerate-certs, ca rotate).
+  // Replicas that move away serve on until their replacements do (start-first).
+  const onDrained = (r: RoutedReplica) => admit.pinned?.has(r.route.app) === true && up.get(r.route.node)?.availability === 'drain';
+  const servedElsewhere = new Set(out.filter((r) => !onDrained(r)).map((r) => r.route.app));
+  return out.filter((r) => !onDrained(r) || !servedElsewhere.has(r.route.app));
 }
 
 /** What the control loop hands every consumer after each change: the snapshot and its routes. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../src/manager/pki/certs.ts';
-import { curlIn, dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+import { curlIn, dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, whileLoaded, type LabEnv } from './lab-harness.ts';
 
 const env: LabEnv = newLabEnv('seed', 212);
 const node = (i: number) => `10.212.0.${10 + i}`;
@@ -193,6 +193,19 @@ describe('the seed cloud in a real lab', () => {
       (x) => x.status === 200 && nodeOf(x.body) === 'node2',
     );
     expect(nodeOf(a.body)).toBe('node2');
+  });
+
+  it('restarting the engine of a node with pinned replicas (regenerate-certs): out of the ingress first, back once healthy, no failed request', async () => {
+    // simplewebapp1 is pinned to node1 and node2
+    const { out, answers } = await whileLoaded(env, '/simplewebapp1/', () => matrixOk(env, ['node', 'regenerate-certs', 'node2']));
+    expect(out).toMatch(/^2 replicas are pinned to node2 by a plan file: restarted with its engine$/m);
+    expect(out).toMatch(/node2 has a new certificate and its engine runs with it; it takes replicas again/);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
+    // it waited for node2's replica to serve again: the next request may land on either node
+    const seen = new Set<string | null>();
+    for (let i = 0; i < 20 && seen.size < 2; i++) seen.add(nodeOf((await get(env.ingressPort, '/simplewebapp1/')).body));
+    expect(seen).toEqual(new Set(['node1', 'node2']));
   });
 
   it('a live manager survives 2,000 hostile requests: same PID, same stored state', async () => {

@@ -63,10 +63,10 @@ const roundOf = (phase: 'trust-both' | 'issue-new') =>
 async function rotate(paths: HomePaths): Promise<void> {
   const pki = await openPki(paths);
   const { nextRotationStep } = await import('../../manager/pki/pki.ts');
-  assertManagerRestartable(paths);
-  await checkNodes(await ApiClient.fromEnv().nodes());
   const began = Date.now();
   try {
+    assertManagerRestartable(paths);
+    await checkNodes(await ApiClient.fromEnv().nodes());
     for (;;) {
       const api = ApiClient.fromEnv(); // anew each step: the manager restarts, and which CA its API presents with it
       const nodes = await api.nodes();

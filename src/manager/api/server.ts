@@ -100,7 +100,13 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     }
   });
 
-  const rows = () => replicaRows(d.loop.latestPlan()?.desired ?? [], [...d.loop.snapshot().replicas], nodeStatuses(d.loop.snapshot()));
+  const rows = () => {
+    const routed = new Set((d.loop.appliedBy('ingress')?.routes ?? []).map((r) => r.containerId));
+    return replicaRows(d.loop.latestPlan()?.desired ?? [], [...d.loop.snapshot().replicas], nodeStatuses(d.loop.snapshot())).map((r) => ({
+      ...r,
+      routed: r.containerId !== null && routed.has(r.containerId),
+    }));
+  };
   const rollbacksOf = (name: string): RollbackView[] =>
     d.loop
       .events()

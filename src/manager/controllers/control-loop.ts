@@ -89,6 +89,7 @@ export class ControlLoop {
   /** The desired generation the current pass works on, and its apps. */
   private generation = 0;
   private apps: readonly string[] = [];
+  private pinnedApps: ReadonlySet<string> = new Set();
   /** Container ids the last publication routed: they stay routed until the plan drains them. */
   private routed: ReadonlySet<string>;
   /** The desired replicas of the plan before the current one. */
@@ -196,6 +197,7 @@ export class ControlLoop {
     const d = this.deps.store.currentDeployment();
     this.generation = d?.generation ?? 0;
     this.apps = (d?.apps ?? []).map((a) => a.name);
+    this.pinnedApps = new Set((d?.apps ?? []).filter((a) => a.pins).map((a) => a.name));
     const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
     this.snap = snap;
     this.memory.observe(snap);
@@ -261,6 +263,7 @@ export class ControlLoop {
       routes: routedReplicas(this.snap, this.memory.drainingNow(), {
         desired: [...(this.lastPlan?.desired ?? []), ...this.previousDesired],
         routed: this.routed,
+        pinned: this.pinnedApps,
       }),
       version: this.published.version + 1,
       generation: this.generation,
