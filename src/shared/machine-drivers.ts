@@ -71,7 +71,7 @@ export const SIM_DRIVER: DriverInfo = {
   nameRequired: true,
   options: [
     { flags: '--cpus <n>', description: 'sim: the CPUs it offers (default: 4)' },
-    { flags: '--memory <mb>', description: 'sim: the memory it offers, in MB (default: 4096)' },
+    { flags: '--memory <size>', description: 'sim: the memory it offers: 16384 (MB), 16g, 512Mi (default: 4096)' },
   ],
 };
 

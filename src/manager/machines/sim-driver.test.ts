@@ -42,6 +42,8 @@ describe('simCapacity', () => {
   it('defaults to 4 CPUs and 4096 MB, and takes whole numbers in range', () => {
     expect(simCapacity({})).toEqual({ cpus: 4, memoryMb: 4096 });
     expect(simCapacity({ cpus: '64', memory: '262144' })).toEqual({ cpus: 64, memoryMb: 262144 });
+    expect(simCapacity({ memory: '16g' })).toEqual({ cpus: 4, memoryMb: 16384 });
+    expect(simCapacity({ memory: '512Mi' })).toEqual({ cpus: 4, memoryMb: 512 });
   });
 
   it.each([
@@ -49,8 +51,10 @@ describe('simCapacity', () => {
     [{ cpus: '1.5' }, 'E_BAD_REQUEST cpus'],
     [{ cpus: 'many' }, 'E_BAD_REQUEST cpus'],
     [{ cpus: '2000' }, 'E_BAD_REQUEST cpus'],
-    [{ memory: '8' }, 'E_BAD_REQUEST memory'],
+    [{ memory: '0' }, 'E_BAD_REQUEST memory'],
     [{ memory: '-1' }, 'E_BAD_REQUEST memory'],
+    [{ memory: 'lots' }, 'E_BAD_REQUEST memory'],
+    [{ memory: '32T' }, 'E_BAD_REQUEST memory'],
     [{ memory: true }, 'E_BAD_REQUEST memory'],
   ])('refuses %j naming the flag', async (o, code) => {
     expect(await codeOf(() => simCapacity(o))).toBe(code);

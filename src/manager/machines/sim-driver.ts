@@ -7,6 +7,7 @@
  */
 import { MatrixError } from '../../core/errors.ts';
 import { assertNodeName } from '../../core/node-name.ts';
+import { parseMemoryMb } from '../../core/appspec/fields.ts';
 import type { Resources } from '../../core/model.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { SIM_DRIVER } from '../../shared/machine-drivers.ts';
@@ -33,7 +34,7 @@ export function simAddress(taken: readonly string[]): string {
   throw new MatrixError('E_MACHINE', `every sim address (${SIM_NET}.0.0/16) is taken: remove sim nodes first`);
 }
 
-/** Pure: what a sim node offers, from `--cpus` and `--memory`, each checked. */
+/** Pure: what a sim node offers, from `--cpus` and `--memory` (`16384`, `16g`: as a spec's memory), each checked. */
 export function simCapacity(o: CreateOptions): Resources {
   const int = (v: string | boolean | undefined, flag: string, min: number, max: number, dflt: number): number => {
     if (v === undefined) return dflt;
@@ -42,7 +43,9 @@ export function simCapacity(o: CreateOptions): Resources {
       throw new MatrixError('E_BAD_REQUEST', `--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`, { path: flag });
     return n;
   };
-  return { cpus: int(o.cpus, 'cpus', 1, 1024, 4), memoryMb: int(o.memory, 'memory', 16, 16 * 1024 * 1024, 4096) };
+  const memory = o.memory === undefined ? undefined : parseMemoryMb(o.memory, 'mb');
+  if (memory?.ok === false) throw new MatrixError('E_BAD_REQUEST', `--memory ${memory.message}, got ${JSON.stringify(o.memory)}`, { path: 'memory' });
+  return { cpus: int(o.cpus, 'cpus', 1, 1024, 4), memoryMb: memory?.value ?? 4096 };
 }
 
 export function simDriver(paths: HomePaths): MachineDriver {
