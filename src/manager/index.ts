@@ -10,7 +10,7 @@ import type { HomePaths } from '../shared/home.ts';
 export async function runManager(paths: HomePaths): Promise<void> {
   return (await import('./main.ts')).runManager(paths);
 }
-export { Lab } from './lab/lab.ts';
+export { Lab, labState } from './lab/lab.ts';
 export { labPki } from './lab/lab-pki.ts';
 export { DRIVERS, machine } from './machines/drivers.ts';
 export type { MachineDriver } from './machines/driver.ts';

@@ -22,11 +22,22 @@ function intOption(name: string, min: number, max: number) {
   };
 }
 
-async function openLab(): Promise<{ lab: Lab; paths: ReturnType<typeof homePaths> }> {
-  const { Lab, labPki } = await import('../../manager/index.ts'); // lazily: other commands never load the manager
+/**
+ * The lab of this home. Only `lab up` makes one (`create`): every other command needs one,
+ * and must not leave a cluster CA behind in a home that has none.
+ */
+async function openLab(create = false): Promise<{ lab: Lab; paths: ReturnType<typeof homePaths> }> {
+  const { Lab, labPki, labState } = await import('../../manager/index.ts'); // lazily: other commands never load the manager
   const paths = homePaths();
+  if (!create && labState(paths.lab) === null) throw new MatrixError('E_LAB', `no lab in ${paths.lab}: create one with \`matrix lab up\` first`);
   const lab = new Lab(paths.lab, await labPki(paths.pki), (m) => console.log(`  ${m}`));
   return { lab, paths };
+}
+
+/** Whether this home has a lab, without opening it. */
+async function hasLab(): Promise<boolean> {
+  const { labState } = await import('../../manager/index.ts');
+  return labState(homePaths().lab) !== null;
 }
 
 export function labCommands(program: Command): void {
@@ -45,7 +56,7 @@ export function labCommands(program: Command): void {
     .option('--api-tls', 'serve the API over HTTPS with a certificate from the cluster CA', false)
     .action(
       async (o: { nodes: number; prefix: string; bridge: string; subnet: string; ingress: string; ingressAdmin: string; api: string; apiTls: boolean }) => {
-        const { lab: l, paths } = await openLab();
+        const { lab: l, paths } = await openLab(true);
         const config: LabConfig = { ...DEFAULT_LAB, prefix: o.prefix, bridge: o.bridge, subnet: o.subnet };
         const before = l.state();
         console.log(before ? `lab exists in ${paths.lab}: checking it` : `creating a lab of ${o.nodes} nodes in ${paths.lab}`);
@@ -78,12 +89,11 @@ export function labCommands(program: Command): void {
     .command('status')
     .description('show each node, its network and whether its engine answers')
     .action(async () => {
-      const { lab: l } = await openLab();
-      if (!l.state()) {
+      if (!(await hasLab())) {
         console.log('no lab (create one with `matrix lab up`)');
         return;
       }
-      await printStatus(l);
+      await printStatus((await openLab()).lab);
     });
 
   lab
@@ -91,11 +101,11 @@ export function labCommands(program: Command): void {
     .description('stop the manager and remove every namespace, link, process and file the lab made')
     .option('--keep-state', 'keep the manager state (CA, token, registry images, desired state) for the next `lab up`', false)
     .action(async (o: { keepState: boolean }) => {
-      const { lab: l, paths } = await openLab();
+      const paths = homePaths();
       if (await stopManager(paths, { withIngress: true })) console.log('manager stopped');
       // a manager killed with -9 leaves its registry behind: end exactly that one
       await stopPid(join(paths.registry, 'registry.pid'), 'docker-registry');
-      await l.down();
+      if (await hasLab()) await (await openLab()).lab.down();
       if (!o.keepState) removeManagerState(paths);
       console.log(o.keepState ? `lab removed (state kept in ${paths.root})` : 'lab removed');
     });
