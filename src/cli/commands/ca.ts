@@ -114,7 +114,12 @@ async function rotate(paths: HomePaths): Promise<void> {
       }
     }
   } catch (e) {
-    const r = pki.rotation();
+    let r: ReturnType<Pki['rotation']>;
+    try {
+      r = pki.rotation();
+    } catch {
+      throw e; // a state file that cannot be read says so itself at the next run
+    }
     if (r === null) throw e;
     const err = isMatrixError(e) ? e : new MatrixError('E_INTERNAL', (e as Error).message);
     throw new MatrixError(

@@ -36,16 +36,12 @@ export function simAddress(taken: readonly string[]): string {
 
 /** Pure: what a sim node offers, from `--cpus` and `--memory` (`16384`, `16g`: as a spec's memory), each checked. */
 export function simCapacity(o: CreateOptions): Resources {
-  const int = (v: string | boolean | undefined, flag: string, min: number, max: number, dflt: number): number => {
-    if (v === undefined) return dflt;
-    const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
-    if (!(n >= min && n <= max))
-      throw new MatrixError('E_BAD_REQUEST', `--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`, { path: flag });
-    return n;
-  };
+  const cpus = o.cpus === undefined ? 4 : typeof o.cpus === 'string' && /^\d{1,4}$/.test(o.cpus) ? Number(o.cpus) : NaN;
+  if (!(cpus >= 1 && cpus <= 1024))
+    throw new MatrixError('E_BAD_REQUEST', `--cpus must be a whole number from 1 to 1024, got ${JSON.stringify(o.cpus)}`, { path: 'cpus' });
   const memory = o.memory === undefined ? undefined : parseMemoryMb(o.memory, 'mb');
   if (memory?.ok === false) throw new MatrixError('E_BAD_REQUEST', `--memory ${memory.message}, got ${JSON.stringify(o.memory)}`, { path: 'memory' });
-  return { cpus: int(o.cpus, 'cpus', 1, 1024, 4), memoryMb: memory?.value ?? 4096 };
+  return { cpus, memoryMb: memory?.value ?? 4096 };
 }
 
 export function simDriver(paths: HomePaths): MachineDriver {

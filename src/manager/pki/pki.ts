@@ -13,10 +13,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
 import { type RotationState, parseRotationState } from './ca-rotation.ts';
-
-export { nextRotationStep, type RotationState, type RotationStep } from './ca-rotation.ts';
 import { type KeyAndCert, type LeafKind, createCa, createLeaf } from './certs.ts';
 import { type Sans, assertHostname, normalizeSans, parseSubjectAltName, sameSans } from './sans.ts';
+
+// the CLI's `ca rotate` may load this module alone (not the manager's)
+export { nextRotationStep, type RotationState, type RotationStep } from './ca-rotation.ts';
 
 export interface CertPaths {
   cert: string;
