@@ -380,7 +380,7 @@ describe('the lab driver', () => {
 describe('the sim driver', () => {
   it('a simulated node takes replicas like any node, is never routed, switches off and on, and goes', async () => {
     const r = await matrixOk(env, ['node', 'create', '--driver', 'sim', '--cpus', '2', '--memory', '2048', '--label', 'zone=s', 'sim1']);
-    expect(r).toMatch(/sim1 is a node of the cluster \(sim, engine 127\.255\.0\.1:2376\)/);
+    expect(r).toMatch(/sim1 is a node of the cluster \(sim, simulated at 127\.255\.0\.1\): only apps with a constraint on matrix\.sim go there/);
     const nodes = () => matrixOk(env, ['nodes']);
     // the real app stays where it is: nothing that did not ask for a simulated node goes there
     const listed = /^sim1 +sim +\S+ +up +sim +0 .*$/m.exec(await until(nodes, (o) => /sim1 +sim +\S+ +up +sim /.test(o)))?.[0] ?? '';

@@ -278,7 +278,11 @@ async function createNode(name: string | undefined, o: CreateOptions & { driver?
     const err = isMatrixError(e) ? e : new MatrixError('E_INTERNAL', (e as Error).message);
     throw new MatrixError(err.code, `${err.message}\ncleaned up: ${cleaned.join('; ')}`, err.path !== undefined ? { path: err.path } : {});
   }
-  console.log(`${m.name} is a node of the cluster (${info.name}, engine ${engineShown(m)}); the docker CLI on it: eval "$(matrix node env ${m.name})"`);
+  console.log(
+    info.name === 'sim'
+      ? `${m.name} is a node of the cluster (sim, simulated at ${m.address}): only apps with a constraint on matrix.sim go there`
+      : `${m.name} is a node of the cluster (${info.name}, engine ${engineShown(m)}); the docker CLI on it: eval "$(matrix node env ${m.name})"`,
+  );
 }
 
 async function askYesNo(question: string): Promise<boolean> {
