@@ -17,9 +17,9 @@ export function drainProgress(
 }
 
 /**
- * Pure: the apps with a replica that a plan file keeps on `node` running there and desired but
- * not routed by the ingress yet: after the node's engine restarted, they serve again only once
- * healthy (and the node is active).
+ * Pure: the apps with a replica that a plan file keeps on `node` (desired there, whatever its
+ * state: not started again yet counts) that the ingress does not route yet: after the node's
+ * engine restarted, they serve again only once healthy (and the node is active).
  */
 export function notServingAgain(
   rows: readonly Pick<ReplicaRow, 'app' | 'node' | 'state' | 'desired' | 'routed'>[],
