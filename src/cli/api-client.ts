@@ -4,7 +4,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { join } from 'node:path';
 import { ERROR_CODES, MatrixError, type ErrorCode } from '../core/errors.ts';
 import type { NodeAvailability } from '../core/model.ts';
 import type {
@@ -26,7 +25,7 @@ import type {
   TokenRole,
   TokenView,
 } from '../shared/api-types.ts';
-import { homePaths, type HomePaths } from '../shared/home.ts';
+import { homePaths, trustFile, type HomePaths } from '../shared/home.ts';
 import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
 import { sendRequest, type HttpResponse } from '../util/http-request.ts';
 
@@ -61,8 +60,7 @@ export class ApiClient {
   static fromEnv(paths: HomePaths = homePaths(), env: NodeJS.ProcessEnv = process.env): ApiClient {
     const base = env.MATRIX_API || apiUrl(readManagerConfig(paths));
     const token = env.MATRIX_TOKEN || (existsSync(paths.token) ? readFileSync(paths.token, 'utf8').trim() : '');
-    // trust.pem: both CAs while the cluster CA is rotated (Pki.trustFile)
-    const caFile = env.MATRIX_CA || [join(paths.pki, 'trust.pem'), join(paths.pki, 'ca.pem')].find((f) => existsSync(f)) || '';
+    const caFile = env.MATRIX_CA || trustFile(paths.pki);
     return new ApiClient(base.replace(/\/$/, ''), token, existsSync(caFile) ? { ca: readFileSync(caFile, 'utf8') } : {});
   }
 

@@ -17,11 +17,11 @@ const IN_FLIGHT_MS = 1000;
  * Drains the node and follows its replicas moving away (start-first, each at its app's update
  * pace) until none is left there; returns how many stay because a plan file pins them there.
  */
-export async function drainNode(api: ApiClient, name: string): Promise<number> {
+export async function drainNode(api: ApiClient, name: string, pinnedApps?: ReadonlySet<string>): Promise<number> {
   await changeNode(api, name, () => ({ availability: 'drain' }));
   // only a plan file pins replicas to a node: any other still there (even one still desired
   // there for a moment, as a move onto it that was under way) is waited for
-  const pinnedApps = new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
+  pinnedApps ??= await planPinnedApps(api);
   const deadline = Date.now() + 120_000;
   let said = -1;
   for (;;) {
@@ -40,6 +40,11 @@ export async function drainNode(api: ApiClient, name: string): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The apps a plan file pins to their nodes. */
+async function planPinnedApps(api: ApiClient): Promise<ReadonlySet<string>> {
+  return new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
 }
 
 export type NodeChange = { labels?: Record<string, string>; availability?: NodeAvailability };
@@ -75,8 +80,8 @@ export async function engineNode(name: string): Promise<NodeView> {
  */
 export async function withNodeAway(api: ApiClient, node: NodeView, o: { force: boolean }, work: () => Promise<void>): Promise<void> {
   const back = !o.force && node.availability === 'active';
-  const pinnedApps = new Set((await api.apps()).filter((a) => a.pinned).map((a) => a.name));
-  const pinned = o.force ? 0 : await drainNode(api, node.name);
+  const pinnedApps = await planPinnedApps(api);
+  const pinned = o.force ? 0 : await drainNode(api, node.name, pinnedApps);
   if (pinned > 0) {
     console.log(`${pinned} replica${pinned === 1 ? ' is' : 's are'} pinned to ${node.name} by a plan file: restarted with its engine`);
     await offTheIngress(api, node.name, pinnedApps);

@@ -54,6 +54,15 @@ export function homePaths(root: string = matrixHome()): HomePaths {
 }
 
 /**
+ * The CA certificates to trust in the PKI directory: `trust.pem` (the old and the new CA
+ * together, while the cluster CA is rotated), else `ca.pem`.
+ */
+export function trustFile(pkiDir: string): string {
+  const t = join(pkiDir, 'trust.pem');
+  return existsSync(t) ? t : join(pkiDir, 'ca.pem');
+}
+
+/**
  * The home holds the cluster's keys, its database and the API token: it is 0700 and every
  * state file in it 0600, whoever created them and with whatever umask (an earlier version
  * or a `mkdir` by hand may have left them readable).

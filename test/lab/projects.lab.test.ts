@@ -133,23 +133,22 @@ describe('one image, several roles', () => {
         `apps:\n  role:\n    image: cloud/simplewebapp1\n    replicas: 2\n    port: 8080\n    entrypoint: [/bin/sh, -c]\n` +
           `    command:\n      - echo "role=${r} on $MATRIX_NODE" > /www/index.html && mkdir -p /www/role && cp /www/index.html /www/role/ && exec httpd -f -p 8080 -h /www\n`,
       );
-    await matrixOk(env, ['deploy', role('leader')]);
-    const leader = await until(
-      () => get(env.ingressPort, '/role/'),
-      (a) => a.status === 200 && a.body.includes('role=leader'),
-      120,
-      250,
-    );
-    expect(leader.body).toMatch(/^role=leader on node\d$/m);
-    expect(leader.body).not.toContain('app=simplewebapp1'); // not the image's own start script
-    await matrixOk(env, ['deploy', role('follower')]);
-    const follower = await until(
-      () => get(env.ingressPort, '/role/'),
-      (a) => a.status === 200 && a.body.includes('role=follower'),
-      120,
-      250,
-    );
-    expect(follower.body).toMatch(/^role=follower on node\d$/m);
+    /** Deploys the app in role `r` and returns the first page through the ingress that says so. */
+    const deployed = async (r: string) => {
+      await matrixOk(env, ['deploy', role(r)]);
+      return (
+        await until(
+          () => get(env.ingressPort, '/role/'),
+          (a) => a.status === 200 && a.body.includes(`role=${r}`),
+          120,
+          250,
+        )
+      ).body;
+    };
+    const leader = await deployed('leader');
+    expect(leader).toMatch(/^role=leader on node\d$/m);
+    expect(leader).not.toContain('app=simplewebapp1'); // not the image's own start script
+    expect(await deployed('follower')).toMatch(/^role=follower on node\d$/m);
     await matrixOk(env, ['rm', 'role']);
   });
 });

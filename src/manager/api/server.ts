@@ -158,7 +158,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     const plan = d.loop.latestPlan();
     const serving = d.loop.appliedBy('ingress')?.routes ?? [];
     const desiredContainers = new Set(all.filter((r) => r.desired && r.containerId !== null).map((r) => r.containerId));
-    const simNodes = new Set(d.store.listNodes().flatMap((n) => (n.driver === 'sim' ? [n.name] : [])));
+    const simNodes = new Set(d.loop.snapshot().nodes.flatMap((n) => (n.driver === 'sim' ? [n.name] : [])));
     return {
       apps: (current?.apps ?? []).map((a) => ({
         name: a.name,

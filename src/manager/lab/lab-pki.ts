@@ -11,10 +11,6 @@ export async function labPki(dir: string): Promise<LabPki> {
     engineTrust: () => pki.engineTrust(),
     nodeCert: (n, renew = false) => (renew ? pki.renewServerCert(n.name, nodeSans(n)) : pki.ensureServerCert(n.name, nodeSans(n))),
     clientTls: () => pki.clientTls('manager'),
-    registryClient: async () => {
-      await pki.ensureClientCert('engines');
-      const t = pki.clientTls('engines');
-      return { cert: t.cert, key: t.key };
-    },
+    registryTrust: () => pki.registryTrust(),
   };
 }

@@ -32,8 +32,8 @@ export interface LabPki {
   /** The node's server certificate (a new certificate and key when `renew`, whatever it has). */
   nodeCert(node: LabNode, renew?: boolean): Promise<{ cert: string; key: string }>;
   clientTls(): ClientTls;
-  /** The engines' client certificate for the registry (PEM), which only accepts the cluster CA's. */
-  registryClient(): Promise<{ cert: string; key: string }>;
+  /** What the engines need to pull from the registry (Pki.registryTrust), which only lets in the cluster CA's certificates. */
+  registryTrust(): Promise<{ ca: string; cert: string; key: string }>;
 }
 
 export interface LabState {
@@ -205,7 +205,8 @@ export class Lab {
   }
 
   private async installRegistryCa(c: LabConfig): Promise<string> {
-    return writeRegistryTrust(registryAddress(c), this.pki.engineTrust().pem, await this.pki.registryClient()).dir;
+    const t = await this.pki.registryTrust();
+    return writeRegistryTrust(registryAddress(c), t.ca, t).dir;
   }
 
   /** The engine's data root (what survives a power-off: images, containers) and exec root (what does not). */

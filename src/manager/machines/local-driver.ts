@@ -13,7 +13,7 @@ import { writeRegistryTrust } from '../nodes/registry-trust.ts';
 import { Pki } from '../pki/pki.ts';
 import { assertNodeName } from '../../core/node-name.ts';
 import { assertEngineFree, type CreateOptions, type DriverEntry, type MachineDriver } from './driver.ts';
-import { MachineStore, type MachineRecord } from './machine-store.ts';
+import { MachineStore } from './machine-store.ts';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const ENGINE_ANSWER_MS = 5000;
@@ -27,11 +27,7 @@ export const localDriverEntry: DriverEntry = {
 
 export function localDriver(paths: HomePaths): MachineDriver {
   const store = new MachineStore(paths.machines);
-  const record = (name: string): MachineRecord & { socket: string } => {
-    const r = store.get(name);
-    if (r?.driver !== 'local' || r.socket === undefined) throw new MatrixError('E_NOT_FOUND', `no local machine named ${name}`, { path: 'node' });
-    return r as MachineRecord & { socket: string };
-  };
+  const record = (name: string) => store.owned(name, 'local', 'socket');
   const systemctl = async (verb: 'start' | 'stop', node: string) => {
     const { runOk } = await import('../../util/exec.ts');
     if (!existsSync('/run/systemd/system')) {
@@ -65,8 +61,8 @@ export function localDriver(paths: HomePaths): MachineDriver {
           path: 'socket',
         });
       }
-      await pki.ensureClientCert('engines');
-      const trust = writeRegistryTrust(ctx.registry, pki.engineTrust().pem, pki.clientTls('engines'));
+      const registry = await pki.registryTrust();
+      const trust = writeRegistryTrust(ctx.registry, registry.ca, registry);
       ctx.log(`the engine on ${socket} trusts the registry ${ctx.registry} (${trust.dir})`);
       store.save({
         name,
@@ -92,11 +88,10 @@ export function localDriver(paths: HomePaths): MachineDriver {
 
     async installCerts(node) {
       const r = record(node);
-      const pki = new Pki(paths.pki);
       if (r.registry === undefined) return;
-      await pki.ensureClientCert('engines');
+      const registry = await new Pki(paths.pki).registryTrust();
       // dockerd reads certs.d at each pull: no restart
-      writeRegistryTrust(r.registry, pki.engineTrust().pem, pki.clientTls('engines'));
+      writeRegistryTrust(r.registry, registry.ca, registry);
     },
 
     start: async (node) => (record(node), systemctl('start', node)),

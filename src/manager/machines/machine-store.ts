@@ -43,6 +43,13 @@ export class MachineStore {
     }
   }
 
+  /** The record of `name` made by `driver`, with the field that driver keeps there; E_NOT_FOUND otherwise. */
+  owned<K extends 'ssh' | 'socket' | 'sim'>(name: string, driver: string, field: K): MachineRecord & Required<Pick<MachineRecord, K>> {
+    const r = this.get(name);
+    if (r?.driver !== driver || r[field] === undefined) throw new MatrixError('E_NOT_FOUND', `no ${driver} machine named ${name}`, { path: 'node' });
+    return r as MachineRecord & Required<Pick<MachineRecord, K>>;
+  }
+
   /** Every readable record: one that is not (mended by hand?) is left out, and stops no other machine's work. */
   list(): MachineRecord[] {
     if (!existsSync(this.dir)) return [];

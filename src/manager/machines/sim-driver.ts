@@ -12,7 +12,7 @@ import type { Resources } from '../../core/model.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { SIM_DRIVER } from '../../shared/machine-drivers.ts';
 import type { CreateOptions, DriverEntry, MachineDriver } from './driver.ts';
-import { MachineStore, type MachineRecord } from './machine-store.ts';
+import { MachineStore } from './machine-store.ts';
 
 /** Addresses of sim nodes: loopback, never contacted (a sim replica's "port" lives in the manager only). */
 export const SIM_NET = '127.255';
@@ -46,11 +46,7 @@ export function simCapacity(o: CreateOptions): Resources {
 
 export function simDriver(paths: HomePaths): MachineDriver {
   const store = new MachineStore(paths.machines);
-  const record = (name: string): MachineRecord & { sim: NonNullable<MachineRecord['sim']> } => {
-    const r = store.get(name);
-    if (r?.driver !== 'sim' || !r.sim) throw new MatrixError('E_NOT_FOUND', `no sim machine named ${name}`, { path: 'node' });
-    return r as MachineRecord & { sim: NonNullable<MachineRecord['sim']> };
-  };
+  const record = (name: string) => store.owned(name, 'sim', 'sim');
   const power = (node: string, off: boolean) => {
     const r = record(node);
     store.save({ ...r, sim: { ...r.sim, off } });

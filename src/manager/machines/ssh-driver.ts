@@ -55,22 +55,18 @@ export function sshDriver(paths: HomePaths): MachineDriver {
   const store = new MachineStore(paths.machines);
   const knownHosts = new KnownHosts(store.knownHostsFile);
   const pki = new Pki(paths.pki);
-  const record = (name: string): MachineRecord & { ssh: SshTarget } => {
-    const r = store.get(name);
-    if (!r?.ssh) throw new MatrixError('E_NOT_FOUND', `no ssh machine named ${name}`, { path: 'node' });
-    return r as MachineRecord & { ssh: SshTarget };
-  };
+  const record = (name: string) => store.owned(name, 'ssh', 'ssh');
   /** The files an engine of `name` is set up with, as the cluster PKI has them now (a new key and certificate when `renew`). */
   const pemsOf = async (name: string, address: string, renew: boolean): Promise<Pems> => {
     const sans = nodeSans({ name, address });
     const server = renew ? await pki.renewServerCert(name, sans) : await pki.ensureServerCert(name, sans);
-    const registryClient = await pki.ensureClientCert('engines');
+    const registry = await pki.registryTrust();
     return {
-      ca: pki.engineTrust().pem,
+      ca: registry.ca,
       cert: readFileSync(server.cert, 'utf8'),
       key: readFileSync(server.key, 'utf8'),
-      registryCert: readFileSync(registryClient.cert, 'utf8'),
-      registryKey: readFileSync(registryClient.key, 'utf8'),
+      registryCert: registry.cert,
+      registryKey: registry.key,
     };
   };
   /** (Re)starts dockerd and waits until it answers over mutual TLS; when it does not, the error carries its log since the start. */

@@ -12,6 +12,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MatrixError } from '../../core/errors.ts';
+import { trustFile } from '../../shared/home.ts';
 import { type RotationState, parseRotationState } from './ca-rotation.ts';
 import { type KeyAndCert, type LeafKind, createCa, createLeaf } from './certs.ts';
 import { type Sans, assertHostname, normalizeSans, parseSubjectAltName, sameSans } from './sans.ts';
@@ -76,8 +77,7 @@ export class Pki {
    * one together (the manager and the registry trust both until every node has the new).
    */
   trustFile(): string {
-    const t = join(this.dir, 'trust.pem');
-    return existsSync(t) ? t : this.caPaths().cert;
+    return trustFile(this.dir);
   }
 
   /**
@@ -88,6 +88,16 @@ export class Pki {
   engineTrust(): { file: string; pem: string } {
     const file = this.rotation()?.phase === 'trust-both' ? this.trustFile() : this.caPaths().cert;
     return { file, pem: readFileSync(file, 'utf8') };
+  }
+
+  /**
+   * What an engine needs to pull from the cluster registry (certs.d: ca.crt, client.cert,
+   * client.key): the CA(s) it trusts, and the engines' client certificate, issued on first use.
+   */
+  async registryTrust(): Promise<{ ca: string; cert: string; key: string }> {
+    await this.ensureClientCert('engines');
+    const { cert, key } = this.clientTls('engines');
+    return { ca: this.engineTrust().pem, cert, key };
   }
 
   /** The CA rotation under way, or null. */

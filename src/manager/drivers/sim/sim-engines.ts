@@ -41,10 +41,9 @@ export class SimEngines {
 
   private record(name: string): MachineRecord | null {
     try {
-      const r = this.records.get(name);
-      return r?.driver === 'sim' && r.sim !== undefined ? r : null;
+      return this.records.owned(name, 'sim', 'sim');
     } catch {
-      return null;
+      return null; // another driver's, none, or unreadable
     }
   }
 }
