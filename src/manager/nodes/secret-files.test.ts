@@ -3,7 +3,16 @@ import { extract } from 'tar-stream';
 import type { DesiredReplica } from '../../core/model.ts';
 import { tarBuffer } from '../../util/tar.ts';
 import { createContainerBody } from './container-spec.ts';
-import { NODE_SECRETS_ROOT, secretFilesEntries, secretMaterial, secretsDirName, secretsDirOf, secretsMount, wipeEntries } from './secret-files.ts';
+import {
+  NODE_SECRETS_ROOT,
+  putSecretsArchive,
+  secretFilesEntries,
+  secretMaterial,
+  secretsDirName,
+  secretsDirOf,
+  secretsMount,
+  wipeEntries,
+} from './secret-files.ts';
 
 const r: DesiredReplica = {
   app: 'web',
@@ -107,5 +116,27 @@ describe('secrets on a container', () => {
       ['matrix-secrets/', 'directory', ''],
       ['matrix-secrets/mx.web.0.abc', 'file', ''],
     ]);
+  });
+
+  it('an archive that lost the race for the shared parent directory is put once more; other errors are not retried', async () => {
+    const calls: string[] = [];
+    const racing = {
+      putArchive: async (_a: Buffer, o: { path: string }) => {
+        calls.push(o.path);
+        if (calls.length === 1)
+          throw new Error('(HTTP code 500) server error - Error processing tar file(exit status 1): mkdir /shm/matrix-secrets: file exists');
+      },
+    };
+    await putSecretsArchive(racing, Buffer.alloc(0));
+    expect(calls).toEqual(['/shm', '/shm']);
+    let n = 0;
+    const failing = {
+      putArchive: async () => {
+        n++;
+        throw new Error('no space left on device');
+      },
+    };
+    await expect(putSecretsArchive(failing, Buffer.alloc(0))).rejects.toThrow(/no space/);
+    expect(n).toBe(1);
   });
 });

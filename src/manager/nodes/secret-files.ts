@@ -117,8 +117,22 @@ async function throughHelper(docker: Docker, image: string, dirName: string, ent
     HostConfig: { Binds: [`${SHM}:${HELPER_MOUNT}`] },
   });
   try {
-    await helper.putArchive(archive, { path: HELPER_MOUNT });
+    await putSecretsArchive(helper, archive);
   } finally {
     await helper.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * The engine creates an entry's directory with check-then-mkdir, so two replicas started on one
+ * node at the same moment (both archives carry the shared parent) can lose that race with
+ * "mkdir …: file exists". The directory is there by then and extracting is idempotent: once more.
+ */
+export async function putSecretsArchive(helper: { putArchive(archive: Buffer, o: { path: string }): Promise<unknown> }, archive: Buffer): Promise<void> {
+  try {
+    await helper.putArchive(archive, { path: HELPER_MOUNT });
+  } catch (e) {
+    if (!/mkdir .*: file exists/.test((e as Error).message)) throw e;
+    await helper.putArchive(archive, { path: HELPER_MOUNT });
   }
 }
