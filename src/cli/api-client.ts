@@ -22,6 +22,7 @@ import type {
   SecretSetResult,
   SecretView,
   StatusView,
+  DnsView,
   TokenRole,
   TokenView,
 } from '../shared/api-types.ts';
@@ -126,6 +127,10 @@ export class ApiClient {
 
   status(): Promise<StatusView> {
     return this.request('GET', '/v1/status');
+  }
+
+  dns(): Promise<DnsView> {
+    return this.request('GET', '/v1/dns');
   }
 
   async tokens(): Promise<TokenView[]> {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { appCommands } from './commands/apps.ts';
 import { caCommands } from './commands/ca.ts';
 import { deployCommands } from './commands/deploy.ts';
+import { dnsCommands } from './commands/dns.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
 import { nodeCommands } from './commands/node.ts';
@@ -30,6 +31,7 @@ nodeCommands(program);
 caCommands(program);
 secretCommands(program);
 tokenCommands(program);
+dnsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

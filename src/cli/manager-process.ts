@@ -3,11 +3,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MatrixError } from '../core/errors.ts';
-import { VARNISH_PID_FILE, type HomePaths } from '../shared/home.ts';
+import { DNS_PID_FILE, DNS_ZONE_FILE, VARNISH_PID_FILE, type HomePaths } from '../shared/home.ts';
 import { isRunning, livePid, stopPid } from '../util/pidfile.ts';
 import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
 import { ApiClient } from './api-client.ts';
-import { matrixBin } from './matrix-bin.ts';
+import { matrixBin } from '../shared/matrix-bin.ts';
 
 export function managerPid(p: HomePaths): number | null {
   return livePid(p.managerPid, 'manager');
@@ -82,13 +82,16 @@ function exitsSince(log: string, offset: number): number {
 
 /**
  * Stops the supervisor (which stops its manager), then any manager left without one. Varnish
- * serves on unless `withIngress`: the next manager adopts it.
+ * and the DNS server serve on unless `withIngress`: the next manager adopts them.
  */
 export async function stopManager(p: HomePaths, o: { withIngress?: boolean; graceMs?: number } = {}): Promise<boolean> {
   const graceMs = o.graceMs ?? 20_000;
   const supervised = await stopPid(p.supervisorPid, 'supervise', graceMs);
   const alone = await stopPid(p.managerPid, 'manager', graceMs);
-  if (o.withIngress) await stopPid(varnishPidFile(p), 'varnishd');
+  if (o.withIngress) {
+    await stopPid(varnishPidFile(p), 'varnishd');
+    await stopPid(join(p.dns, DNS_PID_FILE), join(p.dns, DNS_ZONE_FILE));
+  }
   return supervised || alone;
 }
 

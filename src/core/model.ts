@@ -27,6 +27,8 @@ export interface NodeInfo {
    * published ports answer.
    */
   socket?: string;
+  /** Its share of the cluster network (`10.220.<subnet>.0/24`); absent for a node the store has not numbered. */
+  subnet?: number;
 }
 
 /** The engine as lists show it: `10.0.0.11:2376`, or `unix:///var/run/docker.sock`. */
@@ -90,6 +92,8 @@ export interface ObservedReplica {
   containerPort: number | null;
   /** The health check the container was started with, from its label. */
   health?: HealthCheck;
+  /** Its address on the cluster network (DNS answers it); absent for a container outside it. */
+  address?: string;
 }
 
 export type Action =

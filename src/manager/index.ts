@@ -10,6 +10,10 @@ import type { HomePaths } from '../shared/home.ts';
 export async function runManager(paths: HomePaths): Promise<void> {
   return (await import('./main.ts')).runManager(paths);
 }
+/** The `.matrix` DNS server process (`matrix dns serve`): loaded alone, it needs none of the manager. */
+export async function runDnsServer(o: { zone: string; listen: string }): Promise<void> {
+  return (await import('./dns/dns-server.ts')).runDnsServer(o);
+}
 export { Lab, labState } from './lab/lab.ts';
 export { labPki } from './lab/lab-pki.ts';
 export { DRIVERS, machine } from './machines/drivers.ts';

@@ -22,7 +22,7 @@ import { SimEngines } from './drivers/sim/sim-engines.ts';
 import { securePaths, type HomePaths } from '../shared/home.ts';
 import { pushSampleImages } from './images/sample-image.ts';
 import { Varnish } from './ingress/varnish.ts';
-import { apiUrl, readManagerConfig } from '../shared/manager-config.ts';
+import { apiUrl, dnsListen, readManagerConfig } from '../shared/manager-config.ts';
 import { Pki } from './pki/pki.ts';
 import { apiSans, registrySans } from './pki/sans.ts';
 import { RegistryClient } from './registry/registry-client.ts';
@@ -33,6 +33,14 @@ import { SpecParser } from './specs/spec-parser.ts';
 import { Vault } from './secrets/vault.ts';
 import { isRunning, stopPid, writePid } from '../util/pidfile.ts';
 import { ComponentSupervisor } from './components/component-supervisor.ts';
+import { checkRangeAgainstRoutes, parseClusterRange } from '../core/network/cluster-network.ts';
+import { dnsZone, type DnsZone } from '../core/dns/zone.ts';
+import { DnsProcess, listenArg } from './dns/dns-process.ts';
+import { dnsConsumer, zoneRows } from './dns/dns-consumer.ts';
+import { networkConsumer } from './network/network-consumer.ts';
+import { netHelperImage, runOnNodeNetwork } from './network/net-helper.ts';
+import { containerDns, hostRoutes } from './network/host.ts';
+import { engineClient } from './nodes/docker-client.ts';
 
 /** This host's addresses, for the API certificate when it listens on every address. */
 function hostAddresses(): string[] {
@@ -40,6 +48,12 @@ function hostAddresses(): string[] {
     .flat()
     .filter((a) => a !== undefined && !a.internal && !a.address.includes('%'))
     .map((a) => a!.address);
+}
+
+/** Made once, on first use; a failure is not kept (the next use tries again). */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | null = null;
+  return () => (p ??= make().catch((e: unknown) => ((p = null), Promise.reject(e))));
 }
 
 export async function runManager(paths: HomePaths): Promise<void> {
@@ -72,6 +86,15 @@ export async function runManager(paths: HomePaths): Promise<void> {
   log.info({ registry: config.registry, pid: registry.pid }, 'registry ready');
   const registryClient = new RegistryClient({ addr: config.registry, ca: tls.ca, cert: tls.cert, key: tls.key });
 
+  // the cluster network: refused at start when its range would hide a network the host routes
+  const range = parseClusterRange(config.network);
+  checkRangeAgainstRoutes(range, await hostRoutes());
+  const dnsAt = dnsListen(config);
+  const dns = new DnsProcess(paths.dns, dnsAt);
+  await dns
+    .start(dnsZone({ nodes: [], replicas: [], serial: 0 }).zone)
+    .catch((e: Error) => log.error({ err: e.message }, 'dns not started; retried by the supervisor'));
+
   const varnish = new Varnish(paths.varnishDir, config.ingress, config.ingressAdmin);
   await varnish.start(renderVcl([]));
   log.info({ ingress: config.ingress }, 'ingress ready');
@@ -81,13 +104,25 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const onAppFailed = (app: string, message: string) =>
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
   const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events);
-  const docker = dockerEngines(tls, vault.read);
+  const docker = dockerEngines(tls, vault.read, { range, dns: containerDns(dnsAt) });
+  const helper = lazy(() => netHelperImage());
+  const network = new ConsumerRunner(
+    networkConsumer({ range, run: async (node, script) => runOnNodeNetwork(engineClient(node, tls, 60_000), await helper(), script) }),
+    log,
+    events,
+  );
+  let lastZone: DnsZone | null = null;
+  const dnsRecords = new ConsumerRunner(
+    dnsConsumer({ publish: (zone) => ((lastZone = zone), dns.publish(zone)) }, (w) => log.warn({ warnings: w }, 'dns names left out')),
+    log,
+    events,
+  );
   const sims = new SimEngines(paths.machines, vault.read); // nodes of the sim driver, simulated here
   const loop = new ControlLoop({
     store,
     engines: (node) => sims.engine(node) ?? docker(node),
     probe: sims.probe(httpProbe),
-    consumers: [ingress],
+    consumers: [ingress, network, dnsRecords],
     events,
     log,
     registry: config.registry,
@@ -108,6 +143,12 @@ export async function runManager(paths: HomePaths): Promise<void> {
           const v = varnish.activeVclName();
           return v ? `vcl ${v.name} active since ${new Date(v.at).toISOString()}` : 'adopted from an earlier manager; its vcl is replaced at the next change';
         },
+      },
+      {
+        name: 'dns',
+        alive: async () => dns.pid() !== null,
+        restart: async () => dns.start(lastZone ?? dnsZone({ nodes: [], replicas: [], serial: 0 }).zone),
+        detail: () => `${listenArg(dnsAt)}, zone ${lastZone ? `serial ${lastZone.serial}` : 'empty'}`,
       },
       {
         name: 'registry',
@@ -141,6 +182,12 @@ export async function runManager(paths: HomePaths): Promise<void> {
       pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
       info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
       components: () => components.status(),
+      dns: () => ({
+        listen: listenArg(dnsAt),
+        containerDns: containerDns(dnsAt),
+        serial: lastZone?.serial ?? null,
+        records: lastZone ? zoneRows(lastZone) : [],
+      }),
     },
     apiCert ? { https: { key: readFileSync(apiCert.key, 'utf8'), cert: readFileSync(apiCert.cert, 'utf8') } } : {},
   );
@@ -159,8 +206,8 @@ export async function runManager(paths: HomePaths): Promise<void> {
   loop.stop();
   await api.close();
   await specParser.close();
-  // Varnish keeps serving its last config while no manager runs: the next one adopts it
-  // (`matrix manager stop --with-ingress` stops it too)
+  // Varnish and the DNS server keep serving while no manager runs: the next one adopts them
+  // (`matrix manager stop --with-ingress` stops them too)
   varnish.release();
   await registry.stop();
   rmSync(registryPid, { force: true });

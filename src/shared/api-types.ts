@@ -220,3 +220,14 @@ export interface StatusView {
   engines: { name: string; address: string; state: 'up' | 'down'; since: string | null; lastError: string | null }[];
   events: ClusterEvent[];
 }
+
+/** `GET /v1/dns`: the `.matrix` names as the DNS server answers them now. */
+export interface DnsView {
+  /** address:port the server listens on (`dig @address web.matrix`). */
+  listen: string;
+  /** The resolver containers are given; null: they keep the engine's default (see docs/network.md). */
+  containerDns: string | null;
+  /** The zone's serial; null before the first publication. */
+  serial: number | null;
+  records: { name: string; type: 'A' | 'SRV'; ttl: number; value: string }[];
+}

@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 
 /** varnishd's pid file in its work dir: the manager writes it, the CLI stops the ingress by it. */
 export const VARNISH_PID_FILE = 'varnishd.pid';
+/** In `HomePaths.dns`: the `.matrix` DNS server's pid, and the zone it answers from (its command line names it). */
+export const DNS_PID_FILE = 'dns.pid';
+export const DNS_ZONE_FILE = 'zone.json';
 
 export interface HomePaths {
   root: string;
@@ -25,6 +28,8 @@ export interface HomePaths {
   cliLog: string;
   registry: string;
   varnishDir: string;
+  /** The `.matrix` DNS server: its zone file, pid and log. */
+  dns: string;
   lab: string;
   /** Machines made by the drivers other than the lab (ssh, local): one JSON record each, and the SSH known_hosts. */
   machines: string;
@@ -48,6 +53,7 @@ export function homePaths(root: string = matrixHome()): HomePaths {
     cliLog: join(root, 'cli.log'),
     registry: join(root, 'registry'),
     varnishDir: join(root, 'varnish'),
+    dns: join(root, 'dns'),
     lab: join(root, 'lab'),
     machines: join(root, 'machines'),
   };

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { MatrixError } from '../core/errors.ts';
 import type { HomePaths } from './home.ts';
 import { DEFAULT_POLICY, POLICY_KEYS, type HostPolicy } from '../core/policy.ts';
+import { DEFAULT_CLUSTER_RANGE, parseClusterRange } from '../core/network/cluster-network.ts';
 
 export interface ManagerConfig {
   /** host:port of the API (loopback by default: the token is the only guard). */
@@ -25,6 +26,10 @@ export interface ManagerConfig {
   allowedRegistries: string[];
   /** Which kinds of host access apps may ask for (core/policy.ts); none by default. */
   policy: HostPolicy;
+  /** The cluster network's IPv4 range; each node's containers get a /24 of it. */
+  network: string;
+  /** address:port of the `.matrix` DNS server nodes' containers ask; empty: the registry's address, port 53. */
+  dns: string;
 }
 
 export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
@@ -36,6 +41,8 @@ export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   domain: 'matrix',
   allowedRegistries: [],
   policy: DEFAULT_POLICY,
+  network: DEFAULT_CLUSTER_RANGE,
+  dns: '',
 };
 
 const HOSTPORT = /^(?:[0-9.]*|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d{1,5})$/i;
@@ -45,7 +52,8 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(out.domain)) {
     throw new MatrixError('E_BAD_REQUEST', `must be a lowercase DNS domain like matrix or apps.example.com, got "${out.domain}"`, { path: 'domain' });
   }
-  for (const key of ['api', 'registry', 'ingress', 'ingressAdmin'] as const) {
+  parseClusterRange(String(out.network), 'network');
+  for (const key of ['api', 'registry', 'ingress', 'ingressAdmin', ...(out.dns === '' ? [] : (['dns'] as const))] as const) {
     const m = HOSTPORT.exec(out[key]);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
       throw new MatrixError('E_BAD_REQUEST', `must be host:port (e.g. ${DEFAULT_MANAGER_CONFIG[key]}), got "${out[key]}"`, { path: key });
@@ -104,4 +112,11 @@ export function apiUrl(c: Pick<ManagerConfig, 'api' | 'apiTls'>): string {
   const host = c.api.slice(0, at);
   const dial = ['', '0.0.0.0'].includes(host) ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
   return `${c.apiTls ? 'https' : 'http'}://${dial}:${c.api.slice(at + 1)}`;
+}
+
+/** Where the `.matrix` DNS listens and nodes' containers ask: `dns`, else the registry's host (the address nodes reach the manager at), port 53. */
+export function dnsListen(c: Pick<ManagerConfig, 'dns' | 'registry'>): { address: string; port: number } {
+  const hp = c.dns || `${c.registry.slice(0, c.registry.lastIndexOf(':'))}:53`;
+  const at = hp.lastIndexOf(':');
+  return { address: hp.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(hp.slice(at + 1)) };
 }

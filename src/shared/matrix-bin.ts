@@ -1,4 +1,4 @@
-/** Where the `matrix` command of this install is, for the processes the CLI starts (the manager, its systemd unit). */
+/** Where the `matrix` command of this install is, for the processes started from it (the manager, its systemd unit, the DNS server). */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

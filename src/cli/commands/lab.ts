@@ -208,6 +208,7 @@ function removeManagerState(p: HomePaths): void {
     p.cliLog,
     p.registry,
     p.varnishDir,
+    p.dns,
     p.lab,
     p.machines,
   ]) {

@@ -6,7 +6,7 @@ import { MatrixError } from '../../core/errors.ts';
 import { homePaths } from '../../shared/home.ts';
 import { apiUrl, readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
 import { ingressPid, managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
-import { matrixBin } from '../matrix-bin.ts';
+import { matrixBin } from '../../shared/matrix-bin.ts';
 
 export function managerCommands(program: Command): void {
   const m = program.command('manager').description('the cluster manager: API, control loop, registry and ingress');
@@ -67,7 +67,11 @@ export function managerCommands(program: Command): void {
 
   m.command('stop')
     .description('stop the background manager and its registry; the ingress (Varnish) serves on with its last config until a manager adopts it')
-    .option('--with-ingress', 'stop Varnish too: every app stops answering at the ingress', false)
+    .option(
+      '--with-ingress',
+      'stop Varnish and the .matrix DNS server too: every app stops answering at the ingress, and apps no longer find each other by name',
+      false,
+    )
     .action(async (o: { withIngress: boolean }) => {
       const paths = homePaths();
       const stopped = await stopManager(paths, { withIngress: o.withIngress });

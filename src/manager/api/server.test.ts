@@ -289,6 +289,8 @@ describe('PUT /v1/nodes/:name', () => {
       apiLabels: {},
       availability: 'active',
       driver: 'ssh',
+      // its share of the cluster network, numbered when it joined
+      subnet: 1,
       capacity: null,
       engineVersion: null,
     };

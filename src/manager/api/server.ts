@@ -16,6 +16,7 @@ import type {
   AppSummary,
   ChangeResult,
   ComponentStatus,
+  DnsView,
   NodeView,
   ProjectView,
   ReplicasView,
@@ -44,6 +45,8 @@ export interface ApiDeps {
   info: () => Record<string, unknown>;
   /** The manager's own processes (components/component-supervisor.ts); none in tests that run without them. */
   components?: () => ComponentStatus[];
+  /** The `.matrix` DNS names (dns/dns-consumer.ts); absent in tests that run without them. */
+  dns?: () => DnsView;
   log: Logger;
 }
 
@@ -217,6 +220,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     d.desired.removeProject(req.params.name, dryRunRequest(req.body)),
   );
 
+  app.get('/v1/dns', async (): Promise<DnsView> => d.dns?.() ?? { listen: '', containerDns: null, serial: null, records: [] });
   app.get('/v1/routes', async () => ({ routes: d.loop.state().routes.map((r) => r.route) }));
   app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));
   app.get('/v1/status', async (): Promise<StatusView> => {

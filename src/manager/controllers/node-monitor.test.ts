@@ -8,7 +8,15 @@ import type { NodeEngine } from '../nodes/engine.ts';
 import type { StoredNode } from '../store/store.ts';
 import { NodeMonitor } from './node-monitor.ts';
 
-const node = (name: string, i: number): StoredNode => ({ name, address: `10.0.0.${i}`, enginePort: 2376, labels: {}, availability: 'active', driver: null });
+const node = (name: string, i: number): StoredNode => ({
+  name,
+  address: `10.0.0.${i}`,
+  enginePort: 2376,
+  labels: {},
+  availability: 'active',
+  driver: null,
+  subnet: i,
+});
 const NODES = [node('n1', 1), node('n2', 2)];
 /** Lets every settled promise's callbacks run. */
 const flush = () => new Promise((r) => setImmediate(r));

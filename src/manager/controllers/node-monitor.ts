@@ -43,8 +43,8 @@ export class NodeMonitor {
   constructor(private readonly deps: NodeMonitorDeps) {}
 
   /** One client per node address, reused across passes. */
-  engine(node: Pick<StoredNode, 'name' | 'address' | 'enginePort' | 'socket'>): NodeEngine {
-    const key = `${node.name}@${engineHost(node)}`;
+  engine(node: Pick<StoredNode, 'name' | 'address' | 'enginePort' | 'socket'> & { subnet?: number }): NodeEngine {
+    const key = `${node.name}@${engineHost(node)}#${node.subnet ?? ''}`;
     let e = this.engineCache.get(key);
     if (!e) {
       e = this.deps.engines(node);
@@ -74,6 +74,7 @@ export class NodeMonitor {
         apiLabels: r.node.labels,
         availability: r.node.availability,
         driver: r.node.driver,
+        ...(r.node.subnet !== undefined ? { subnet: r.node.subnet } : {}),
         capacity: info?.capacity ?? null,
         engineVersion: info?.version ?? null,
       });

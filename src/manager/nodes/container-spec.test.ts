@@ -96,6 +96,19 @@ describe('createContainerBody', () => {
     expect(bad?.hostPort).toBeNull();
   });
 
+  it('joins the cluster network with the cluster DNS and the .matrix search domain; a host-network replica stays on the host', () => {
+    const net = { name: 'matrix', dns: '10.210.0.1' };
+    const b = createContainerBody(r, {}, net);
+    expect(b.HostConfig).toMatchObject({ NetworkMode: 'matrix', Dns: ['10.210.0.1'], DnsSearch: ['matrix'] });
+    // it still publishes its port for the ingress
+    expect(b.HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostPort: '5050' }] });
+    const noDns = createContainerBody(r, {}, { name: 'matrix', dns: null }).HostConfig;
+    expect([noDns.NetworkMode, noDns.Dns, noDns.DnsSearch]).toEqual(['matrix', undefined, undefined]);
+    expect(createContainerBody({ ...r, host: { network: 'host' } }, {}, net).HostConfig).toMatchObject({ NetworkMode: 'host' });
+    expect(createContainerBody({ ...r, host: { network: 'host' } }, {}, net).HostConfig.Dns).toBeUndefined();
+    expect(createContainerBody(r).HostConfig.NetworkMode).toBeUndefined();
+  });
+
   it('gives each revision its own name so a replacement never collides with the old container', () => {
     expect(containerName({ ...r, revision: 'x' })).not.toBe(containerName(r));
   });
@@ -120,6 +133,16 @@ describe('toObserved', () => {
       hostPort: 5050,
       containerPort: 8080,
     });
+  });
+
+  it('reads its address on the cluster network, and only a well-formed one', () => {
+    const base = { Id: 'c1', State: 'running', Labels: createContainerBody(r).Labels, Ports: [] };
+    expect(
+      toObserved('node1', { ...base, NetworkSettings: { Networks: { matrix: { IPAddress: '10.220.1.2' }, bridge: { IPAddress: '172.17.0.2' } } } })?.address,
+    ).toBe('10.220.1.2');
+    expect(toObserved('node1', { ...base, NetworkSettings: { Networks: { bridge: { IPAddress: '172.17.0.2' } } } })?.address).toBeUndefined();
+    expect(toObserved('node1', { ...base, NetworkSettings: { Networks: { matrix: { IPAddress: '' } } } })?.address).toBeUndefined();
+    expect(toObserved('node1', { ...base, NetworkSettings: { Networks: { matrix: null } } })?.address).toBeUndefined();
   });
 
   it('carries the health check in a label and reads only a well-formed one back', () => {

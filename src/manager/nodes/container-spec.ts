@@ -5,6 +5,8 @@
  */
 import { DEFAULT_RESTART } from '../../core/defaults.ts';
 import { secretsMount, type BindMount } from './secret-files.ts';
+import { DNS_DOMAIN } from '../../core/dns/zone.ts';
+import { CLUSTER_NETWORK, parseIpv4 } from '../../core/network/cluster-network.ts';
 import {
   LABELS,
   type ContainerState,
@@ -36,7 +38,11 @@ export interface CreateContainerBody {
     Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
     PidMode?: 'host';
     IpcMode?: 'host';
-    NetworkMode?: 'host';
+    /** `host`, or the cluster network (`matrix`): its address is routed from every node. */
+    NetworkMode?: string;
+    /** The cluster's DNS (`<app>.matrix`), behind the engine's own resolver on the network. */
+    Dns?: string[];
+    DnsSearch?: string[];
     /** docker-init as PID 1: busybox httpd ignores SIGTERM, so every stop would wait the grace period. */
     Init: boolean;
     RestartPolicy: { Name: RestartPolicy | '' };
@@ -55,7 +61,18 @@ export function containerName(r: DesiredReplica): string {
  * `secrets`: resolved at the edge just before the create: the values of the replica's env
  * secrets, and the node directory its secret files were written to (secret-files.ts).
  */
-export function createContainerBody(r: DesiredReplica, secrets: { env?: Record<string, string>; dir?: string } = {}): CreateContainerBody {
+/** The cluster network a container joins, and the DNS server its names resolve through. */
+export interface ContainerNetwork {
+  name: string;
+  /** The manager's DNS address as nodes reach it; null: the engine's default resolvers. */
+  dns: string | null;
+}
+
+export function createContainerBody(
+  r: DesiredReplica,
+  secrets: { env?: Record<string, string>; dir?: string } = {},
+  network: ContainerNetwork | null = null,
+): CreateContainerBody {
   const port = `${r.containerPort}/tcp`;
   const name = containerName(r);
   const hostNetwork = r.host?.network === 'host';
@@ -89,12 +106,18 @@ export function createContainerBody(r: DesiredReplica, secrets: { env?: Record<s
       PortBindings: hostNetwork ? {} : { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
       ...(mounts.length ? { Mounts: mounts } : {}),
       ...hostAccess(r.host),
+      ...(network && !hostNetwork ? clusterNetwork(network) : {}),
       Init: true,
       RestartPolicy: { Name: r.restart === 'no' ? '' : (r.restart ?? DEFAULT_RESTART) },
       ...(r.resources && r.resources.cpus > 0 ? { NanoCpus: Math.round(r.resources.cpus * 1e9) } : {}),
       ...(r.resources && r.resources.memoryMb > 0 ? { Memory: r.resources.memoryMb * MIB, MemoryReservation: r.resources.memoryMb * MIB } : {}),
     },
   };
+}
+
+function clusterNetwork(n: ContainerNetwork): Partial<CreateContainerBody['HostConfig']> {
+  // `web` and `web.matrix` both resolve: the search domain turns the first into the second
+  return { NetworkMode: n.name, ...(n.dns !== null ? { Dns: [n.dns], DnsSearch: [DNS_DOMAIN] } : {}) };
 }
 
 function binds(h: HostAccess | undefined): BindMount[] {
@@ -119,6 +142,7 @@ export interface ListedContainer {
   State: string;
   Labels: Record<string, string>;
   Ports: { PrivatePort: number; PublicPort?: number; Type: string; IP?: string }[];
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string } | null> };
 }
 
 const STATES: ContainerState[] = ['running', 'exited', 'created', 'restarting', 'paused', 'dead', 'removing'];
@@ -140,7 +164,13 @@ export function toObserved(node: string, c: ListedContainer): ObservedReplica | 
     hostPort: tcp?.PublicPort ?? onHost,
     containerPort: tcp?.PrivatePort ?? onHost,
     ...healthLabel(l[LABELS.health]),
+    ...clusterAddress(c),
   };
+}
+
+function clusterAddress(c: ListedContainer): { address?: string } {
+  const a = c.NetworkSettings?.Networks?.[CLUSTER_NETWORK]?.IPAddress;
+  return typeof a === 'string' && parseIpv4(a) !== null ? { address: a } : {};
 }
 
 function healthLabel(v: string | undefined): { health?: HealthCheck } {

@@ -5,21 +5,32 @@ import { engineClient, pingEngine, type ClientTls } from './docker-client.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from './engine.ts';
 import { MatrixError } from '../../core/errors.ts';
 import type { SecretReader } from '../secrets/vault.ts';
-import { listManaged, pullImage, startReplica, stopAndRemove } from './node-ops.ts';
+import { ensureClusterNetwork, listManaged, pullImage, startReplica, stopAndRemove } from './node-ops.ts';
+import { CLUSTER_NETWORK, nodeSubnet, type Cidr } from '../../core/network/cluster-network.ts';
+import { onClusterNetwork } from '../../core/network/routes.ts';
 
 /** Reads (info, list) answer in milliseconds on a live engine: a short timeout keeps a dead node from stalling the loop. */
 const READ_TIMEOUT_MS = 2_000;
 /** Writes (pull, create, stop) may legitimately take a while. */
 const WRITE_TIMEOUT_MS = 120_000;
 
+/** The cluster network as the manager runs it: its range and the DNS address nodes reach. */
+export interface ClusterNetworkSettings {
+  range: Cidr;
+  dns: string | null;
+}
+
 export class DockerEngine implements NodeEngine {
   private readonly reader: Docker;
   private readonly docker: Docker;
+  /** The node's cluster network, made once per engine client (again after a failure). */
+  private networkReady: Promise<void> | null = null;
 
   constructor(
     private readonly node: NodeInfo,
     private readonly tls: ClientTls,
     private readonly readSecret: SecretReader = noSecrets,
+    private readonly network: ClusterNetworkSettings | null = null,
   ) {
     this.reader = engineClient(node, tls, READ_TIMEOUT_MS);
     this.docker = engineClient(node, tls, WRITE_TIMEOUT_MS);
@@ -47,8 +58,15 @@ export class DockerEngine implements NodeEngine {
     return pullImage(this.node.name, this.docker, image);
   }
 
-  start(r: Parameters<NodeEngine['start']>[0]) {
-    return startReplica(this.docker, r, this.readSecret);
+  async start(r: Parameters<NodeEngine['start']>[0]) {
+    const share = this.network && this.node.subnet !== undefined ? nodeSubnet(this.network.range, this.node.subnet) : null;
+    if (!this.network || !share) return startReplica(this.docker, r, this.readSecret);
+    this.networkReady ??= ensureClusterNetwork(this.node.name, this.docker, share).catch((e: unknown) => {
+      this.networkReady = null;
+      throw e instanceof MatrixError ? e : new MatrixError('E_DEPLOY_FAILED', `${this.node.name} could not make the cluster network: ${(e as Error).message}`);
+    });
+    await this.networkReady;
+    return startReplica(this.docker, r, this.readSecret, { name: CLUSTER_NETWORK, dns: this.network.dns });
   }
 
   stop(containerId: string, graceSeconds: number) {
@@ -68,9 +86,9 @@ export class DockerEngine implements NodeEngine {
   }
 }
 
-/** `readSecret` gives containers their secrets' values (the manager's vault). */
-export function dockerEngines(tls: ClientTls, readSecret: SecretReader = noSecrets): EngineFactory {
-  return (node) => new DockerEngine(node, tls, readSecret);
+/** `readSecret` gives containers their secrets' values (the manager's vault); `network`: containers join the cluster network. */
+export function dockerEngines(tls: ClientTls, readSecret: SecretReader = noSecrets, network: ClusterNetworkSettings | null = null): EngineFactory {
+  return (node) => new DockerEngine(node, tls, readSecret, onClusterNetwork({ driver: null, ...node }) ? network : null);
 }
 
 function noSecrets(name: string): Buffer {

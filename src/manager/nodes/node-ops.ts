@@ -2,7 +2,8 @@
 import type Docker from 'dockerode';
 import { MatrixError } from '../../core/errors.ts';
 import { LABELS, type DesiredReplica, type ObservedReplica } from '../../core/model.ts';
-import { containerName, createContainerBody, toObserved, type ListedContainer } from './container-spec.ts';
+import { containerName, createContainerBody, toObserved, type ContainerNetwork, type ListedContainer } from './container-spec.ts';
+import { CLUSTER_NETWORK, type NodeSubnet } from '../../core/network/cluster-network.ts';
 import { randomBytes } from 'node:crypto';
 import { secretMaterial, secretsDirName, secretsDirOf, wipeSecretFiles, writeSecretFiles } from './secret-files.ts';
 import type { SecretReader } from '../secrets/vault.ts';
@@ -27,12 +28,12 @@ export async function pullImage(node: string, docker: Docker, image: string): Pr
   }
 }
 
-export async function startReplica(docker: Docker, r: DesiredReplica, readSecret: SecretReader): Promise<string> {
+export async function startReplica(docker: Docker, r: DesiredReplica, readSecret: SecretReader, network: ContainerNetwork | null = null): Promise<string> {
   // a secret that cannot be read (removed, key lost) fails this start with its own code
   const secrets = secretMaterial(r.secrets ?? [], readSecret);
   const name = containerName(r);
   const dir = secrets.files.length ? secretsDirName(name, randomBytes(4).toString('hex')) : undefined;
-  const body = createContainerBody(r, { env: secrets.env, ...(dir !== undefined ? { dir } : {}) });
+  const body = createContainerBody(r, { env: secrets.env, ...(dir !== undefined ? { dir } : {}) }, network);
   try {
     const stale = docker.getContainer(body.name);
     // a container of this exact name is a leftover of an interrupted start: replace it
@@ -69,3 +70,51 @@ export async function stopAndRemove(docker: Docker, node: string, containerId: s
     throw new MatrixError('E_DEPLOY_FAILED', `${node} could not stop ${containerId.slice(0, 12)}: ${(e as Error).message}`);
   }
 }
+
+interface NetworkInspect {
+  Name: string;
+  IPAM?: { Config?: { Subnet?: string }[] | null };
+  Containers?: Record<string, unknown> | null;
+}
+
+/**
+ * The cluster's bridge network on the node, with the node's share of the range. One made
+ * with another share (the node was numbered anew, the range changed) is replaced while no
+ * container uses it; with containers on it, that is an error naming the node.
+ */
+export async function ensureClusterNetwork(node: string, docker: Docker, share: NodeSubnet): Promise<void> {
+  const existing = (await docker
+    .getNetwork(CLUSTER_NETWORK)
+    .inspect()
+    .catch((e: { statusCode?: number }) => {
+      if (e.statusCode === 404) return null;
+      throw e;
+    })) as NetworkInspect | null;
+  if (existing) {
+    const subnets = (existing.IPAM?.Config ?? []).map((c) => c.Subnet);
+    if (subnets.length === 1 && subnets[0] === share.subnet) return;
+    if (Object.keys(existing.Containers ?? {}).length > 0) {
+      throw new MatrixError(
+        'E_DEPLOY_FAILED',
+        `${node}: the network ${CLUSTER_NETWORK} has ${subnets.join(', ') || 'no subnet'} but the node's share of the cluster range is ${share.subnet}; remove its containers (\`matrix node drain ${node}\`) so it can be made anew`,
+      );
+    }
+    await docker.getNetwork(CLUSTER_NETWORK).remove();
+  }
+  await docker
+    .createNetwork({
+      Name: CLUSTER_NETWORK,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      IPAM: { Driver: 'default', Config: [{ Subnet: share.subnet, Gateway: share.gateway }] },
+      Options: { 'com.docker.network.bridge.name': CLUSTER_BRIDGE },
+      Labels: { [LABELS.managed]: 'true' },
+    })
+    .catch((e: { statusCode?: number }) => {
+      // another start made it meanwhile
+      if (e.statusCode !== 409) throw e;
+    });
+}
+
+/** The bridge's interface name on the node (at most 15 characters). */
+export const CLUSTER_BRIDGE = 'mx-cluster';

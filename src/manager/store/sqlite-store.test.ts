@@ -35,8 +35,8 @@ describe('SqliteStore', () => {
     s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' } });
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377 });
     expect(s.listNodes()).toEqual([
-      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' }, availability: 'active', driver: null },
-      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {}, availability: 'active', driver: null },
+      { name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: { zone: 'a' }, availability: 'active', driver: null, subnet: 2 },
+      { name: 'node2', address: '10.0.0.12', enginePort: 2376, labels: {}, availability: 'active', driver: null, subnet: 1 },
     ]);
     s.upsertNode({ name: 'node1', address: '10.0.0.99', enginePort: 2377, labels: {} });
     expect(s.listNodes()[0]!.labels).toEqual({});
@@ -77,9 +77,39 @@ describe('SqliteStore', () => {
       INSERT INTO cluster_nodes VALUES ('node1', '10.0.0.11', 2376, '{"zone":"a"}');`);
     old.close();
     const s = new SqliteStore(path);
-    expect(s.listNodes()).toEqual([{ name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' }, availability: 'active', driver: null }]);
+    expect(s.listNodes()).toEqual([
+      { name: 'node1', address: '10.0.0.11', enginePort: 2376, labels: { zone: 'a' }, availability: 'active', driver: null, subnet: 1 },
+    ]);
     s.upsertNode({ name: 'node1', address: '10.0.0.11', enginePort: 2376, availability: 'drain' });
     expect(new SqliteStore(path).listNodes()[0]!.availability).toBe('drain');
+  });
+
+  it("numbers each node's share of the cluster network when it joins: the lowest free, kept through changes, freed when it leaves", () => {
+    const { path } = fresh();
+    const s = new SqliteStore(path);
+    const add = (name: string) => s.upsertNode({ name, address: `10.0.0.${name.length}`, enginePort: 2376 });
+    add('a');
+    add('b');
+    add('c');
+    s.upsertNode({ name: 'b', address: '10.0.0.99', enginePort: 2376, availability: 'drain' });
+    const subnets = () => Object.fromEntries(s.listNodes().map((n) => [n.name, n.subnet]));
+    expect(subnets()).toEqual({ a: 1, b: 2, c: 3 });
+    s.removeNode('b');
+    add('d');
+    expect(subnets()).toEqual({ a: 1, c: 3, d: 2 });
+    expect(new SqliteStore(path).listNodes().map((n) => n.subnet)).toEqual([1, 3, 2]);
+  });
+
+  it('numbers the nodes of a store made before the cluster network, in name order', () => {
+    const { path } = fresh();
+    const old = new Database(path);
+    old.exec(`CREATE TABLE cluster_nodes (name TEXT PRIMARY KEY, address TEXT NOT NULL, engine_port INTEGER NOT NULL, labels TEXT NOT NULL DEFAULT '{}');
+      INSERT INTO cluster_nodes VALUES ('zeta', '10.0.0.12', 2376, '{}'), ('alpha', '10.0.0.11', 2376, '{}');`);
+    old.close();
+    expect(new SqliteStore(path).listNodes().map((n) => [n.name, n.subnet])).toEqual([
+      ['alpha', 1],
+      ['zeta', 2],
+    ]);
   });
 
   it('keeps deployments in generations and survives reopening', () => {

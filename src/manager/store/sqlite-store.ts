@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AppSpec, Placement } from '../../core/model.ts';
 import { projectNameFromFile } from '../../core/projects.ts';
+import { lowestFreeIndex } from '../../core/network/cluster-network.ts';
 import type { Deployment, ProjectChanges, ProjectRecord, SecretMeta, SecretRecord, Store, StoredNode, NodeUpdate, TokenRecord } from './store.ts';
 
 const SCHEMA = `
@@ -11,7 +12,8 @@ CREATE TABLE IF NOT EXISTS cluster_nodes (
   labels TEXT NOT NULL DEFAULT '{}',
   availability TEXT NOT NULL DEFAULT 'active',
   driver TEXT,
-  engine_socket TEXT
+  engine_socket TEXT,
+  subnet INTEGER UNIQUE
 );
 CREATE TABLE IF NOT EXISTS app_deployments (
   generation INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -90,13 +92,38 @@ export class SqliteStore implements Store {
     if (!has('cluster_nodes', 'availability')) this.db.exec("ALTER TABLE cluster_nodes ADD COLUMN availability TEXT NOT NULL DEFAULT 'active'");
     if (!has('cluster_nodes', 'driver')) this.db.exec('ALTER TABLE cluster_nodes ADD COLUMN driver TEXT');
     if (!has('cluster_nodes', 'engine_socket')) this.db.exec('ALTER TABLE cluster_nodes ADD COLUMN engine_socket TEXT');
+    if (!has('cluster_nodes', 'subnet')) {
+      this.db.exec('ALTER TABLE cluster_nodes ADD COLUMN subnet INTEGER');
+      this.db.exec('CREATE UNIQUE INDEX IF NOT EXISTS cluster_nodes_subnet ON cluster_nodes (subnet)');
+    }
+    // nodes registered before the cluster network existed get theirs now, in name order
+    const without = this.db.prepare<[], { name: string }>('SELECT name FROM cluster_nodes WHERE subnet IS NULL ORDER BY name').all();
+    for (const { name } of without) this.giveSubnet(name);
+  }
+
+  /** The lowest free index: one that left the cluster is given again only once it has gone. */
+  private giveSubnet(name: string): void {
+    const used = this.db
+      .prepare<[], { subnet: number }>('SELECT subnet FROM cluster_nodes WHERE subnet IS NOT NULL')
+      .all()
+      .map((r) => r.subnet);
+    this.db.prepare('UPDATE cluster_nodes SET subnet = ? WHERE name = ? AND subnet IS NULL').run(lowestFreeIndex(used), name);
   }
 
   listNodes(): StoredNode[] {
     return this.db
       .prepare<
         [],
-        { name: string; address: string; engine_port: number; labels: string; availability: string; driver: string | null; engine_socket: string | null }
+        {
+          name: string;
+          address: string;
+          engine_port: number;
+          labels: string;
+          availability: string;
+          driver: string | null;
+          engine_socket: string | null;
+          subnet: number;
+        }
       >('SELECT * FROM cluster_nodes ORDER BY name')
       .all()
       .map((r) => ({
@@ -107,6 +134,7 @@ export class SqliteStore implements Store {
         labels: JSON.parse(r.labels) as Record<string, string>,
         availability: r.availability === 'drain' ? 'drain' : 'active',
         driver: r.driver,
+        subnet: r.subnet,
       }));
   }
 
@@ -114,14 +142,18 @@ export class SqliteStore implements Store {
     const labels = n.labels ? JSON.stringify(n.labels) : null;
     const availability = n.availability ?? null;
     const driver = n.driver ?? null;
-    this.db
-      .prepare(
-        `INSERT INTO cluster_nodes (name, address, engine_port, engine_socket, labels, availability, driver) VALUES (?, ?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'), ?)
+    const upsert = this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO cluster_nodes (name, address, engine_port, engine_socket, labels, availability, driver) VALUES (?, ?, ?, ?, COALESCE(?, '{}'), COALESCE(?, 'active'), ?)
          ON CONFLICT(name) DO UPDATE SET address = excluded.address, engine_port = excluded.engine_port, engine_socket = excluded.engine_socket,
            labels = COALESCE(?, cluster_nodes.labels), availability = COALESCE(?, cluster_nodes.availability),
            driver = COALESCE(?, cluster_nodes.driver)`,
-      )
-      .run(n.name, n.address, n.enginePort, n.socket ?? null, labels, availability, driver, labels, availability, driver);
+        )
+        .run(n.name, n.address, n.enginePort, n.socket ?? null, labels, availability, driver, labels, availability, driver);
+      this.giveSubnet(n.name);
+    });
+    upsert();
   }
 
   removeNode(name: string): boolean {

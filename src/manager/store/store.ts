@@ -62,6 +62,11 @@ export interface StoredNode extends NodeInfo {
   availability: NodeAvailability;
   /** The machine driver that made it (`matrix node create`), or null. */
   driver: string | null;
+  /**
+   * Its index in the cluster network's range (1-based; `10.220.<subnet>.0/24` by default),
+   * given when it joins and kept while it stays: its containers' addresses come from there.
+   */
+  subnet: number;
 }
 
 /** A node as registered or changed: labels, availability and driver are kept as they were when absent. */

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { parseCidr } from '../../core/network/cluster-network.ts';
+import type { ObservedNode, PublishedState } from '../../core/snapshot.ts';
+import { networkConsumer, REAPPLY_MS } from './network-consumer.ts';
+
+const range = parseCidr('10.220.0.0/16')!;
+const node = (i: number, state: 'up' | 'down' = 'up'): ObservedNode => ({
+  name: `node${i}`,
+  address: `10.210.0.${10 + i}`,
+  enginePort: 2376,
+  subnet: i,
+  state,
+  labels: {},
+  apiLabels: {},
+  availability: 'active',
+  driver: 'lab',
+  capacity: null,
+  engineVersion: null,
+});
+let version = 0;
+const state = (nodes: ObservedNode[]): PublishedState => ({
+  snapshot: { at: 0, nodes, replicas: [], healthy: new Set() },
+  routes: [],
+  version: ++version,
+  generation: 1,
+  apps: [],
+});
+
+function harness(fail: Set<string> = new Set()) {
+  let t = 0;
+  const runs: string[] = [];
+  const c = networkConsumer({
+    range,
+    now: () => t,
+    run: async (n, script) => {
+      runs.push(`${n.name}:${script.match(/replace \S+/g)?.join(',') ?? ''}`);
+      if (fail.has(n.name)) throw new Error('engine said no');
+    },
+  });
+  return { c, runs, advance: (ms: number) => (t += ms) };
+}
+
+describe('the network consumer', () => {
+  it('sends each up node its routes once, and again only when they change', async () => {
+    const h = harness();
+    await h.c.apply(state([node(1), node(2)]));
+    expect(h.runs.sort()).toEqual(['node1:replace 10.220.2.0/24', 'node2:replace 10.220.1.0/24']);
+    h.runs.length = 0;
+    await h.c.apply(state([node(1), node(2)]));
+    expect(h.runs).toEqual([]);
+    await h.c.apply(state([node(1), node(2), node(3)]));
+    expect(h.runs.sort()).toEqual([
+      'node1:replace 10.220.2.0/24,replace 10.220.3.0/24',
+      'node2:replace 10.220.1.0/24,replace 10.220.3.0/24',
+      'node3:replace 10.220.1.0/24,replace 10.220.2.0/24',
+    ]);
+  });
+
+  it('a down node is not sent anything; back up, it is sent its routes again though they did not change', async () => {
+    const h = harness();
+    await h.c.apply(state([node(1), node(2)]));
+    h.runs.length = 0;
+    await h.c.apply(state([node(1), node(2, 'down')]));
+    expect(h.runs).toEqual([]);
+    await h.c.apply(state([node(1), node(2)]));
+    expect(h.runs).toEqual(['node2:replace 10.220.1.0/24']);
+  });
+
+  it('sends them again after a while, in case a route was removed by hand', async () => {
+    const h = harness();
+    await h.c.apply(state([node(1), node(2)]));
+    h.runs.length = 0;
+    h.advance(REAPPLY_MS);
+    await h.c.apply(state([node(1), node(2)]));
+    expect(h.runs).toHaveLength(2);
+  });
+
+  it("one node's failure stays its own: the others' routes land, the error names it, and it is tried again", async () => {
+    const fail = new Set(['node2']);
+    const h = harness(fail);
+    await expect(h.c.apply(state([node(1), node(2), node(3)]))).rejects.toThrow(/cluster routes not set on node2: engine said no/);
+    expect([...h.c.applied().keys()].sort()).toEqual(['node1', 'node3']);
+    fail.clear();
+    h.runs.length = 0;
+    await h.c.apply(state([node(1), node(2), node(3)]));
+    expect(h.runs).toEqual(['node2:replace 10.220.1.0/24,replace 10.220.3.0/24']);
+  });
+});

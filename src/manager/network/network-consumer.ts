@@ -1,0 +1,62 @@
+/**
+ * The cluster network's routes as a consumer of the snapshot: every up node gets a route to
+ * every other node's share of the range. A node is sent its script when its routes change,
+ * when it comes back up (a link set down loses its routes: a powered-off node returns
+ * without them) and every few minutes besides, so a route removed by hand comes back.
+ * Nodes are done side by side and fail on their own: the others' routes still land, and the
+ * runner retries the failed ones with backoff.
+ */
+import type { Cidr } from '../../core/network/cluster-network.ts';
+import { clusterRoutes, routeScript } from '../../core/network/routes.ts';
+import type { ObservedNode } from '../../core/snapshot.ts';
+import type { SnapshotConsumer } from '../controllers/consumers.ts';
+
+export const REAPPLY_MS = 5 * 60_000;
+
+export interface NetworkConsumerDeps {
+  range: Cidr;
+  /** Runs the route script in the node's network namespace (net-helper.ts). */
+  run(node: ObservedNode, script: string): Promise<void>;
+  now?: () => number;
+}
+
+export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & { applied(): ReadonlyMap<string, string> } {
+  const now = deps.now ?? Date.now;
+  /** Per node: the script it was last sent, and when. */
+  const sent = new Map<string, { script: string; at: number }>();
+  const wasUp = new Map<string, boolean>();
+  return {
+    name: 'network',
+    applied: () => new Map([...sent].map(([n, s]) => [n, s.script])),
+    async apply(state) {
+      const nodes = state.snapshot.nodes;
+      const plans = clusterRoutes(deps.range, nodes);
+      for (const n of nodes) {
+        if (n.state === 'up' && wasUp.get(n.name) === false) sent.delete(n.name); // back from down: its routes may be gone
+        wasUp.set(n.name, n.state === 'up');
+      }
+      for (const name of [...sent.keys()]) if (!plans.has(name)) sent.delete(name);
+      const t = now();
+      const due = nodes.filter((n) => {
+        const plan = plans.get(n.name);
+        if (n.state !== 'up' || !plan) return false;
+        const last = sent.get(n.name);
+        return !last || last.script !== routeScript(deps.range, plan) || t - last.at >= REAPPLY_MS;
+      });
+      const failures: string[] = [];
+      await Promise.all(
+        due.map(async (n) => {
+          const script = routeScript(deps.range, plans.get(n.name)!);
+          try {
+            await deps.run(n, script);
+            sent.set(n.name, { script, at: t });
+          } catch (e) {
+            sent.delete(n.name);
+            failures.push(`${n.name}: ${(e as Error).message}`);
+          }
+        }),
+      );
+      if (failures.length) throw new Error(`cluster routes not set on ${failures.sort().join('; ')}`);
+    },
+  };
+}
