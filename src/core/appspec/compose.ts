@@ -46,7 +46,7 @@ import {
 import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
-import { APP_NAME, NODE_NAME } from './plan.ts';
+import { APP_NAME, APP_NAME_RULE, NODE_NAME } from './plan.ts';
 import { parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
 import { checkSecretName, SECRETS_DIR } from '../secrets.ts';
 
@@ -230,10 +230,7 @@ function readService(
   const p = (k: string): string => at(path, k);
   const before = c.problems.length;
   if (!APP_NAME.test(name)) {
-    c.error(
-      path,
-      `bad service name "${name}": cloudmatrix app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`,
-    );
+    c.error(path, `bad service name "${name}": cloudmatrix app names are used in URLs, DNS and VCL, so they must be a DNS label: ${APP_NAME_RULE}`);
   }
   if (!isMap(body)) {
     c.error(path, `must be a mapping (image, ports, ...), got ${typeName(body)}`);

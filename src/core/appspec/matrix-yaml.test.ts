@@ -269,7 +269,7 @@ describe('parseMatrixYaml: each problem, with its path', () => {
   });
 
   it('bad app names', () => {
-    for (const name of ['Web', '1web', 'web_1', `a${'b'.repeat(63)}`]) {
+    for (const name of ['Web', '1web', 'web_1', 'web-', `a${'b'.repeat(63)}`]) {
       const [p] = problems(`apps:\n  ${name}: { image: x, port: 1 }\n`);
       expect(p?.[0]).toBe(`apps.${name}`);
       expect(p?.[1]).toMatch(new RegExp(`^bad app name "${name}": app names are used in URLs, DNS and VCL`));

@@ -33,7 +33,7 @@ import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
 import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
 import { hostAccess, hostNetworkPublish, parseHostMode, parsePrivileged, readBinds, readCapAdd, readDevices, readShortBind } from './host-access.ts';
-import { APP_NAME, NODE_NAME } from './plan.ts';
+import { APP_NAME, APP_NAME_RULE, NODE_NAME } from './plan.ts';
 import { parseSecretEnv, parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
 
 export const STRATEGIES: readonly Strategy[] = ['spread', 'binpack'];
@@ -105,10 +105,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const path = at('apps', name);
   const before = c.problems.length;
   if (!APP_NAME.test(name)) {
-    c.error(
-      path,
-      `bad app name "${name}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`,
-    );
+    c.error(path, `bad app name "${name}": app names are used in URLs, DNS and VCL, so they must be a DNS label: ${APP_NAME_RULE}`);
   }
   if (!isMap(body)) {
     c.error(path, `must be a mapping (image, port, ...), got ${typeName(body)}`);

@@ -16,7 +16,9 @@ export interface PlanLine {
 
 // App names end up in URLs (`/<app>/`), DNS labels and VCL identifiers, so they must be
 // safe in all three; uppercase is refused rather than folded so a name means one thing.
-export const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** A DNS label (`<app>.matrix`) that starts with a letter (it is also a URL path segment and a VCL name). */
+export const APP_NAME = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const APP_NAME_RULE = 'a lowercase letter first, then lowercase letters, digits or "-", not ending in "-", at most 63';
 // Node names are host names (node25, 10-0-0-1 style); they may start with a digit.
 export const NODE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -48,10 +50,7 @@ export function parsePlan(text: string, file = 'applications.plan'): PlanLine[] 
     let ok = true;
     if (!APP_NAME.test(app)) {
       ok = false;
-      problem(
-        'E_PLAN_SYNTAX',
-        `bad app name "${app}": app names are used in URLs, DNS and VCL, so they must match ${APP_NAME.source} (lowercase letter first, then lowercase letters, digits or "-", at most 63)`,
-      );
+      problem('E_PLAN_SYNTAX', `bad app name "${app}": app names are used in URLs, DNS and VCL, so they must be a DNS label: ${APP_NAME_RULE}`);
     }
     if (!NODE_NAME.test(node)) {
       ok = false;

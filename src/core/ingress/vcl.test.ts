@@ -88,7 +88,7 @@ describe('renderVcl golden files', () => {
   }, 30_000);
 
   it('odd but valid names (dashes, 63 chars, IPv6, many routes) compile', () => {
-    const long = 'a'.repeat(62) + '-';
+    const long = 'a-'.repeat(31) + 'b';
     const routes = [r(long, 'n'.repeat(63), '::1', 65535), r('a-b', 'c', '127.0.0.1', 1), r('a', 'b-c', '127.0.0.1', 1)];
     for (let i = 0; i < 50; i++) routes.push(r(`app${i % 7}`, `node${i}`, `10.210.0.${i + 2}`, 5000 + (i % 3)));
     const res = compile(renderVcl(routes, { retries: 5 }));
