@@ -23,6 +23,7 @@ export function appRevision(a: AppSpec): string {
     ...(a.host ? [['host', a.host]] : []),
     ...(a.command ? [['command', a.command]] : []),
     ...(a.entrypoint ? [['entrypoint', a.entrypoint]] : []),
+    ...(a.expose ? [['expose', a.expose]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

@@ -15,6 +15,8 @@ export const LABELS = {
   hostNetworkPort: 'matrix.host-network-port',
   /** `true` on a simulated node (the sim driver): only apps with a constraint on this key are placed there. */
   sim: 'matrix.sim',
+  /** `true` on an `expose: internal` app's containers: reachable on the cluster network only. */
+  internal: 'matrix.internal',
 } as const;
 
 export interface NodeInfo {
@@ -68,6 +70,8 @@ export interface DesiredReplica {
   env?: Record<string, string>;
   command?: string[];
   entrypoint?: string[];
+  /** Of an `expose: internal` app (AppSpec.expose). */
+  internal?: boolean;
   resources?: Resources;
   restart?: RestartPolicy;
   /** Travels with the container (a label): each revision is probed by its own check. */
@@ -92,6 +96,8 @@ export interface ObservedReplica {
   containerPort: number | null;
   /** The health check the container was started with, from its label. */
   health?: HealthCheck;
+  /** Of an `expose: internal` app: never routed by the ingress (its port is on the node's loopback only). */
+  internal?: boolean;
   /** Its address on the cluster network (DNS answers it); absent for a container outside it. */
   address?: string;
 }
@@ -221,6 +227,8 @@ export interface AppSpec {
   command?: string[];
   /** The container's Entrypoint; absent = the image's own. */
   entrypoint?: string[];
+  /** `internal`: no ingress route and no published port, reached only over the cluster network by name; absent = through the ingress. */
+  expose?: 'internal';
   /** Secrets by name (values never in the spec); absent = none. */
   secrets?: SecretRef[];
   /** Host access the app asks for; absent = none (the default and the safe case). */

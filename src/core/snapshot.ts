@@ -49,7 +49,10 @@ export function schedNodes(s: ClusterSnapshot): SchedNode[] {
 }
 
 export interface RoutedReplica {
+  /** Where it answers: `<node address>:<host port>`; an internal replica's `<cluster address>:<container port>`. */
   route: Route;
+  /** Of an `expose: internal` app: in DNS, never in the ingress. */
+  internal?: boolean;
   containerId: string;
   /** The check the replica was started with: the ingress probes it with the same. */
   health: HealthCheck | undefined;
@@ -85,10 +88,12 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
   for (const o of s.replicas) {
     const n = up.get(o.node);
     // a simulated node's replicas answer nothing
-    if (!n || n.driver === 'sim' || o.state !== 'running' || o.hostPort === null || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
+    if (!n || n.driver === 'sim' || o.state !== 'running' || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
+    const at = endpoint(o, n.address);
+    if (!at) continue;
     const d = wanted.get(key(o));
     if (!admit.routed.has(o.containerId) && !(d && d.app === o.app && isCurrentReplica(o, d))) continue;
-    out.push({ route: { app: o.app, node: o.node, address: n.address, port: o.hostPort }, containerId: o.containerId, health: o.health });
+    out.push({ route: { app: o.app, node: o.node, ...at }, containerId: o.containerId, health: o.health, ...(o.internal ? { internal: true } : {}) });
   }
   // what stays on a drained node (a plan file pins it there) gets no traffic while the app has
   // replicas elsewhere: its engine may be restarted any moment (regenerate-certs, ca rotate).
@@ -96,6 +101,16 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
   const onDrained = (r: RoutedReplica) => admit.pinned?.has(r.route.app) === true && up.get(r.route.node)?.availability === 'drain';
   const servedElsewhere = new Set(out.filter((r) => !onDrained(r)).map((r) => r.route.app));
   return out.filter((r) => !onDrained(r) || !servedElsewhere.has(r.route.app));
+}
+
+/**
+ * Where a replica answers HTTP (its health probe, and the ingress for the others): the node's
+ * published port, or for an internal one its cluster address and container port; null when
+ * it has none yet.
+ */
+export function endpoint(o: ObservedReplica, nodeAddress: string): { address: string; port: number } | null {
+  if (o.internal) return o.address !== undefined && o.containerPort !== null ? { address: o.address, port: o.containerPort } : null;
+  return o.hostPort !== null ? { address: nodeAddress, port: o.hostPort } : null;
 }
 
 /** What the control loop hands every consumer after each change: the snapshot and its routes. */
@@ -106,6 +121,6 @@ export interface PublishedState {
   version: number;
   /** The desired generation (recorded deployment) the pass that published it worked on. */
   generation: number;
-  /** The apps of that generation, routed or not (one with no route answers 503, not 404). */
+  /** The apps of that generation the ingress serves, routed or not (one with no route answers 503, not 404); not `expose: internal` ones. */
   apps: readonly string[];
 }

@@ -39,7 +39,7 @@ import { DnsProcess, listenArg } from './dns/dns-process.ts';
 import { dnsConsumer, zoneRows } from './dns/dns-consumer.ts';
 import { networkConsumer } from './network/network-consumer.ts';
 import { netHelperImage, runOnNodeNetwork } from './network/net-helper.ts';
-import { containerDns, hostRoutes } from './network/host.ts';
+import { containerDns, hostRoutes, setHostRoutes } from './network/host.ts';
 import { engineClient } from './nodes/docker-client.ts';
 
 /** This host's addresses, for the API certificate when it listens on every address. */
@@ -88,7 +88,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
 
   // the cluster network: refused at start when its range would hide a network the host routes
   const range = parseClusterRange(config.network);
-  checkRangeAgainstRoutes(range, await hostRoutes());
+  checkRangeAgainstRoutes(range, await hostRoutes(), 'network', new Set(store.listNodes().map((n) => n.address)));
   const dnsAt = dnsListen(config);
   const dns = new DnsProcess(paths.dns, dnsAt);
   await dns
@@ -107,7 +107,11 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const docker = dockerEngines(tls, vault.read, { range, dns: containerDns(dnsAt) });
   const helper = lazy(() => netHelperImage());
   const network = new ConsumerRunner(
-    networkConsumer({ range, run: async (node, script) => runOnNodeNetwork(engineClient(node, tls, 60_000), await helper(), script) }),
+    networkConsumer({
+      range,
+      run: async (node, script) => runOnNodeNetwork(engineClient(node, tls, 60_000), await helper(), script),
+      runHost: (routes) => setHostRoutes(range, routes),
+    }),
     log,
     events,
   );

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerOn, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, until, type LabEnv } from './lab-harness.ts';
+import { curlIn, dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, replicasOf, until, type LabEnv } from './lab-harness.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,6 +26,12 @@ const SPEC = `apps:
     replicas: 1
     port: 8080
     constraints: [ "node==node1" ]
+  db:
+    image: cloud/simplewebapp2
+    replicas: 1
+    port: 8080
+    expose: internal
+    constraints: [ "node!=node1" ]
 `;
 
 async function resolve(name: string): Promise<string[]> {
@@ -55,6 +61,53 @@ function routesOf(node: string): string[] {
     .filter((l) => l.includes(' via '))
     .map((l) => l.split(' ').slice(0, 3).join(' '))
     .sort();
+}
+
+/**
+ * Seed 003's multi-host app: one image in two roles. The follower reads the leader over the
+ * cluster network by name (busybox nc) every second and serves what it read.
+ */
+const FOLLOWER_LOOP = [
+  'mkdir -p /www/follower && echo waiting > /www/index.html && cp /www/index.html /www/follower/',
+  'httpd -p 8080 -h /www',
+  'while true; do',
+  '  if printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 leader 8080 > /tmp/r 2>/dev/null && grep -q "^node=" /tmp/r; then',
+  '    { echo "follower=$MATRIX_REPLICA on $MATRIX_NODE"; grep -E "^(node|replica)=" /tmp/r | sed "s/^/leader-/"; } > /tmp/page',
+  '    cp /tmp/page /www/index.html && cp /tmp/page /www/follower/index.html',
+  '  fi',
+  '  sleep 1',
+  'done',
+].join('\n');
+const SEED_003 = `apps:
+  leader:
+    image: cloud/simplewebapp1
+    replicas: 1
+    port: 8080
+  follower:
+    image: cloud/simplewebapp1
+    replicas: 1
+    port: 8080
+    entrypoint: [/bin/sh, -c]
+    command:
+      - |
+${FOLLOWER_LOOP.split('\n')
+  .map((l) => `        ${l}`)
+  .join('\n')}
+`;
+
+/** The node each running replica of `app` is on. */
+async function nodesOf(app: string): Promise<string[]> {
+  return (await replicasOf(env, app)).filter((r) => r.state === 'running').map((r) => r.node);
+}
+
+/** What each running follower container on `nodes` serves now (a powered-off node's engine would not answer). */
+async function followerPages(nodes = [1, 2, 3]): Promise<string[]> {
+  const pages: string[] = [];
+  for (const node of nodes) {
+    const ids = (await dockerOn(env, node, ['ps', '-q', '--filter', 'label=matrix.app=follower'])).out.split('\n').filter(Boolean);
+    for (const id of ids) pages.push((await dockerOn(env, node, ['exec', id, 'cat', '/www/index.html'])).out);
+  }
+  return pages;
 }
 
 beforeAll(async () => {
@@ -105,6 +158,26 @@ describe('apps that find each other across nodes', () => {
     expect(out).toContain('_8080._tcp.web.matrix');
   });
 
+  it('an `expose: internal` app answers inside the cluster by name, and nowhere else: no ingress path, no port on the node address', async () => {
+    const body = await until(
+      () => fetchInside('db'),
+      (b) => b.includes('app=simplewebapp2'),
+      60,
+      500,
+    );
+    expect(nodeOf(body)).not.toBe('node1');
+    expect((await get(env.ingressPort, '/db/')).status).toBe(404);
+    const [row] = await replicasOf(env, 'db');
+    const n = Number(row!.node.replace('node', ''));
+    const id = (await dockerOn(env, n, ['ps', '-q', '--filter', 'label=matrix.app=db'])).out.trim();
+    const ports = (await dockerOn(env, n, ['port', id])).out.trim();
+    // bound to the node's loopback only
+    expect(ports).toMatch(/^8080\/tcp -> 127\.0\.0\.1:\d+$/);
+    const hostPort = ports.split(':').pop()!;
+    expect(curlIn('/proc/self/ns/net', [`http://${env.subnet}.${10 + n}:${hostPort}/`])).toMatch(/^refused/);
+    expect(await resolve('db.matrix')).toHaveLength(1);
+  });
+
   it('names keep resolving inside the cluster while the manager is stopped', async () => {
     expect((await matrix(env, ['manager', 'stop'])).code).toBe(0);
     try {
@@ -147,5 +220,67 @@ describe('apps that find each other across nodes', () => {
     expect(back).toBe('node3');
     // node3 itself routes to its peers' shares again (its replies would not need them: they go to node1's address)
     expect(routesOf('node3')).toEqual([`10.220.1.0/24 via ${env.subnet}.11`, `10.220.2.0/24 via ${env.subnet}.12`]);
+  });
+});
+
+describe('seed 003: a leader and its followers find each other by name on any node', () => {
+  it('the follower reads leader.matrix across nodes; scaled to 3 each reaches it; the leader rescheduled off a dead node is found again by name', async () => {
+    const file = join(env.home, 'seed003.yaml');
+    writeFileSync(file, SEED_003);
+    await matrixOk(env, ['deploy', file]);
+    const leaderNode = (
+      await until(
+        () => nodesOf('leader'),
+        (n) => n.length === 1,
+        120,
+        500,
+      )
+    )[0]!;
+    const served = await until(
+      () => get(env.ingressPort, '/follower/'),
+      (a) => a.status === 200 && a.body.includes('leader-node='),
+      120,
+      500,
+    );
+    expect(served.body).toContain(`leader-node=${leaderNode}`);
+    // on another node than the leader (spread), so the read crossed the cluster network
+    const [followerNode] = await nodesOf('follower');
+    expect(followerNode).not.toBe(leaderNode);
+    expect(served.body).toContain(`on ${followerNode}`);
+
+    await matrixOk(env, ['scale', 'follower=3']);
+    const spread = await until(
+      () => nodesOf('follower'),
+      (n) => n.length === 3,
+      120,
+      500,
+    );
+    expect(new Set(spread).size).toBeGreaterThan(1);
+    const pages = await until(followerPages, (p) => p.length === 3 && p.every((x) => x.includes(`leader-node=${leaderNode}`)), 60, 500);
+    expect(pages.filter((p) => p.includes(`leader-node=${leaderNode}`))).toHaveLength(3);
+
+    // the leader's node dies: the leader starts elsewhere, and the followers reach it by the same name
+    await matrixOk(env, ['lab', 'poweroff', leaderNode]);
+    try {
+      const moved = (
+        await until(
+          () => nodesOf('leader'),
+          (n) => n.length === 1 && n[0] !== leaderNode,
+          120,
+          500,
+        )
+      )[0]!;
+      expect(moved).not.toBe(leaderNode);
+      const alive = [1, 2, 3].filter((n) => `node${n}` !== leaderNode);
+      const after = await until(
+        () => followerPages(alive),
+        (p) => p.length > 0 && p.every((x) => x.includes(`leader-node=${moved}`)),
+        60,
+        500,
+      );
+      expect(after.every((x) => x.includes(`leader-node=${moved}`))).toBe(true);
+    } finally {
+      await matrixOk(env, ['lab', 'poweron', leaderNode]);
+    }
   });
 });

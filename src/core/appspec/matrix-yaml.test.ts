@@ -636,7 +636,7 @@ apps:
 
 describe('parseMatrixYaml: unknown keys', () => {
   const APP_KEYS =
-    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, command, entrypoint, secrets, host, restart, strategy, rebalance, update';
+    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, command, entrypoint, expose, secrets, host, restart, strategy, rebalance, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);
@@ -728,5 +728,22 @@ describe('parseMatrixYaml: command and entrypoint', () => {
       ['apps.web.command', '"|" needs a shell, and none runs this: write ["sh", "-c", "…"]'],
     ]);
     expect(problems(oneApp('    entrypoint: [sh, { c: 1 }]\n'))).toEqual([['apps.web.entrypoint[1]', 'must be a string, got a mapping']]);
+  });
+});
+
+describe('parseMatrixYaml: expose', () => {
+  it('internal marks the app; ingress (the default) leaves it as apps always were, so its revision is unchanged', () => {
+    const [internal] = parseMatrixYaml(oneApp('    expose: internal\n')).apps;
+    expect(internal?.expose).toBe('internal');
+    const [viaIngress] = parseMatrixYaml(oneApp('    expose: ingress\n')).apps;
+    expect(viaIngress).not.toHaveProperty('expose');
+    expect(viaIngress).toEqual(parseMatrixYaml(oneApp('')).apps[0]);
+  });
+
+  it('names the bad field: an unknown value, and a published port on an internal app', () => {
+    expect(problems(oneApp('    expose: private\n'))[0]).toEqual(['apps.web.expose', expect.stringMatching(/ingress.*internal/)]);
+    expect(problems(oneApp('    expose: internal\n    publish: 5050\n'))).toEqual([
+      ['apps.web.publish', 'an `expose: internal` app publishes no port: remove publish, or expose it through the ingress'],
+    ]);
   });
 });

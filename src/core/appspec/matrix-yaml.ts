@@ -40,6 +40,8 @@ export const STRATEGIES: readonly Strategy[] = ['spread', 'binpack'];
 export const RESTART_POLICIES: readonly RestartPolicy[] = ['always', 'unless-stopped', 'on-failure', 'no'];
 
 const TOP_KEYS = ['name', 'apps', 'strategy'] as const;
+/** `ingress` (the default): routed at /<app>/; `internal`: reached only from inside the cluster, by name. */
+const EXPOSE = ['ingress', 'internal'] as const;
 const APP_KEYS = [
   'image',
   'replicas',
@@ -54,6 +56,7 @@ const APP_KEYS = [
   'env',
   'command',
   'entrypoint',
+  'expose',
   'secrets',
   'host',
   'restart',
@@ -137,6 +140,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
   const command = body.command === undefined ? undefined : readArgv(body.command, p('command'), c);
   const entrypoint = body.entrypoint === undefined ? undefined : readArgv(body.entrypoint, p('entrypoint'), c);
+  const expose = body.expose === undefined ? undefined : take(parseEnum(body.expose, EXPOSE), p('expose'), c);
+  if (expose === 'internal' && givenPublish !== undefined) c.error(p('publish'), 'an `expose: internal` app publishes no port: remove publish, or expose it through the ingress');
   const secrets =
     body.secrets === undefined
       ? []
@@ -176,6 +181,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     env,
     ...(command ? { command } : {}),
     ...(entrypoint ? { entrypoint } : {}),
+    ...(expose === 'internal' ? { expose } : {}),
     // only when there are some, so apps without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
     // only when it asks for something, so apps without host access look (and hash) as they did before

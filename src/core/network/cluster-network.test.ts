@@ -60,5 +60,10 @@ describe('cluster network addressing', () => {
     expect(() => checkRangeAgainstRoutes(r, [{ dst: '10.220.7.0/24', dev: 'eth1' }])).toThrow(/overlaps the host route 10\.220\.7\.0\/24 \(eth1\)/);
     expect(() => checkRangeAgainstRoutes(r, [{ dst: '10.0.0.0/8' }])).toThrow(/overlaps/);
     expect(() => checkRangeAgainstRoutes(r, [{ dst: '10.220.9.9' }])).toThrow(/overlaps/);
+    // the manager's own routes to its nodes (marked, via one of them) are not in the way; another cluster's are
+    const own = { dst: '10.220.2.0/24', gateway: '10.210.0.12', protocol: '77' };
+    expect(() => checkRangeAgainstRoutes(r, [own], 'network', new Set(['10.210.0.12']))).not.toThrow();
+    expect(() => checkRangeAgainstRoutes(r, [own], 'network', new Set(['10.211.0.12']))).toThrow(/overlaps/);
+    expect(() => checkRangeAgainstRoutes(r, [{ ...own, protocol: 'boot' }], 'network', new Set(['10.210.0.12']))).toThrow(/overlaps/);
   });
 });

@@ -106,15 +106,23 @@ export function nodeSubnet(range: Cidr, index: number): NodeSubnet | null {
 export interface HostRoute {
   dst: string;
   dev?: string;
+  gateway?: string;
+  /** `ip route`'s protocol: the manager marks the routes it adds to its own host with HOST_ROUTE_PROTO. */
+  protocol?: string;
 }
+
+/** The `proto` of the routes the manager adds to its own host, so it can tell them from the host's own. */
+export const HOST_ROUTE_PROTO = '77';
 
 /**
  * The cluster range must not overlap a network the manager's host already routes (its LAN,
  * the lab bridge, Docker's own bridges): containers could no longer reach those addresses.
  * `default` routes do not count.
  */
-export function checkRangeAgainstRoutes(range: Cidr, routes: readonly HostRoute[], path = 'network'): void {
+export function checkRangeAgainstRoutes(range: Cidr, routes: readonly HostRoute[], path = 'network', ownGateways: ReadonlySet<string> = new Set()): void {
   for (const r of routes) {
+    // a route this cluster's manager added (to one of its nodes) is not in the way
+    if (r.protocol === HOST_ROUTE_PROTO && r.gateway !== undefined && ownGateways.has(r.gateway)) continue;
     const c = parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`);
     if (c && c.prefix > 0 && overlaps(range, c)) {
       throw new MatrixError(

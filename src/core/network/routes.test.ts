@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCidr } from './cluster-network.ts';
-import { clusterRoutes, routeScript, type NetworkNode } from './routes.ts';
+import { clusterRoutes, managerRoutes, routeScript, type NetworkNode } from './routes.ts';
 
 const range = parseCidr('10.220.0.0/16')!;
 const node = (i: number, o: Partial<NetworkNode> = {}): NetworkNode => ({ name: `node${i}`, address: `10.210.0.${10 + i}`, subnet: i, driver: 'lab', ...o });
@@ -42,6 +42,13 @@ describe('host-gw routes', () => {
       '  case "$dst" in 10.220.1.0/24|10.220.2.0/24) ;; *) ip route del "$dst" ;; esac',
       'done',
       '',
+    ]);
+  });
+
+  it("the manager host routes every taking part node's share via that node", () => {
+    expect(managerRoutes(range, [node(1), node(2, { driver: 'sim' }), node(3)])).toEqual([
+      { dst: '10.220.1.0/24', via: '10.210.0.11', node: 'node1' },
+      { dst: '10.220.3.0/24', via: '10.210.0.13', node: 'node3' },
     ]);
   });
 

@@ -66,6 +66,11 @@ export function clusterRoutes(range: Cidr, nodes: readonly NetworkNode[]): Map<s
   );
 }
 
+/** The manager host's routes: every node's share via that node (it is on their L2 network too). */
+export function managerRoutes(range: Cidr, nodes: readonly NetworkNode[]): PeerRoute[] {
+  return members(range, nodes).map(({ node, share }) => ({ dst: share, via: node.address, node: node.name }));
+}
+
 /**
  * busybox sh: replace every peer route, then delete routes into the range that are neither
  * the node's own nor a peer's (a node that left the cluster). Each `ip route replace`

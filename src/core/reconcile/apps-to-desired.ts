@@ -26,6 +26,7 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       env: app.env,
       ...(app.command ? { command: app.command } : {}),
       ...(app.entrypoint ? { entrypoint: app.entrypoint } : {}),
+      ...(app.expose === 'internal' ? { internal: true } : {}),
       resources: app.resources,
       restart: app.restart,
       ...(app.health ? { health: app.health } : {}),

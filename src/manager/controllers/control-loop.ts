@@ -196,7 +196,8 @@ export class ControlLoop {
   private async runPass(): Promise<PassReport> {
     const d = this.deps.store.currentDeployment();
     this.generation = d?.generation ?? 0;
-    this.apps = (d?.apps ?? []).map((a) => a.name);
+    // internal apps are no name at the ingress: /<app>/ is a 404 for them, as for no app
+    this.apps = (d?.apps ?? []).filter((a) => a.expose !== 'internal').map((a) => a.name);
     this.pinnedApps = new Set((d?.apps ?? []).filter((a) => a.pins).map((a) => a.name));
     const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
     this.snap = snap;

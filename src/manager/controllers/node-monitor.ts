@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_HEALTH } from '../../core/defaults.ts';
 import type { AppSpec, HealthCheck, NodeState, ObservedReplica } from '../../core/model.ts';
 import { engineHost } from '../../core/model.ts';
-import type { ClusterSnapshot, ObservedNode } from '../../core/snapshot.ts';
+import { endpoint, type ClusterSnapshot, type ObservedNode } from '../../core/snapshot.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from '../nodes/engine.ts';
 import type { HealthProbe } from '../nodes/health-probe.ts';
 import type { StoredNode } from '../store/store.ts';
@@ -139,8 +139,9 @@ export class NodeMonitor {
     await Promise.all(
       replicas.map(async (o) => {
         const n = up.get(o.node);
-        if (!n || o.state !== 'running' || o.hostPort === null) return;
-        if (await this.deps.probe(n.address, o.hostPort, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
+        const at = n && o.state === 'running' ? endpoint(o, n.address) : null;
+        if (!at) return;
+        if (await this.deps.probe(at.address, at.port, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
       }),
     );
     return healthy;

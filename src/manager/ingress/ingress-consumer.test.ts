@@ -91,4 +91,13 @@ describe('the VCL of a published state', () => {
     // the same cluster without the app: the name is unknown, hence 404
     expect(ingressVcl({ routes: [routed('web', 30001)], apps: ['web'] }, 'matrix').vcl).not.toContain('"worker"');
   });
+
+  it('serves no internal replica: an internal app has no backend and no path (the control loop leaves it out of the apps)', () => {
+    const internal = { ...routed('db', 8080), route: { app: 'db', node: 'n1', address: '10.220.1.2', port: 8080 }, internal: true };
+    const s = { ...state([routed('web', 30001), internal]), apps: ['web'] };
+    const { vcl, routes } = ingressVcl(s);
+    expect(routes).toBe(1);
+    expect(vcl).not.toContain('10.220.1.2');
+    expect(vcl).not.toMatch(/X-Matrix-App = "db"/);
+  });
 });

@@ -10,7 +10,7 @@ import type { AppIngress } from '../../core/ingress/app-ingress.ts';
 import { ingressSettings } from '../../core/ingress/ingress-settings.ts';
 import { backendName, renderVcl } from '../../core/ingress/vcl.ts';
 import type { Route } from '../../core/model.ts';
-import type { PublishedState } from '../../core/snapshot.ts';
+import type { PublishedState, RoutedReplica } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
 export interface VclTarget {
@@ -60,9 +60,9 @@ class RecentEndpoints {
 /** Pure: the VCL that serves `state`, and the apps left out of it because they cannot be rendered (with why). */
 export function ingressVcl(state: Pick<PublishedState, 'routes' | 'apps'>, domain?: string): { vcl: string; routes: number; bad: Map<string, string> } {
   const opts = domain ? { domain } : {};
-  const routes = state.routes.map((r) => r.route);
+  const routes = served(state.routes).map((r) => r.route);
   // every app of the desired state is known to the ingress: one with no route answers 503
-  const settings: Record<string, AppIngress> = { ...Object.fromEntries(state.apps.map((a) => [a, {}])), ...ingressSettings(state.routes) };
+  const settings: Record<string, AppIngress> = { ...Object.fromEntries(state.apps.map((a) => [a, {}])), ...ingressSettings(served(state.routes)) };
   const bad = unrenderable(routes, opts, settings);
   const good = routes.filter((r) => !bad.has(r.app));
   // an app left out still exists: it answers 503 like an app with no replica, not 404
@@ -86,13 +86,17 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
       failing = new Set(bad.keys());
       if (await target.apply(vcl)) log.info({ routes }, 'ingress updated');
       lately.saw(
-        state.routes.map((r) => r.route).filter((r) => !bad.has(r.app)),
+        served(state.routes)
+          .map((r) => r.route)
+          .filter((r) => !bad.has(r.app)),
         now(),
       );
     },
     async nodeDown(node, last) {
       if (!target.cutNode) return;
-      const active = (last?.routes ?? []).map((r) => r.route).filter((r) => r.node === node);
+      const active = served(last?.routes ?? [])
+        .map((r) => r.route)
+        .filter((r) => r.node === node);
       for (const [address, ports] of lately.of(node, now())) {
         const backends = active.filter((r) => r.address === address).map(backendName);
         const aborted = await target.cutNode(address, backends, ports);
@@ -103,6 +107,11 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
       }
     },
   };
+}
+
+/** The routes the ingress serves: internal replicas are for the cluster network (DNS) alone. */
+function served(routes: readonly RoutedReplica[]): RoutedReplica[] {
+  return routes.filter((r) => !r.internal);
 }
 
 /** Apps whose routes and settings cannot be rendered, with why; empty when the whole VCL renders. */

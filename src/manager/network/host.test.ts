@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerDns, parseIpRoutes } from './host.ts';
+import { containerDns, hostRouteCommands, parseIpRoutes } from './host.ts';
 
 describe("the manager host's side of the cluster network", () => {
   it('reads `ip -j route show table all`: unicast routes with their device, not default, local or broadcast ones', () => {
@@ -11,10 +11,13 @@ describe("the manager host's side of the cluster network", () => {
       { dst: '172.17.0.0/16', dev: 'docker0' },
     ]);
     expect(parseIpRoutes(json)).toEqual([
-      { dst: '10.210.0.0/24', dev: 'mx0' },
+      { dst: '10.210.0.0/24', dev: 'mx0', protocol: 'kernel' },
       { dst: '172.17.0.0/16', dev: 'docker0' },
     ]);
     expect(parseIpRoutes('')).toEqual([]);
+    expect(parseIpRoutes(JSON.stringify([{ dst: '10.220.2.0/24', gateway: '10.210.0.12', dev: 'mx0', protocol: '77' }]))).toEqual([
+      { dst: '10.220.2.0/24', dev: 'mx0', gateway: '10.210.0.12', protocol: '77' },
+    ]);
   });
 
   it('containers are given the DNS server only where nodes can ask it: an address other than loopback or any, on port 53', () => {
@@ -22,5 +25,27 @@ describe("the manager host's side of the cluster network", () => {
     expect(containerDns({ address: '127.0.0.1', port: 53 })).toBeNull();
     expect(containerDns({ address: '0.0.0.0', port: 53 })).toBeNull();
     expect(containerDns({ address: '10.210.0.1', port: 5353 })).toBeNull();
+  });
+
+  it("sets the manager host's routes to each node's share: adds what is missing, moves what changed, removes only its own leftovers", () => {
+    const want = [
+      { dst: '10.220.1.0/24', via: '10.210.0.11', node: 'node1' },
+      { dst: '10.220.2.0/24', via: '10.210.0.12', node: 'node2' },
+    ];
+    expect(hostRouteCommands(want, [])).toEqual([
+      ['ip', 'route', 'replace', '10.220.1.0/24', 'via', '10.210.0.11', 'proto', '77'],
+      ['ip', 'route', 'replace', '10.220.2.0/24', 'via', '10.210.0.12', 'proto', '77'],
+    ]);
+    const current = [
+      { dst: '10.220.1.0/24', gateway: '10.210.0.11' },
+      { dst: '10.220.2.0/24', gateway: '10.210.0.99' },
+      { dst: '10.220.3.0/24', gateway: '10.210.0.13' },
+    ];
+    expect(hostRouteCommands(want, current)).toEqual([
+      ['ip', 'route', 'del', '10.220.2.0/24', 'proto', '77'],
+      ['ip', 'route', 'del', '10.220.3.0/24', 'proto', '77'],
+      ['ip', 'route', 'replace', '10.220.2.0/24', 'via', '10.210.0.12', 'proto', '77'],
+    ]);
+    expect(hostRouteCommands(want, current.slice(0, 1).concat([{ dst: '10.220.2.0/24', gateway: '10.210.0.12' }]))).toEqual([]);
   });
 });

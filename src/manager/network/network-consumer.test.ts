@@ -29,15 +29,20 @@ const state = (nodes: ObservedNode[]): PublishedState => ({
 function harness(fail: Set<string> = new Set()) {
   let t = 0;
   const runs: string[] = [];
+  const host: string[][] = [];
   const c = networkConsumer({
     range,
     now: () => t,
+    runHost: async (routes) => {
+      host.push(routes.map((r) => `${r.dst} via ${r.via}`));
+      if (fail.has('host')) throw new Error('RTNETLINK answers: Network is unreachable');
+    },
     run: async (n, script) => {
       runs.push(`${n.name}:${script.match(/replace \S+/g)?.join(',') ?? ''}`);
       if (fail.has(n.name)) throw new Error('engine said no');
     },
   });
-  return { c, runs, advance: (ms: number) => (t += ms) };
+  return { c, runs, host, advance: (ms: number) => (t += ms) };
 }
 
 describe('the network consumer', () => {
@@ -54,6 +59,22 @@ describe('the network consumer', () => {
       'node2:replace 10.220.1.0/24,replace 10.220.3.0/24',
       'node3:replace 10.220.1.0/24,replace 10.220.2.0/24',
     ]);
+  });
+
+  it("sets the manager host's routes to every node's share when they change; its failure is reported beside the nodes' and retried", async () => {
+    const fail = new Set(['host']);
+    const h = harness(fail);
+    await expect(h.c.apply(state([node(1), node(2)]))).rejects.toThrow(/the manager host: RTNETLINK answers: Network is unreachable/);
+    expect(h.runs).toHaveLength(2); // the nodes' routes landed all the same
+    fail.clear();
+    await h.c.apply(state([node(1), node(2)]));
+    await h.c.apply(state([node(1), node(2)]));
+    expect(h.host).toEqual([
+      ['10.220.1.0/24 via 10.210.0.11', '10.220.2.0/24 via 10.210.0.12'],
+      ['10.220.1.0/24 via 10.210.0.11', '10.220.2.0/24 via 10.210.0.12'],
+    ]);
+    await h.c.apply(state([node(1), node(2), node(3)]));
+    expect(h.host.at(-1)).toHaveLength(3);
   });
 
   it('a down node is not sent anything; back up, it is sent its routes again though they did not change', async () => {

@@ -7,7 +7,7 @@
  * runner retries the failed ones with backoff.
  */
 import type { Cidr } from '../../core/network/cluster-network.ts';
-import { clusterRoutes, routeScript } from '../../core/network/routes.ts';
+import { clusterRoutes, managerRoutes, routeScript, type PeerRoute } from '../../core/network/routes.ts';
 import type { ObservedNode } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
@@ -17,6 +17,8 @@ export interface NetworkConsumerDeps {
   range: Cidr;
   /** Runs the route script in the node's network namespace (net-helper.ts). */
   run(node: ObservedNode, script: string): Promise<void>;
+  /** Sets the manager host's own routes into the range (it probes internal replicas there); absent: left alone. */
+  runHost?(routes: PeerRoute[]): Promise<void>;
   now?: () => number;
 }
 
@@ -25,6 +27,7 @@ export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & {
   /** Per node: the script it was last sent, and when. */
   const sent = new Map<string, { script: string; at: number }>();
   const wasUp = new Map<string, boolean>();
+  let hostSent: { key: string; at: number } | null = null;
   return {
     name: 'network',
     applied: () => new Map([...sent].map(([n, s]) => [n, s.script])),
@@ -44,8 +47,22 @@ export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & {
         return !last || last.script !== routeScript(deps.range, plan) || t - last.at >= REAPPLY_MS;
       });
       const failures: string[] = [];
-      await Promise.all(
-        due.map(async (n) => {
+      const hostWant = managerRoutes(deps.range, nodes);
+      const hostKey = JSON.stringify(hostWant);
+      const hostDue = deps.runHost !== undefined && (!hostSent || hostSent.key !== hostKey || t - hostSent.at >= REAPPLY_MS);
+      await Promise.all([
+        ...(hostDue
+          ? [
+              deps.runHost!(hostWant).then(
+                () => void (hostSent = { key: hostKey, at: t }),
+                (e: unknown) => {
+                  hostSent = null;
+                  failures.push(`the manager host: ${(e as Error).message}`);
+                },
+              ),
+            ]
+          : []),
+        ...due.map(async (n) => {
           const script = routeScript(deps.range, plans.get(n.name)!);
           try {
             await deps.run(n, script);
@@ -55,7 +72,7 @@ export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & {
             failures.push(`${n.name}: ${(e as Error).message}`);
           }
         }),
-      );
+      ]);
       if (failures.length) throw new Error(`cluster routes not set on ${failures.sort().join('; ')}`);
     },
   };

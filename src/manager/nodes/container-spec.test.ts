@@ -109,6 +109,14 @@ describe('createContainerBody', () => {
     expect(createContainerBody(r).HostConfig.NetworkMode).toBeUndefined();
   });
 
+  it("an internal replica's port is bound to the node's loopback alone, and its label reads back", () => {
+    const b = createContainerBody({ ...r, hostPort: null, internal: true }, {}, { name: 'matrix', dns: '10.210.0.1' });
+    expect(b.HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+    expect(b.Labels['matrix.internal']).toBe('true');
+    expect(toObserved('node1', { Id: 'c1', State: 'running', Labels: b.Labels, Ports: [] })?.internal).toBe(true);
+    expect(createContainerBody(r).Labels).not.toHaveProperty('matrix.internal');
+  });
+
   it('gives each revision its own name so a replacement never collides with the old container', () => {
     expect(containerName({ ...r, revision: 'x' })).not.toBe(containerName(r));
   });

@@ -29,7 +29,7 @@ export interface CreateContainerBody {
   Labels: Record<string, string>;
   ExposedPorts: Record<string, Record<string, never>>;
   HostConfig: {
-    PortBindings: Record<string, { HostPort: string }[]>;
+    PortBindings: Record<string, { HostPort: string; HostIp?: string }[]>;
     /** The replica's secret files (secret-files.ts), and node paths the policy allowed. */
     Mounts?: BindMount[];
     // host access, only what the spec asked for and the cluster policy allowed at deploy
@@ -98,12 +98,17 @@ export function createContainerBody(
       [LABELS.node]: r.node,
       ...(r.health ? { [LABELS.health]: JSON.stringify(r.health) } : {}),
       ...(hostNetwork ? { [LABELS.hostNetworkPort]: String(r.containerPort) } : {}),
+      ...(r.internal ? { [LABELS.internal]: 'true' } : {}),
     },
     // on the host network the app listens on the node's port itself: nothing to publish
     ExposedPorts: hostNetwork ? {} : { [port]: {} },
     HostConfig: {
       // an empty HostPort asks the engine for a free one
-      PortBindings: hostNetwork ? {} : { [port]: [{ HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
+      // an internal app's port is bound to the node's loopback alone: unreachable from outside, yet
+      // Docker's firewall then accepts the port from the cluster network (it accepts published ports)
+      PortBindings: hostNetwork
+        ? {}
+        : { [port]: [r.internal ? { HostIp: '127.0.0.1', HostPort: '' } : { HostPort: r.hostPort === null ? '' : String(r.hostPort) }] },
       ...(mounts.length ? { Mounts: mounts } : {}),
       ...hostAccess(r.host),
       ...(network && !hostNetwork ? clusterNetwork(network) : {}),
@@ -164,6 +169,7 @@ export function toObserved(node: string, c: ListedContainer): ObservedReplica | 
     hostPort: tcp?.PublicPort ?? onHost,
     containerPort: tcp?.PrivatePort ?? onHost,
     ...healthLabel(l[LABELS.health]),
+    ...(l[LABELS.internal] === 'true' ? { internal: true } : {}),
     ...clusterAddress(c),
   };
 }
