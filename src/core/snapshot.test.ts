@@ -103,15 +103,15 @@ describe('which replicas the ingress routes', () => {
     expect(routedReplicas(s, new Set(), { desired: [...desired, want('n3', 'web.2', 'r2')], routed: all })).toEqual([]);
   });
 
-describe('internal replicas', () => {
-  it("are routed at their cluster address and container port once healthy, flagged; without an address they are not", () => {
-    const desired = [want('n1', 'db.0', 'r1'), want('n2', 'db.1', 'r1')];
-    const s = snap([
-      container('c1', 'n1', 'db.0', 'r1', { internal: true, address: '10.220.1.2', hostPort: 40001 }),
-      container('c2', 'n2', 'db.1', 'r1', { internal: true }),
-    ]);
-    const r = routedReplicas(s, new Set(), { desired, routed: new Set() });
-    expect(r.map((x) => [x.route, x.internal])).toEqual([[{ app: 'db', node: 'n1', address: '10.220.1.2', port: 8080 }, true]]);
+  describe('internal replicas', () => {
+    it('are routed at their cluster address and container port once healthy, flagged; without an address they are not', () => {
+      const desired = [want('n1', 'db.0', 'r1'), want('n2', 'db.1', 'r1')];
+      const s = snap([
+        container('c1', 'n1', 'db.0', 'r1', { internal: true, address: '10.220.1.2', hostPort: 40001 }),
+        container('c2', 'n2', 'db.1', 'r1', { internal: true }),
+      ]);
+      const r = routedReplicas(s, new Set(), { desired, routed: new Set() });
+      expect(r.map((x) => [x.route, x.internal])).toEqual([[{ app: 'db', node: 'n1', address: '10.220.1.2', port: 8080 }, true]]);
+    });
   });
-});
 });

@@ -141,7 +141,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const command = body.command === undefined ? undefined : readArgv(body.command, p('command'), c);
   const entrypoint = body.entrypoint === undefined ? undefined : readArgv(body.entrypoint, p('entrypoint'), c);
   const expose = body.expose === undefined ? undefined : take(parseEnum(body.expose, EXPOSE), p('expose'), c);
-  if (expose === 'internal' && givenPublish !== undefined) c.error(p('publish'), 'an `expose: internal` app publishes no port: remove publish, or expose it through the ingress');
+  if (expose === 'internal' && givenPublish !== undefined)
+    c.error(p('publish'), 'an `expose: internal` app publishes no port: remove publish, or expose it through the ingress');
   const secrets =
     body.secrets === undefined
       ? []
