@@ -30,7 +30,7 @@ const SERVER = `${SUBNET}.1`;
 function docker(node: number, args: string[]): string {
   const pki = new Pki(join(HOME, 'pki'));
   const [cmd, ...argv] = dockerCliCommand(`${SUBNET}.${10 + node}:2376`, { ca: pki.caPaths().cert, ...pki.clientPaths('manager') }, args);
-  return execFileSync(cmd!, argv, { encoding: 'utf8' }).trim();
+  return execFileSync(cmd!, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 async function ask(name: string): Promise<string[]> {
@@ -107,7 +107,12 @@ async function main(): Promise<void> {
         20,
       );
       paused.push((gone.at - t0) / 1000);
-      docker(node, ['unpause', id]);
+      // the manager may have replaced the unhealthy container meanwhile: then there is nothing to unpause
+      try {
+        docker(node, ['unpause', id]);
+      } catch {
+        // replaced
+      }
       await waitFor(
         () => ask('web.matrix'),
         (a) => a.length === 2,
