@@ -23,6 +23,7 @@ import type {
   SecretView,
   StatusView,
   DnsView,
+  VolumesView,
   TokenRole,
   TokenView,
 } from '../shared/api-types.ts';
@@ -127,6 +128,14 @@ export class ApiClient {
 
   status(): Promise<StatusView> {
     return this.request('GET', '/v1/status');
+  }
+
+  volumes(): Promise<VolumesView> {
+    return this.request('GET', '/v1/volumes');
+  }
+
+  removeVolume(node: string, name: string): Promise<{ removed: string; node: string }> {
+    return this.request('DELETE', `/v1/volumes/${enc(node)}/${enc(name)}`);
   }
 
   dns(): Promise<DnsView> {

@@ -4,6 +4,7 @@ import { appCommands } from './commands/apps.ts';
 import { caCommands } from './commands/ca.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { dnsCommands } from './commands/dns.ts';
+import { volumeCommands } from './commands/volumes.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
 import { nodeCommands } from './commands/node.ts';
@@ -32,6 +33,7 @@ caCommands(program);
 secretCommands(program);
 tokenCommands(program);
 dnsCommands(program);
+volumeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -24,6 +24,7 @@ export function appRevision(a: AppSpec): string {
     ...(a.command ? [['command', a.command]] : []),
     ...(a.entrypoint ? [['entrypoint', a.entrypoint]] : []),
     ...(a.expose ? [['expose', a.expose]] : []),
+    ...(a.volumes ? [['volumes', a.volumes]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

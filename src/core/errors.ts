@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   E_SPEC_EMPTY: 'the deployed file has no apps (removing apps is explicit: `matrix rm`, `matrix project rm`)',
   E_APP_OWNED: 'the app belongs to another project',
   E_SECRET_IN_USE: 'the secret is given to apps: remove it from their specs first',
+  E_VOLUME_IN_USE: 'the volume is mounted by a container: remove the app (or scale it down) first',
   E_SECRET_KEY: "the secret key cannot open the store's secrets (missing, replaced or damaged key file)",
   E_BAD_REQUEST: 'the request body or arguments are invalid',
   E_AUTH: 'missing or wrong API token',

@@ -17,6 +17,8 @@ export const LABELS = {
   sim: 'matrix.sim',
   /** `true` on an `expose: internal` app's containers: reachable on the cluster network only. */
   internal: 'matrix.internal',
+  /** On a named volume: its name in the app's spec (the engine's name is `mx.<replica>.<name>`). */
+  volume: 'matrix.volume',
 } as const;
 
 export interface NodeInfo {
@@ -72,6 +74,8 @@ export interface DesiredReplica {
   entrypoint?: string[];
   /** Of an `expose: internal` app (AppSpec.expose). */
   internal?: boolean;
+  /** The app's named volumes (AppSpec.volumes), this slot's copy of each on its node. */
+  volumes?: VolumeMount[];
   resources?: Resources;
   restart?: RestartPolicy;
   /** Travels with the container (a label): each revision is probed by its own check. */
@@ -227,6 +231,8 @@ export interface AppSpec {
   command?: string[];
   /** The container's Entrypoint; absent = the image's own. */
   entrypoint?: string[];
+  /** Named volumes: each replica slot's own, on its node; absent = none. */
+  volumes?: VolumeMount[];
   /** `internal`: no ingress route and no published port, reached only over the cluster network by name; absent = through the ingress. */
   expose?: 'internal';
   /** Secrets by name (values never in the spec); absent = none. */
@@ -248,6 +254,13 @@ export interface AppSpec {
   pins?: Pin[];
   /** Where the spec came from, for messages: `matrix.yaml` or `applications.plan:3`. */
   source?: string;
+}
+
+/** A named volume mounted into the app's containers (appspec/volumes.ts). */
+export interface VolumeMount {
+  name: string;
+  target: string;
+  readOnly: boolean;
 }
 
 /** What the scheduler sees of a node. */

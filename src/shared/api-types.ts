@@ -95,6 +95,7 @@ export interface AppSummary {
   unplaced: number;
   /** Desired replicas placed on simulated nodes (the sim driver): they run, but nothing routes to them. */
   simulated: number;
+  /** Its replicas never leave their node: a plan file pins them, or they stay with their volumes. */
   pinned: boolean;
   /** A rolling update or a drain is under way. */
   updating: boolean;
@@ -219,6 +220,22 @@ export interface StatusView {
   /** Each node's engine as the last observation saw it. */
   engines: { name: string; address: string; state: 'up' | 'down'; since: string | null; lastError: string | null }[];
   events: ClusterEvent[];
+}
+
+/** `GET /v1/volumes`: cloudmatrix's named volumes on the nodes that answer. */
+export interface VolumesView {
+  volumes: (NodeVolumeView & { node: string })[];
+  /** Nodes that did not answer: their volumes are not listed. */
+  unreachable: string[];
+}
+
+export interface NodeVolumeView {
+  name: string;
+  app: string;
+  replica: string;
+  volume: string;
+  createdAt: string | null;
+  usedBy: string[];
 }
 
 /** `GET /v1/dns`: the `.matrix` names as the DNS server answers them now. */

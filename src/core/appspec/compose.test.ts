@@ -48,8 +48,8 @@ function problems(text: string, file?: string): [string | undefined, string][] {
 }
 
 /** The warning for a volume that is not a node path. */
-const NAMED = (v: string): string =>
-  `${JSON.stringify(v)} is a named or anonymous volume: not supported by cloudmatrix (only node paths, "/node/path:/container/path"); ignored`;
+const ANONYMOUS = (v: string): string =>
+  `${JSON.stringify(v)} is an anonymous volume: not supported by cloudmatrix (named volumes "name:/path" and node paths "/node/path:/path" are); ignored`;
 
 /** A one-service file: `lines` go under the service (indented by 4). */
 const svc = (lines: string, name = 'web'): string => `services:\n  ${name}:\n    image: cloud/x\n${lines}`;
@@ -223,12 +223,11 @@ services:
     expect(apps[1]?.command).toEqual(['httpd', '-f']);
     expect(apps[0]?.command).toBeUndefined();
     expect(apps[0]?.env).toEqual({ PASSWORD: '${DB_PASSWORD}' });
+    expect(apps[1]?.volumes).toEqual([{ name: 'data', target: '/data', readOnly: false }]);
     expect(warnings.map((w) => [w.path, w.message])).toEqual([
-      ['volumes', '"volumes" is not supported by cloudmatrix; ignored'],
       ['networks', '"networks" is not supported by cloudmatrix; ignored'],
       ['services.db.environment.PASSWORD', 'variable substitution ($VAR, ${VAR}, $$) is not supported; the value is used as written'],
       ['services.web.build', '"build" is not supported by cloudmatrix; ignored'],
-      ['services.web.volumes', '"volumes" is not supported by cloudmatrix; ignored'],
       ['services.web.networks', '"networks" is not supported by cloudmatrix; ignored'],
       ['services.web.container_name', '"container_name" is not supported by cloudmatrix; ignored'],
       ['services.web.expose', '"expose" is ignored when "ports" is given'],
@@ -468,12 +467,16 @@ describe('parseCompose: host access', () => {
       - data:/data
       - /cache
       - ./relative-alone
-      - { type: volume, source: data, target: /d2 }
+      - { type: volume, source: cache, target: /d2 }
       - { type: tmpfs, target: /tmp }
-      - 5
 `;
     const { apps, warnings } = parseCompose(withPort(lines));
     expect(Object.keys(apps[0] ?? {})).not.toContain('host');
+    // named volumes are read (not host access); the others are each ignored with a warning
+    expect(apps[0]?.volumes).toEqual([
+      { name: 'data', target: '/data', readOnly: false },
+      { name: 'cache', target: '/d2', readOnly: false },
+    ]);
     expect(apps[0]?.publish).toBeUndefined();
     expect(warnings.map((w) => [w.path, w.message])).toEqual([
       ['services.web.pid', '"pid" is not supported by cloudmatrix; ignored'],
@@ -481,7 +484,9 @@ describe('parseCompose: host access', () => {
       ['services.web.network_mode', '"network_mode" is not supported by cloudmatrix; ignored'],
       ['services.web.userns_mode', '"userns_mode" is not supported by cloudmatrix; ignored'],
       ['services.web.security_opt', '"security_opt" is not supported by cloudmatrix; ignored'],
-      ['services.web.volumes', '"volumes" is not supported by cloudmatrix; ignored'],
+      ['services.web.volumes[1]', ANONYMOUS('/cache')],
+      ['services.web.volumes[2]', ANONYMOUS('./relative-alone')],
+      ['services.web.volumes[4]', 'volumes of type "tmpfs" are not supported by cloudmatrix (only named volumes and type bind, a node path); ignored'],
     ]);
   });
 
@@ -494,13 +499,13 @@ describe('parseCompose: host access', () => {
     },
   );
 
-  it('in a list that mounts node paths, every other entry is ignored with its own warning', () => {
+  it('in a list that mounts node paths, named volumes are read and every other entry is ignored with its own warning', () => {
     const lines = `    volumes:
       - /srv/data:/data
       - data:/named
       - /cache
       - ./relative-alone
-      - { type: volume, source: data, target: /d2 }
+      - { type: volume, source: data2, target: /d2 }
       - { source: named, target: /d3 }
       - { type: tmpfs, target: /tmp }
       - { type: npipe, source: x, target: /p }
@@ -508,15 +513,17 @@ describe('parseCompose: host access', () => {
 `;
     const { apps, warnings } = parseCompose(withPort(lines));
     expect(apps[0]?.host).toEqual({ binds: [{ source: '/srv/data', target: '/data', readOnly: false }] });
+    expect(apps[0]?.volumes).toEqual([
+      { name: 'data', target: '/named', readOnly: false },
+      { name: 'data2', target: '/d2', readOnly: false },
+      { name: 'named', target: '/d3', readOnly: false },
+    ]);
     expect(warnings.map((w) => [w.path, w.message])).toEqual([
-      ['services.web.volumes[1]', NAMED('data:/named')],
-      ['services.web.volumes[2]', NAMED('/cache')],
-      ['services.web.volumes[3]', NAMED('./relative-alone')],
-      ['services.web.volumes[4]', 'named and anonymous volumes are not supported by cloudmatrix (only type bind, a node path); ignored'],
-      ['services.web.volumes[5]', 'named and anonymous volumes are not supported by cloudmatrix (only type bind, a node path); ignored'],
-      ['services.web.volumes[6]', 'volumes of type "tmpfs" are not supported by cloudmatrix (only type bind, a node path); ignored'],
-      ['services.web.volumes[7]', 'volumes of type "npipe" are not supported by cloudmatrix (only type bind, a node path); ignored'],
-      ['services.web.volumes[8]', 'volumes of type 5 are not supported by cloudmatrix (only type bind, a node path); ignored'],
+      ['services.web.volumes[2]', ANONYMOUS('/cache')],
+      ['services.web.volumes[3]', ANONYMOUS('./relative-alone')],
+      ['services.web.volumes[6]', 'volumes of type "tmpfs" are not supported by cloudmatrix (only named volumes and type bind, a node path); ignored'],
+      ['services.web.volumes[7]', 'volumes of type "npipe" are not supported by cloudmatrix (only named volumes and type bind, a node path); ignored'],
+      ['services.web.volumes[8]', 'volumes of type 5 are not supported by cloudmatrix (only named volumes and type bind, a node path); ignored'],
     ]);
   });
 
@@ -843,5 +850,51 @@ describe('parseCompose: command and entrypoint', () => {
     expect(warnings).toEqual([]);
     const e = fail(withPort('    command: echo $HOME\n'));
     expect((e.details ?? []).map((d) => d.path)).toEqual(['services.web.command']);
+  });
+});
+
+describe('parseCompose: named volumes', () => {
+  it('two services mounting one named volume is an error at the second: volumes are per app and node-local', () => {
+    const text = `services:
+  web:
+    image: cloud/x
+    ports: ["8080"]
+    volumes: [ "data:/data" ]
+  worker:
+    image: cloud/x
+    ports: ["8081"]
+    volumes: [ "logs:/logs", "data:/data:ro" ]
+volumes: { data: {}, logs: {} }
+`;
+    try {
+      parseCompose(text);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as MatrixError).details?.map((d) => [d.path, d.message])).toEqual([
+        [
+          'services.worker.volumes[1]',
+          'volume "data" is already mounted by web: a volume belongs to one app (each replica\'s data stays on its node), so give each app its own name',
+        ],
+      ]);
+    }
+  });
+
+  it('names the bad entry: a bad name, a relative target, a read_only that is not a boolean', () => {
+    const text = `services:
+  web:
+    image: cloud/x
+    ports: ["8080"]
+    volumes: [ "Data:/data", "data:rel", { type: volume, source: ok, target: /x, read_only: "yes" } ]
+`;
+    try {
+      parseCompose(text);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as MatrixError).details?.map((d) => d.path)).toEqual([
+        'services.web.volumes[0]',
+        'services.web.volumes[1]',
+        'services.web.volumes[2].read_only',
+      ]);
+    }
   });
 });

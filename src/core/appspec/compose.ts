@@ -8,7 +8,7 @@
  * so the user sees what was ignored; what it uses but cannot read is an error with its path
  * (`services.web.ports[0]`).
  */
-import type { AppSpec, Constraint, Dependency, HostAccess, Resources, RestartPolicy, SecretRef } from '../model.ts';
+import type { AppSpec, Constraint, Dependency, HostAccess, Resources, RestartPolicy, SecretRef, VolumeMount } from '../model.ts';
 import {
   at,
   Collector,
@@ -47,6 +47,7 @@ import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, APP_NAME_RULE, NODE_NAME } from './plan.ts';
+import { checkVolumeOwners, readLongVolume, readShortVolume, readVolumeList } from './volumes.ts';
 import { parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
 import { checkSecretName, SECRETS_DIR } from '../secrets.ts';
 
@@ -58,7 +59,8 @@ export interface ComposeSpec {
 }
 
 /** Top-level keys read without a warning (`version` is obsolete in Compose itself). */
-const QUIET_TOP_KEYS = ['name', 'services', 'version', 'secrets'];
+// top-level `volumes` declares names (driver options are the engine's own): the services' mounts are what counts
+const QUIET_TOP_KEYS = ['name', 'services', 'version', 'secrets', 'volumes'];
 /** Service keys cloudmatrix reads; any other is warned about and ignored. */
 const SERVICE_KEYS = [
   'image',
@@ -118,12 +120,33 @@ function isBindEntry(item: unknown): boolean {
   return item.type === 'bind' || (item.type === undefined && typeof item.source === 'string' && isHostPath(item.source));
 }
 
+/** A `volumes` entry that mounts a named volume: `NAME:DST[:MODE]`, or long syntax with a `source` name. */
+function isNamedEntry(item: unknown): boolean {
+  if (typeof item === 'string') {
+    const parts = item.split(':');
+    return parts.length >= 2 && !isHostPath(parts[0]!);
+  }
+  return isMap(item) && (item.type === 'volume' || item.type === undefined) && typeof item.source === 'string' && !isHostPath(item.source);
+}
+
 /**
- * `volumes` is read only when it mounts a node path; a list of named volumes (or anything else)
- * is ignored as a whole with the unsupported-key warning, as before.
+ * `volumes` is read when it mounts a node path or a named volume; anything else (a list of
+ * anonymous volumes, not a list) is ignored as a whole with the unsupported-key warning, as before.
  */
-function usesBinds(v: unknown): boolean {
-  return Array.isArray(v) && v.some(isBindEntry);
+function readsVolumes(v: unknown): boolean {
+  return Array.isArray(v) && v.some((i) => isBindEntry(i) || isNamedEntry(i));
+}
+
+/** The service's named volumes (its node paths are host access: readServiceHost). */
+function readNamedVolumes(v: unknown, path: string, c: Collector): VolumeMount[] {
+  if (!Array.isArray(v) || !v.some(isNamedEntry)) return [];
+  return readVolumeList(v, path, c, (item, p) => {
+    if (!isNamedEntry(item)) return undefined;
+    if (typeof item === 'string') return readShortVolume(item, p, c, 'node paths are read as binds');
+    const m = item as YamlMap;
+    ignoreOthers(m, [...BIND_KEYS, 'volume'], p, c);
+    return readLongVolume(m, p, c);
+  });
 }
 
 const BIND_KEYS = ['type', 'source', 'target', 'read_only'];
@@ -139,7 +162,7 @@ function readServiceHost(body: YamlMap, path: string, c: Collector): HostAccess 
     pid: mode('pid'),
     ipc: mode('ipc'),
     network: mode('network_mode'),
-    binds: usesBinds(body.volumes) ? readBinds(body.volumes, p('volumes'), 'volumes', (item, ip) => readVolume(item, ip, c), c) : undefined,
+    binds: readsVolumes(body.volumes) ? readBinds(body.volumes, p('volumes'), 'volumes', (item, ip) => readVolume(item, ip, c), c) : undefined,
   });
 }
 
@@ -148,11 +171,12 @@ function readServiceHost(body: YamlMap, path: string, c: Collector): HostAccess 
  * bind; named and anonymous volumes, tmpfs and the other types are ignored, each with a warning.
  */
 function readVolume(item: unknown, path: string, c: Collector): Bind | undefined {
+  if (isNamedEntry(item)) return undefined; // readNamedVolumes
   if (typeof item === 'string') {
     if (isBindEntry(item)) return readShortBind(item, path, c);
     c.warn(
       path,
-      `${JSON.stringify(item)} is a named or anonymous volume: not supported by cloudmatrix (only node paths, "/node/path:/container/path"); ignored`,
+      `${JSON.stringify(item)} is an anonymous volume: not supported by cloudmatrix (named volumes "name:/path" and node paths "/node/path:/path" are); ignored`,
     );
     return undefined;
   }
@@ -160,8 +184,8 @@ function readVolume(item: unknown, path: string, c: Collector): Bind | undefined
     return void c.error(path, `must be a string "/node/path:/container/path[:ro|rw]" or a mapping (type, source, target, read_only), got ${typeName(item)}`);
   const type = item.type;
   if (!isBindEntry(item)) {
-    const what = type === undefined || type === 'volume' ? 'named and anonymous volumes are' : `volumes of type ${JSON.stringify(type)} are`;
-    c.warn(path, `${what} not supported by cloudmatrix (only type bind, a node path); ignored`);
+    const what = type === undefined || type === 'volume' ? 'anonymous volumes are' : `volumes of type ${JSON.stringify(type)} are`;
+    c.warn(path, `${what} not supported by cloudmatrix (only named volumes and type bind, a node path); ignored`);
     return undefined;
   }
   ignoreOthers(item, BIND_KEYS, path, c);
@@ -198,6 +222,7 @@ export function parseCompose(text: string, file = 'compose.yaml'): ComposeSpec {
   const name = readProjectName(root, c);
   const secrets = readSecretDecls(root.secrets, c);
   const apps = readAppsMapping(root, 'services', (name, body, names, graph) => readService(name, body, names, graph, secrets, file, c), c);
+  checkVolumeOwners(apps, (app, i) => at(at(at('services', app), 'volumes'), i), c);
   c.throwIfAny();
   return { apps, warnings: c.warnings, ...(name !== undefined ? { name } : {}) };
 }
@@ -238,7 +263,7 @@ function readService(
   }
   refuseNeverAllowed(body, path, c);
   // pid, ipc and network_mode are read only as `host`, volumes only with node paths: otherwise warned about, as before
-  const read = [...HOST_MODES.filter((k) => body[k] === 'host'), ...(usesBinds(body.volumes) ? ['volumes'] : [])];
+  const read = [...HOST_MODES.filter((k) => body[k] === 'host'), ...(readsVolumes(body.volumes) ? ['volumes'] : [])];
   ignoreOthers(body, [...SERVICE_KEYS, ...read], path, c);
 
   let image: string | undefined;
@@ -269,6 +294,7 @@ function readService(
       ? []
       : readSecretRefs(body.secrets, p('secrets'), 'secret names or { source, target }', (item, ip) => readServiceSecret(item, ip, name, decls, c), c);
   const host = readServiceHost(body, path, c);
+  const volumes = readNamedVolumes(body.volumes, p('volumes'), c);
   let publish = ports?.publish;
   if (host?.network === 'host' && ports) publish = take(hostNetworkPublish(ports.port, ports.publish), at(at(path, 'ports'), 0), c);
   if (body.healthcheck !== undefined) {
@@ -290,6 +316,7 @@ function readService(
     env,
     ...(command ? { command } : {}),
     ...(entrypoint ? { entrypoint } : {}),
+    ...(volumes.length > 0 ? { volumes } : {}),
     // only when there are some, so services without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
     // only when it asks for something, so services without host access look (and hash) as they did before

@@ -64,7 +64,8 @@ describe('loadSpec', () => {
     const s = loadSpec(COMPOSE, 'docker-compose.yml');
     expect(s.kind).toBe('compose');
     expect(s.apps.map((a) => [a.name, a.port, a.publish, a.source])).toEqual([['web', 8080, 5050, 'docker-compose.yml#services.web']]);
-    expect(s.warnings).toEqual([{ path: 'services.web.volumes', message: '"volumes" is not supported by cloudmatrix; ignored' }]);
+    expect(s.apps[0]?.volumes).toEqual([{ name: 'data', target: '/data', readOnly: false }]);
+    expect(s.warnings).toEqual([]);
   });
 
   it('an unresolved alias is a spec error, not a crash (found by fuzzing)', () => {

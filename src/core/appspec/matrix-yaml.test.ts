@@ -636,7 +636,7 @@ apps:
 
 describe('parseMatrixYaml: unknown keys', () => {
   const APP_KEYS =
-    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, command, entrypoint, expose, secrets, host, restart, strategy, rebalance, update';
+    'image, replicas, port, publish, health, resources, constraints, affinity, anti_affinity, depends_on, env, command, entrypoint, expose, volumes, secrets, host, restart, strategy, rebalance, update';
 
   it('names the key, suggests the likely one, lists the allowed ones', () => {
     expect(problems(oneApp('    replica: 3\n'))).toEqual([['apps.web.replica', `unknown key "replica" (did you mean "replicas"?); allowed: ${APP_KEYS}`]]);
@@ -648,10 +648,10 @@ describe('parseMatrixYaml: unknown keys', () => {
 
   it('host-access keys at the app level are told to go under host:', () => {
     expect(problems(oneApp('    volumes: [/data]\n    cap_add: [NET_ADMIN]\n    network_mode: host\n    privileged: true\n'))).toEqual([
-      ['apps.web.volumes', `unknown key "volumes"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { volumes: ... })`],
       ['apps.web.cap_add', `unknown key "cap_add"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { cap_add: ... })`],
       ['apps.web.network_mode', `unknown key "network_mode"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { network: ... })`],
       ['apps.web.privileged', `unknown key "privileged"; allowed: ${APP_KEYS}; host access goes under \`host:\` (host: { privileged: ... })`],
+      ['apps.web.volumes[0]', '"/data" is a node path: node paths are host access and go under `host: { volumes: [...] }`'],
     ]);
   });
 
@@ -744,6 +744,32 @@ describe('parseMatrixYaml: expose', () => {
     expect(problems(oneApp('    expose: private\n'))[0]).toEqual(['apps.web.expose', expect.stringMatching(/ingress.*internal/)]);
     expect(problems(oneApp('    expose: internal\n    publish: 5050\n'))).toEqual([
       ['apps.web.publish', 'an `expose: internal` app publishes no port: remove publish, or expose it through the ingress'],
+    ]);
+  });
+});
+
+describe('parseMatrixYaml: volumes', () => {
+  it('reads named volumes; an app without them looks (and hashes) as before', () => {
+    const [web] = parseMatrixYaml(oneApp('    volumes: [ "data:/var/lib/app", "cache:/cache:ro" ]\n')).apps;
+    expect(web?.volumes).toEqual([
+      { name: 'data', target: '/var/lib/app', readOnly: false },
+      { name: 'cache', target: '/cache', readOnly: true },
+    ]);
+    expect(parseMatrixYaml(oneApp('')).apps[0]).not.toHaveProperty('volumes');
+  });
+
+  it('names the bad field: a name twice, a target twice, a bad mode, and a volume two apps mount', () => {
+    expect(problems(oneApp('    volumes: [ "data:/a", "data:/b", "logs:/a", "x:/y:rx" ]\n'))).toEqual([
+      ['apps.web.volumes[1]', 'volume "data" is mounted twice: mount it once, or use two volumes'],
+      ['apps.web.volumes[2]', 'target "/a" is given twice'],
+      ['apps.web.volumes[3]', 'mode "rx" must be ro (read-only) or rw (read-write, the default)'],
+    ]);
+    const two = `apps:\n  a:\n    image: cloud/x\n    port: 1\n    volumes: [ "data:/d" ]\n  b:\n    image: cloud/x\n    port: 1\n    volumes: [ "data:/d" ]\n`;
+    expect(problems(two)).toEqual([
+      [
+        'apps.b.volumes[0]',
+        'volume "data" is already mounted by a: a volume belongs to one app (each replica\'s data stays on its node), so give each app its own name',
+      ],
     ]);
   });
 });

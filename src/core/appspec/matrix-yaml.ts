@@ -32,6 +32,7 @@ import {
 import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
 import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
+import { checkVolumeOwners, readAppVolumes } from './volumes.ts';
 import { hostAccess, hostNetworkPublish, parseHostMode, parsePrivileged, readBinds, readCapAdd, readDevices, readShortBind } from './host-access.ts';
 import { APP_NAME, APP_NAME_RULE, NODE_NAME } from './plan.ts';
 import { parseSecretEnv, parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
@@ -57,6 +58,7 @@ const APP_KEYS = [
   'command',
   'entrypoint',
   'expose',
+  'volumes',
   'secrets',
   'host',
   'restart',
@@ -99,6 +101,7 @@ export function parseMatrixYaml(text: string, file = 'matrix.yaml'): MatrixSpec 
   const name = readProjectName(root, c);
 
   const apps = readAppsMapping(root, 'apps', (name, body, names, graph) => readApp(name, body, names, graph, file, c), c);
+  checkVolumeOwners(apps, (app, i) => at(at(at('apps', app), 'volumes'), i), c);
   c.throwIfAny();
   return { apps, ...(strategy !== undefined ? { strategy } : {}), ...(name !== undefined ? { name } : {}) };
 }
@@ -140,6 +143,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const env = body.env === undefined ? {} : readEnv(body.env, p('env'), c, 'error');
   const command = body.command === undefined ? undefined : readArgv(body.command, p('command'), c);
   const entrypoint = body.entrypoint === undefined ? undefined : readArgv(body.entrypoint, p('entrypoint'), c);
+  const volumes = body.volumes === undefined ? [] : readAppVolumes(body.volumes, p('volumes'), c);
   const expose = body.expose === undefined ? undefined : take(parseEnum(body.expose, EXPOSE), p('expose'), c);
   if (expose === 'internal' && givenPublish !== undefined)
     c.error(p('publish'), 'an `expose: internal` app publishes no port: remove publish, or expose it through the ingress');
@@ -183,6 +187,8 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
     ...(command ? { command } : {}),
     ...(entrypoint ? { entrypoint } : {}),
     ...(expose === 'internal' ? { expose } : {}),
+    // only when there are some, so apps without volumes look (and hash) as they did before
+    ...(volumes.length > 0 ? { volumes } : {}),
     // only when there are some, so apps without secrets look (and hash) as they did before
     ...(secrets.length > 0 ? { secrets } : {}),
     // only when it asks for something, so apps without host access look (and hash) as they did before

@@ -27,6 +27,7 @@ export function appsToDesired(apps: AppSpec[], placements: Placement[], registry
       ...(app.command ? { command: app.command } : {}),
       ...(app.entrypoint ? { entrypoint: app.entrypoint } : {}),
       ...(app.expose === 'internal' ? { internal: true } : {}),
+      ...(app.volumes ? { volumes: app.volumes } : {}),
       resources: app.resources,
       restart: app.restart,
       ...(app.health ? { health: app.health } : {}),

@@ -99,6 +99,12 @@ describe('applyRollout', () => {
     expect(kinds(r.actions)).toEqual(['drain c-0-v1']);
   });
 
+  it('goes stop-first for an app with volumes whatever its policy says: one writer on the data at a time', () => {
+    const withData = [0, 1, 2].map((i) => ({ ...want(i, 'v2'), volumes: [{ name: 'data', target: '/data', readOnly: false }] }));
+    const r = step(withData, v1Running, policy({ order: 'start-first' }), state({ healthy: allHealthy(v1Running) }));
+    expect(kinds(r.actions)).toEqual(['drain c-0-v1']);
+  });
+
   it('fails the rollout when a new replica dies or is not healthy within the monitor time', () => {
     const died = step(v2, [...v1Running, seen(0, 'v2', 'exited')], policy(), state({ healthy: allHealthy(v1Running) }));
     expect(died.failing).toEqual([{ app: 'web', reason: 'new replica web.0 exited during the update' }]);

@@ -83,11 +83,15 @@ export function applyRollout(
 
   // per app: slots already in transition, and how many more may start now
   const policy = (app: string): UpdatePolicy => policyOf(app) ?? UPDATE_DEFAULTS;
-  /** start-first cannot work when the new replica needs the very host port the old one holds. */
+  /**
+   * start-first cannot work when the new replica needs the very host port the old one holds, nor
+   * when it mounts the same volumes (one writer at a time: two processes on one data directory
+   * corrupt it).
+   */
   const orderOf = (id: string): UpdatePolicy['order'] => {
     const d = want.get(id)!;
     const clash = d.hostPort !== null && oldRunning(id).some((c) => c.node === d.node && c.hostPort === d.hostPort);
-    return clash ? 'stop-first' : policy(d.app).order;
+    return clash || (d.volumes?.length ?? 0) > 0 ? 'stop-first' : policy(d.app).order;
   };
   const inTransition = new Map<string, Set<string>>();
   for (const id of [...want.keys()].sort()) {

@@ -2,11 +2,11 @@
  * Existing placements: which are still valid input (app present, slot < replicas, one per
  * slot), and which of those are kept.
  */
-import type { Placement } from '../model.ts';
+import type { AppSpec, Placement } from '../model.ts';
 import type { AppCtx } from './app-context.ts';
 import type { Cluster } from './cluster.ts';
 import { firstRejection, KEEP_FILTERS } from './filters.ts';
-import type { Changes } from './types.ts';
+import type { Changes, Unplaced } from './types.ts';
 import { byCodeUnit } from '../compare.ts';
 
 /** The outcome per slot of one app. */
@@ -56,17 +56,42 @@ export function indexExisting(existing: readonly Placement[], ctxs: ReadonlyMap<
   return out;
 }
 
+/** An app with named volumes: each replica's data is on its node, so its placements never move. */
+export function hasVolumes(spec: AppSpec): boolean {
+  return (spec.volumes?.length ?? 0) > 0;
+}
+
 /**
  * Keeps each existing placement whose node is present and up and that still passes the static
  * filters, anti-affinity and the port filter; its reservations count as used (even when
- * capacity shrank). The rest are marked for re-placement.
+ * capacity shrank). The rest are marked for re-placement. A placement of an app with volumes
+ * is kept while its node is in the cluster, up or not (the volume filter): on a node that is
+ * down it is also reported unplaced, `volume data on node2 (down)`, and starts when it returns.
  */
-export function keepExisting(cl: Cluster, ctx: AppCtx, existing: readonly (Placement | undefined)[] | undefined, slots: AppSlots, changes: Changes): void {
+export function keepExisting(
+  cl: Cluster,
+  ctx: AppCtx,
+  existing: readonly (Placement | undefined)[] | undefined,
+  slots: AppSlots,
+  changes: Changes,
+  unplaced: Unplaced[],
+): void {
   if (!existing) return;
   for (let slot = 0; slot < existing.length; slot++) {
     const p = existing[slot];
     if (!p) continue;
     const x = cl.index.get(p.node);
+    if (x !== undefined && hasVolumes(ctx.spec)) {
+      cl.add(x, ctx.counts, ctx.units, ctx.hostPort);
+      slots.node[slot] = x;
+      changes.kept++;
+      if (!cl.up[x]) {
+        const names = ctx.spec.volumes!.map((v) => v.name).join(', ');
+        const why = `volume ${names} on ${p.node} (down)`;
+        unplaced.push({ app: ctx.name, slot, reasons: { [why]: 1 }, message: `stays with its data: ${why}` });
+      }
+      continue;
+    }
     if (x !== undefined && p.hostPort === ctx.hostPort && firstRejection(cl, ctx, x, KEEP_FILTERS) === null) {
       cl.add(x, ctx.counts, ctx.units, ctx.hostPort);
       slots.node[slot] = x;

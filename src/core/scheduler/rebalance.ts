@@ -18,6 +18,7 @@ import type { Cluster } from './cluster.ts';
 import type { AppSlots } from './existing.ts';
 import { FILTERS, firstRejection } from './filters.ts';
 import type { Changes, Unplaced } from './types.ts';
+import { hasVolumes } from './existing.ts';
 
 /**
  * Apps in a colocation relation (affinity or colocated `dependsOn`), on either side: moving
@@ -37,7 +38,8 @@ export function colocationMembers(apps: readonly AppSpec[]): Set<string> {
 }
 
 export function mayRebalance(ctx: AppCtx, colocated: ReadonlySet<string>): boolean {
-  return !ctx.pinned && ctx.strategy === 'spread' && ctx.spec.rebalance !== false && ctx.replicas >= 2 && !colocated.has(ctx.name);
+  // an app with volumes stays with its data: its replicas never move to even out the spread
+  return !ctx.pinned && !hasVolumes(ctx.spec) && ctx.strategy === 'spread' && ctx.spec.rebalance !== false && ctx.replicas >= 2 && !colocated.has(ctx.name);
 }
 
 const reserves = (ctx: AppCtx): boolean => ctx.units.cpu > 0 || ctx.units.mem > 0;

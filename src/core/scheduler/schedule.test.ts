@@ -335,3 +335,38 @@ describe('schedule: rebalance (phase 4)', () => {
     expect(again.changes).toEqual({ kept: 10, placed: 0, moved: 0, dropped: 0 });
   });
 });
+
+describe('the volume filter: an app with volumes stays with its data', () => {
+  const db = app('db', { replicas: 2, volumes: [{ name: 'data', target: '/data', readOnly: false }] });
+  const web = app('web', { replicas: 2 });
+  const was: Placement[] = [
+    { app: 'db', slot: 0, node: 'node1', hostPort: null },
+    { app: 'db', slot: 1, node: 'node2', hostPort: null },
+    { app: 'web', slot: 0, node: 'node1', hostPort: null },
+    { app: 'web', slot: 1, node: 'node2', hostPort: null },
+  ];
+
+  it('a replica whose node is down stays placed there, reported unplaced with why; an app without volumes moves', () => {
+    const r = run([db, web], [node('node1', { up: false }), node('node2'), node('node3')], { existing: was });
+    expect(nodeOf(r, 'db', 0)).toBe('node1');
+    expect(nodeOf(r, 'web', 0)).toBe('node3');
+    expect(r.unplaced).toEqual([
+      { app: 'db', slot: 0, reasons: { 'volume data on node1 (down)': 1 }, message: 'stays with its data: volume data on node1 (down)' },
+    ]);
+  });
+
+  it('stays on a drained node too, and is never moved to even out the spread', () => {
+    const drained = run([db], [node('node1', { drain: true }), node('node2'), node('node3')], { existing: was.slice(0, 2) });
+    expect([nodeOf(drained, 'db', 0), nodeOf(drained, 'db', 1)]).toEqual(['node1', 'node2']);
+    const crowded: Placement[] = [0, 1, 2, 3].map((slot) => ({ app: 'db', slot, node: 'node1', hostPort: null }));
+    const r = run([{ ...db, replicas: 4 }], nodes(3), { existing: crowded });
+    expect(perNode(r.placements)).toEqual({ node1: 4 });
+    expect(r.changes.moved).toBe(0);
+  });
+
+  it('a slot never placed before is placed by the usual filters; a node gone from the cluster frees its slot', () => {
+    const r = run([db], nodes(2), { existing: [{ app: 'db', slot: 0, node: 'node9', hostPort: null }] });
+    expect(r.placements.map((p) => p.node).sort()).toEqual(['node1', 'node2']);
+    expect(r.unplaced).toEqual([]);
+  });
+});

@@ -55,7 +55,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   for (const name of order) {
     const ctx = ctxs.get(name);
     const s = slots.get(name);
-    if (ctx && !ctx.pinned && s) keepExisting(cl, ctx, existing.get(name), s, changes);
+    if (ctx && !ctx.pinned && s) keepExisting(cl, ctx, existing.get(name), s, changes, unplaced);
   }
   const placer = new Placer(cl, input.seed);
   for (const name of order) {

@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, number> = {
   E_SPEC_EMPTY: 422,
   E_APP_OWNED: 409,
   E_SECRET_IN_USE: 409,
+  E_VOLUME_IN_USE: 409,
   E_SECRET_KEY: 500,
   E_BAD_REQUEST: 400,
   E_AUTH: 401,

@@ -6,6 +6,8 @@ import { engineShown } from '../../core/model.ts';
 import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { MatrixError } from '../../core/errors.ts';
+import { byCodeUnit } from '../../core/compare.ts';
+import { hasVolumes } from '../../core/scheduler/existing.ts';
 import { appRevision } from '../../core/app-revision.ts';
 import { projectsOf } from '../../core/projects.ts';
 import { isRolloutWait } from '../../core/reconcile/reconcile.ts';
@@ -17,6 +19,7 @@ import type {
   ChangeResult,
   ComponentStatus,
   DnsView,
+  VolumesView,
   NodeView,
   ProjectView,
   ReplicasView,
@@ -153,7 +156,9 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
 
   app.get('/v1/replicas', async (): Promise<ReplicasView> => {
     const plan = d.loop.latestPlan();
-    return { replicas: rows(), desired: plan?.desired.length ?? 0, unplaced: plan?.unplaced ?? [] };
+    // a replica that stays with its volume on a down node is planned and unplaced at once: count it once
+    const stuck = new Set((plan?.unplaced ?? []).map((u) => `${u.app}.${u.slot}`));
+    return { replicas: rows(), desired: (plan?.desired ?? []).filter((r) => !stuck.has(r.id)).length, unplaced: plan?.unplaced ?? [] };
   });
   app.get('/v1/apps', async (): Promise<{ apps: AppSummary[] }> => {
     const current = d.store.currentDeployment();
@@ -172,7 +177,8 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         ...appCounts(all, a.name),
         unplaced: (plan?.unplaced ?? []).filter((u) => u.app === a.name).length,
         simulated: (plan?.desired ?? []).filter((r) => r.app === a.name && simNodes.has(r.node)).length,
-        pinned: !!a.pins,
+        // a plan file's replicas, and those that stay with their volumes, never leave their node
+        pinned: !!a.pins || hasVolumes(a),
         updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
         rollbacks: rollbacksOf(a.name).length,
         serving: serving.filter((r) => r.route.app === a.name).length,
@@ -220,6 +226,33 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     d.desired.removeProject(req.params.name, dryRunRequest(req.body)),
   );
 
+  app.get('/v1/volumes', async (): Promise<VolumesView> => {
+    const out: VolumesView = { volumes: [], unreachable: [] };
+    await Promise.all(
+      d.loop.snapshot().nodes.map(async (n) => {
+        const e = d.loop.engineOf(n.name);
+        if (!e?.listVolumes) {
+          if (n.driver !== 'sim') out.unreachable.push(n.name);
+          return;
+        }
+        try {
+          for (const v of await e.listVolumes()) out.volumes.push({ node: n.name, ...v });
+        } catch {
+          out.unreachable.push(n.name);
+        }
+      }),
+    );
+    out.volumes.sort((a, b) => byCodeUnit(a.app, b.app) || byCodeUnit(a.name, b.name) || byCodeUnit(a.node, b.node));
+    out.unreachable.sort(byCodeUnit);
+    return out;
+  });
+  app.delete<{ Params: { node: string; name: string } }>('/v1/volumes/:node/:name', async (req) => {
+    const e = d.loop.engineOf(req.params.node);
+    if (!e?.removeVolume)
+      throw new MatrixError('E_NODE_DOWN', `${req.params.node} does not answer (or is not a node): its volumes cannot be removed now`, { path: 'node' });
+    await e.removeVolume(req.params.name);
+    return { removed: req.params.name, node: req.params.node };
+  });
   app.get('/v1/dns', async (): Promise<DnsView> => d.dns?.() ?? { listen: '', containerDns: null, serial: null, records: [] });
   app.get('/v1/routes', async () => ({ routes: d.loop.state().routes.map((r) => r.route) }));
   app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));

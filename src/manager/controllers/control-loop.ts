@@ -24,7 +24,8 @@ import {
   type RoutedReplica,
 } from '../../core/snapshot.ts';
 import { Serial } from '../../util/serial.ts';
-import type { EngineFactory } from '../nodes/engine.ts';
+import type { EngineFactory, NodeEngine } from '../nodes/engine.ts';
+import { hasVolumes } from '../../core/scheduler/existing.ts';
 import { httpProbe, type HealthProbe } from '../nodes/health-probe.ts';
 import type { Deployment, Store } from '../store/store.ts';
 import type { ConsumerRunner, ConsumerStatus } from './consumers.ts';
@@ -119,10 +120,7 @@ export class ControlLoop {
       },
     });
     this.executor = new Executor({
-      engineOf: (name) => {
-        const n = this.snap.nodes.find((x) => x.name === name);
-        return n && n.state === 'up' ? this.monitor.engine(n) : null;
-      },
+      engineOf: (name) => this.engineOf(name),
       log: deps.log,
       onBackgroundDone: () => this.kick(),
     });
@@ -198,7 +196,8 @@ export class ControlLoop {
     this.generation = d?.generation ?? 0;
     // internal apps are no name at the ingress: /<app>/ is a 404 for them, as for no app
     this.apps = (d?.apps ?? []).filter((a) => a.expose !== 'internal').map((a) => a.name);
-    this.pinnedApps = new Set((d?.apps ?? []).filter((a) => a.pins).map((a) => a.name));
+    // replicas that never leave a drained node: a plan file's, and those that stay with their volumes
+    this.pinnedApps = new Set((d?.apps ?? []).filter((a) => a.pins || hasVolumes(a)).map((a) => a.name));
     const snap = await this.monitor.observe(this.deps.store.listNodes(), d?.apps ?? [], this.now());
     this.snap = snap;
     this.memory.observe(snap);
@@ -322,6 +321,12 @@ export class ControlLoop {
   }
 
   /** Since when a node's engine has been up or down, and why it does not answer. */
+  /** The engine of an up node, for operator commands on one node's own things (`matrix volume rm`). */
+  engineOf(node: string): NodeEngine | null {
+    const n = this.snap.nodes.find((x) => x.name === node);
+    return n && n.state === 'up' ? this.monitor.engine(n) : null;
+  }
+
   engineHealth(node: string): EngineHealth | null {
     return this.monitor.engineHealth(node);
   }

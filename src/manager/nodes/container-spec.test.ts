@@ -117,6 +117,22 @@ describe('createContainerBody', () => {
     expect(createContainerBody(r).Labels).not.toHaveProperty('matrix.internal');
   });
 
+  it("mounts the slot's own copy of each named volume, read-only when asked", () => {
+    const b = createContainerBody({
+      ...r,
+      id: 'web.0',
+      volumes: [
+        { name: 'data', target: '/data', readOnly: false },
+        { name: 'conf', target: '/etc/app', readOnly: true },
+      ],
+    });
+    expect(b.HostConfig.Mounts).toEqual([
+      { Type: 'volume', Source: 'mx.web.0.data', Target: '/data', ReadOnly: false },
+      { Type: 'volume', Source: 'mx.web.0.conf', Target: '/etc/app', ReadOnly: true },
+    ]);
+    expect(createContainerBody(r).HostConfig.Mounts).toBeUndefined();
+  });
+
   it('gives each revision its own name so a replacement never collides with the old container', () => {
     expect(containerName({ ...r, revision: 'x' })).not.toBe(containerName(r));
   });

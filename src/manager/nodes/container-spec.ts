@@ -4,7 +4,7 @@
  * that lets a restarted manager rebuild its view from the nodes alone.
  */
 import { DEFAULT_RESTART } from '../../core/defaults.ts';
-import { secretsMount, type BindMount } from './secret-files.ts';
+import { secretsMount, type ContainerMount } from './secret-files.ts';
 import { DNS_DOMAIN } from '../../core/dns/zone.ts';
 import { CLUSTER_NETWORK, parseIpv4 } from '../../core/network/cluster-network.ts';
 import {
@@ -31,7 +31,7 @@ export interface CreateContainerBody {
   HostConfig: {
     PortBindings: Record<string, { HostPort: string; HostIp?: string }[]>;
     /** The replica's secret files (secret-files.ts), and node paths the policy allowed. */
-    Mounts?: BindMount[];
+    Mounts?: ContainerMount[];
     // host access, only what the spec asked for and the cluster policy allowed at deploy
     Privileged?: boolean;
     CapAdd?: string[];
@@ -76,7 +76,7 @@ export function createContainerBody(
   const port = `${r.containerPort}/tcp`;
   const name = containerName(r);
   const hostNetwork = r.host?.network === 'host';
-  const mounts = [...(secrets.dir !== undefined ? [secretsMount(secrets.dir)] : []), ...binds(r.host)];
+  const mounts = [...(secrets.dir !== undefined ? [secretsMount(secrets.dir)] : []), ...binds(r.host), ...volumeMounts(r)];
   return {
     name,
     Image: r.image,
@@ -125,7 +125,16 @@ function clusterNetwork(n: ContainerNetwork): Partial<CreateContainerBody['HostC
   return { NetworkMode: n.name, ...(n.dns !== null ? { Dns: [n.dns], DnsSearch: [DNS_DOMAIN] } : {}) };
 }
 
-function binds(h: HostAccess | undefined): BindMount[] {
+/** A replica slot's own copy of an app's volume on its node: `mx.web.0.data`. */
+export function volumeName(replicaId: string, volume: string): string {
+  return `mx.${replicaId}.${volume}`;
+}
+
+function volumeMounts(r: DesiredReplica): ContainerMount[] {
+  return (r.volumes ?? []).map((v) => ({ Type: 'volume', Source: volumeName(r.id, v.name), Target: v.target, ReadOnly: v.readOnly }));
+}
+
+function binds(h: HostAccess | undefined): ContainerMount[] {
   return (h?.binds ?? []).map((b) => ({ Type: 'bind', Source: b.source, Target: b.target, ReadOnly: b.readOnly }));
 }
 

@@ -5,7 +5,7 @@ import { engineClient, pingEngine, type ClientTls } from './docker-client.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from './engine.ts';
 import { MatrixError } from '../../core/errors.ts';
 import type { SecretReader } from '../secrets/vault.ts';
-import { ensureClusterNetwork, listManaged, pullImage, startReplica, stopAndRemove } from './node-ops.ts';
+import { ensureClusterNetwork, listManaged, listVolumes, pullImage, removeVolume, startReplica, stopAndRemove } from './node-ops.ts';
 import { CLUSTER_NETWORK, nodeSubnet, type Cidr } from '../../core/network/cluster-network.ts';
 import { onClusterNetwork } from '../../core/network/routes.ts';
 
@@ -67,6 +67,14 @@ export class DockerEngine implements NodeEngine {
     });
     await this.networkReady;
     return startReplica(this.docker, r, this.readSecret, { name: CLUSTER_NETWORK, dns: this.network.dns });
+  }
+
+  listVolumes() {
+    return listVolumes(this.reader);
+  }
+
+  removeVolume(name: string) {
+    return removeVolume(this.node.name, this.docker, name);
   }
 
   stop(containerId: string, graceSeconds: number) {

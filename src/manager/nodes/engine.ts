@@ -3,6 +3,7 @@
  * mTLS (docker-engine.ts) and an in-process simulated node (drivers/sim) for scale tests.
  */
 import type { DesiredReplica, NodeInfo, ObservedReplica, Resources } from '../../core/model.ts';
+import type { NodeVolume } from './node-ops.ts';
 
 export interface EngineInfo {
   capacity: Resources;
@@ -20,6 +21,10 @@ export interface NodeEngine {
   /** Creates and starts the replica's container; returns its id. */
   start(r: DesiredReplica): Promise<string>;
   stop(containerId: string, graceSeconds: number): Promise<void>;
+  /** cloudmatrix's named volumes on the node (a simulated node has none). */
+  listVolumes?(): Promise<NodeVolume[]>;
+  /** Removes one; E_VOLUME_IN_USE while a container mounts it. */
+  removeVolume?(name: string): Promise<void>;
   /** Calls `onChange` on a managed container's start, death, removal or health change; returns an unsubscribe. */
   watch?(onChange: () => void, onEnd: () => void): Promise<() => void>;
 }

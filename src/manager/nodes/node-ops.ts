@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import { MatrixError } from '../../core/errors.ts';
 import { LABELS, type DesiredReplica, type ObservedReplica } from '../../core/model.ts';
-import { containerName, createContainerBody, toObserved, type ContainerNetwork, type ListedContainer } from './container-spec.ts';
+import { containerName, createContainerBody, toObserved, volumeName, type ContainerNetwork, type ListedContainer } from './container-spec.ts';
 import { CLUSTER_NETWORK, type NodeSubnet } from '../../core/network/cluster-network.ts';
 import { randomBytes } from 'node:crypto';
 import { secretMaterial, secretsDirName, secretsDirOf, wipeSecretFiles, writeSecretFiles } from './secret-files.ts';
@@ -39,6 +39,7 @@ export async function startReplica(docker: Docker, r: DesiredReplica, readSecret
     // a container of this exact name is a leftover of an interrupted start: replace it
     await stale.remove({ force: true }).catch(() => undefined);
     if (dir !== undefined) await writeSecretFiles(docker, r.image, dir, secrets.files);
+    await ensureVolumes(docker, r);
     const c = await docker.createContainer(body);
     try {
       await c.start();
@@ -118,3 +119,74 @@ export async function ensureClusterNetwork(node: string, docker: Docker, share: 
 
 /** The bridge's interface name on the node (at most 15 characters). */
 export const CLUSTER_BRIDGE = 'mx-cluster';
+
+/**
+ * The replica's volumes, labelled so `matrix volume ls` finds them (the engine would make an
+ * unlabelled one at the create otherwise). Creating one that exists returns it unchanged.
+ */
+async function ensureVolumes(docker: Docker, r: DesiredReplica): Promise<void> {
+  for (const v of r.volumes ?? []) {
+    await docker.createVolume({
+      Name: volumeName(r.id, v.name),
+      Labels: { [LABELS.managed]: 'true', [LABELS.app]: r.app, [LABELS.replica]: r.id, [LABELS.volume]: v.name },
+    });
+  }
+}
+
+/** One of cloudmatrix's named volumes on a node, and the containers that mount it. */
+export interface NodeVolume {
+  /** The engine's name, `mx.<replica>.<volume>`. */
+  name: string;
+  app: string;
+  replica: string;
+  /** Its name in the app's spec. */
+  volume: string;
+  createdAt: string | null;
+  usedBy: string[];
+}
+
+interface ListedVolume {
+  Name: string;
+  Labels?: Record<string, string> | null;
+  CreatedAt?: string;
+}
+
+export async function listVolumes(docker: Docker): Promise<NodeVolume[]> {
+  const { Volumes } = (await docker.listVolumes({ filters: { label: [`${LABELS.managed}=true`] } })) as { Volumes?: ListedVolume[] | null };
+  const containers = (await docker.listContainers({ all: true })) as { Names?: string[]; Mounts?: { Type?: string; Name?: string }[] }[];
+  const users = new Map<string, string[]>();
+  for (const c of containers) {
+    for (const m of c.Mounts ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      users.set(m.Name, [...(users.get(m.Name) ?? []), (c.Names?.[0] ?? '?').replace(/^\//, '')]);
+    }
+  }
+  return (Volumes ?? [])
+    .filter((v) => v.Labels?.[LABELS.app] && v.Labels?.[LABELS.replica] && v.Labels?.[LABELS.volume])
+    .map((v) => ({
+      name: v.Name,
+      app: v.Labels![LABELS.app]!,
+      replica: v.Labels![LABELS.replica]!,
+      volume: v.Labels![LABELS.volume]!,
+      createdAt: v.CreatedAt ?? null,
+      usedBy: users.get(v.Name) ?? [],
+    }));
+}
+
+/** Removes one of cloudmatrix's volumes; refused while any container (running or not) mounts it. */
+export async function removeVolume(node: string, docker: Docker, name: string): Promise<void> {
+  const mine = (await listVolumes(docker)).find((v) => v.name === name);
+  if (!mine) throw new MatrixError('E_NOT_FOUND', `no cloudmatrix volume ${name} on ${node}`, { path: 'name' });
+  if (mine.usedBy.length)
+    throw new MatrixError('E_VOLUME_IN_USE', `${name} on ${node} is mounted by ${mine.usedBy.join(', ')}: remove ${mine.app} or scale it down first`, {
+      path: 'name',
+    });
+  await docker
+    .getVolume(name)
+    .remove()
+    .catch((e: { statusCode?: number; message?: string }) => {
+      // a container made it its own between the look and the removal
+      if (e.statusCode === 409) throw new MatrixError('E_VOLUME_IN_USE', `${name} on ${node} is in use: ${e.message ?? ''}`, { path: 'name' });
+      throw e;
+    });
+}

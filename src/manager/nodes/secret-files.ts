@@ -37,15 +37,16 @@ export function secretsHostDir(dirName: string): string {
   return `${NODE_SECRETS_ROOT}/${dirName}`;
 }
 
-export interface BindMount {
-  Type: 'bind';
+export interface ContainerMount {
+  /** `volume`: a named volume on the node (Source is its name). */
+  Type: 'bind' | 'volume';
   Source: string;
   Target: string;
   ReadOnly: boolean;
 }
 
 /** The mount that shows a container its secret files. */
-export function secretsMount(dirName: string): BindMount {
+export function secretsMount(dirName: string): ContainerMount {
   return { Type: 'bind', Source: secretsHostDir(dirName), Target: SECRETS_DIR, ReadOnly: true };
 }
 
