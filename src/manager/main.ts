@@ -34,12 +34,10 @@ import { Vault } from './secrets/vault.ts';
 import { isRunning, stopPid, writePid } from '../util/pidfile.ts';
 import { ComponentSupervisor } from './components/component-supervisor.ts';
 import { checkRangeAgainstRoutes, parseClusterRange } from '../core/network/cluster-network.ts';
-import { dnsZone, type DnsZone } from '../core/dns/zone.ts';
-import { DnsProcess, listenArg } from './dns/dns-process.ts';
-import { dnsConsumer, zoneRows } from './dns/dns-consumer.ts';
+import { dnsService } from './dns/dns-service.ts';
 import { networkConsumer } from './network/network-consumer.ts';
 import { netHelperImage, runOnNodeNetwork } from './network/net-helper.ts';
-import { containerDns, hostRoutes, setHostRoutes } from './network/host.ts';
+import { hostRoutes, setHostRoutes } from './network/host.ts';
 import { engineClient } from './nodes/docker-client.ts';
 
 /** This host's addresses, for the API certificate when it listens on every address. */
@@ -89,11 +87,8 @@ export async function runManager(paths: HomePaths): Promise<void> {
   // the cluster network: refused at start when its range would hide a network the host routes
   const range = parseClusterRange(config.network);
   checkRangeAgainstRoutes(range, await hostRoutes(), 'network', new Set(store.listNodes().map((n) => n.address)));
-  const dnsAt = dnsListen(config);
-  const dns = new DnsProcess(paths.dns, dnsAt);
-  await dns
-    .start(dnsZone({ nodes: [], replicas: [], serial: 0 }).zone)
-    .catch((e: Error) => log.error({ err: e.message }, 'dns not started; retried by the supervisor'));
+  const dns = dnsService(paths.dns, dnsListen(config), log);
+  await dns.start();
 
   const varnish = new Varnish(paths.varnishDir, config.ingress, config.ingressAdmin);
   await varnish.start(renderVcl([]));
@@ -104,7 +99,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const onAppFailed = (app: string, message: string) =>
     events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
   const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events);
-  const docker = dockerEngines(tls, vault.read, { range, dns: containerDns(dnsAt) });
+  const docker = dockerEngines(tls, vault.read, { range, dns: dns.containerDns });
   const helper = lazy(() => netHelperImage());
   const network = new ConsumerRunner(
     networkConsumer({
@@ -115,18 +110,13 @@ export async function runManager(paths: HomePaths): Promise<void> {
     log,
     events,
   );
-  let lastZone: DnsZone | null = null;
-  const dnsRecords = new ConsumerRunner(
-    dnsConsumer({ publish: (zone) => ((lastZone = zone), dns.publish(zone)) }, (w) => log.warn({ warnings: w }, 'dns names left out')),
-    log,
-    events,
-  );
+  const dnsRecords = dns.consumer ? new ConsumerRunner(dns.consumer, log, events) : null;
   const sims = new SimEngines(paths.machines, vault.read); // nodes of the sim driver, simulated here
   const loop = new ControlLoop({
     store,
     engines: (node) => sims.engine(node) ?? docker(node),
     probe: sims.probe(httpProbe),
-    consumers: [ingress, network, dnsRecords],
+    consumers: [ingress, network, ...(dnsRecords ? [dnsRecords] : [])],
     events,
     log,
     registry: config.registry,
@@ -148,12 +138,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
           return v ? `vcl ${v.name} active since ${new Date(v.at).toISOString()}` : 'adopted from an earlier manager; its vcl is replaced at the next change';
         },
       },
-      {
-        name: 'dns',
-        alive: async () => dns.pid() !== null,
-        restart: async () => dns.start(lastZone ?? dnsZone({ nodes: [], replicas: [], serial: 0 }).zone),
-        detail: () => `${listenArg(dnsAt)}, zone ${lastZone ? `serial ${lastZone.serial}` : 'empty'}`,
-      },
+      ...(dns.component ? [dns.component] : []),
       {
         name: 'registry',
         alive: async () => isRunning(registry.pid, 'docker-registry'),
@@ -186,12 +171,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
       pushSampleImages: () => pushSampleImages(registryClient, undefined, (msg: string) => log.info(msg)),
       info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
       components: () => components.status(),
-      dns: () => ({
-        listen: listenArg(dnsAt),
-        containerDns: containerDns(dnsAt),
-        serial: lastZone?.serial ?? null,
-        records: lastZone ? zoneRows(lastZone) : [],
-      }),
+      dns: () => dns.view(),
     },
     apiCert ? { https: { key: readFileSync(apiCert.key, 'utf8'), cert: readFileSync(apiCert.cert, 'utf8') } } : {},
   );

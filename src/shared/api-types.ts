@@ -230,11 +230,14 @@ export interface VolumesView {
 }
 
 export interface NodeVolumeView {
+  /** The engine's name, `mx.<replica>.<volume>`. */
   name: string;
   app: string;
   replica: string;
+  /** Its name in the app's spec. */
   volume: string;
   createdAt: string | null;
+  /** The containers that mount it, running or not. */
   usedBy: string[];
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiUrl, DEFAULT_MANAGER_CONFIG, validateManagerConfig } from './manager-config.ts';
+import { apiUrl, DEFAULT_MANAGER_CONFIG, validateManagerConfig, dnsListen } from './manager-config.ts';
 
 describe('manager config', () => {
   it('accepts the defaults and loopback API addresses', () => {
@@ -43,5 +43,22 @@ describe('manager config', () => {
   it('refuses malformed addresses and domains with their key', () => {
     expect(() => validateManagerConfig({ registry: 'nope' })).toThrow(expect.objectContaining({ path: 'registry' }));
     expect(() => validateManagerConfig({ domain: 'Bad_Domain' })).toThrow(expect.objectContaining({ path: 'domain' }));
+  });
+});
+
+describe('the cluster network and DNS settings', () => {
+  it('refuses a range that is not a private /8../23, naming the key', () => {
+    expect(validateManagerConfig({ network: '172.20.0.0/16' }).network).toBe('172.20.0.0/16');
+    for (const network of ['10.220.0.0/24', '8.8.0.0/16', 'x']) {
+      expect(() => validateManagerConfig({ network })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: 'network' }));
+    }
+    expect(() => validateManagerConfig({ dns: 'nope' })).toThrow(expect.objectContaining({ path: 'dns' }));
+  });
+
+  it('the DNS listens on the registry address nodes reach, port 53, or where `dns` says; none when the registry is on loopback', () => {
+    expect(dnsListen({ dns: '', registry: '10.210.0.1:5000' })).toEqual({ address: '10.210.0.1', port: 53 });
+    expect(dnsListen({ dns: '10.0.0.5:5353', registry: '127.0.0.1:5000' })).toEqual({ address: '10.0.0.5', port: 5353 });
+    expect(dnsListen({ dns: '', registry: '127.0.0.1:5000' })).toBeNull();
+    expect(dnsListen({ dns: '', registry: ':5000' })).toBeNull();
   });
 });

@@ -114,9 +114,15 @@ export function apiUrl(c: Pick<ManagerConfig, 'api' | 'apiTls'>): string {
   return `${c.apiTls ? 'https' : 'http'}://${dial}:${c.api.slice(at + 1)}`;
 }
 
-/** Where the `.matrix` DNS listens and nodes' containers ask: `dns`, else the registry's host (the address nodes reach the manager at), port 53. */
-export function dnsListen(c: Pick<ManagerConfig, 'dns' | 'registry'>): { address: string; port: number } {
-  const hp = c.dns || `${c.registry.slice(0, c.registry.lastIndexOf(':'))}:53`;
+/**
+ * Where the `.matrix` DNS listens and nodes' containers ask: `dns`, else the registry's host
+ * (the address nodes reach the manager at), port 53. Null when neither is set and the
+ * registry is on loopback: no node could ask it, and port 53 there is often the host's own resolver.
+ */
+export function dnsListen(c: Pick<ManagerConfig, 'dns' | 'registry'>): { address: string; port: number } | null {
+  const registryHost = c.registry.slice(0, c.registry.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (!c.dns && (isLoopback(registryHost) || registryHost === '' || registryHost === '0.0.0.0')) return null;
+  const hp = c.dns || `${registryHost}:53`;
   const at = hp.lastIndexOf(':');
   return { address: hp.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(hp.slice(at + 1)) };
 }

@@ -10,7 +10,11 @@ export function dnsCommands(program: Command): void {
     .description('the .matrix names: <app>.matrix, <slot>.<app>.matrix, <node>.matrix and SRV _<port>._tcp.<app>.matrix')
     .action(async () => {
       const v = await ApiClient.fromEnv().dns();
-      if (!v.listen) throw new MatrixError('E_NOT_FOUND', 'this manager runs no DNS server');
+      if (!v.listen)
+        throw new MatrixError(
+          'E_NOT_FOUND',
+          'this manager runs no .matrix DNS: its registry is on loopback, where no node could ask it (`matrix manager start --dns <address>:53`)',
+        );
       console.log(
         `server ${v.listen}, zone serial ${v.serial ?? '-'}; containers ask ${v.containerDns ?? 'the engine default (the server is not on an address nodes reach at port 53)'}`,
       );

@@ -7,6 +7,7 @@ import { CLUSTER_NETWORK, type NodeSubnet } from '../../core/network/cluster-net
 import { randomBytes } from 'node:crypto';
 import { secretMaterial, secretsDirName, secretsDirOf, wipeSecretFiles, writeSecretFiles } from './secret-files.ts';
 import type { SecretReader } from '../secrets/vault.ts';
+import type { NodeVolumeView } from '../../shared/api-types.ts';
 
 export async function listManaged(node: string, docker: Docker): Promise<ObservedReplica[]> {
   const list = (await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } })) as ListedContainer[];
@@ -133,17 +134,8 @@ async function ensureVolumes(docker: Docker, r: DesiredReplica): Promise<void> {
   }
 }
 
-/** One of cloudmatrix's named volumes on a node, and the containers that mount it. */
-export interface NodeVolume {
-  /** The engine's name, `mx.<replica>.<volume>`. */
-  name: string;
-  app: string;
-  replica: string;
-  /** Its name in the app's spec. */
-  volume: string;
-  createdAt: string | null;
-  usedBy: string[];
-}
+/** One of cloudmatrix's named volumes on a node, and the containers that mount it (as `GET /v1/volumes` shows it). */
+export type NodeVolume = NodeVolumeView;
 
 interface ListedVolume {
   Name: string;
