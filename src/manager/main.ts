@@ -37,7 +37,8 @@ import { checkRangeAgainstRoutes, parseClusterRange } from '../core/network/clus
 import { dnsService } from './dns/dns-service.ts';
 import { networkConsumer } from './network/network-consumer.ts';
 import { netHelperImage, runOnNodeNetwork } from './network/net-helper.ts';
-import { hostRoutes, setHostRoutes } from './network/host.ts';
+import { setHostRoutes } from './network/host.ts';
+import { hostRoutes } from '../shared/host-routes.ts';
 import { engineClient } from './nodes/docker-client.ts';
 
 /** This host's addresses, for the API certificate when it listens on every address. */
@@ -71,6 +72,9 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const tokenHash = ensureApiToken(store, paths.token);
   const vault = new Vault(store, SecretBox.open(paths.secretKey));
   securePaths(paths); // the database and its WAL files now exist
+  // the cluster network: refused before anything starts when its range would hide a network the host routes
+  const range = parseClusterRange(config.network);
+  checkRangeAgainstRoutes(range, await hostRoutes(), 'network', new Set(store.listNodes().map((n) => n.address)));
 
   const registryPid = join(paths.registry, 'registry.pid');
   await stopPid(registryPid, 'docker-registry'); // left behind by a manager that was killed
@@ -84,9 +88,6 @@ export async function runManager(paths: HomePaths): Promise<void> {
   log.info({ registry: config.registry, pid: registry.pid }, 'registry ready');
   const registryClient = new RegistryClient({ addr: config.registry, ca: tls.ca, cert: tls.cert, key: tls.key });
 
-  // the cluster network: refused at start when its range would hide a network the host routes
-  const range = parseClusterRange(config.network);
-  checkRangeAgainstRoutes(range, await hostRoutes(), 'network', new Set(store.listNodes().map((n) => n.address)));
   const dns = dnsService(paths.dns, dnsListen(config), log);
   await dns.start();
 

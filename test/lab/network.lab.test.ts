@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curlIn, dockerOn, get, labDown, labUpArgs, matrix, matrixOk, newLabEnv, nodeOf, replicasOf, until, type LabEnv } from './lab-harness.ts';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const env: LabEnv = newLabEnv('network', 214);
@@ -176,6 +176,16 @@ describe('apps that find each other across nodes', () => {
     const hostPort = ports.split(':').pop()!;
     expect(curlIn('/proc/self/ns/net', [`http://${env.subnet}.${10 + n}:${hostPort}/`])).toMatch(/^refused/);
     expect(await resolve('db.matrix')).toHaveLength(1);
+  });
+
+  it('a cluster range over a network the host routes is refused with the field, and nothing is written', async () => {
+    const config = readFileSync(join(env.home, 'manager.json'), 'utf8');
+    const r = await matrix(env, ['manager', 'start', '--network', `${env.subnet.split('.').slice(0, 2).join('.')}.0.0/16`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`error\\[E_BAD_REQUEST\\]: --network: 10\\.214\\.0\\.0/16 overlaps the host route 10\\.214\\.0\\.0/24 \\(${env.bridge}\\)`),
+    );
+    expect(readFileSync(join(env.home, 'manager.json'), 'utf8')).toBe(config);
   });
 
   it('names keep resolving inside the cluster while the manager is stopped', async () => {

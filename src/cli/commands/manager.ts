@@ -7,6 +7,8 @@ import { homePaths } from '../../shared/home.ts';
 import { apiUrl, readManagerConfig, validateManagerConfig, writeManagerConfig, type ManagerConfig } from '../../shared/manager-config.ts';
 import { ingressPid, managerPid, startManagerInBackground, stopManager, supervisorPid } from '../manager-process.ts';
 import { matrixBin } from '../../shared/matrix-bin.ts';
+import { hostRoutes } from '../../shared/host-routes.ts';
+import { checkRangeAgainstRoutes, HOST_ROUTE_PROTO, parseClusterRange } from '../../core/network/cluster-network.ts';
 
 export function managerCommands(program: Command): void {
   const m = program.command('manager').description('the cluster manager: API, control loop, registry and ingress');
@@ -28,6 +30,12 @@ export function managerCommands(program: Command): void {
       const overrides: Partial<ManagerConfig> = {};
       for (const k of ['api', 'registry', 'ingress', 'ingressAdmin', 'domain', 'network', 'dns'] as const) if (o[k]) overrides[k] = o[k];
       if (o.apiTls !== undefined) overrides.apiTls = o.apiTls;
+      // a range that would hide a network this host routes is refused before it is written (the manager
+      // would refuse to start); routes a manager added to its nodes are its own business (it checks them)
+      if (overrides.network) {
+        const routes = (await hostRoutes()).filter((r) => r.protocol !== HOST_ROUTE_PROTO);
+        checkRangeAgainstRoutes(parseClusterRange(overrides.network, '--network'), routes, '--network');
+      }
       if (Object.keys(overrides).length) writeManagerConfig(paths, validateManagerConfig({ ...readManagerConfig(paths), ...overrides }));
       if (o.foreground) {
         const { runManager } = await import('../../manager/index.ts'); // lazily: other commands never load the manager

@@ -1,27 +1,9 @@
-/** What the cluster network needs to know of the manager's own host. */
+/** The cluster network on the manager's own host: its routes to the nodes' shares, and the resolver containers get. */
 import { isLoopback } from '../../shared/manager-config.ts';
 import { formatCidr, HOST_ROUTE_PROTO, type Cidr, type HostRoute } from '../../core/network/cluster-network.ts';
+import { parseIpRoutes } from '../../shared/host-routes.ts';
 import type { PeerRoute } from '../../core/network/routes.ts';
 import { runOk } from '../../util/exec.ts';
-
-/** The host's IPv4 routes (`ip -j route show table all`), for the range-overlap check. */
-export async function hostRoutes(): Promise<HostRoute[]> {
-  const out = await runOk(['ip', '-j', '-4', 'route', 'show', 'table', 'all']);
-  return parseIpRoutes(out);
-}
-
-/** `ip -j route` output → routes; local and broadcast entries of the host's own addresses are left out. */
-export function parseIpRoutes(json: string): HostRoute[] {
-  const rows = JSON.parse(json || '[]') as { dst?: string; dev?: string; type?: string; gateway?: string; protocol?: string }[];
-  return rows
-    .filter((r) => typeof r.dst === 'string' && r.dst !== 'default' && (r.type === undefined || r.type === 'unicast'))
-    .map((r) => ({
-      dst: r.dst!,
-      ...(r.dev ? { dev: r.dev } : {}),
-      ...(r.gateway ? { gateway: r.gateway } : {}),
-      ...(r.protocol !== undefined ? { protocol: String(r.protocol) } : {}),
-    }));
-}
 
 /**
  * The resolver containers are given: the DNS server's address when nodes can reach it there
