@@ -105,6 +105,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   const network = new ConsumerRunner(
     networkConsumer({
       range,
+      mode: config.networkMode,
       run: async (node, script) => runOnNodeNetwork(engineClient(node, tls, 60_000), await helper(), script),
       runHost: (routes) => setHostRoutes(range, routes),
     }),

@@ -294,3 +294,36 @@ describe('seed 003: a leader and its followers find each other by name on any no
     }
   });
 });
+
+describe('the vxlan mode, for nodes across routed networks', () => {
+  /** Packets node `node`'s VTEP has sent. */
+  function vxlanTx(node: string): number {
+    const out = execFileSync('nsenter', [`--net=/var/run/netns/${env.prefix}${node}`, 'ip', '-s', '-j', 'link', 'show', 'mx-vxlan'], { encoding: 'utf8' });
+    return (JSON.parse(out) as { stats64: { tx: { packets: number } } }[])[0]!.stats64.tx.packets;
+  }
+
+  it('switched to vxlan, every node routes its peers through its VTEP and apps still reach each other by name', async () => {
+    expect((await matrix(env, ['manager', 'stop'])).code).toBe(0);
+    await matrixOk(env, ['manager', 'start', '--network-mode', 'vxlan']);
+    const routes = await until(
+      async () => routesOf('node1'),
+      (r) => r.join() === '10.220.2.0/24 via 10.220.2.0,10.220.3.0/24 via 10.220.3.0',
+      120,
+      500,
+    );
+    expect(routes).toEqual(['10.220.2.0/24 via 10.220.2.0', '10.220.3.0/24 via 10.220.3.0']);
+    // web serves on node2 and node3 again (a node was switched off above)
+    await until(
+      () => resolve('web.matrix'),
+      (a) => a.some((x) => x.startsWith('10.220.2.')) && a.some((x) => x.startsWith('10.220.3.')),
+      240,
+      500,
+    );
+    const before = vxlanTx('node1');
+    const seen = new Set<string>();
+    for (let i = 0; i < 8; i++) seen.add(nodeOf(await fetchInside('web.matrix')) ?? '?');
+    expect([...seen].sort()).toEqual(['node2', 'node3']);
+    // the requests left node1 through the VXLAN device
+    expect(vxlanTx('node1') - before).toBeGreaterThanOrEqual(6);
+  });
+});

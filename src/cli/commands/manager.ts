@@ -24,12 +24,14 @@ export function managerCommands(program: Command): void {
     .option('--ingress-admin <host:port>', "Varnish's admin address (loopback)")
     .option('--domain <domain>', 'apps also answer at <app>.<domain> on the ingress (default matrix)')
     .option('--network <cidr>', "the cluster network's range; each node's containers get a /24 of it (default 10.220.0.0/16)")
+    .option('--network-mode <mode>', 'host-gw (nodes on one L2 network, the default) or vxlan (nodes across routed networks)')
     .option('--dns <host:port>', 'where the .matrix DNS server listens (default: the registry address, port 53, when nodes can reach it)')
     .action(async (o: Partial<ManagerConfig> & { foreground: boolean }) => {
       const paths = homePaths();
       const overrides: Partial<ManagerConfig> = {};
       for (const k of ['api', 'registry', 'ingress', 'ingressAdmin', 'domain', 'network', 'dns'] as const) if (o[k]) overrides[k] = o[k];
       if (o.apiTls !== undefined) overrides.apiTls = o.apiTls;
+      if (o.networkMode) overrides.networkMode = o.networkMode;
       // a range that would hide a network this host routes is refused before it is written (the manager
       // would refuse to start); routes a manager added to its nodes are its own business (it checks them)
       if (overrides.network) {

@@ -11,9 +11,11 @@ describe('host-gw routes', () => {
     expect(plans.get('node1')).toEqual({
       node: 'node1',
       own: '10.220.1.0/24',
+      index: 1,
+      address: '10.210.0.11',
       routes: [
-        { dst: '10.220.2.0/24', via: '10.210.0.12', node: 'node2' },
-        { dst: '10.220.3.0/24', via: '10.210.0.13', node: 'node3' },
+        { dst: '10.220.2.0/24', via: '10.210.0.12', node: 'node2', index: 2 },
+        { dst: '10.220.3.0/24', via: '10.210.0.13', node: 'node3', index: 3 },
       ],
     });
     expect(plans.get('node3')!.routes.map((r) => r.node)).toEqual(['node1', 'node2']);
@@ -37,7 +39,8 @@ describe('host-gw routes', () => {
     const script = routeScript(range, clusterRoutes(range, [node(1), node(2)]).get('node1')!);
     expect(script.split('\n')).toEqual([
       'set -e',
-      'ip route replace 10.220.2.0/24 via 10.210.0.12 || { echo "no route to node2 (10.210.0.12): host-gw needs every node on one L2 network" >&2; exit 3; }',
+      'ip link del mx-vxlan 2>/dev/null || true',
+      'ip route replace 10.220.2.0/24 via 10.210.0.12 || { echo "no route to node2 (10.210.0.12): host-gw needs every node on one L2 network (else: networkMode vxlan)" >&2; exit 3; }',
       'ip route show root 10.220.0.0/16 | while read -r dst rest; do',
       '  case "$dst" in 10.220.1.0/24|10.220.2.0/24) ;; *) ip route del "$dst" ;; esac',
       'done',
@@ -47,8 +50,8 @@ describe('host-gw routes', () => {
 
   it("the manager host routes every taking part node's share via that node", () => {
     expect(managerRoutes(range, [node(1), node(2, { driver: 'sim' }), node(3)])).toEqual([
-      { dst: '10.220.1.0/24', via: '10.210.0.11', node: 'node1' },
-      { dst: '10.220.3.0/24', via: '10.210.0.13', node: 'node3' },
+      { dst: '10.220.1.0/24', via: '10.210.0.11', node: 'node1', index: 1 },
+      { dst: '10.220.3.0/24', via: '10.210.0.13', node: 'node3', index: 3 },
     ]);
   });
 

@@ -23,12 +23,17 @@ export interface PeerRoute {
   /** The peer's address: the next hop. */
   via: string;
   node: string;
+  /** The peer's number in the range (its VTEP's MAC and address under VXLAN). */
+  index: number;
 }
 
 export interface NodeRoutes {
   node: string;
   /** The node's own share (its bridge's route, which the cleanup keeps). */
   own: string;
+  /** Its own number in the range, and its address (VXLAN's local end). */
+  index: number;
+  address: string;
   routes: PeerRoute[];
 }
 
@@ -41,12 +46,12 @@ export function onClusterNetwork(n: Pick<NetworkNode, 'driver' | 'socket'>): boo
 }
 
 /** Nodes that take part: numbered, a real engine with an IPv4 address, a share inside the range. */
-function members(range: Cidr, nodes: readonly NetworkNode[]): { node: NetworkNode; share: string }[] {
-  const out: { node: NetworkNode; share: string }[] = [];
+function members(range: Cidr, nodes: readonly NetworkNode[]): { node: NetworkNode; share: string; index: number }[] {
+  const out: { node: NetworkNode; share: string; index: number }[] = [];
   for (const n of nodes) {
     if (!onClusterNetwork(n) || n.subnet === undefined || parseIpv4(n.address) === null) continue;
     const share = nodeSubnet(range, n.subnet);
-    if (share) out.push({ node: n, share: share.subnet });
+    if (share) out.push({ node: n, share: share.subnet, index: n.subnet });
   }
   return out;
 }
@@ -55,12 +60,14 @@ function members(range: Cidr, nodes: readonly NetworkNode[]): { node: NetworkNod
 export function clusterRoutes(range: Cidr, nodes: readonly NetworkNode[]): Map<string, NodeRoutes> {
   const m = members(range, nodes);
   return new Map(
-    m.map(({ node, share }) => [
+    m.map(({ node, share, index }) => [
       node.name,
       {
         node: node.name,
         own: share,
-        routes: m.filter((p) => p.node.name !== node.name).map((p) => ({ dst: p.share, via: p.node.address, node: p.node.name })),
+        index,
+        address: node.address,
+        routes: m.filter((p) => p.node.name !== node.name).map((p) => ({ dst: p.share, via: p.node.address, node: p.node.name, index: p.index })),
       },
     ]),
   );
@@ -68,7 +75,7 @@ export function clusterRoutes(range: Cidr, nodes: readonly NetworkNode[]): Map<s
 
 /** The manager host's routes: every node's share via that node (it is on their L2 network too). */
 export function managerRoutes(range: Cidr, nodes: readonly NetworkNode[]): PeerRoute[] {
-  return members(range, nodes).map(({ node, share }) => ({ dst: share, via: node.address, node: node.name }));
+  return members(range, nodes).map(({ node, share, index }) => ({ dst: share, via: node.address, node: node.name, index }));
 }
 
 /**
@@ -81,8 +88,11 @@ export function routeScript(range: Cidr, plan: NodeRoutes): string {
   const keep = [plan.own, ...plan.routes.map((r) => r.dst)];
   const lines = [
     'set -e',
+    // a VTEP left from the vxlan mode goes: host-gw routes go straight to the peers
+    'ip link del mx-vxlan 2>/dev/null || true',
     ...plan.routes.map(
-      (r) => `ip route replace ${r.dst} via ${r.via} || { echo "no route to ${r.node} (${r.via}): host-gw needs every node on one L2 network" >&2; exit 3; }`,
+      (r) =>
+        `ip route replace ${r.dst} via ${r.via} || { echo "no route to ${r.node} (${r.via}): host-gw needs every node on one L2 network (else: networkMode vxlan)" >&2; exit 3; }`,
     ),
     `ip route show root ${formatCidr(range)} | while read -r dst rest; do`,
     `  case "$dst" in ${keep.join('|')}) ;; *) ip route del "$dst" ;; esac`,

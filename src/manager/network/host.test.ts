@@ -11,8 +11,8 @@ describe("the manager host's side of the cluster network", () => {
 
   it("sets the manager host's routes to each node's share: adds what is missing, moves what changed, removes only its own leftovers", () => {
     const want = [
-      { dst: '10.220.1.0/24', via: '10.210.0.11', node: 'node1' },
-      { dst: '10.220.2.0/24', via: '10.210.0.12', node: 'node2' },
+      { dst: '10.220.1.0/24', via: '10.210.0.11', node: 'node1', index: 1 },
+      { dst: '10.220.2.0/24', via: '10.210.0.12', node: 'node2', index: 2 },
     ];
     expect(hostRouteCommands(want, [])).toEqual([
       ['ip', 'route', 'replace', '10.220.1.0/24', 'via', '10.210.0.11', 'proto', '77'],

@@ -1,9 +1,10 @@
 /**
  * Routes on a node without an agent, through the Engine API alone: a one-shot container on
- * the node's own network namespace (`NetworkMode: host`, `NET_ADMIN`) runs busybox `ip`.
- * Its image is busybox alone, imported into each engine from the manager host's
- * busybox-static (no registry, no pull): named by the binary's digest, so a new busybox is a
- * new image and an engine that has it is not sent it again.
+ * the node's own network namespace (`NetworkMode: host`, `NET_ADMIN`) runs a script. Its
+ * image is imported into each engine from the manager host (no registry, no pull): busybox-static
+ * for the shell, and iproute2's `ip` and `bridge` with the libraries they load (busybox's `ip`
+ * cannot make a VXLAN device nor set neighbour and forwarding entries). Named by the digest of
+ * its contents, so an engine that has it is not sent it again.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,10 +12,27 @@ import type Docker from 'dockerode';
 import { MatrixError } from '../../core/errors.ts';
 import { HOST_BUSYBOX } from '../images/rootfs.ts';
 import { tarBuffer, type TarEntry } from '../../util/tar.ts';
+import { runOk } from '../../util/exec.ts';
+import { basename, dirname } from 'node:path';
 
 const REPO = 'matrix-net-helper';
-/** Applets the route script calls by name (busybox picks the applet from argv[0]). */
-const LINKS = ['sh', 'ip', 'echo'];
+/** busybox applets the scripts call by name (busybox picks the applet from argv[0]). */
+const LINKS = ['sh', 'echo', 'grep', 'true'];
+/** iproute2, from the manager host, in /sbin (ahead of /bin in PATH). */
+export const IPROUTE2 = ['/usr/sbin/ip', '/usr/sbin/bridge'];
+
+/** busybox's shell runs its own applets before anything on PATH: functions come first of all. */
+const IPROUTE2_FIRST = `${IPROUTE2.map((b) => `${basename(b)}() { /sbin/${basename(b)} "$@"; }`).join('\n')}\n`;
+
+/** Pure: the libraries `ldd` says a binary loads (and the loader), as absolute paths. */
+export function lddPaths(out: string): string[] {
+  const paths = new Set<string>();
+  for (const line of out.split('\n')) {
+    const m = /=>\s+(\/\S+)\s+\(/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m) paths.add(m[1]!);
+  }
+  return [...paths].sort();
+}
 
 export interface NetHelperImage {
   ref: string;
@@ -22,20 +40,29 @@ export interface NetHelperImage {
 }
 
 export async function netHelperImage(busyboxPath = HOST_BUSYBOX): Promise<NetHelperImage> {
-  let busybox: Buffer;
-  try {
-    busybox = readFileSync(busyboxPath);
-  } catch (e) {
-    throw new MatrixError('E_INTERNAL', `cannot read ${busyboxPath} (install busybox-static): ${(e as Error).message}`);
-  }
+  const read = (path: string, pkg: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new MatrixError('E_INTERNAL', `cannot read ${path} (install ${pkg}): ${(e as Error).message}`);
+    }
+  };
+  const busybox = read(busyboxPath, 'busybox-static');
+  const libs = lddPaths((await runOk(['ldd', ...IPROUTE2])).toString());
   const base = { mtime: new Date(0), uid: 0, gid: 0 };
+  const files = new Map<string, Buffer>([['bin/busybox', busybox]]);
+  for (const bin of IPROUTE2) files.set(`sbin/${basename(bin)}`, read(bin, 'iproute2'));
+  for (const lib of libs) files.set(lib.slice(1), read(lib, 'iproute2'));
+  const dirs = new Set<string>();
+  for (const name of files.keys()) for (let d = dirname(name); d !== '.'; d = dirname(d)) dirs.add(`${d}/`);
   const entries: TarEntry[] = [
-    { header: { ...base, name: 'bin/', type: 'directory', mode: 0o755 } },
-    { header: { ...base, name: 'bin/busybox', type: 'file', mode: 0o755, size: busybox.length }, body: busybox },
+    ...[...dirs].sort().map((d): TarEntry => ({ header: { ...base, name: d, type: 'directory', mode: 0o755 } })),
+    ...[...files].map(([name, body]): TarEntry => ({ header: { ...base, name, type: 'file', mode: 0o755, size: body.length }, body })),
     ...LINKS.map((l): TarEntry => ({ header: { ...base, name: `bin/${l}`, type: 'symlink', linkname: 'busybox', mode: 0o777 } })),
   ];
-  const tag = createHash('sha256').update(busybox).digest('hex').slice(0, 12);
-  return { ref: `${REPO}:${tag}`, tar: await tarBuffer(entries) };
+  const hash = createHash('sha256');
+  for (const [name, body] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(name).update(body);
+  return { ref: `${REPO}:${hash.digest('hex').slice(0, 12)}`, tar: await tarBuffer(entries) };
 }
 
 async function ensureImage(docker: Docker, image: NetHelperImage): Promise<void> {
@@ -64,8 +91,8 @@ export async function runOnNodeNetwork(docker: Docker, image: NetHelperImage, sc
   await ensureImage(docker, image);
   const c = await docker.createContainer({
     Image: image.ref,
-    Cmd: ['/bin/sh', '-c', script],
-    Env: ['PATH=/bin'],
+    Cmd: ['/bin/sh', '-c', `${IPROUTE2_FIRST}${script}`],
+    Env: ['PATH=/sbin:/bin'],
     Labels: { 'matrix.helper': 'network' },
     HostConfig: { NetworkMode: 'host', CapAdd: ['NET_ADMIN'] },
   });

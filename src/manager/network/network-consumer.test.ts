@@ -106,4 +106,12 @@ describe('the network consumer', () => {
     await h.c.apply(state([node(1), node(2), node(3)]));
     expect(h.runs).toEqual(['node2:replace 10.220.1.0/24,replace 10.220.3.0/24']);
   });
+
+  it('in vxlan mode sends the VTEP script instead, and a switch of mode is a change', async () => {
+    const scripts: string[] = [];
+    const c = networkConsumer({ range, mode: 'vxlan', run: async (_n, script) => void scripts.push(script) });
+    await c.apply(state([node(1), node(2)]));
+    expect(scripts).toHaveLength(2);
+    expect(scripts.every((s) => s.includes('type vxlan id 4220') && s.includes('dev mx-vxlan onlink'))).toBe(true);
+  });
 });

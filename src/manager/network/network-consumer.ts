@@ -7,7 +7,8 @@
  * runner retries the failed ones with backoff.
  */
 import type { Cidr } from '../../core/network/cluster-network.ts';
-import { clusterRoutes, managerRoutes, routeScript, type PeerRoute } from '../../core/network/routes.ts';
+import { clusterRoutes, managerRoutes, routeScript, type NodeRoutes, type PeerRoute } from '../../core/network/routes.ts';
+import { vxlanScript, type NetworkMode } from '../../core/network/vxlan.ts';
 import type { ObservedNode } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
@@ -15,6 +16,8 @@ export const REAPPLY_MS = 5 * 60_000;
 
 export interface NetworkConsumerDeps {
   range: Cidr;
+  /** host-gw (one L2 network) or vxlan; default host-gw. */
+  mode?: NetworkMode;
   /** Runs the route script in the node's network namespace (net-helper.ts). */
   run(node: ObservedNode, script: string): Promise<void>;
   /** Sets the manager host's own routes into the range (it probes internal replicas there); absent: left alone. */
@@ -24,6 +27,7 @@ export interface NetworkConsumerDeps {
 
 export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & { applied(): ReadonlyMap<string, string> } {
   const now = deps.now ?? Date.now;
+  const scriptOf = (plan: NodeRoutes) => (deps.mode === 'vxlan' ? vxlanScript(deps.range, plan) : routeScript(deps.range, plan));
   /** Per node: the script it was last sent, and when. */
   const sent = new Map<string, { script: string; at: number }>();
   const wasUp = new Map<string, boolean>();
@@ -44,7 +48,7 @@ export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & {
         const plan = plans.get(n.name);
         if (n.state !== 'up' || !plan) return false;
         const last = sent.get(n.name);
-        return !last || last.script !== routeScript(deps.range, plan) || t - last.at >= REAPPLY_MS;
+        return !last || last.script !== scriptOf(plan) || t - last.at >= REAPPLY_MS;
       });
       const failures: string[] = [];
       const hostWant = managerRoutes(deps.range, nodes);
@@ -63,7 +67,7 @@ export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & {
             ]
           : []),
         ...due.map(async (n) => {
-          const script = routeScript(deps.range, plans.get(n.name)!);
+          const script = scriptOf(plans.get(n.name)!);
           try {
             await deps.run(n, script);
             sent.set(n.name, { script, at: t });
