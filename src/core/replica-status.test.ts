@@ -27,6 +27,15 @@ const o = (r: DesiredReplica, state: ObservedReplica['state'] = 'running', revis
 });
 
 describe('replicaRows', () => {
+  it("an internal replica shows its cluster address and container port, not the node's loopback-bound port", () => {
+    const db = { ...d('db', 'node2', 32768), internal: true };
+    const rows = replicaRows([db, { ...db, id: 'db.1' }], [{ ...o(db), internal: true, address: '10.220.2.3' }], nodes);
+    expect(rows.map((r) => [r.id, r.address])).toEqual([
+      ['db.1', '?:8080'],
+      ['db.node2.32768', '10.220.2.3:8080'],
+    ]);
+  });
+
   it('shows observed containers and marks desired replicas without one', () => {
     const a1 = d('web', 'node1', 5050);
     const a2 = d('web', 'node2', 5050);

@@ -29,7 +29,8 @@ export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica
     app: o.app,
     node: o.node,
     id: o.id,
-    address: `${addr.get(o.node) ?? '?'}:${o.hostPort ?? '-'}`,
+    // an internal replica answers at its cluster address only (its host port is the node's loopback)
+    address: o.internal ? `${o.address ?? '?'}:${o.containerPort ?? '-'}` : `${addr.get(o.node) ?? '?'}:${o.hostPort ?? '-'}`,
     state: o.state,
     containerId: o.containerId,
     revision: o.revision,
@@ -42,7 +43,8 @@ export function replicaRows(desired: DesiredReplica[], observed: ObservedReplica
       app: d.app,
       node: d.node,
       id: d.id,
-      address: `${addr.get(d.node) ?? '?'}:${d.hostPort ?? '-'}`, // engine-assigned ports are unknown until a container runs
+      // engine-assigned ports (and cluster addresses) are unknown until a container runs
+      address: d.internal ? `?:${d.containerPort}` : `${addr.get(d.node) ?? '?'}:${d.hostPort ?? '-'}`,
       state: down.has(d.node) ? 'unknown (node down)' : 'missing',
       containerId: null,
       revision: d.revision,

@@ -97,6 +97,10 @@ export interface AppSummary {
   simulated: number;
   /** Its replicas never leave their node: a plan file pins them, or they stay with their volumes. */
   pinned: boolean;
+  /** `expose: internal`: answered inside the cluster only, never through the ingress. */
+  internal: boolean;
+  /** It has named volumes (its replicas stay on their nodes with them: `pinned` is true too). */
+  volumes: boolean;
   /** A rolling update or a drain is under way. */
   updating: boolean;
   /** Replicas the ingress routes to now (its last applied configuration). */

@@ -31,7 +31,7 @@ export function appCommands(program: Command): void {
             `${a.running}/${a.desired}${a.leaving ? ` (+${a.leaving} leaving)` : ''}`,
             a.unplaced,
             a.revision,
-            a.pinned ? 'pinned (plan)' : 'scheduled',
+            a.pinned ? (a.volumes ? 'with its volumes' : 'pinned (plan)') : 'scheduled',
           ]),
         ),
       );

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppSummary, StatusView } from '../../shared/api-types.ts';
 import type { ApiClient } from '../api-client.ts';
 import { printIngressBanner } from '../ingress-status.ts';
-import { printChange, waitUntilServing } from './deploy.ts';
+import { answering, printChange, waitUntilServing } from './deploy.ts';
 
 // `as unknown as ApiClient` below: the stub answers the two calls waitUntilServing makes
 
@@ -17,6 +17,8 @@ const app = (over: Partial<AppSummary>): AppSummary => ({
   unplaced: 0,
   simulated: 0,
   pinned: false,
+  internal: false,
+  volumes: false,
   updating: false,
   rollbacks: 0,
   serving: 0,
@@ -169,5 +171,13 @@ describe('printing a change', () => {
       'would then: replace web.1 on node2, in a later batch of the rolling update',
       'would then: replace web.2 on node3, in a later batch of the rolling update',
     ]);
+  });
+});
+
+describe('what the deploy waits for', () => {
+  it('says internal apps answer inside the cluster, the others through the ingress', () => {
+    expect(answering(['web', 'db', 'api'], new Set(['db']))).toBe('web, api to answer through the ingress and db to answer inside the cluster');
+    expect(answering(['db'], new Set(['db']))).toBe('db to answer inside the cluster');
+    expect(answering(['web'], new Set())).toBe('web to answer through the ingress');
   });
 });

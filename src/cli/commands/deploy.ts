@@ -171,6 +171,16 @@ async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 
   console.error('warning: still updating; follow with `matrix apps`');
 }
 
+/** `web to answer through the ingress and db to answer inside the cluster` (internal apps are not in the ingress). */
+export function answering(names: readonly string[], internal: ReadonlySet<string>): string {
+  const outside = names.filter((n) => !internal.has(n));
+  const inside = names.filter((n) => internal.has(n));
+  return [
+    ...(outside.length ? [`${outside.join(', ')} to answer through the ingress`] : []),
+    ...(inside.length ? [`${inside.join(', ')} to answer inside the cluster`] : []),
+  ].join(' and ');
+}
+
 /**
  * Waits until each deployed app with placed replicas is in the ingress, and the ingress no
  * longer routes any replica the change replaced (the old revision must not answer once the
@@ -192,7 +202,7 @@ export async function waitUntilServing(api: ApiClient, deployed: Set<string>, ti
           // asked only once every replica runs: until then there is nothing to route anyway
           askIngress: unserved.every((a) => a.running > 0),
           pending: (why: string) => `running; pending: the ingress is not serving (${why}), they are routed as soon as it is back`,
-          waiting: (names: string[]) => `waiting for ${names.join(', ')} to answer through the ingress`,
+          waiting: (names: string[]) => `waiting for ${answering(names, new Set(all.filter((a) => a.internal).map((a) => a.name)))}`,
           quietMs: 0,
           timedOut: (names: string[]) => {
             console.error(

@@ -54,12 +54,12 @@ export function volumeCommands(program: Command): void {
       const found = matching(v, name, o.node);
       if (found.length > 1)
         throw new MatrixError('E_BAD_REQUEST', `${name} is on ${found.map((f) => f.node).join(' and ')}: say which with --node`, { path: '--node' });
-      const node = found[0]?.node ?? o.node;
-      if (node === undefined) {
+      const [one] = found;
+      if (one === undefined) {
         unreachableNote(v);
-        throw new MatrixError('E_NOT_FOUND', `no volume ${name} (see \`matrix volume ls\`)`, { path: 'name' });
+        throw new MatrixError('E_NOT_FOUND', `no volume ${name}${o.node ? ` on ${o.node}` : ''} (see \`matrix volume ls\`)`, { path: 'name' });
       }
-      await api.removeVolume(node, name);
-      console.log(`removed ${name} on ${node}`);
+      await api.removeVolume(one.node, name);
+      console.log(`removed ${name} on ${one.node}`);
     });
 }

@@ -179,6 +179,8 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         simulated: (plan?.desired ?? []).filter((r) => r.app === a.name && simNodes.has(r.node)).length,
         // a plan file's replicas, and those that stay with their volumes, never leave their node
         pinned: !!a.pins || hasVolumes(a),
+        internal: a.expose === 'internal',
+        volumes: hasVolumes(a),
         updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
         rollbacks: rollbacksOf(a.name).length,
         serving: serving.filter((r) => r.route.app === a.name).length,
