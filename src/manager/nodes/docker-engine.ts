@@ -66,7 +66,11 @@ export class DockerEngine implements NodeEngine {
       throw e instanceof MatrixError ? e : new MatrixError('E_DEPLOY_FAILED', `${this.node.name} could not make the cluster network: ${(e as Error).message}`);
     });
     await this.networkReady;
-    return startReplica(this.docker, r, this.readSecret, { name: CLUSTER_NETWORK, dns: this.network.dns });
+    return startReplica(this.docker, r, this.readSecret, { name: CLUSTER_NETWORK, dns: this.network.dns }).catch((e: unknown) => {
+      // removed by hand meanwhile: made again at the next start
+      if (/network \S+ not found/i.test((e as Error).message)) this.networkReady = null;
+      throw e;
+    });
   }
 
   listVolumes() {
