@@ -106,6 +106,8 @@ export async function runManager(paths: HomePaths): Promise<void> {
     networkConsumer({
       range,
       mode: config.networkMode,
+      hostRoutes,
+      onMode: (mode) => log.info({ mode }, `cluster network: ${mode} (networkMode auto)`),
       run: async (node, script) => runOnNodeNetwork(engineClient(node, tls, 60_000), await helper(), script),
       runHost: (routes) => setHostRoutes(range, routes),
     }),

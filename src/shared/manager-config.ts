@@ -8,7 +8,7 @@ import { MatrixError } from '../core/errors.ts';
 import type { HomePaths } from './home.ts';
 import { DEFAULT_POLICY, POLICY_KEYS, type HostPolicy } from '../core/policy.ts';
 import { DEFAULT_CLUSTER_RANGE, parseClusterRange } from '../core/network/cluster-network.ts';
-import { NETWORK_MODES, type NetworkMode } from '../core/network/vxlan.ts';
+import { NETWORK_SETTINGS, type NetworkSetting } from '../core/network/vxlan.ts';
 
 export interface ManagerConfig {
   /** host:port of the API (loopback by default: the token is the only guard). */
@@ -29,8 +29,8 @@ export interface ManagerConfig {
   policy: HostPolicy;
   /** The cluster network's IPv4 range; each node's containers get a /24 of it. */
   network: string;
-  /** How nodes reach each other's shares: `host-gw` (plain routes, one L2 network) or `vxlan` (across routed networks). */
-  networkMode: NetworkMode;
+  /** How nodes reach each other's shares: `host-gw` (plain routes, one L2 network), `vxlan` (across routed networks) or `auto` (the default: host-gw when every node is on a network the manager's host reaches directly). */
+  networkMode: NetworkSetting;
   /** address:port of the `.matrix` DNS server nodes' containers ask; empty: the registry's address, port 53. */
   dns: string;
 }
@@ -45,7 +45,7 @@ export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   allowedRegistries: [],
   policy: DEFAULT_POLICY,
   network: DEFAULT_CLUSTER_RANGE,
-  networkMode: 'host-gw',
+  networkMode: 'auto',
   dns: '',
 };
 
@@ -57,8 +57,8 @@ export function validateManagerConfig(c: Partial<ManagerConfig>): ManagerConfig 
     throw new MatrixError('E_BAD_REQUEST', `must be a lowercase DNS domain like matrix or apps.example.com, got "${out.domain}"`, { path: 'domain' });
   }
   parseClusterRange(String(out.network), 'network');
-  if (!NETWORK_MODES.includes(out.networkMode))
-    throw new MatrixError('E_BAD_REQUEST', `must be ${NETWORK_MODES.join(' or ')}, got "${String(out.networkMode)}"`, { path: 'networkMode' });
+  if (!NETWORK_SETTINGS.includes(out.networkMode))
+    throw new MatrixError('E_BAD_REQUEST', `must be ${NETWORK_SETTINGS.join(', ')}, got "${String(out.networkMode)}"`, { path: 'networkMode' });
   for (const key of ['api', 'registry', 'ingress', 'ingressAdmin', ...(out.dns === '' ? [] : (['dns'] as const))] as const) {
     const m = HOSTPORT.exec(out[key]);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {

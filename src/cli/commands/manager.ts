@@ -24,7 +24,10 @@ export function managerCommands(program: Command): void {
     .option('--ingress-admin <host:port>', "Varnish's admin address (loopback)")
     .option('--domain <domain>', 'apps also answer at <app>.<domain> on the ingress (default matrix)')
     .option('--network <cidr>', "the cluster network's range; each node's containers get a /24 of it (default 10.220.0.0/16)")
-    .option('--network-mode <mode>', 'host-gw (nodes on one L2 network, the default) or vxlan (nodes across routed networks)')
+    .option(
+      '--network-mode <mode>',
+      'auto (the default: host-gw when every node is on a network this host reaches directly, else vxlan), host-gw (one L2 network) or vxlan (across routed networks)',
+    )
     .option('--dns <host:port>', 'where the .matrix DNS server listens (default: the registry address, port 53, when nodes can reach it)')
     .action(async (o: Partial<ManagerConfig> & { foreground: boolean }) => {
       const paths = homePaths();

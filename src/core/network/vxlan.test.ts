@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCidr } from './cluster-network.ts';
 import { clusterRoutes } from './routes.ts';
-import { vtepAddress, vtepMac, vxlanScript } from './vxlan.ts';
+import { chooseNetworkMode, vtepAddress, vtepMac, vxlanScript } from './vxlan.ts';
 
 const range = parseCidr('10.220.0.0/16')!;
 const node = (i: number) => ({ name: `node${i}`, address: `192.168.${i}.10`, subnet: i, driver: 'ssh' });
@@ -31,5 +31,17 @@ describe('the vxlan mode', () => {
       'done',
       '',
     ]);
+  });
+
+  it('auto: host-gw when every node is on a network the host reaches without a gateway, else vxlan', () => {
+    const routes = [
+      { dst: '10.210.0.0/24', dev: 'mx0' },
+      { dst: '192.168.0.0/16', gateway: '10.0.0.1' },
+      { dst: '10.220.2.0/24', gateway: '10.210.0.12', protocol: '77' },
+      { dst: '10.210.0.1' },
+    ];
+    expect(chooseNetworkMode(['10.210.0.11', '10.210.0.12'], routes)).toBe('host-gw');
+    expect(chooseNetworkMode(['10.210.0.11', '192.168.5.20'], routes)).toBe('vxlan');
+    expect(chooseNetworkMode([], routes)).toBe('host-gw');
   });
 });

@@ -6,7 +6,7 @@
  * its VTEP address (onlink), a permanent neighbour entry for that address, and a forwarding
  * entry sending that MAC to the peer's node address over UDP 4789.
  */
-import { formatCidr, nodeSubnet, type Cidr } from './cluster-network.ts';
+import { contains, formatCidr, nodeSubnet, parseCidr, parseIpv4, type Cidr, type HostRoute } from './cluster-network.ts';
 import type { NodeRoutes } from './routes.ts';
 
 export const VXLAN_DEVICE = 'mx-vxlan';
@@ -24,7 +24,22 @@ export function vtepAddress(range: Cidr, index: number): string {
 }
 
 export type NetworkMode = 'host-gw' | 'vxlan';
-export const NETWORK_MODES: readonly NetworkMode[] = ['host-gw', 'vxlan'];
+/** What manager.json may say: a mode, or `auto` (chooseNetworkMode). */
+export type NetworkSetting = NetworkMode | 'auto';
+export const NETWORK_SETTINGS: readonly NetworkSetting[] = ['auto', 'host-gw', 'vxlan'];
+
+/**
+ * `auto`: host-gw when every node's address is on a network the manager's host reaches
+ * directly (a route without a gateway: one L2 network, as the lab's bridge), else vxlan.
+ */
+export function chooseNetworkMode(nodeAddresses: readonly string[], hostRoutes: readonly HostRoute[]): NetworkMode {
+  const connected = hostRoutes.filter((r) => r.gateway === undefined && r.dst.includes('/')).map((r) => parseCidr(r.dst));
+  const direct = (a: string) => {
+    const ip = parseIpv4(a);
+    return ip !== null && connected.some((c) => c !== null && c.prefix > 0 && contains(c, { base: ip, prefix: 32 }));
+  };
+  return nodeAddresses.every(direct) ? 'host-gw' : 'vxlan';
+}
 
 /**
  * iproute2 sh: the VTEP made (or remade when its settings differ), one route, neighbour and

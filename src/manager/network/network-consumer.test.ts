@@ -114,4 +114,23 @@ describe('the network consumer', () => {
     expect(scripts).toHaveLength(2);
     expect(scripts.every((s) => s.includes('type vxlan id 4220') && s.includes('dev mx-vxlan onlink'))).toBe(true);
   });
+
+  it('auto picks the mode from where the nodes are, says so once, and changes it when a node elsewhere joins', async () => {
+    const scripts: string[] = [];
+    const said: string[] = [];
+    const c = networkConsumer({
+      range,
+      mode: 'auto',
+      hostRoutes: async () => [{ dst: '10.210.0.0/24', dev: 'mx0' }],
+      onMode: (m) => said.push(m),
+      run: async (_n, script) => void scripts.push(script),
+    });
+    await c.apply(state([node(1), node(2)]));
+    await c.apply(state([node(1), node(2)]));
+    expect(scripts.every((x) => !x.includes('vxlan id'))).toBe(true);
+    const far = { ...node(3), address: '192.168.7.3' };
+    await c.apply(state([node(1), node(2), far]));
+    expect(said).toEqual(['host-gw', 'vxlan']);
+    expect(scripts.at(-1)).toContain('type vxlan id 4220');
+  });
 });

@@ -6,9 +6,9 @@
  * Nodes are done side by side and fail on their own: the others' routes still land, and the
  * runner retries the failed ones with backoff.
  */
-import type { Cidr } from '../../core/network/cluster-network.ts';
+import type { Cidr, HostRoute } from '../../core/network/cluster-network.ts';
 import { clusterRoutes, managerRoutes, routeScript, type NodeRoutes, type PeerRoute } from '../../core/network/routes.ts';
-import { vxlanScript, type NetworkMode } from '../../core/network/vxlan.ts';
+import { chooseNetworkMode, vxlanScript, type NetworkMode, type NetworkSetting } from '../../core/network/vxlan.ts';
 import type { ObservedNode } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
@@ -16,8 +16,12 @@ export const REAPPLY_MS = 5 * 60_000;
 
 export interface NetworkConsumerDeps {
   range: Cidr;
-  /** host-gw (one L2 network) or vxlan; default host-gw. */
-  mode?: NetworkMode;
+  /** host-gw (one L2 network), vxlan, or auto (chooseNetworkMode on the nodes and `hostRoutes`); default host-gw. */
+  mode?: NetworkSetting;
+  /** The manager host's routes, read at each apply in `auto` mode. */
+  hostRoutes?(): Promise<HostRoute[]>;
+  /** The mode `auto` chose changed (and the first choice). */
+  onMode?(mode: NetworkMode): void;
   /** Runs the route script in the node's network namespace (net-helper.ts). */
   run(node: ObservedNode, script: string): Promise<void>;
   /** Sets the manager host's own routes into the range (it probes internal replicas there); absent: left alone. */
@@ -27,7 +31,9 @@ export interface NetworkConsumerDeps {
 
 export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & { applied(): ReadonlyMap<string, string> } {
   const now = deps.now ?? Date.now;
-  const scriptOf = (plan: NodeRoutes) => (deps.mode === 'vxlan' ? vxlanScript(deps.range, plan) : routeScript(deps.range, plan));
+  let mode: NetworkMode = deps.mode === 'vxlan' ? 'vxlan' : 'host-gw';
+  let chosen: NetworkMode | null = null;
+  const scriptOf = (plan: NodeRoutes) => (mode === 'vxlan' ? vxlanScript(deps.range, plan) : routeScript(deps.range, plan));
   /** Per node: the script it was last sent, and when. */
   const sent = new Map<string, { script: string; at: number }>();
   const wasUp = new Map<string, boolean>();
@@ -38,6 +44,14 @@ export function networkConsumer(deps: NetworkConsumerDeps): SnapshotConsumer & {
     async apply(state) {
       const nodes = state.snapshot.nodes;
       const plans = clusterRoutes(deps.range, nodes);
+      if (deps.mode === 'auto' && deps.hostRoutes) {
+        mode = chooseNetworkMode(
+          [...plans.values()].map((p) => p.address),
+          await deps.hostRoutes(),
+        );
+        if (mode !== chosen) deps.onMode?.(mode);
+        chosen = mode;
+      }
       for (const n of nodes) {
         if (n.state === 'up' && wasUp.get(n.name) === false) sent.delete(n.name); // back from down: its routes may be gone
         wasUp.set(n.name, n.state === 'up');
