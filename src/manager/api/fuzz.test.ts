@@ -181,6 +181,13 @@ describe('fuzzing the API', { timeout: 300_000 }, () => {
     );
   });
 
+  it(`DELETE /v1/volumes/:node/:name: ${RUNS} names`, async () => {
+    await fc.assert(
+      fc.asyncProperty(segment, segment, async (n, v) => send('volume-rm', 'DELETE', `/v1/volumes/${n}/${v}`, undefined)),
+      { numRuns: RUNS },
+    );
+  });
+
   it(`PUT /v1/nodes/:name: ${RUNS} bodies, raw payloads and GET routes`, async () => {
     const nodeBody = fc.oneof(
       junk,
@@ -203,7 +210,7 @@ describe('fuzzing the API', { timeout: 300_000 }, () => {
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('apps', 'apps/web', 'apps/web/history', 'projects', 'nodes', 'replicas', 'status', 'routes', 'secrets'),
+        fc.constantFrom('apps', 'apps/web', 'apps/web/history', 'projects', 'nodes', 'replicas', 'status', 'routes', 'secrets', 'volumes', 'dns'),
         segment,
         async (r, s) => send('get', 'GET', `/v1/${r.replace('web', s)}`, undefined),
       ),

@@ -249,9 +249,10 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     return out;
   });
   app.delete<{ Params: { node: string; name: string } }>('/v1/volumes/:node/:name', async (req) => {
-    const e = d.loop.engineOf(req.params.node);
-    if (!e?.removeVolume)
-      throw new MatrixError('E_NODE_DOWN', `${req.params.node} does not answer (or is not a node): its volumes cannot be removed now`, { path: 'node' });
+    const node = d.loop.snapshot().nodes.find((n) => n.name === req.params.node);
+    if (!node || node.driver === 'sim') throw new MatrixError('E_NOT_FOUND', `no node ${req.params.node} with volumes`, { path: 'node' });
+    const e = d.loop.engineOf(node.name);
+    if (!e?.removeVolume) throw new MatrixError('E_NODE_DOWN', `${node.name} does not answer: its volumes cannot be removed now`, { path: 'node' });
     await e.removeVolume(req.params.name);
     return { removed: req.params.name, node: req.params.node };
   });
