@@ -898,3 +898,14 @@ volumes: { data: {}, logs: {} }
     }
   });
 });
+
+describe('parseCompose: volume targets', () => {
+  it("a named volume on a node path's target is an error at the service's volumes", () => {
+    try {
+      parseCompose('services:\n  web:\n    image: cloud/x\n    ports: ["8080"]\n    volumes: [ "/srv:/data", "data:/data/" ]\n');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as MatrixError).details?.map((d) => [d.path, d.message])).toEqual([['services.web.volumes', 'target "/data/" is a node path\'s target too']]);
+    }
+  });
+});

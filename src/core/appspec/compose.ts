@@ -47,7 +47,7 @@ import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
 import { RESTART_POLICIES } from './matrix-yaml.ts';
 import { APP_NAME, APP_NAME_RULE, NODE_NAME } from './plan.ts';
-import { checkVolumeOwners, readLongVolume, readShortVolume, readVolumeList } from './volumes.ts';
+import { checkVolumeOwners, checkVolumeTargets, readLongVolume, readShortVolume, readVolumeList } from './volumes.ts';
 import { parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
 import { checkSecretName, SECRETS_DIR } from '../secrets.ts';
 
@@ -295,6 +295,8 @@ function readService(
       : readSecretRefs(body.secrets, p('secrets'), 'secret names or { source, target }', (item, ip) => readServiceSecret(item, ip, name, decls, c), c);
   const host = readServiceHost(body, path, c);
   const volumes = readNamedVolumes(body.volumes, p('volumes'), c);
+  // the named volumes' own indexes are not the list's: the list is named
+  checkVolumeTargets(volumes, host?.binds ?? [], () => p('volumes'), c);
   let publish = ports?.publish;
   if (host?.network === 'host' && ports) publish = take(hostNetworkPublish(ports.port, ports.publish), at(at(path, 'ports'), 0), c);
   if (body.healthcheck !== undefined) {

@@ -773,3 +773,13 @@ describe('parseMatrixYaml: volumes', () => {
     ]);
   });
 });
+
+describe('parseMatrixYaml: volume targets', () => {
+  it("a volume on a node path's target or on the secrets' directory is an error at its path", () => {
+    const text = oneApp('    volumes: [ "data:/data", "s:/run/secrets/" ]\n    host: { volumes: [ "/srv:/data" ] }\n');
+    expect(problems(text)).toEqual([
+      ['apps.web.volumes[0]', 'target "/data" is a node path\'s target too'],
+      ['apps.web.volumes[1]', 'target "/run/secrets/" is where the app\'s secret files are mounted'],
+    ]);
+  });
+});

@@ -32,7 +32,7 @@ import {
 import { PROBE_LIMITS, PROBE_PATH } from '../ingress/app-ingress.ts';
 import { readArgv } from './argv.ts';
 import { checkImage } from './image-ref.ts';
-import { checkVolumeOwners, readAppVolumes } from './volumes.ts';
+import { checkVolumeOwners, checkVolumeTargets, readAppVolumes } from './volumes.ts';
 import { hostAccess, hostNetworkPublish, parseHostMode, parsePrivileged, readBinds, readCapAdd, readDevices, readShortBind } from './host-access.ts';
 import { APP_NAME, APP_NAME_RULE, NODE_NAME } from './plan.ts';
 import { parseSecretEnv, parseSecretFile, parseSecretName, readSecretRefs } from './secret-refs.ts';
@@ -156,6 +156,7 @@ function readApp(name: string, body: unknown, names: Set<string>, graph: Map<str
   const rebalance = body.rebalance === undefined ? undefined : take(parseBoolean(body.rebalance), p('rebalance'), c);
   const update = body.update === undefined ? undefined : readUpdate(body.update, p('update'), c);
   const host = body.host === undefined ? undefined : readHost(body.host, p('host'), c);
+  checkVolumeTargets(volumes, host?.binds ?? [], (i) => at(p('volumes'), i), c);
   const publish =
     host?.network === 'host' && port !== undefined && (body.publish === undefined || givenPublish !== undefined)
       ? take(hostNetworkPublish(port, givenPublish), p('publish'), c)

@@ -9,6 +9,7 @@
 import type { VolumeMount } from '../model.ts';
 import { at, isMap, readList, typeName, type Collector } from './fields.ts';
 import { isHostPath, parseBindTarget } from './host-access.ts';
+import { SECRETS_DIR } from '../secrets.ts';
 
 export const VOLUME_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const MAX_VOLUMES = 16;
@@ -108,4 +109,21 @@ export function checkVolumeOwners(
         );
     });
   }
+}
+
+/**
+ * A volume's target must not be a node path's target too, nor the secrets' directory: the
+ * engine refuses two mounts on one path, and only at the create, on the node.
+ */
+export function checkVolumeTargets(
+  volumes: readonly VolumeMount[],
+  binds: readonly { target: string }[],
+  pathOf: (index: number) => string,
+  c: Collector,
+): void {
+  volumes.forEach((v, i) => {
+    const target = v.target.replace(/\/+$/, '');
+    if (binds.some((b) => b.target.replace(/\/+$/, '') === target)) c.error(pathOf(i), `target ${quote(v.target)} is a node path's target too`);
+    else if (target === SECRETS_DIR) c.error(pathOf(i), `target ${quote(v.target)} is where the app's secret files are mounted`);
+  });
 }
