@@ -872,7 +872,7 @@ volumes: { data: {}, logs: {} }
     } catch (e) {
       expect((e as MatrixError).details?.map((d) => [d.path, d.message])).toEqual([
         [
-          'services.worker.volumes[1]',
+          'services.worker.volumes',
           'volume "data" is already mounted by web: a volume belongs to one app (each replica\'s data stays on its node), so give each app its own name',
         ],
       ]);

@@ -222,7 +222,8 @@ export function parseCompose(text: string, file = 'compose.yaml'): ComposeSpec {
   const name = readProjectName(root, c);
   const secrets = readSecretDecls(root.secrets, c);
   const apps = readAppsMapping(root, 'services', (name, body, names, graph) => readService(name, body, names, graph, secrets, file, c), c);
-  checkVolumeOwners(apps, (app, i) => at(at(at('services', app), 'volumes'), i), c);
+  // the named volumes' own indexes are not the list's (node paths and anonymous ones sit in it too)
+  checkVolumeOwners(apps, (app) => at(at('services', app), 'volumes'), c);
   c.throwIfAny();
   return { apps, warnings: c.warnings, ...(name !== undefined ? { name } : {}) };
 }
