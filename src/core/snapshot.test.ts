@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredReplica, ObservedReplica } from './model.ts';
-import { routedReplicas, type ClusterSnapshot } from './snapshot.ts';
+import { routedReplicas, warmingReplicas, type ClusterSnapshot } from './snapshot.ts';
 
 const node = (name: string, state: 'up' | 'down' = 'up') => ({
   name,
@@ -113,5 +113,34 @@ describe('which replicas the ingress routes', () => {
       const r = routedReplicas(s, new Set(), { desired, routed: new Set() });
       expect(r.map((x) => [x.route, x.internal])).toEqual([[{ app: 'db', node: 'n1', address: '10.220.1.2', port: 8080 }, true]]);
     });
+  });
+});
+
+describe('which replicas the ingress declares ahead, switched off', () => {
+  const desired = [want('n1', 'web.0', 'r2'), want('n2', 'web.1', 'r2'), want('n3', 'web.2', 'r2')];
+
+  it('the running replicas of the desired state that are not healthy, routed or draining, on answering nodes', () => {
+    const s = snap(
+      [
+        container('c1', 'n1', 'web.0', 'r2'), // healthy, routed
+        container('c2', 'n2', 'web.1', 'r2'), // not healthy yet
+        container('c3', 'n2', 'web.1', 'r1'), // an old revision: never
+        container('c4', 'n1', 'web.9', 'r2'), // not desired
+        container('c5', 'n3', 'web.2', 'r2'), // its node is down
+        container('c6', 'n2', 'web.1', 'r2', { state: 'exited' }),
+        container('c7', 'n2', 'web.1', 'r2', { hostPort: null }),
+        container('c8', 'n2', 'web.1', 'r2', { internal: true, address: '10.220.2.2' }),
+        container('c9', 'n2', 'web.1', 'r2'), // draining
+      ],
+      ['c1'],
+    );
+    const routed = routedReplicas(s, new Set(), { desired, routed: new Set() });
+    expect(ids(routed)).toEqual(['c1']);
+    const w = warmingReplicas(s, new Set(['c9']), desired, routed);
+    expect(ids(w)).toEqual(['c2']);
+    expect(w[0]!.route).toEqual({ app: 'web', node: 'n2', address: '10.0.0.2', port: 30002 });
+    // on a simulated node: nothing answers there
+    const sim = snap([container('c2', 'n2', 'web.1', 'r2')], [], [node('n1'), { ...node('n2'), driver: 'sim' }]);
+    expect(warmingReplicas(sim, new Set(), desired, [])).toEqual([]);
   });
 });

@@ -104,6 +104,36 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
 }
 
 /**
+ * Replicas on their way into the ingress, or out of it for a while: the running replicas of
+ * the desired state (current revision) on answering nodes that are not healthy (not yet,
+ * or not any more), not routed and not draining. The ingress keeps their backends in its
+ * config, switched off, so one that becomes healthy is switched on with no VCL compile.
+ * Not declared before the container runs: a connect to its port before then (the ingress's
+ * probe) has been seen to stall the first connects to a fresh container address for 0.8 s.
+ */
+export function warmingReplicas(
+  s: ClusterSnapshot,
+  draining: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  desired: readonly DesiredReplica[],
+  routed: readonly RoutedReplica[],
+): RoutedReplica[] {
+  const up = new Map(s.nodes.filter((n) => n.state === 'up' && n.driver !== 'sim').map((n) => [n.name, n]));
+  const key = (r: { node: string; id: string; revision: string }) => `${r.node}\u0000${r.id}\u0000${r.revision}`;
+  const wanted = new Map<string, DesiredReplica>(desired.map((d) => [key(d), d]));
+  const inIngress = new Set(routed.map((r) => r.containerId));
+  const out: RoutedReplica[] = [];
+  for (const o of s.replicas) {
+    const n = up.get(o.node);
+    if (!n || o.internal || o.state !== 'running' || inIngress.has(o.containerId) || draining.has(o.containerId)) continue;
+    const d = wanted.get(key(o));
+    const at = endpoint(o, n.address);
+    if (!at || !d || d.app !== o.app || !isCurrentReplica(o, d)) continue;
+    out.push({ route: { app: o.app, node: o.node, ...at }, containerId: o.containerId, health: o.health });
+  }
+  return out;
+}
+
+/**
  * Where a replica answers HTTP (its health probe, and the ingress for the others): the node's
  * published port, or for an internal one its cluster address and container port; null when
  * it has none yet.
@@ -123,4 +153,6 @@ export interface PublishedState {
   generation: number;
   /** The apps of that generation the ingress serves, routed or not (one with no route answers 503, not 404); not `expose: internal` ones. */
   apps: readonly string[];
+  /** Not routed, about to be (warmingReplicas): the ingress may declare them ahead, switched off. */
+  warming: readonly RoutedReplica[];
 }

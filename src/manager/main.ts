@@ -134,7 +134,9 @@ export async function runManager(paths: HomePaths): Promise<void> {
         alive: async () => varnish.pid() !== null,
         // boots with the VCL of the newest cluster state: it takes no traffic with an empty or old config
         restart: async () => {
-          await varnish.start(loop.observedOnce() ? ingressVcl(loop.state(), config.domain).vcl : varnish.activeVcl() || renderVcl([]));
+          // without the warming replicas: a booted VCL's backends are all on until the next apply
+          const vcl = loop.observedOnce() ? ingressVcl({ ...loop.state(), warming: [] }, config.domain).vcl : varnish.activeVcl() || renderVcl([]);
+          await varnish.start(vcl);
           ingress.retryNow(); // it serves the newest state already: let the ingress say so now, not after its backoff
         },
         detail: () => {

@@ -5,7 +5,7 @@ import { backoffMs } from '../../util/backoff.ts';
 import { ConsumerRunner } from './consumers.ts';
 import { EventLog } from './event-log.ts';
 
-const state = (version: number, generation = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version, generation, apps: [] });
+const state = (version: number, generation = 1): PublishedState => ({ snapshot: EMPTY_SNAPSHOT, routes: [], version, generation, apps: [], warming: [] });
 const log = pino({ level: 'silent' });
 
 /** A runner over an ingress-like consumer that throws while `target.fail` is set. */

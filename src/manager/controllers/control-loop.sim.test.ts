@@ -46,14 +46,23 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
   const clock = { now: 1_000_000 };
   const log = pino({ level: 'silent' });
   /** The ingress's VCL target: `broken` makes every apply fail, as a dead Varnish would. */
-  /** What the ingress was told, in order: `vcl <n>` for the n-th VCL loaded, `cut <address> <backends>` for a node cut off. */
+  /**
+   * What the ingress was told, in order: `vcl <n> off <backends>` for the n-th VCL loaded,
+   * `switch off <backends>` when only the switched-off backends changed (no load), and
+   * `cut <address> <backends>` for a node cut off. As Varnish does, an equal text is no load.
+   */
   const told: string[] = [];
+  let off = '';
   const target = {
     broken: false,
-    apply: async (v: string) => {
+    apply: async (v: string, sick: readonly string[]) => {
       if (target.broken) throw new Error('cannot reach the varnish admin port');
+      if (v === vcls.at(-1)) {
+        if (sick.join(',') !== off) told.push(`switch off ${(off = sick.join(','))}`);
+        return false;
+      }
       vcls.push(v);
-      told.push(`vcl ${vcls.length}`);
+      told.push(`vcl ${vcls.length} off ${(off = sick.join(','))}`);
       return true;
     },
     cutNode: async (address: string, backends: readonly string[]) => {
@@ -276,6 +285,46 @@ describe('control loop on the sim driver', () => {
     }
   });
 
+  it('declares a new replica that runs but is not healthy yet switched off, and switches it on with no new VCL once it is', async () => {
+    const w = world(2);
+    const slow = (id: string) => [...w.sim.nodes.values()].flatMap((n) => [...n.containers.values()]).find((x) => x.replica.id === id);
+    await deploy(w, [app('web', 1)]);
+    const c = slow('web.0')!;
+    w.sim.sick.add(c.id); // started, not answering yet
+    await w.loop.pass();
+    await w.ingress.settled();
+    expect(routes(w)).toEqual([]);
+    expect(w.told.at(-1)).toMatch(new RegExp(`^vcl \\d+ off b_web_${c.replica.node}_${c.hostPort}$`));
+    const loaded = w.vcls.length;
+    w.sim.sick.delete(c.id);
+    await w.loop.pass(); // probed healthy: routed
+    await w.ingress.settled();
+    expect(routes(w)).toEqual([{ app: 'web', node: c.replica.node, address: expect.any(String), port: c.hostPort }]);
+    expect(w.told.at(-1)).toBe('switch off ');
+    expect(w.vcls.length).toBe(loaded);
+  });
+
+  it('switches off, with no new VCL, a routed replica that fails its health check, and back on when it passes', async () => {
+    const w = world(2);
+    await deploy(w, [app('web', 2)]);
+    await w.loop.pass();
+    await w.ingress.settled();
+    expect(routes(w)).toHaveLength(2);
+    const loaded = w.vcls.length;
+    const sick = [...w.sim.nodes.values()].flatMap((n) => [...n.containers.values()]).find((x) => x.replica.id === 'web.0')!;
+    w.sim.sick.add(sick.id);
+    await w.loop.pass();
+    await w.ingress.settled();
+    expect(routes(w)).toHaveLength(1);
+    expect(w.told.at(-1)).toMatch(/^switch off b_web_n\d_\d+$/);
+    w.sim.sick.delete(sick.id);
+    await w.loop.pass();
+    await w.ingress.settled();
+    expect(routes(w)).toHaveLength(2);
+    expect(w.told.at(-1)).toBe('switch off ');
+    expect(w.vcls.length).toBe(loaded);
+  });
+
   it("cuts a down node's backends off the ingress before the VCL without them is loaded", async () => {
     const w = world(3);
     await deploy(w, [app('web', 3)]);
@@ -286,7 +335,10 @@ describe('control loop on the sim driver', () => {
     w.sim.powerOff('n2');
     await w.loop.pass();
     await w.ingress.settled();
-    expect(w.told.slice(before)).toEqual([`cut 127.255.0.2 ${port}`, `vcl ${w.vcls.length}`]);
+    // then the VCL without it, and the replacement's backend switched off until it is healthy
+    expect(w.told.slice(before)[0]).toBe(`cut 127.255.0.2 ${port}`);
+    expect(w.told.slice(before + 1).every((t) => !t.startsWith('cut'))).toBe(true);
+    expect(w.vcls.at(-1)).not.toContain('127.255.0.2');
     // once: a node that stays down is not cut again
     await w.loop.pass();
     await w.ingress.settled();

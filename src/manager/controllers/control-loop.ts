@@ -19,6 +19,7 @@ import {
   nodeStatuses,
   routedReplicas,
   schedNodes,
+  warmingReplicas,
   type ClusterSnapshot,
   type PublishedState,
   type RoutedReplica,
@@ -86,7 +87,7 @@ export class ControlLoop {
   private readonly memory = new RolloutMemory();
   private snap: ClusterSnapshot = EMPTY_SNAPSHOT;
   private lastPlan: DeploymentPlan | null = null;
-  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0, generation: 0, apps: [] };
+  private published: PublishedState = { snapshot: EMPTY_SNAPSHOT, routes: [], version: 0, generation: 0, apps: [], warming: [] };
   /** The desired generation the current pass works on, and its apps. */
   private generation = 0;
   private apps: readonly string[] = [];
@@ -258,16 +259,19 @@ export class ControlLoop {
   }
 
   private publish(): void {
+    const draining = this.memory.drainingNow();
+    const routes = routedReplicas(this.snap, draining, {
+      desired: [...(this.lastPlan?.desired ?? []), ...this.previousDesired],
+      routed: this.routed,
+      pinned: this.pinnedApps,
+    });
     this.published = {
       snapshot: this.snap,
-      routes: routedReplicas(this.snap, this.memory.drainingNow(), {
-        desired: [...(this.lastPlan?.desired ?? []), ...this.previousDesired],
-        routed: this.routed,
-        pinned: this.pinnedApps,
-      }),
+      routes,
       version: this.published.version + 1,
       generation: this.generation,
       apps: this.apps,
+      warming: warmingReplicas(this.snap, draining, this.lastPlan?.desired ?? [], routes),
     };
     this.remember(this.published.routes);
     for (const c of this.deps.consumers) c.offer(this.published);

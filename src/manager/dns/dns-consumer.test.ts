@@ -49,6 +49,8 @@ const state: PublishedState = {
   version: 1,
   generation: 1,
   apps: ['web'],
+  // a warming replica is no name: DNS answers what serves
+  warming: [routed(web2)],
 };
 
 describe('the .matrix names of a published state', () => {

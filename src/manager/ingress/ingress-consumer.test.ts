@@ -14,6 +14,7 @@ const state = (routes: RoutedReplica[], version = 1): PublishedState => ({
   version,
   generation: 1,
   apps: [...new Set(routes.map((r) => r.route.app))],
+  warming: [],
 });
 
 describe('the ingress consumer', () => {
@@ -83,13 +84,13 @@ describe('the ingress consumer when a node goes down', () => {
 
 describe('the VCL of a published state', () => {
   it('knows every app of the desired state: one with no routed replica answers 503 at its path', () => {
-    const { vcl, routes, bad } = ingressVcl({ routes: [routed('web', 30001)], apps: ['web', 'worker'] }, 'matrix');
+    const { vcl, routes, bad } = ingressVcl({ routes: [routed('web', 30001)], apps: ['web', 'worker'], warming: [] }, 'matrix');
     expect(routes).toBe(1);
     expect(bad.size).toBe(0);
     expect(vcl).toMatch(/if \(req\.url ~ "\^\/worker\/"\) \{\s+set req\.http\.X-Matrix-App = "worker";[^}]*synth\(503/);
     expect(vcl).not.toContain('d_worker');
     // the same cluster without the app: the name is unknown, hence 404
-    expect(ingressVcl({ routes: [routed('web', 30001)], apps: ['web'] }, 'matrix').vcl).not.toContain('"worker"');
+    expect(ingressVcl({ routes: [routed('web', 30001)], apps: ['web'], warming: [] }, 'matrix').vcl).not.toContain('"worker"');
   });
 
   it('serves no internal replica: an internal app has no backend and no path (the control loop leaves it out of the apps)', () => {
@@ -99,5 +100,32 @@ describe('the VCL of a published state', () => {
     expect(routes).toBe(1);
     expect(vcl).not.toContain('10.220.1.2');
     expect(vcl).not.toMatch(/X-Matrix-App = "db"/);
+  });
+
+  it('declares warming replicas switched off, and the same text once they are routed: switching one on needs no compile', () => {
+    const web = routed('web', 30001);
+    const next = routed('web', 30002);
+    const warm = ingressVcl({ routes: [web], apps: ['web'], warming: [next] });
+    expect(warm.sick).toEqual(['b_web_n1_30002']);
+    expect(warm.routes).toBe(1);
+    expect(warm.vcl).toContain('.port = "30002"');
+    const on = ingressVcl({ routes: [web, next], apps: ['web'], warming: [] });
+    expect(on.sick).toEqual([]);
+    expect(on.routes).toBe(2);
+    expect(on.vcl).toBe(warm.vcl);
+    // a routed endpoint listed as warming too (a stale start) stays on
+    expect(ingressVcl({ routes: [web], apps: ['web'], warming: [{ ...web, containerId: '' }] }).sick).toEqual([]);
+  });
+
+  it('gives a new app whose replicas all warm up a director of switched-off backends, not the idle 503 path', () => {
+    const { vcl, sick, routes } = ingressVcl({ routes: [], apps: ['web'], warming: [routed('web', 30001)] });
+    expect(sick).toEqual(['b_web_n1_30001']);
+    expect(routes).toBe(0);
+    expect(vcl).toContain('d_web.add_backend(b_web_n1_30001)');
+  });
+
+  it('leaves internal warming replicas out', () => {
+    const internal = { ...routed('db', 8080), internal: true };
+    expect(ingressVcl({ routes: [], apps: [], warming: [internal] }).sick).toEqual([]);
   });
 });

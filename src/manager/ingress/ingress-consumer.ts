@@ -14,8 +14,12 @@ import type { PublishedState, RoutedReplica } from '../../core/snapshot.ts';
 import type { SnapshotConsumer } from '../controllers/consumers.ts';
 
 export interface VclTarget {
-  /** Loads the VCL; resolves false when it equals the active one. */
-  apply(vcl: string): Promise<boolean>;
+  /**
+   * Makes `vcl` active with the backends named in `sick` switched off (and any it switched
+   * off before that are not in `sick` switched on); resolves false when the VCL text equals
+   * the active one, which then only has its backends' health set.
+   */
+  apply(vcl: string, sick: readonly string[]): Promise<boolean>;
   /** Marks `backends` sick and aborts the fetches in flight to `address` on `ports`; resolves to how many were aborted. */
   cutNode?(address: string, backends: readonly string[], ports: readonly number[]): Promise<number>;
 }
@@ -57,17 +61,29 @@ class RecentEndpoints {
   }
 }
 
-/** Pure: the VCL that serves `state`, and the apps left out of it because they cannot be rendered (with why). */
-export function ingressVcl(state: Pick<PublishedState, 'routes' | 'apps'>, domain?: string): { vcl: string; routes: number; bad: Map<string, string> } {
+/**
+ * Pure: the VCL that serves `state`, the backends in it to switch off (the warming replicas':
+ * declared ahead so that turning one on later needs no compile), and the apps left out
+ * because they cannot be rendered (with why).
+ */
+export function ingressVcl(
+  state: Pick<PublishedState, 'routes' | 'apps' | 'warming'>,
+  domain?: string,
+): { vcl: string; routes: number; sick: string[]; bad: Map<string, string> } {
   const opts = domain ? { domain } : {};
-  const routes = served(state.routes).map((r) => r.route);
+  const routed = served(state.routes);
+  const on = new Set(routed.map((r) => backendName(r.route)));
+  const warming = served(state.warming).filter((r) => !on.has(backendName(r.route)));
+  const all = [...routed, ...warming];
+  const routes = all.map((r) => r.route);
   // every app of the desired state is known to the ingress: one with no route answers 503
-  const settings: Record<string, AppIngress> = { ...Object.fromEntries(state.apps.map((a) => [a, {}])), ...ingressSettings(served(state.routes)) };
+  const settings: Record<string, AppIngress> = { ...Object.fromEntries(state.apps.map((a) => [a, {}])), ...ingressSettings(all) };
   const bad = unrenderable(routes, opts, settings);
   const good = routes.filter((r) => !bad.has(r.app));
   // an app left out still exists: it answers 503 like an app with no replica, not 404
   const vcl = renderVcl(good, opts, Object.fromEntries(Object.entries(settings).map(([app, s]) => [app, bad.has(app) ? {} : s])));
-  return { vcl, routes: good.length, bad };
+  const sick = [...new Set(warming.filter((r) => !bad.has(r.route.app)).map((r) => backendName(r.route)))].sort();
+  return { vcl, routes: good.length - sick.length, sick, bad };
 }
 
 export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, log: Logger): SnapshotConsumer {
@@ -77,16 +93,16 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
   return {
     name: 'ingress',
     async apply(state) {
-      const { vcl, routes, bad } = ingressVcl(state, o.domain);
+      const { vcl, routes, sick, bad } = ingressVcl(state, o.domain);
       for (const [app, message] of bad) {
         if (failing.has(app)) continue;
         log.error({ app, err: message }, `app ${app} is left out of the ingress: ${message}`);
         o.onAppFailed?.(app, message);
       }
       failing = new Set(bad.keys());
-      if (await target.apply(vcl)) log.info({ routes }, 'ingress updated');
+      if (await target.apply(vcl, sick)) log.info({ routes, warming: sick.length }, 'ingress updated');
       lately.saw(
-        served(state.routes)
+        served([...state.routes, ...state.warming])
           .map((r) => r.route)
           .filter((r) => !bad.has(r.app)),
         now(),

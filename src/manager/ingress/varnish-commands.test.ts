@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortConnectionsCommand, countAborted, parseVclList, quickCompileCommand, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
+import { abortConnectionsCommand, countAborted, healthChanges, parseVclList, quickCompileCommand, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
 
 describe('varnish commands', () => {
   it("starts varnishd with its own work dir, a secret-guarded admin port and the manager's current VCL", () => {
@@ -68,18 +68,34 @@ describe('varnish commands', () => {
     expect(countAborted('')).toBe(0);
   });
 
-  it("lowers the VCL compiler's optimisation to -O0 and leaves everything else as the build set it", () => {
+  it("compiles VCL with tcc when there is one, else lowers the build compiler's optimisation to -O0 and leaves the rest as the build set it", () => {
     const show = (v: string) => `cc_command\n        Value is: ${v}\n\n        Default is: exec $CC $CFLAGS %w -shared -o %o %s\n`;
     const debian =
       'exec x86_64-linux-gnu-gcc -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -Werror -Wno-error=unused-result -pthread -fpic -shared -Wl,-x -o %o %s';
-    expect(quickCompileCommand(show(`${debian} (default)`))).toBe(debian.replace(' -O2 ', ' -O0 '));
-    expect(quickCompileCommand(show('exec cc -O3 -fpic -shared -o %o %s'))).toBe('exec cc -O0 -fpic -shared -o %o %s');
-    expect(quickCompileCommand(show('exec cc -Os -fpic -shared -o %o %s'))).toBe('exec cc -O0 -fpic -shared -o %o %s');
+    expect(quickCompileCommand(show(`${debian} (default)`), '/usr/bin/tcc')).toBe('exec /usr/bin/tcc -shared -o %o %s');
+    expect(quickCompileCommand(show('exec /usr/bin/tcc -shared -o %o %s'), '/usr/bin/tcc')).toBeNull();
+    expect(quickCompileCommand(show(`${debian} (default)`), null)).toBe(debian.replace(' -O2 ', ' -O0 '));
+    expect(quickCompileCommand(show('exec cc -O3 -fpic -shared -o %o %s'), null)).toBe('exec cc -O0 -fpic -shared -o %o %s');
+    expect(quickCompileCommand(show('exec cc -Os -fpic -shared -o %o %s'), null)).toBe('exec cc -O0 -fpic -shared -o %o %s');
     // already lowered (a varnishd adopted from an earlier manager), or no level at all: nothing to set
-    expect(quickCompileCommand(show(debian.replace(' -O2 ', ' -O0 ')))).toBeNull();
-    expect(quickCompileCommand(show('exec cc -fpic -shared -o %o %s'))).toBeNull();
+    expect(quickCompileCommand(show(debian.replace(' -O2 ', ' -O0 ')), null)).toBeNull();
+    expect(quickCompileCommand(show('exec cc -fpic -shared -o %o %s'), null)).toBeNull();
     // -O in another word is not a level
-    expect(quickCompileCommand(show('exec cc -fpic -shared -Wl,-O1 -o %o %s'))).toBeNull();
-    expect(quickCompileCommand('no such parameter')).toBeNull();
+    expect(quickCompileCommand(show('exec cc -fpic -shared -Wl,-O1 -o %o %s'), null)).toBeNull();
+    expect(quickCompileCommand('no such parameter', '/usr/bin/tcc')).toBeNull();
+  });
+
+  it('switches off the sick backends not off yet, and back on only those it switched off', () => {
+    const forced = new Map([
+      ['b_a', true], // off, stays off
+      ['b_b', true], // off, healthy now: on
+      ['b_c', false], // switched on before: left alone
+    ]);
+    expect(healthChanges(forced, ['b_a', 'b_d'])).toEqual([
+      ['b_d', false],
+      ['b_b', true],
+    ]);
+    expect(healthChanges(new Map(), [])).toEqual([]);
+    expect(healthChanges(new Map([['b_c', false]]), ['b_c'])).toEqual([['b_c', false]]);
   });
 });

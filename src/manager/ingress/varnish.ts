@@ -16,11 +16,21 @@ import { Serial } from '../../util/serial.ts';
 import * as vc from './varnish-commands.ts';
 import { heredocCommand, VarnishCli } from './varnish-cli.ts';
 
+/** Tiny C Compiler, when installed: VCLs compile in 0.01 s instead of 0.2-0.5 s (varnish-commands.ts). */
+const TCC =
+  (process.env.PATH ?? '')
+    .split(':')
+    .filter((d) => d.startsWith('/'))
+    .map((d) => join(d, 'tcc'))
+    .find((f) => existsSync(f)) ?? null;
+
 export class Varnish {
   private seq = 0;
   private current = '';
   /** The VCL this manager made active, and when; null for an adopted varnishd until the first apply. */
   private active: { name: string; at: number } | null = null;
+  /** Backends of the active VCL this manager switched off (true) or back on (false); the others follow their probe. */
+  private forced = new Map<string, boolean>();
   private cli: VarnishCli | null = null;
   private readonly serial = new Serial();
 
@@ -70,6 +80,7 @@ export class Varnish {
     }
     this.current = initialVcl;
     this.active = { name: 'boot', at: Date.now() };
+    this.forced = new Map();
   }
 
   private async connection(): Promise<VarnishCli> {
@@ -77,8 +88,8 @@ export class Varnish {
       const at = this.admin.lastIndexOf(':');
       const cli = await VarnishCli.connect(this.admin.slice(0, at), Number(this.admin.slice(at + 1)), readFileSync(this.files.secretFile));
       try {
-        // every later VCL compiles unoptimised: routing changes go live sooner (an optimisation only: a refusal changes nothing)
-        const quick = vc.quickCompileCommand((await cli.send('param.show cc_command\n')).body);
+        // every later VCL compiles quickly: routing changes go live sooner (an optimisation only: a refusal changes nothing)
+        const quick = vc.quickCompileCommand((await cli.send('param.show cc_command\n')).body, TCC);
         if (quick !== null) await cli.send(heredocCommand(['param.set', 'cc_command'], quick));
       } catch (e) {
         cli.close();
@@ -89,21 +100,38 @@ export class Varnish {
     return this.cli;
   }
 
-  /** Loads and activates `vcl` if it differs from the active one. Returns whether it changed. */
-  apply(vcl: string): Promise<boolean> {
+  /**
+   * Loads and activates `vcl` if it differs from the active one, with the backends named in
+   * `sick` switched off before it takes traffic. With the same text, only switches: `sick`
+   * ones off, and the ones it switched off before and `sick` no longer names on. Returns
+   * whether a new VCL was loaded.
+   */
+  apply(vcl: string, sick: readonly string[] = []): Promise<boolean> {
     // one admin connection answers one command at a time: concurrent callers take turns
-    return this.serial.run(() => this.applyNow(vcl));
+    return this.serial.run(() => this.applyNow(vcl, sick));
   }
 
-  private async applyNow(vcl: string): Promise<boolean> {
-    if (vcl === this.current) return false;
-    const name = `mx${Date.now().toString(36)}${(this.seq++).toString(36)}`;
+  private async applyNow(vcl: string, sick: readonly string[]): Promise<boolean> {
+    const switches = vcl === this.current ? vc.healthChanges(this.forced, sick) : null;
+    if (switches?.length === 0) return false;
     try {
       const cli = await this.connection();
+      if (switches) {
+        for (const [b, on] of switches) {
+          // on: `healthy`, not `auto`: its probe may have seen it refuse while it started, and
+          // would keep it out for `threshold` more probes; the manager has just seen it healthy
+          await cli.ok(`backend.set_health ${b} ${on ? 'healthy' : 'sick'}\n`);
+          this.forced.set(b, !on);
+        }
+        return false;
+      }
+      const name = `mx${Date.now().toString(36)}${(this.seq++).toString(36)}`;
       await cli.ok(heredocCommand(['vcl.inline', name], vcl));
+      for (const b of sick) await cli.ok(`backend.set_health ${name}.${b} sick\n`);
       await cli.ok(`vcl.use ${name}\n`);
       this.current = vcl;
       this.active = { name, at: Date.now() };
+      this.forced = new Map(sick.map((b) => [b, true]));
       for (const old of vc.vclsToDiscard(vc.parseVclList(await cli.ok('vcl.list\n')))) {
         await cli.send(`vcl.discard ${old}\n`);
       }

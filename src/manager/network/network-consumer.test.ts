@@ -24,6 +24,7 @@ const state = (nodes: ObservedNode[]): PublishedState => ({
   version: ++version,
   generation: 1,
   apps: [],
+  warming: [],
 });
 
 function harness(fail: Set<string> = new Set()) {
