@@ -101,7 +101,7 @@ export interface AppSummary {
   internal: boolean;
   /** It has named volumes (its replicas stay on their nodes with them: `pinned` is true too). */
   volumes: boolean;
-  /** A rolling update or a drain is under way. */
+  /** A rolling update is under way (replicas that only drain, out of the ingress already, do not count). */
   updating: boolean;
   /** Replicas the ingress routes to now (its last applied configuration). */
   serving: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Action, ContainerState, DesiredReplica, NodeStatus, ObservedReplica } from '../model.ts';
-import { describeAction, isCurrentReplica, reconcile } from './reconcile.ts';
+import { describeAction, isCurrentReplica, isRollingUpdate, isRolloutWait, reconcile, type BlockKind } from './reconcile.ts';
 
 const status = (name: string, state: 'up' | 'down' = 'up'): NodeStatus => ({ name, address: `10.0.0.${name.length}`, enginePort: 2376, state });
 const UP = [status('node1'), status('node2'), status('node3')];
@@ -252,5 +252,13 @@ describe('describeAction', () => {
       reason: 'not in plan',
     };
     expect(describeAction(a)).toBe('stop simplewebapp1 on node2 container abc123456789: not in plan');
+  });
+});
+
+describe('which waits are a rollout', () => {
+  const kinds: BlockKind[] = ['node-down', 'node-unknown', 'dependency', 'draining', 'rollout-batch', 'rollout-unhealthy', 'rollout-stop-first'];
+  it('a drain is normal progress, but no rolling update: what it ends left the ingress already', () => {
+    expect(kinds.filter(isRolloutWait)).toEqual(['draining', 'rollout-batch', 'rollout-unhealthy', 'rollout-stop-first']);
+    expect(kinds.filter(isRollingUpdate)).toEqual(['rollout-batch', 'rollout-unhealthy', 'rollout-stop-first']);
   });
 });

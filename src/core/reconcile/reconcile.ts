@@ -34,6 +34,15 @@ export function isRolloutWait(kind: BlockKind): boolean {
   return kind === 'draining' || kind.startsWith('rollout-');
 }
 
+/**
+ * A rolling update is under way: a replacement waits for its batch, for its health check, or
+ * for the old replica to leave. A drain alone is not one: what it ends is out of the ingress
+ * already, so `matrix deploy` does not wait a grace period for it.
+ */
+export function isRollingUpdate(kind: BlockKind): boolean {
+  return kind.startsWith('rollout-');
+}
+
 export interface ReconcileResult {
   actions: Action[];
   blocked: Blocked[];

@@ -10,7 +10,7 @@ import { byCodeUnit } from '../../core/compare.ts';
 import { hasVolumes } from '../../core/scheduler/existing.ts';
 import { appRevision } from '../../core/app-revision.ts';
 import { projectsOf } from '../../core/projects.ts';
-import { isRolloutWait } from '../../core/reconcile/reconcile.ts';
+import { isRollingUpdate } from '../../core/reconcile/reconcile.ts';
 import { appCounts, replicaRows } from '../../core/replica-status.ts';
 import { nodeStatuses } from '../../core/snapshot.ts';
 import type {
@@ -181,7 +181,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
         pinned: !!a.pins || hasVolumes(a),
         internal: a.expose === 'internal',
         volumes: hasVolumes(a),
-        updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRolloutWait(b.kind)),
+        updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRollingUpdate(b.kind)),
         rollbacks: rollbacksOf(a.name).length,
         serving: serving.filter((r) => r.route.app === a.name).length,
         servingOld: serving.filter((r) => r.route.app === a.name && !desiredContainers.has(r.containerId)).length,
