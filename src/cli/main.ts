@@ -35,16 +35,15 @@ tokenCommands(program);
 dnsCommands(program);
 volumeCommands(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+// no top-level await: the bundle is CommonJS, which Node loads faster than an ES module
+program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
   } else {
     for (const line of errorLines(e, isMatrixError(e) ? undefined : logUnexpected(e))) console.error(line);
     process.exitCode = 1;
   }
-}
+});
 
 /** Writes an unexpected error's stack to the CLI log; returns its path (undefined if it cannot). */
 function logUnexpected(e: unknown): string | undefined {
