@@ -4,7 +4,9 @@
  *   bare:   `docker run -d --init -p 8080` on node1's engine (the same image, through the same
  *           TLS engine port the manager uses), then GET straight at node1:<port> until 200;
  *   matrix: `matrix deploy` of a 1-replica app `lat`, then GET through the ingress until 200;
- * each removed again before the next round. Prints each round, the medians and their ratio.
+ * and, for context, the bare run on the cluster network (`--network matrix`, as replicas are
+ * started): what joining that network costs a start, which the bare run does not pay.
+ * Each removed again before the next round. Prints each round, the medians and their ratio.
  *
  *   npx tsx bench/deploy-latency.ts [--rounds 5]      # as root
  */
@@ -43,9 +45,9 @@ function getDirect(port: number): Promise<number> {
   });
 }
 
-async function bareRound(image: string): Promise<number> {
+async function bareRound(image: string, network: string[] = []): Promise<number> {
   const t0 = performance.now();
-  const id = await docker(['run', '-d', '--init', '-p', '8080', image]);
+  const id = await docker(['run', '-d', '--init', ...network, '-p', '8080', image]);
   const port = Number((await docker(['port', id, '8080'])).split('\n')[0]!.split(':').pop());
   const { at } = await waitFor(
     () => getDirect(port),
@@ -91,23 +93,31 @@ try {
   const file = join(HOME, 'lat.yaml');
   writeFileSync(file, 'apps:\n  lat:\n    image: cloud/simplewebapp1\n    replicas: 1\n    port: 8080\n');
   const bare: number[] = [];
+  const bareNet: number[] = [];
   const mx: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await bareRound(image));
+    bareNet.push(await bareRound(image, ['--network', 'matrix']));
     mx.push(await matrixRound(file));
-    console.log(`round ${i + 1}: bare docker run -> 200 ${bare.at(-1)!.toFixed(2)} s | matrix deploy -> 200 through the ingress ${mx.at(-1)!.toFixed(2)} s`);
+    console.log(
+      `round ${i + 1}: bare docker run -> 200 ${bare.at(-1)!.toFixed(2)} s (on the cluster network ${bareNet.at(-1)!.toFixed(2)} s) | matrix deploy -> 200 through the ingress ${mx.at(-1)!.toFixed(2)} s`,
+    );
   }
   const ratio = median(mx) / median(bare);
-  console.log(`\nmedian: bare docker run ${median(bare).toFixed(2)} s, matrix deploy ${median(mx).toFixed(2)} s, ratio ${ratio.toFixed(2)}`);
+  console.log(
+    `\nmedian: bare docker run ${median(bare).toFixed(2)} s (on the cluster network ${median(bareNet).toFixed(2)} s), matrix deploy ${median(mx).toFixed(2)} s, ratio ${ratio.toFixed(2)} (${(median(mx) / median(bareNet)).toFixed(2)} against the run on the cluster network)`,
+  );
   console.log(
     JSON.stringify({
       bench: 'deploy-latency',
       rounds: ROUNDS,
       bareS: bare.map((s) => Number(s.toFixed(3))),
+      bareClusterNetworkS: bareNet.map((s) => Number(s.toFixed(3))),
       matrixS: mx.map((s) => Number(s.toFixed(3))),
       bareMedianS: Number(median(bare).toFixed(3)),
       matrixMedianS: Number(median(mx).toFixed(3)),
       ratio: Number(ratio.toFixed(2)),
+      ratioClusterNetwork: Number((median(mx) / median(bareNet)).toFixed(2)),
     }),
   );
 } finally {
