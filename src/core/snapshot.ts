@@ -153,6 +153,6 @@ export interface PublishedState {
   generation: number;
   /** The apps of that generation the ingress serves, routed or not (one with no route answers 503, not 404); not `expose: internal` ones. */
   apps: readonly string[];
-  /** Not routed, about to be (warmingReplicas): the ingress may declare them ahead, switched off. */
+  /** Running replicas of the desired state that do not pass their health check (warmingReplicas): the ingress keeps them switched off. */
   warming: readonly RoutedReplica[];
 }

@@ -63,8 +63,8 @@ class RecentEndpoints {
 
 /**
  * Pure: the VCL that serves `state`, the backends in it to switch off (the warming replicas':
- * declared ahead so that turning one on later needs no compile), and the apps left out
- * because they cannot be rendered (with why).
+ * in the VCL already, so switching one on when it passes its check needs no compile), and
+ * the apps left out because they cannot be rendered (with why).
  */
 export function ingressVcl(
   state: Pick<PublishedState, 'routes' | 'apps' | 'warming'>,
