@@ -7,6 +7,8 @@ import { Agent } from 'node:https';
 import { ERROR_CODES, MatrixError, type ErrorCode } from '../core/errors.ts';
 import type { NodeAvailability } from '../core/model.ts';
 import type {
+  ClusterEvent,
+  EventsView,
   AppDetail,
   AppRevisionEntry,
   AppSummary,
@@ -140,6 +142,11 @@ export class ApiClient {
 
   dns(): Promise<DnsView> {
     return this.request('GET', '/v1/dns');
+  }
+
+  /** `query`: the URL query of `GET /v1/events` (commands/events.ts builds it). */
+  async events(query: string): Promise<ClusterEvent[]> {
+    return (await this.request<EventsView>('GET', `/v1/events${query ? `?${query}` : ''}`)).events;
   }
 
   async tokens(): Promise<TokenView[]> {

@@ -4,6 +4,7 @@ import { appCommands } from './commands/apps.ts';
 import { caCommands } from './commands/ca.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { dnsCommands } from './commands/dns.ts';
+import { eventsCommands } from './commands/events.ts';
 import { volumeCommands } from './commands/volumes.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
@@ -33,6 +34,7 @@ caCommands(program);
 secretCommands(program);
 tokenCommands(program);
 dnsCommands(program);
+eventsCommands(program);
 volumeCommands(program);
 
 // no top-level await: the bundle is CommonJS, which Node loads faster than an ES module

@@ -95,11 +95,17 @@ export async function runManager(paths: HomePaths): Promise<void> {
   await varnish.start(renderVcl([]));
   log.info({ ingress: config.ingress }, 'ingress ready');
 
-  const events = new EventLog();
+  const events = new EventLog(1000, Date.now, store, (err) => log.error({ err }, 'cannot keep an event in the store'));
   const desiredLock = new Serial();
   const onAppFailed = (app: string, message: string) =>
-    events.add({ kind: 'app-failed', subject: app, message: `${app} is left out of the ingress: ${message}` });
-  const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed }, log), log, events);
+    events.add({ kind: 'app-failed', subject: app, app, message: `${app} is left out of the ingress: ${message}` });
+  const onUpdated = (routes: number, off: number) =>
+    events.add({
+      kind: 'ingress-reload',
+      subject: 'ingress',
+      message: `ingress reloaded: ${routes} routes${off ? `, ${off} switched off until healthy` : ''}`,
+    });
+  const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed, onUpdated }, log), log, events);
   const docker = dockerEngines(tls, vault.read, { range, dns: dns.containerDns });
   const helper = lazy(() => netHelperImage());
   const network = new ConsumerRunner(
@@ -164,6 +170,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
     policy: config.policy,
     vault,
     parse: (source, file) => specParser.parse(source, file),
+    events,
   });
   const apiHost = config.api.slice(0, config.api.lastIndexOf(':'));
   const apiCert = config.apiTls ? await pki.ensureServerCert('api', apiSans(apiHost, hostAddresses(), config.domain, hostname())) : null;

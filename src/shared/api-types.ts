@@ -153,8 +153,22 @@ export interface ConsumerStatus {
   nextRetryAt?: string;
 }
 
-export type EventKind =
-  'node-up' | 'node-down' | 'rollback' | 'consumer-failing' | 'consumer-recovered' | 'app-failed' | 'component-down' | 'component-restarted';
+export const EVENT_KINDS = [
+  'deploy',
+  'replica-started',
+  'replica-stopped',
+  'replica-failed',
+  'node-up',
+  'node-down',
+  'rollback',
+  'ingress-reload',
+  'consumer-failing',
+  'consumer-recovered',
+  'app-failed',
+  'component-down',
+  'component-restarted',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** One of the manager's own processes (ingress, registry), as its supervisor sees it. */
 export interface ComponentStatus {
@@ -169,13 +183,23 @@ export interface ComponentStatus {
 }
 
 export interface ClusterEvent {
+  /** Increasing; set once the event is kept in the store (`matrix events --follow` asks for those after the last it saw). */
+  id?: number;
   at: string;
   kind: EventKind;
   /** The node, app or consumer the event is about. */
   subject: string;
+  /** The app and the node it concerns, when it concerns one (what `matrix events --app/--node` filter on). */
+  app?: string;
+  node?: string;
   message: string;
   /** Structured details (a rollback's images), never secrets. */
   data?: Record<string, string>;
+}
+
+/** `GET /v1/events`: oldest first. */
+export interface EventsView {
+  events: ClusterEvent[];
 }
 
 export type TokenRole = 'viewer' | 'deployer' | 'admin';

@@ -131,6 +131,20 @@ describe('self-healing in a real lab', () => {
     expect(seen.has('node2')).toBe(false);
   });
 
+  it('`matrix events` says why: node2 down, and the replica moved off it with the time it went down', async () => {
+    const lines = (await matrixOk(env, ['events', '--app', 'web', '--kind', 'replica-started'])).split('\n');
+    const moved = lines.filter((l) => / web\.\d started on node[13]: moved from node2: node2 down since \d\d:\d\d:\d\d$/.test(l));
+    expect(moved, lines.join('\n')).toHaveLength(1);
+    const down = (await matrixOk(env, ['events', '--node', 'node2', '--kind', 'node-down', '-o', 'json'])).trim().split('\n');
+    const ev = JSON.parse(down.at(-1)!) as { kind: string; node: string; data: { since: string } };
+    expect(ev).toMatchObject({ kind: 'node-down', node: 'node2' });
+    // the move's "since" is when node2 went down
+    expect(moved[0]).toContain(`since ${ev.data.since.slice(11, 19)}`);
+    const bad = await matrix(env, ['events', '--since', 'last tuesday']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/E_BAD_REQUEST.*since/s);
+  });
+
   it('converges to exactly 3 replicas when the node comes back', async () => {
     await matrixOk(env, ['lab', 'poweron', 'node2']);
     // node2's engine restarts its old container; the loop must remove it, not keep 4

@@ -188,6 +188,17 @@ describe('fuzzing the API', { timeout: 300_000 }, () => {
     );
   });
 
+  it(`GET /v1/events: ${RUNS} queries`, async () => {
+    const key = fc.constantFrom('since', 'app', 'node', 'kind', 'after', 'limit', 'other');
+    const value = fc.oneof(fc.constantFrom('10m', '1h', '0', '1000', '1001', '-1', 'deploy', '2026-11-27T10:00:00Z', ''), fc.string({ maxLength: 30 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(key, value), { maxLength: 4 }), async (pairs) =>
+        send('events', 'GET', `/v1/events?${new URLSearchParams(pairs).toString()}`, undefined),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it(`PUT /v1/nodes/:name: ${RUNS} bodies, raw payloads and GET routes`, async () => {
     const nodeBody = fc.oneof(
       junk,

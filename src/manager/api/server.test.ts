@@ -96,11 +96,11 @@ beforeAll(async () => {
     },
   );
   store = new SqliteStore(join(dir, 'matrix.db'));
-  const events = new EventLog();
+  const events = new EventLog(1000, Date.now, store);
   const lock = new Serial();
   const consumers = [new ConsumerRunner(ingressConsumer(ingress, {}, log), log, events)];
   loop = new ControlLoop({ store, engines: dockerEngines(reg.pki.clientTls()), consumers, events, log, registry: reg.client.addr, desiredLock: lock });
-  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock, { vault: new Vault(store, SecretBox.fromKey(randomBytes(32))) });
+  const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock, { vault: new Vault(store, SecretBox.fromKey(randomBytes(32))), events });
   const registry = reg;
   api = buildApi({
     tokenHash: hashToken(TOKEN),
@@ -475,6 +475,32 @@ describe('projects', { timeout: 30_000 }, () => {
     expect(json(gone)).toMatchObject({ project: 'shop', removed: ['web'] });
     expect(json(await call('GET', '/v1/projects')).projects).toEqual([]);
     expect((await call('POST', '/v1/projects/shop/remove')).statusCode).toBe(404);
+  });
+
+  it('GET /v1/events: what each change did to which app, filtered, oldest first; a bad query is refused with its field', async () => {
+    const api = json(await call('GET', '/v1/events?app=api&kind=deploy')).events;
+    expect(api.map((e: { message: string }) => e.message)).toEqual([
+      expect.stringMatching(/^api added \(generation \d+\): 1 × .*simplewebapp1/),
+      expect.stringMatching(/^api removed \(generation \d+\)$/),
+    ]);
+    expect(api[0].id).toBeLessThan(api[1].id);
+    const after = json(await call('GET', `/v1/events?app=api&after=${api[0].id}`)).events;
+    expect(after.map((e: { id: number }) => e.id)).toEqual([api[1].id]);
+    expect(json(await call('GET', '/v1/events?app=api&limit=1')).events).toEqual([api[1]]);
+    expect(json(await call('GET', '/v1/events?since=1h&node=nowhere')).events).toEqual([]);
+    for (const [q, path] of [
+      ['since=yesterday', 'since'],
+      ['since=', 'since'],
+      ['kind=explosion', 'kind'],
+      ['limit=0', 'limit'],
+      ['limit=1001', 'limit'],
+      ['after=-1', 'after'],
+      ['app=a&app=b', 'app'],
+    ] as const) {
+      const res = await call('GET', `/v1/events?${q}`);
+      expect(res.statusCode, q).toBe(400);
+      expect(json(res).error).toMatchObject({ code: 'E_BAD_REQUEST', path });
+    }
   });
 
   it('reports the consumers and the loop in GET /v1/status', async () => {

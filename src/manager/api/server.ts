@@ -19,6 +19,7 @@ import type {
   ChangeResult,
   ComponentStatus,
   DnsView,
+  EventsView,
   VolumesView,
   NodeView,
   ProjectView,
@@ -36,7 +37,7 @@ import { randomBytes } from 'node:crypto';
 import { hashesEqual, hashToken, newToken, presentedHash } from './auth.ts';
 import { allows, requiredRole, type Role } from './roles.ts';
 import { toErrorBody } from './error-mapper.ts';
-import { deployRequest, dryRunRequest, nodeRequest, removeAppsRequest, scaleRequest, secretRequest, tokenRequest } from './validate.ts';
+import { deployRequest, dryRunRequest, eventsQuery, nodeRequest, removeAppsRequest, scaleRequest, secretRequest, tokenRequest } from './validate.ts';
 
 export interface ApiDeps {
   /** SHA-256 of the API token (api/auth.ts). */
@@ -256,6 +257,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     await e.removeVolume(req.params.name);
     return { removed: req.params.name, node: req.params.node };
   });
+  app.get('/v1/events', async (req): Promise<EventsView> => ({ events: d.store.listEvents(eventsQuery(req.query, Date.now())) }));
   app.get('/v1/dns', async (): Promise<DnsView> => d.dns?.() ?? { listen: '', containerDns: null, serial: null, records: [] });
   app.get('/v1/routes', async () => ({ routes: d.loop.state().routes.map((r) => r.route) }));
   app.get('/v1/deployment', async () => ({ deployment: d.store.currentDeployment() }));

@@ -9,6 +9,9 @@ import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
 import { checkProjectName } from '../../core/projects.ts';
 import { checkSecretName, SECRET_LIMITS } from '../../core/secrets.ts';
 import { ROLES, type Role } from './roles.ts';
+import { parseDuration } from '../../core/appspec/fields.ts';
+import { EVENT_KINDS, type EventKind } from '../../shared/api-types.ts';
+import type { EventQuery } from '../store/store.ts';
 
 function obj(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -137,4 +140,51 @@ export function secretRequest(name: string, body: unknown): { name: string; valu
   const extra = Object.keys(b).filter((k) => k !== 'value');
   if (extra.length) throw new MatrixError('E_BAD_REQUEST', `unknown field "${extra[0]!.slice(0, 40)}"`, { path: extra[0]!.slice(0, 40) });
   return { name, value: Buffer.from(b.value, 'base64') };
+}
+
+/** At most this many events per answer: `matrix events` pages with `after`. */
+export const EVENTS_PAGE = 1000;
+
+/**
+ * `GET /v1/events` query: `since` (a duration back from now, `10m`, or an ISO time), `app`,
+ * `node`, `kind`, `after` (an event id), `limit` (1..EVENTS_PAGE, default 200).
+ */
+export function eventsQuery(query: unknown, now: number): EventQuery {
+  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  const one = (key: string): string | undefined => {
+    const v = q[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '' || v.length > 256) throw new MatrixError('E_BAD_REQUEST', 'must be given once, as a non-empty value', { path: key });
+    return v;
+  };
+  const out: EventQuery = { limit: 200 };
+  const since = one('since');
+  if (since !== undefined) {
+    const back = parseDuration(since);
+    const at = back.ok ? now - back.value * 1000 : /^\d{4}-\d\d-\d\dT/.test(since) ? Date.parse(since) : NaN;
+    if (!Number.isFinite(at))
+      throw new MatrixError('E_BAD_REQUEST', `must be a duration back from now like 10m or 2h, or an ISO time, got "${since}"`, { path: 'since' });
+    out.since = new Date(at).toISOString();
+  }
+  const app = one('app');
+  if (app !== undefined) out.app = app;
+  const node = one('node');
+  if (node !== undefined) out.node = node;
+  const kind = one('kind');
+  if (kind !== undefined) {
+    if (!(EVENT_KINDS as readonly string[]).includes(kind))
+      throw new MatrixError('E_BAD_REQUEST', `must be one of ${EVENT_KINDS.join(', ')}`, { path: 'kind' });
+    out.kind = kind as EventKind;
+  }
+  const int = (key: string, min: number, max: number): number | undefined => {
+    const v = one(key);
+    if (v === undefined) return undefined;
+    if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new MatrixError('E_BAD_REQUEST', `must be an integer in ${min}..${max}`, { path: key });
+    return Number(v);
+  };
+  const after = int('after', 0, Number.MAX_SAFE_INTEGER);
+  if (after !== undefined) out.afterId = after;
+  out.limit = int('limit', 1, EVENTS_PAGE) ?? out.limit;
+  return out;
 }

@@ -85,7 +85,7 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
       registry: REGISTRY,
       desiredLock: lock,
     });
-    const desired = new DesiredState(store, loop, { manifestExists: async () => true }, REGISTRY, lock);
+    const desired = new DesiredState(store, loop, { manifestExists: async () => true }, REGISTRY, lock, { events });
     return { loop, desired, ingress, events };
   };
   return { sim, store, vcls, told, clock, target, ...make(), restart: make };
@@ -323,6 +323,26 @@ describe('control loop on the sim driver', () => {
     expect(routes(w)).toHaveLength(2);
     expect(w.told.at(-1)).toBe('switch off ');
     expect(w.vcls.length).toBe(loaded);
+  });
+
+  it('tells what each change did and why each replica started where it did: a node down, and since when', async () => {
+    const w = world(3);
+    await deploy(w, [app('web', 3)]);
+    expect(w.events.list({ kind: 'deploy' }).map((e) => e.message)).toEqual(['web added (generation 1): 3 × cloud/web']);
+    const first = w.events.list({ kind: 'replica-started' });
+    expect(first.map((e) => e.message.replace(/on n\d/, 'on n*')).sort()).toEqual([0, 1, 2].map((i) => `web.${i} started on n*: new replica`));
+    w.sim.powerOff('n2');
+    await w.loop.pass();
+    const downAt = new Date(w.clock.now).toISOString().slice(11, 19);
+    expect(w.events.list({ kind: 'node-down' })).toEqual([expect.objectContaining({ subject: 'n2', node: 'n2', message: 'node n2 is down' })]);
+    const moved = w.events.list({ kind: 'replica-started' }).slice(first.length);
+    expect(moved).toEqual([
+      expect.objectContaining({
+        app: 'web',
+        message: expect.stringMatching(new RegExp(`^web\\.\\d started on n[13]: moved from n2: n2 down since ${downAt}$`)),
+      }),
+    ]);
+    expect(moved[0]!.node).toMatch(/^n[13]$/);
   });
 
   it("cuts a down node's backends off the ingress before the VCL without them is loaded", async () => {

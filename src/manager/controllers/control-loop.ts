@@ -14,6 +14,8 @@ import { DEFAULT_STRATEGY } from '../../core/defaults.ts';
 import type { Action, DesiredReplica, Placement } from '../../core/model.ts';
 import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
 import type { RolloutState } from '../../core/reconcile/rollout.ts';
+import { describeAction } from '../../core/reconcile/reconcile.ts';
+import { startReason, type NodeFacts } from '../../core/reconcile/start-reason.ts';
 import {
   EMPTY_SNAPSHOT,
   nodeStatuses,
@@ -117,7 +119,13 @@ export class ControlLoop {
         // the ingress stops sending to it now; the state without its replicas follows after the plan
         if (state === 'down') for (const c of deps.consumers) void c.nodeDown(node);
         if (this.passes > 0 || state === 'down')
-          deps.events.add({ kind: state === 'up' ? 'node-up' : 'node-down', subject: node, message: `node ${node} is ${state}` });
+          deps.events.add({
+            kind: state === 'up' ? 'node-up' : 'node-down',
+            subject: node,
+            node,
+            message: `node ${node} is ${state}`,
+            data: { since: new Date(this.monitor.engineHealth(node)?.since ?? this.now()).toISOString() },
+          });
       },
     });
     this.executor = new Executor({
@@ -220,6 +228,7 @@ export class ControlLoop {
       this.kick(); // the next pass works toward the rolled-back revision
       return report;
     }
+    const placedBefore = new Map(this.deps.store.listPlacements().map((p) => [`${p.app}.${p.slot}`, p.node]));
     this.savePlacements(plan.placements);
     const now = this.now();
     const actions = plan.actions.filter((a) => a.kind === 'start' || !this.executor.isStopping(a.containerId));
@@ -233,8 +242,39 @@ export class ControlLoop {
     const r = await this.executor.run(actions);
     report.done = r.done;
     report.failed = r.failed;
+    this.tell(r, placedBefore, snap);
     if (r.done.length || report.drained.length) this.kick(); // look again at once: new replicas get probed and routed
     return report;
+  }
+
+  /** The pass's outcomes as events, each with its reason. */
+  private tell(r: { done: Action[]; failed: { action: Action; error: string }[] }, placedBefore: ReadonlyMap<string, string>, snap: ClusterSnapshot): void {
+    if (!r.done.length && !r.failed.length) return;
+    const facts = new Map<string, NodeFacts>(
+      snap.nodes.map((n) => {
+        const since = this.monitor.engineHealth(n.name)?.since;
+        return [n.name, { state: n.state, availability: n.availability, ...(since !== undefined ? { since } : {}) }];
+      }),
+    );
+    for (const a of r.done) {
+      if (a.kind === 'start') {
+        const { id, app, node } = a.replica;
+        const why = startReason(a.replica, placedBefore.get(id), snap.replicas, facts);
+        this.deps.events.add({ kind: 'replica-started', subject: id, app, node, message: `${id} started on ${node}: ${why}` });
+      } else if (a.kind === 'stop') {
+        this.deps.events.add({ kind: 'replica-stopped', subject: a.id, app: a.app, node: a.node, message: `${a.id} on ${a.node} stopped: ${a.reason}` });
+      }
+    }
+    for (const f of r.failed) {
+      const a = f.action;
+      const where = a.kind === 'start' ? { app: a.replica.app, node: a.replica.node } : { app: a.app, node: a.node };
+      this.deps.events.add({
+        kind: 'replica-failed',
+        subject: a.kind === 'start' ? a.replica.id : a.id,
+        ...where,
+        message: `${describeAction(a)} failed: ${f.error}`,
+      });
+    }
   }
 
   private async rollBack(failing: { app: string; reason: string }[]): Promise<string[]> {
@@ -250,7 +290,7 @@ export class ControlLoop {
         }
         this.deps.store.saveDeployment(back.next, new Date(this.now()));
         const data = { fromImage: back.from.image, toImage: back.to.image, reason: f.reason };
-        this.deps.events.add({ kind: 'rollback', subject: f.app, message: `rolled ${f.app} back: ${f.reason}`, data });
+        this.deps.events.add({ kind: 'rollback', subject: f.app, app: f.app, message: `rolled ${f.app} back: ${f.reason}`, data });
         this.deps.log.warn({ app: f.app, ...data }, `rolled ${f.app} back: ${f.reason}`);
         done.push(f.app);
       }

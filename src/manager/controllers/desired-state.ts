@@ -5,6 +5,7 @@
  * The answer is what the loop's first pass on the change did. A change that fails
  * validation records nothing. Dry runs plan on the latest snapshot and record nothing.
  */
+import type { EventLog } from './event-log.ts';
 import { MatrixError } from '../../core/errors.ts';
 import { MAX_REPLICAS, DEFAULT_STRATEGY } from '../../core/defaults.ts';
 import type { Action, AppSpec } from '../../core/model.ts';
@@ -52,6 +53,8 @@ export interface DesiredStateOptions {
   policy?: HostPolicy;
   /** Parses a deployed spec; the manager parses in a worker (specs/spec-parser.ts), tests may parse inline. */
   parse?: (source: string, file: string) => Promise<LoadedSpec>;
+  /** Where each recorded change is told (`deploy` events, one per app it adds, changes or removes). */
+  events?: Pick<EventLog, 'add'>;
 }
 
 interface Change {
@@ -277,9 +280,28 @@ export class DesiredState {
       return { c, plan, generation: saved.generation };
     });
     const base = result(c, plan, dryRun, generation);
+    if (generation !== null) this.tell(c, generation);
     if (generation === null) return { ...base, actions: plan.actions.filter((a) => c.touched.has(appOf(a))).map(describeAction) };
     const pass = await this.waitForPass(generation);
     return pass ? withPass(base, c, pass) : { ...base, pending: true };
+  }
+
+  private tell(c: Change, generation: number): void {
+    const spec = new Map(c.candidate.apps.map((a) => [a.name, a]));
+    const say = (app: string, what: string) => {
+      const a = spec.get(app);
+      const detail = a ? `: ${a.replicas} × ${a.image}` : '';
+      this.o.events?.add({
+        kind: 'deploy',
+        subject: app,
+        app,
+        message: `${app} ${what} (generation ${generation})${detail}`,
+        data: { generation: String(generation) },
+      });
+    };
+    for (const app of c.summary?.added ?? []) say(app, 'added');
+    for (const app of c.summary?.changed ?? []) say(app, 'changed');
+    for (const app of c.summary?.removed ?? []) say(app, 'removed');
   }
 
   private waitForPass(generation: number): Promise<PassReport | null> {

@@ -1,9 +1,12 @@
 /**
- * What happened in the cluster and why, newest last: node up/down, rollbacks, consumer
- * failures and recoveries. Bounded and in memory for now (the API serves it in
- * `matrix status`); keeping it in the store is the events feature's job.
+ * What happened in the cluster and why, newest last: deploys, replicas started (with why
+ * there), stopped and failed, node up/down, rollbacks, ingress reloads, consumer and
+ * component failures and recoveries. The newest are kept in memory for the manager's own
+ * questions (`matrix status`, rollbacks of an app); with a store, every event is also kept
+ * there (bounded, store.ts EVENTS_KEPT), where `GET /v1/events` reads them across restarts.
  */
 import type { ClusterEvent, EventKind } from '../../shared/api-types.ts';
+import type { Store } from '../store/store.ts';
 
 export type { ClusterEvent, EventKind };
 
@@ -13,10 +16,19 @@ export class EventLog {
   constructor(
     private readonly limit = 1000,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly store: Pick<Store, 'addEvent' | 'listEvents'> | null = null,
+    private readonly onStoreError: (e: unknown) => void = () => undefined,
+  ) {
+    if (store) this.events.push(...store.listEvents({ limit }));
+  }
 
-  add(e: Omit<ClusterEvent, 'at'>): ClusterEvent {
-    const ev = { at: new Date(this.now()).toISOString(), ...e };
+  add(e: Omit<ClusterEvent, 'at' | 'id'>): ClusterEvent {
+    let ev: ClusterEvent = { at: new Date(this.now()).toISOString(), ...e };
+    try {
+      if (this.store) ev = this.store.addEvent(ev);
+    } catch (err) {
+      this.onStoreError(err); // an event the store cannot take is still told in memory: never a failed action
+    }
     this.events.push(ev);
     if (this.events.length > this.limit) this.events.splice(0, this.events.length - this.limit);
     return ev;

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppSpec } from '../../core/model.ts';
 import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.ts';
+import { EVENTS_KEPT } from './store.ts';
+import type { ClusterEvent } from '../../shared/api-types.ts';
 
 const dirs: string[] = [];
 function fresh(): { path: string } {
@@ -146,5 +148,46 @@ describe('SqliteStore', () => {
     s.setSetting('token', 't1');
     s.setSetting('token', 't2');
     expect(s.getSetting('token')).toBe('t2');
+  });
+});
+
+describe('SqliteStore events', () => {
+  const ev = (i: number, o: Partial<ClusterEvent> = {}): ClusterEvent => ({
+    at: new Date(Date.UTC(2026, 10, 27, 10, 0, i)).toISOString(),
+    kind: 'replica-started',
+    subject: `web.${i}`,
+    app: 'web',
+    node: `node${(i % 3) + 1}`,
+    message: `web.${i} started`,
+    ...o,
+  });
+
+  it('keeps events with increasing ids, across a reopen, and answers by app, node, kind, time and id, newest `limit` oldest first', () => {
+    const f = fresh();
+    const s = new SqliteStore(f.path);
+    for (let i = 0; i < 9; i++) expect(s.addEvent(ev(i)).id).toBe(i + 1);
+    s.addEvent(ev(9, { kind: 'node-down', subject: 'node2', app: undefined, node: 'node2', message: 'node node2 is down', data: { why: 'x' } }));
+    s.close();
+    const again = new SqliteStore(f.path);
+    expect(again.listEvents({ limit: 3 }).map((e) => e.id)).toEqual([8, 9, 10]);
+    expect(again.listEvents({ limit: 100, node: 'node2' }).map((e) => e.subject)).toEqual(['web.1', 'web.4', 'web.7', 'node2']);
+    expect(again.listEvents({ limit: 100, kind: 'node-down' })).toEqual([
+      { id: 10, at: ev(9).at, kind: 'node-down', subject: 'node2', node: 'node2', message: 'node node2 is down', data: { why: 'x' } },
+    ]);
+    expect(again.listEvents({ limit: 100, app: 'web', afterId: 6 }).map((e) => e.id)).toEqual([7, 8, 9]);
+    expect(again.listEvents({ limit: 100, since: ev(8).at }).map((e) => e.id)).toEqual([9, 10]);
+    expect(again.listEvents({ limit: 100, app: 'nope' })).toEqual([]);
+    again.close();
+  });
+
+  it('keeps at most EVENTS_KEPT: the oldest go', () => {
+    const s = new SqliteStore(fresh().path);
+    const n = EVENTS_KEPT + 250;
+    for (let i = 0; i < n; i++) s.addEvent(ev(i % 60));
+    const all = s.listEvents({ limit: n });
+    expect(all.length).toBeLessThanOrEqual(EVENTS_KEPT + 100);
+    expect(all.length).toBeGreaterThanOrEqual(EVENTS_KEPT);
+    expect(all.at(-1)!.id).toBe(n);
+    s.close();
   });
 });

@@ -2,7 +2,20 @@ import Database from 'better-sqlite3';
 import type { AppSpec, Placement } from '../../core/model.ts';
 import { projectNameFromFile } from '../../core/projects.ts';
 import { lowestFreeIndex } from '../../core/network/cluster-network.ts';
-import type { Deployment, ProjectChanges, ProjectRecord, SecretMeta, SecretRecord, Store, StoredNode, NodeUpdate, TokenRecord } from './store.ts';
+import type { ClusterEvent, EventKind } from '../../shared/api-types.ts';
+import {
+  EVENTS_KEPT,
+  type Deployment,
+  type EventQuery,
+  type ProjectChanges,
+  type ProjectRecord,
+  type SecretMeta,
+  type SecretRecord,
+  type Store,
+  type StoredNode,
+  type NodeUpdate,
+  type TokenRecord,
+} from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cluster_nodes (
@@ -58,7 +71,30 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  app TEXT,
+  node TEXT,
+  message TEXT NOT NULL,
+  data TEXT
+);
+CREATE INDEX IF NOT EXISTS events_app ON events (app, id);
+CREATE INDEX IF NOT EXISTS events_node ON events (node, id);
 `;
+
+interface EventRow {
+  id: number;
+  at: string;
+  kind: string;
+  subject: string;
+  app: string | null;
+  node: string | null;
+  message: string;
+  data: string | null;
+}
 
 interface DeploymentRow {
   generation: number;
@@ -271,6 +307,46 @@ export class SqliteStore implements Store {
 
   removeToken(id: string): boolean {
     return this.db.prepare('DELETE FROM api_tokens WHERE id = ?').run(id).changes > 0;
+  }
+
+  addEvent(e: ClusterEvent): ClusterEvent {
+    const r = this.db
+      .prepare('INSERT INTO events (at, kind, subject, app, node, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(e.at, e.kind, e.subject, e.app ?? null, e.node ?? null, e.message, e.data ? JSON.stringify(e.data) : null);
+    const id = Number(r.lastInsertRowid);
+    // bounded: trimmed in steps, not at every insert
+    if (id % 100 === 0) this.db.prepare('DELETE FROM events WHERE id <= ?').run(id - EVENTS_KEPT);
+    return { ...e, id };
+  }
+
+  listEvents(q: EventQuery): ClusterEvent[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const cond = (sql: string, v: string | number | undefined): void => {
+      if (v === undefined) return;
+      where.push(sql);
+      args.push(v);
+    };
+    cond('id > ?', q.afterId);
+    cond('at >= ?', q.since);
+    cond('app = ?', q.app);
+    cond('node = ?', q.node);
+    cond('kind = ?', q.kind);
+    const rows = this.db
+      .prepare<(string | number)[], EventRow>(
+        `SELECT * FROM (SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`,
+      )
+      .all(...args, q.limit);
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      kind: r.kind as EventKind,
+      subject: r.subject,
+      ...(r.app !== null ? { app: r.app } : {}),
+      ...(r.node !== null ? { node: r.node } : {}),
+      message: r.message,
+      ...(r.data !== null ? { data: JSON.parse(r.data) as Record<string, string> } : {}),
+    }));
   }
 
   ping(): void {

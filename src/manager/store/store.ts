@@ -3,6 +3,21 @@
  * read back from the nodes (container labels). One interface; SQLite now, etcd later for HA.
  */
 import type { AppSpec, NodeAvailability, NodeInfo, Placement, Strategy } from '../../core/model.ts';
+import type { ClusterEvent, EventKind } from '../../shared/api-types.ts';
+
+/** How many events the store keeps: the oldest go first. */
+export const EVENTS_KEPT = 10_000;
+
+export interface EventQuery {
+  /** Only events with a larger id (`--follow`). */
+  afterId?: number;
+  /** Only events at or after this ISO time. */
+  since?: string;
+  app?: string;
+  node?: string;
+  kind?: EventKind;
+  limit: number;
+}
 
 export interface Deployment {
   /** Increases by one per accepted change of desired state (deploy, scale, rm, rollback). */
@@ -99,6 +114,10 @@ export interface Store {
   listTokens(): TokenRecord[];
   addToken(t: TokenRecord): void;
   removeToken(id: string): boolean;
+  /** Keeps the event (the oldest go beyond EVENTS_KEPT); returns it with its id. */
+  addEvent(e: ClusterEvent): ClusterEvent;
+  /** Oldest first: the newest `limit` events that match. */
+  listEvents(q: EventQuery): ClusterEvent[];
   /** Throws unless the store answers a trivial query (health checks). */
   ping(): void;
   close(): void;
