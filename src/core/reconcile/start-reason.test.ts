@@ -27,6 +27,13 @@ describe('why a replica is started where it is', () => {
     expect(startReason(r, 'node2', [], nodes({ node2: { state: 'up', availability: 'drain' } }))).toBe('moved from node2: node2 drained');
     expect(startReason(r, 'node2', [], nodes({}))).toBe('moved from node2: node2 left the cluster');
     expect(startReason(r, 'node2', [], nodes({ node2: up }))).toBe('moved from node2: rebalanced');
+    // the move was planned in an earlier pass (the placement says node3 already): its running container tells where from
+    expect(startReason(r, 'node3', [seen({ node: 'node1' })], nodes({ node1: up, node3: up }))).toBe('moved from node1: rebalanced');
+    expect(startReason(r, 'node3', [seen({ node: 'node1' })], nodes({ node1: { state: 'up', availability: 'drain' } }))).toBe(
+      'moved from node1: node1 drained',
+    );
+    // a stopped container elsewhere is no move
+    expect(startReason(r, 'node3', [seen({ node: 'node1', state: 'exited' })], nodes({ node1: up }))).toBe('its container was gone');
   });
 
   it('on its own node: an update, a container that stopped or vanished, or a new slot', () => {

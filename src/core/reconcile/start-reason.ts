@@ -20,16 +20,19 @@ const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
  * `observed`: the containers seen on the nodes; `nodes`: what is known of each node.
  */
 export function startReason(r: DesiredReplica, was: string | undefined, observed: readonly ObservedReplica[], nodes: ReadonlyMap<string, NodeFacts>): string {
-  if (was !== undefined && was !== r.node) {
-    const n = nodes.get(was);
+  // where it ran: its stored placement, or (a move planned in an earlier pass) its running container elsewhere
+  const elsewhere = observed.find((o) => o.id === r.id && o.app === r.app && o.node !== r.node && o.state === 'running')?.node;
+  const from = was !== undefined && was !== r.node ? was : elsewhere;
+  if (from !== undefined) {
+    const n = nodes.get(from);
     const why = !n
-      ? `${was} left the cluster`
+      ? `${from} left the cluster`
       : n.state === 'down'
-        ? `${was} down${n.since !== undefined ? ` since ${clock(n.since)}` : ''}`
+        ? `${from} down${n.since !== undefined ? ` since ${clock(n.since)}` : ''}`
         : n.availability === 'drain'
-          ? `${was} drained`
+          ? `${from} drained`
           : 'rebalanced';
-    return `moved from ${was}: ${why}`;
+    return `moved from ${from}: ${why}`;
   }
   const mine = observed.filter((o) => o.node === r.node && o.id === r.id && o.app === r.app);
   const older = mine.find((o) => o.revision !== r.revision);
