@@ -7,10 +7,11 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { renderVcl } from '../core/ingress/vcl.ts';
+import { backendName, renderVcl } from '../core/ingress/vcl.ts';
 import { buildApi } from './api/server.ts';
 import { ensureApiToken } from './api/auth.ts';
 import { ConsumerRunner } from './controllers/consumers.ts';
+import { ClusterMetrics } from './metrics/metrics.ts';
 import { ControlLoop } from './controllers/control-loop.ts';
 import { DesiredState } from './controllers/desired-state.ts';
 import { EventLog } from './controllers/event-log.ts';
@@ -96,15 +97,37 @@ export async function runManager(paths: HomePaths): Promise<void> {
   log.info({ ingress: config.ingress }, 'ingress ready');
 
   const events = new EventLog(1000, Date.now, store, (err) => log.error({ err }, 'cannot keep an event in the store'));
+  // read at each scrape, from the loop made below
+  const metrics: ClusterMetrics = new ClusterMetrics({
+    nodes: () => loop.snapshot().nodes,
+    apps: () => {
+      const running = loop.snapshot().replicas.filter((r) => r.state === 'running');
+      const serving = loop.appliedBy('ingress')?.routes ?? [];
+      return (store.currentDeployment()?.apps ?? []).map((a) => ({
+        name: a.name,
+        desired: a.replicas,
+        running: running.filter((r) => r.app === a.name).length,
+        serving: serving.filter((r) => r.route.app === a.name).length,
+      }));
+    },
+    backends: async () => {
+      const state = loop.state();
+      const apps = new Map([...state.routes, ...state.warming].map((r) => [backendName(r.route), r.route.app]));
+      return { counters: await varnish.backendCounters(), appOf: (b) => apps.get(b) };
+    },
+  });
+  events.onEvent((e) => metrics.event(e));
   const desiredLock = new Serial();
   const onAppFailed = (app: string, message: string) =>
     events.add({ kind: 'app-failed', subject: app, app, message: `${app} is left out of the ingress: ${message}` });
-  const onUpdated = (routes: number, off: number) =>
+  const onUpdated = (routes: number, off: number, seconds: number) => {
+    metrics.ingressReloaded(seconds);
     events.add({
       kind: 'ingress-reload',
       subject: 'ingress',
       message: `ingress reloaded: ${routes} routes${off ? `, ${off} switched off until healthy` : ''}`,
     });
+  };
   const ingress = new ConsumerRunner(ingressConsumer(varnish, { domain: config.domain, onAppFailed, onUpdated }, log), log, events);
   const docker = dockerEngines(tls, vault.read, { range, dns: dns.containerDns });
   const helper = lazy(() => netHelperImage());
@@ -122,7 +145,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
   );
   const dnsRecords = dns.consumer ? new ConsumerRunner(dns.consumer, log, events) : null;
   const sims = new SimEngines(paths.machines, vault.read); // nodes of the sim driver, simulated here
-  const loop = new ControlLoop({
+  const loop: ControlLoop = new ControlLoop({
     store,
     engines: (node) => sims.engine(node) ?? docker(node),
     probe: sims.probe(httpProbe),
@@ -131,6 +154,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
     log,
     registry: config.registry,
     desiredLock,
+    metrics,
   });
   // Varnish and the registry are kept running like the apps: restarted with backoff, as events
   const components = new ComponentSupervisor(
@@ -185,6 +209,7 @@ export async function runManager(paths: HomePaths): Promise<void> {
       info: () => ({ registry: config.registry, ingress: config.ingress, pid: process.pid }),
       components: () => components.status(),
       dns: () => dns.view(),
+      metrics: () => metrics.scrape(),
     },
     apiCert ? { https: { key: readFileSync(apiCert.key, 'utf8'), cert: readFileSync(apiCert.cert, 'utf8') } } : {},
   );

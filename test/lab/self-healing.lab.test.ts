@@ -20,6 +20,7 @@ import {
   matrixOk,
   newLabEnv,
   nodeOf,
+  readToken,
   until,
   type LabEnv,
   replicasOf,
@@ -143,6 +144,23 @@ describe('self-healing in a real lab', () => {
     const bad = await matrix(env, ['events', '--since', 'last tuesday']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/E_BAD_REQUEST.*since/s);
+  });
+
+  it('GET /metrics: the failover timed to its replacement, and the requests the ingress fetched from web counted by Varnish', async () => {
+    const scrape = async () => {
+      const r = await get(env.apiPort, '/metrics', 10_000, { authorization: `Bearer ${readToken(env)}` });
+      expect(r.status).toBe(200);
+      return (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(r.body)?.[1]);
+    };
+    const before = await scrape();
+    expect(before('matrix_failover_seconds_count{phase="replaced"}')).toBeGreaterThanOrEqual(1);
+    expect(before('matrix_nodes{state="down"}')).toBe(1);
+    expect(before('matrix_replicas_desired{app="web"}')).toBe(3);
+    const served = before('matrix_app_requests_total{app="web"}');
+    expect(served).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await get(env.ingressPort, '/web/')).status).toBe(200);
+    expect((await scrape())('matrix_app_requests_total{app="web"}')).toBeGreaterThanOrEqual(served + 5);
+    expect((await get(env.apiPort, '/metrics')).status).toBe(401);
   });
 
   it('converges to exactly 3 replicas when the node comes back', async () => {

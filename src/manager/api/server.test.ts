@@ -17,6 +17,7 @@ import { Serial } from '../../util/serial.ts';
 import { dockerEngines } from '../nodes/docker-engine.ts';
 import { ConsumerRunner } from '../controllers/consumers.ts';
 import { ControlLoop } from '../controllers/control-loop.ts';
+import { ClusterMetrics } from '../metrics/metrics.ts';
 import { DesiredState } from '../controllers/desired-state.ts';
 import { EventLog } from '../controllers/event-log.ts';
 import { ingressConsumer, type VclTarget } from '../ingress/ingress-consumer.ts';
@@ -100,6 +101,8 @@ beforeAll(async () => {
   const lock = new Serial();
   const consumers = [new ConsumerRunner(ingressConsumer(ingress, {}, log), log, events)];
   loop = new ControlLoop({ store, engines: dockerEngines(reg.pki.clientTls()), consumers, events, log, registry: reg.client.addr, desiredLock: lock });
+  const metrics = new ClusterMetrics({ nodes: () => loop!.snapshot().nodes, apps: () => [] });
+  events.onEvent((e) => metrics.event(e));
   const desired = new DesiredState(store, loop, reg.client, reg.client.addr, lock, { vault: new Vault(store, SecretBox.fromKey(randomBytes(32))), events });
   const registry = reg;
   api = buildApi({
@@ -110,6 +113,7 @@ beforeAll(async () => {
     log,
     pushSampleImages: () => pushSampleImages(registry.client, ['simplewebapp1']),
     info: () => ({ registry: registry.client.addr, ingress: '127.0.0.1:0', pid: process.pid }),
+    metrics: () => metrics.scrape(),
   });
   await api.ready();
 }, 60_000);
@@ -131,6 +135,7 @@ describe('auth', () => {
 
   const routes: [Method, string, unknown?][] = [
     ['GET', '/v1/info'],
+    ['GET', '/metrics'],
     ['GET', '/v1/nodes'],
     ['PUT', '/v1/nodes/node1', { address: '127.0.0.1', enginePort: 2376 }],
     ['DELETE', '/v1/nodes/node1'],
@@ -501,6 +506,15 @@ describe('projects', { timeout: 30_000 }, () => {
       expect(res.statusCode, q).toBe(400);
       expect(json(res).error).toMatchObject({ code: 'E_BAD_REQUEST', path });
     }
+  });
+
+  it('GET /metrics answers Prometheus text with a token, the events of the changes counted', async () => {
+    const res = await call('GET', '/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.body).toMatch(/^# HELP matrix_nodes /m);
+    expect(res.body).toMatch(/^matrix_events_total\{kind="deploy"\} [1-9]\d*$/m);
+    expect((await call('GET', '/metrics', { token: null })).statusCode).toBe(401);
   });
 
   it('reports the consumers and the loop in GET /v1/status', async () => {

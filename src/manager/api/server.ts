@@ -51,6 +51,8 @@ export interface ApiDeps {
   components?: () => ComponentStatus[];
   /** The `.matrix` DNS names (dns/dns-consumer.ts); absent in tests that run without them. */
   dns?: () => DnsView;
+  /** `GET /metrics`, Prometheus text (metrics/metrics.ts); absent in tests that run without it. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   log: Logger;
 }
 
@@ -256,6 +258,11 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     if (!e?.removeVolume) throw new MatrixError('E_NODE_DOWN', `${node.name} does not answer: its volumes cannot be removed now`, { path: 'node' });
     await e.removeVolume(req.params.name);
     return { removed: req.params.name, node: req.params.node };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    if (!d.metrics) throw new MatrixError('E_NOT_FOUND', 'this manager serves no metrics');
+    const m = await d.metrics();
+    return reply.type(m.contentType).send(m.body);
   });
   app.get('/v1/events', async (req): Promise<EventsView> => ({ events: d.store.listEvents(eventsQuery(req.query, Date.now())) }));
   app.get('/v1/dns', async (): Promise<DnsView> => d.dns?.() ?? { listen: '', containerDns: null, serial: null, records: [] });

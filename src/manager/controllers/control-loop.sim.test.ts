@@ -13,6 +13,7 @@ import { ingressConsumer } from '../ingress/ingress-consumer.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { ConsumerRunner } from './consumers.ts';
 import { ControlLoop } from './control-loop.ts';
+import { ClusterMetrics } from '../metrics/metrics.ts';
 import { DesiredState } from './desired-state.ts';
 import { EventLog } from './event-log.ts';
 
@@ -74,7 +75,10 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
     const events = new EventLog();
     const lock = new Serial();
     const ingress = new ConsumerRunner(ingressConsumer(target, {}, log), log, events, { initialMs: 1, maxMs: 4 });
-    const loop = new ControlLoop({
+    const metrics: ClusterMetrics = new ClusterMetrics({ nodes: () => loop.snapshot().nodes, apps: () => [] });
+    events.onEvent((e) => metrics.event(e));
+    const loop: ControlLoop = new ControlLoop({
+      metrics,
       store,
       engines: sim.engines(),
       probe: sim.probe(),
@@ -86,7 +90,7 @@ function world(nodes: number, opts: { memoryMb?: number } = {}) {
       desiredLock: lock,
     });
     const desired = new DesiredState(store, loop, { manifestExists: async () => true }, REGISTRY, lock, { events });
-    return { loop, desired, ingress, events };
+    return { loop, desired, ingress, events, metrics };
   };
   return { sim, store, vcls, told, clock, target, ...make(), restart: make };
 }
@@ -343,6 +347,25 @@ describe('control loop on the sim driver', () => {
       }),
     ]);
     expect(moved[0]!.node).toMatch(/^n[13]$/);
+  });
+
+  it('feeds the metrics: every pass timed, failed health checks by app, a failover timed to its replacement', async () => {
+    const w = world(3);
+    await deploy(w, [app('web', 3)]);
+    await w.loop.pass();
+    const one = [...w.sim.nodes.values()].flatMap((n) => [...n.containers.values()]).find((x) => x.replica.app === 'web')!;
+    w.sim.sick.add(one.id);
+    await w.loop.pass();
+    w.sim.sick.delete(one.id);
+    w.sim.powerOff('n2');
+    await w.loop.pass();
+    const text = (await w.metrics.scrape()).body;
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('matrix_reconcile_duration_seconds_count')).toBeGreaterThanOrEqual(4);
+    expect(value('matrix_health_check_failures_total{app="web"}')).toBe(1);
+    expect(value('matrix_failover_seconds_count{phase="replaced"}')).toBe(1);
+    expect(value('matrix_events_total{kind="node-down"}')).toBe(1);
+    expect(value('matrix_nodes{state="down"}')).toBe(1);
   });
 
   it("cuts a down node's backends off the ingress before the VCL without them is loaded", async () => {

@@ -16,6 +16,7 @@ import { planDeployment, type DeploymentPlan } from '../../core/reconcile/plan-d
 import type { RolloutState } from '../../core/reconcile/rollout.ts';
 import { describeAction } from '../../core/reconcile/reconcile.ts';
 import { startReason, type NodeFacts } from '../../core/reconcile/start-reason.ts';
+import type { ClusterMetrics } from '../metrics/metrics.ts';
 import {
   EMPTY_SNAPSHOT,
   nodeStatuses,
@@ -52,6 +53,8 @@ export interface ControlLoopDeps {
   pingTimeoutMs?: number;
   /** The replica health check; the sim driver passes its own. */
   probe?: HealthProbe;
+  /** Where pass durations, failed passes and health-check results are counted (metrics/metrics.ts). */
+  metrics?: Pick<ClusterMetrics, 'observePass' | 'loopError' | 'healthCheck'>;
   now?: () => number;
 }
 
@@ -111,6 +114,7 @@ export class ControlLoop {
     this.monitor = new NodeMonitor({
       engines: deps.engines,
       probe: deps.probe ?? httpProbe,
+      ...(deps.metrics ? { onProbe: (app: string, ok: boolean) => deps.metrics!.healthCheck(app, ok) } : {}),
       log: deps.log,
       pingTimeoutMs: deps.pingTimeoutMs ?? 800,
       onChange: () => this.kick(),
@@ -172,6 +176,7 @@ export class ControlLoop {
     try {
       await this.pass();
     } catch (e) {
+      this.deps.metrics?.loopError();
       this.deps.log.error({ err: e }, 'control loop pass failed');
     } finally {
       this.inPass = false;
@@ -201,6 +206,16 @@ export class ControlLoop {
   }
 
   private async runPass(): Promise<PassReport> {
+    const started = performance.now();
+    let planned = 0;
+    try {
+      return await this.runPassTimed((ms) => (planned = ms));
+    } finally {
+      this.deps.metrics?.observePass((performance.now() - started) / 1000, planned / 1000);
+    }
+  }
+
+  private async runPassTimed(planMs: (ms: number) => void): Promise<PassReport> {
     const d = this.deps.store.currentDeployment();
     this.generation = d?.generation ?? 0;
     // internal apps are no name at the ingress: /<app>/ is a 404 for them, as for no app
@@ -212,7 +227,9 @@ export class ControlLoop {
     this.memory.observe(snap);
     this.executor.observed(new Set(snap.replicas.map((r) => r.containerId)));
     // planning is pure and quick: the ingress is told which replicas belong to the desired state
+    const planStart = performance.now();
     const plan = d ? this.plan(d) : null;
+    planMs(performance.now() - planStart);
     this.previousDesired = this.lastPlan?.desired ?? [];
     this.lastPlan = plan;
     for (const id of plan?.undrain ?? []) {

@@ -12,6 +12,7 @@ export type { ClusterEvent, EventKind };
 
 export class EventLog {
   private readonly events: ClusterEvent[] = [];
+  private readonly listeners: ((e: ClusterEvent) => void)[] = [];
 
   constructor(
     private readonly limit = 1000,
@@ -31,7 +32,13 @@ export class EventLog {
     }
     this.events.push(ev);
     if (this.events.length > this.limit) this.events.splice(0, this.events.length - this.limit);
+    for (const l of this.listeners) l(ev);
     return ev;
+  }
+
+  /** Calls `f` with each event from now on (metrics count them). */
+  onEvent(f: (e: ClusterEvent) => void): void {
+    this.listeners.push(f);
   }
 
   list(filter: { kind?: EventKind; subject?: string } = {}): ClusterEvent[] {

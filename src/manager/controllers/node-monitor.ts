@@ -21,6 +21,8 @@ export interface EngineHealth {
 export interface NodeMonitorDeps {
   engines: EngineFactory;
   probe: HealthProbe;
+  /** Each health check's result, by app (metrics). */
+  onProbe?: (app: string, ok: boolean) => void;
   log: Logger;
   /** How long a ping may take before the node counts as down. */
   pingTimeoutMs: number;
@@ -141,7 +143,9 @@ export class NodeMonitor {
         const n = up.get(o.node);
         const at = n && o.state === 'running' ? endpoint(o, n.address) : null;
         if (!at) return;
-        if (await this.deps.probe(at.address, at.port, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH)) healthy.add(o.containerId);
+        const ok = await this.deps.probe(at.address, at.port, o.health ?? checks.get(o.app) ?? DEFAULT_HEALTH);
+        this.deps.onProbe?.(o.app, ok);
+        if (ok) healthy.add(o.containerId);
       }),
     );
     return healthy;

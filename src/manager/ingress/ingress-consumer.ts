@@ -28,8 +28,8 @@ export interface IngressConsumerOptions {
   domain?: string | undefined;
   /** An app is left out of the ingress because its settings cannot be rendered (called once per failure). */
   onAppFailed?: (app: string, message: string) => void;
-  /** A new VCL was loaded: `routes` backends on, `off` switched off (warming). */
-  onUpdated?: (routes: number, off: number) => void;
+  /** A new VCL was loaded, in `seconds`: `routes` backends on, `off` switched off (warming). */
+  onUpdated?: (routes: number, off: number, seconds: number) => void;
   now?: () => number;
 }
 
@@ -102,9 +102,10 @@ export function ingressConsumer(target: VclTarget, o: IngressConsumerOptions, lo
         o.onAppFailed?.(app, message);
       }
       failing = new Set(bad.keys());
+      const started = performance.now();
       if (await target.apply(vcl, sick)) {
         log.info({ routes, warming: sick.length }, 'ingress updated');
-        o.onUpdated?.(routes, sick.length);
+        o.onUpdated?.(routes, sick.length, (performance.now() - started) / 1000);
       }
       lately.saw(
         served([...state.routes, ...state.warming])

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { abortConnectionsCommand, countAborted, healthChanges, parseVclList, quickCompileCommand, varnishdCommand, vclsToDiscard } from './varnish-commands.ts';
+import {
+  abortConnectionsCommand,
+  backendCountersCommand,
+  countAborted,
+  healthChanges,
+  parseBackendCounters,
+  parseVclList,
+  quickCompileCommand,
+  varnishdCommand,
+  vclsToDiscard,
+} from './varnish-commands.ts';
 
 describe('varnish commands', () => {
   it("starts varnishd with its own work dir, a secret-guarded admin port and the manager's current VCL", () => {
@@ -97,5 +107,31 @@ describe('varnish commands', () => {
     ]);
     expect(healthChanges(new Map(), [])).toEqual([]);
     expect(healthChanges(new Map([['b_c', false]]), ['b_c'])).toEqual([['b_c', false]]);
+  });
+
+  it("reads each loaded VCL's backend fetches and failed connects from varnishstat's JSON, and nothing else", () => {
+    expect(backendCountersCommand('/w')).toEqual(['varnishstat', '-n', '/w', '-1', '-j', '-f', 'VBE.*']);
+    const json = JSON.stringify({
+      version: 1,
+      timestamp: '2026-11-27T10:00:00',
+      counters: {
+        'MAIN.client_req': { flag: 'c', value: 99 },
+        'VBE.mx1.b_web_node1_32768.req': { flag: 'c', value: 12 },
+        'VBE.mx1.b_web_node1_32768.fail': { flag: 'c', value: 1 },
+        'VBE.mx1.b_web_node1_32768.happy': { flag: 'b', value: 3 },
+        'VBE.mx2.b_web_node1_32768.req': { flag: 'c', value: 4 },
+        'VBE.mx2.b_api_node2_32769.fail': { flag: 'c', value: 2 },
+        'VBE.weird': { value: 5 },
+        'VBE.mx2.b_x.req': { value: 'many' },
+      },
+    });
+    expect(parseBackendCounters(json)).toEqual(
+      new Map([
+        ['mx1.b_web_node1_32768', { req: 12, fail: 1 }],
+        ['mx2.b_web_node1_32768', { req: 4, fail: 0 }],
+        ['mx2.b_api_node2_32769', { req: 0, fail: 2 }],
+      ]),
+    );
+    expect(parseBackendCounters('{}')).toEqual(new Map());
   });
 });

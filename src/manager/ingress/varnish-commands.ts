@@ -85,3 +85,25 @@ export function healthChanges(forced: ReadonlyMap<string, boolean>, sick: readon
   const on = [...forced].filter(([b, isOff]) => isOff && !want.has(b)).map(([b]): [string, boolean] => [b, true]);
   return [...off, ...on];
 }
+
+/** The argv that reads every backend counter of the varnishd in `workDir`, once, as JSON. */
+export function backendCountersCommand(workDir: string): string[] {
+  return ['varnishstat', '-n', workDir, '-1', '-j', '-f', 'VBE.*'];
+}
+
+/**
+ * Pure: `varnishstat -j` (format version 1) -> per `<vcl>.<backend>`, its fetches (`req`) and
+ * failed connects (`fail`). Anything else in the output is ignored.
+ */
+export function parseBackendCounters(json: string): Map<string, { req: number; fail: number }> {
+  const out = new Map<string, { req: number; fail: number }>();
+  const counters = (JSON.parse(json) as { counters?: Record<string, { value?: unknown }> }).counters ?? {};
+  for (const [name, c] of Object.entries(counters)) {
+    const m = /^VBE\.([^.]+\.[^.]+)\.(req|fail)$/.exec(name);
+    if (!m || typeof c?.value !== 'number') continue;
+    const entry = out.get(m[1]!) ?? { req: 0, fail: 0 };
+    entry[m[2] as 'req' | 'fail'] = c.value;
+    out.set(m[1]!, entry);
+  }
+  return out;
+}

@@ -164,6 +164,15 @@ describe('Varnish ingress (real varnishd)', { timeout: 60_000 }, () => {
     for (let i = 0; i < 6; i++) expect(await get('/web/')).toEqual({ status: 200, body: 'a' });
   });
 
+  it("reads the backend counters with varnishstat: each fetch counted on the active VCL's backend", async () => {
+    const key = `${varnish!.activeVclName()!.name}.${backendName(route('a'))}`;
+    const before = (await varnish!.backendCounters()).get(key)?.req ?? 0;
+    for (let i = 0; i < 3; i++) expect((await get('/web/')).status).toBe(200);
+    const after = (await varnish!.backendCounters()).get(key);
+    expect(after?.req).toBe(before + 3);
+    expect(after?.fail).toBe(0);
+  });
+
   it('loads a VCL with a warming backend switched off, and switches it on, and off again, with no new load', async () => {
     const vcl = renderVcl([route('a'), route('b')]);
     const [a, b] = [backendName(route('a')), backendName(route('b'))];

@@ -178,6 +178,13 @@ export class Varnish {
     return vc.countAborted(r.stdout);
   }
 
+  /** Every loaded VCL's backend counters (`<vcl>.<backend>` -> fetches, failed connects). */
+  async backendCounters(): Promise<Map<string, { req: number; fail: number }>> {
+    const r = await run(vc.backendCountersCommand(this.workDir), { timeoutMs: 5_000 });
+    if (r.code !== 0) throw new MatrixError('E_INGRESS', `varnishstat: ${(r.stderr || r.stdout).trim()}`);
+    return vc.parseBackendCounters(r.stdout);
+  }
+
   activeVcl(): string {
     return this.current;
   }
