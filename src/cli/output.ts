@@ -1,5 +1,26 @@
 /** Plain-text tables and error printing for the CLI. */
-import { formatError, isMatrixError, type MatrixError } from '../core/errors.ts';
+import type { Command } from 'commander';
+import { formatError, isMatrixError, MatrixError as Problem, type MatrixError } from '../core/errors.ts';
+
+/** `-o, --output <format>` of a list command: a table (text), or what the API answers (json). */
+export function outputOption(cmd: Command, json = 'what the API answers, as JSON'): Command {
+  return cmd.option('-o, --output <format>', `text (a table) or json (${json})`, 'text');
+}
+
+/** Whether `-o json` was asked for; anything but text or json is refused with the flag. */
+export function wantsJson(o: { output?: string }): boolean {
+  if (o.output !== undefined && o.output !== 'text' && o.output !== 'json') {
+    throw new Problem('E_BAD_REQUEST', `must be text or json, got "${o.output}"`, { path: '--output' });
+  }
+  return o.output === 'json';
+}
+
+/** Prints `data` as indented JSON when `-o json` was asked for; true when it did. */
+export function printedJson(o: { output?: string }, data: unknown): boolean {
+  if (!wantsJson(o)) return false;
+  console.log(JSON.stringify(data, null, 2));
+  return true;
+}
 
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];

@@ -90,6 +90,18 @@ describe('self-healing in a real lab', () => {
     expect(new Set(running(rows).map((r) => r.node))).toEqual(new Set(['node1', 'node2', 'node3']));
   });
 
+  it('list commands answer JSON with -o json (what the API answers), and refuse another format', async () => {
+    const ps = JSON.parse(await matrixOk(env, ['ps', '-o', 'json'])) as { replicas: { app: string; state: string }[] };
+    expect(ps.replicas.filter((r) => r.app === 'web' && r.state === 'running')).toHaveLength(3);
+    const nodes = JSON.parse(await matrixOk(env, ['nodes', '-o', 'json'])) as { name: string; state: string }[];
+    expect(nodes.map((n) => `${n.name} ${n.state}`)).toEqual(['node1 up', 'node2 up', 'node3 up']);
+    const apps = JSON.parse(await matrixOk(env, ['apps', '-o', 'json'])) as { name: string; desired: number }[];
+    expect(apps).toEqual([expect.objectContaining({ name: 'web', desired: 3 })]);
+    const bad = await matrix(env, ['apps', '-o', 'yaml']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('error[E_BAD_REQUEST]: --output: must be text or json');
+  });
+
   it("reschedules a switched-off node's replica onto the survivors while the ingress keeps answering", async () => {
     let stop = false;
     const statuses: number[] = [];

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { EVENT_KINDS, type ClusterEvent } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
+import { wantsJson } from '../output.ts';
 
 export interface EventsOptions {
   app?: string;
@@ -49,11 +50,11 @@ export function eventsCommands(program: Command): void {
     .option('-f, --follow', 'then keep printing new events as they happen (Ctrl-C stops)')
     .option('-o, --output <format>', 'text, or json: one JSON object per line', 'text')
     .action(async (o: EventsOptions) => {
-      if (o.output !== 'text' && o.output !== 'json') throw new MatrixError('E_BAD_REQUEST', `must be text or json, got "${o.output}"`, { path: '--output' });
+      const json = wantsJson(o);
       const api = ApiClient.fromEnv();
-      const print = (e: ClusterEvent) => console.log(o.output === 'json' ? JSON.stringify(e) : eventLine(e));
+      const print = (e: ClusterEvent) => console.log(json ? JSON.stringify(e) : eventLine(e));
       let events = await api.events(eventsQueryString(o));
-      if (!events.length && !o.follow && o.output === 'text') console.error('no events match');
+      if (!events.length && !o.follow && !json) console.error('no events match');
       events.forEach(print);
       let last = events.at(-1)?.id ?? 0;
       while (o.follow) {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { isMatrixError, MatrixError } from '../../core/errors.ts';
 import { checkSecretValue, SECRET_LIMITS } from '../../core/secrets.ts';
 import { ApiClient } from '../api-client.ts';
-import { table } from '../output.ts';
+import { outputOption, printedJson, table, wantsJson } from '../output.ts';
 import { printChange } from './deploy.ts';
 
 export function secretCommands(program: Command): void {
@@ -32,10 +32,11 @@ or in a compose file (service \`secrets:\`, top-level \`secrets: { db-password: 
         printChange(r.change);
       }
     });
-  s.command('ls')
-    .description('list secrets: name, version, size, the apps that receive them (never the values)')
-    .action(async () => {
+  outputOption(s.command('ls').description('list secrets: name, version, size, the apps that receive them (never the values)')).action(
+    async (o: { output: string }) => {
+      wantsJson(o);
       const list = await ApiClient.fromEnv().secrets();
+      if (printedJson(o, list)) return;
       if (!list.length) return console.log('no secrets (`matrix secret set <name>` creates one)');
       console.log(
         table(
@@ -43,7 +44,8 @@ or in a compose file (service \`secrets:\`, top-level \`secrets: { db-password: 
           list.map((x) => [x.name, String(x.version), String(x.bytes), x.updatedAt, x.usedBy.join(',') || '-']),
         ),
       );
-    });
+    },
+  );
   s.command('rm <name>')
     .description('remove a secret (refused while an app receives it)')
     .action(async (name: string) => {
