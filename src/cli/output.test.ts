@@ -41,6 +41,7 @@ describe('-o of list commands', () => {
       console.log = log;
     }
     expect(logged.map((l) => JSON.parse(l) as unknown)).toEqual([[{ a: 1 }]]);
-    for (const output of ['yaml', 'JSON', '']) expect(() => wantsJson({ output })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: '--output' }));
+    for (const output of ['yaml', 'JSON', ''])
+      expect(() => wantsJson({ output })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: '--output' }));
   });
 });

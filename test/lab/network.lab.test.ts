@@ -231,7 +231,14 @@ describe('apps that find each other across nodes', () => {
     // node3 itself routes to its peers' shares again (its replies would not need them: they go to node1's address);
     // the network consumer sends them on its own time, which may come after the replica is reached
     const want = [`10.220.1.0/24 via ${env.subnet}.11`, `10.220.2.0/24 via ${env.subnet}.12`];
-    expect(await until(async () => routesOf('node3'), (r) => r.join() === want.join(), 120, 250)).toEqual(want);
+    expect(
+      await until(
+        async () => routesOf('node3'),
+        (r) => r.join() === want.join(),
+        120,
+        250,
+      ),
+    ).toEqual(want);
   });
 });
 
