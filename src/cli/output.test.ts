@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { MatrixError } from '../core/errors.ts';
-import { errorLines, printedJson, table, wantsJson } from './output.ts';
+import { Command } from 'commander';
+import { errorLines, listCommand, table, wantsJson } from './output.ts';
 
 describe('cli output', () => {
   it('aligns table columns', () => {
@@ -29,19 +30,40 @@ describe('cli output', () => {
 });
 
 describe('-o of list commands', () => {
-  it('prints the API objects as JSON for json, nothing for text, and refuses any other format with the flag', () => {
+  /** Runs a list command made by listCommand with `args`; what it printed, and what reached `print`. */
+  async function run(args: string[]) {
     const logged: string[] = [];
+    const printed: unknown[] = [];
+    let fetched = 0;
+    const cmd = listCommand(
+      new Command('ls').exitOverride(),
+      async () => (fetched++, [{ a: 1, hidden: 2 }]),
+      (d) => void printed.push(d),
+      (d) => d.map((x) => ({ a: x.a })),
+    );
     const log = console.log;
     console.log = (s: string) => logged.push(s);
     try {
-      expect(printedJson({ output: 'text' }, [{ a: 1 }])).toBe(false);
-      expect(printedJson({}, [{ a: 1 }])).toBe(false);
-      expect(printedJson({ output: 'json' }, [{ a: 1 }])).toBe(true);
+      await cmd.parseAsync(args, { from: 'user' });
     } finally {
       console.log = log;
     }
-    expect(logged.map((l) => JSON.parse(l) as unknown)).toEqual([[{ a: 1 }]]);
-    for (const output of ['yaml', 'JSON', ''])
+    return { logged, printed, fetched };
+  }
+
+  it('prints what the API answered (the part shown) as JSON for json, hands it to print for text, and refuses any other format with the flag before asking', async () => {
+    const token = process.env.MATRIX_TOKEN;
+    process.env.MATRIX_TOKEN = 'test-token'; // ApiClient.fromEnv needs one; nothing is sent
+    onTestFinished(() => {
+      if (token === undefined) delete process.env.MATRIX_TOKEN;
+      else process.env.MATRIX_TOKEN = token;
+    });
+    expect(await run(['-o', 'json'])).toEqual({ logged: [JSON.stringify([{ a: 1 }], null, 2)], printed: [], fetched: 1 });
+    expect(await run([])).toEqual({ logged: [], printed: [[{ a: 1, hidden: 2 }]], fetched: 1 });
+    expect(await run(['--output', 'text'])).toMatchObject({ printed: [[{ a: 1, hidden: 2 }]] });
+    for (const output of ['yaml', 'JSON', '']) {
       expect(() => wantsJson({ output })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: '--output' }));
+      await expect(run(['-o', output])).rejects.toMatchObject({ code: 'E_BAD_REQUEST', path: '--output' });
+    }
   });
 });

@@ -1,10 +1,26 @@
 /** Plain-text tables and error printing for the CLI. */
 import type { Command } from 'commander';
+import { ApiClient } from './api-client.ts';
 import { formatError, isMatrixError, MatrixError as Problem, type MatrixError } from '../core/errors.ts';
 
-/** `-o, --output <format>` of a list command: a table (text), or what the API answers (json). */
-export function outputOption(cmd: Command, json = 'what the API answers, as JSON'): Command {
-  return cmd.option('-o, --output <format>', `text (a table) or json (${json})`, 'text');
+/**
+ * A list command with `-o, --output text|json`: the format is checked before any request,
+ * then `fetch` asks the API; json prints what it answered (or the part `shown` picks), text
+ * hands it to `print`.
+ */
+export function listCommand<T>(
+  cmd: Command,
+  fetch: (api: ApiClient) => Promise<T>,
+  print: (data: T, api: ApiClient) => void | Promise<void>,
+  shown: (data: T) => unknown = (d) => d,
+): Command {
+  return cmd.option('-o, --output <format>', 'text (a table) or json (what the API answers, as JSON)', 'text').action(async (o: { output?: string }) => {
+    const json = wantsJson(o);
+    const api = ApiClient.fromEnv();
+    const data = await fetch(api);
+    if (json) console.log(JSON.stringify(shown(data), null, 2));
+    else await print(data, api);
+  });
 }
 
 /** Whether `-o json` was asked for; anything but text or json is refused with the flag. */
@@ -13,13 +29,6 @@ export function wantsJson(o: { output?: string }): boolean {
     throw new Problem('E_BAD_REQUEST', `must be text or json, got "${o.output}"`, { path: '--output' });
   }
   return o.output === 'json';
-}
-
-/** Prints `data` as indented JSON when `-o json` was asked for; true when it did. */
-export function printedJson(o: { output?: string }, data: unknown): boolean {
-  if (!wantsJson(o)) return false;
-  console.log(JSON.stringify(data, null, 2));
-  return true;
 }
 
 export function table(headers: string[], rows: (string | number)[][]): string {

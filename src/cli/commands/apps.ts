@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../api-client.ts';
 import { printIngressBanner } from '../ingress-status.ts';
-import { outputOption, printedJson, table, wantsJson } from '../output.ts';
+import { listCommand, table } from '../output.ts';
 
 export function appCommands(program: Command): void {
   const images = program.command('images').description('images in the cluster registry');
@@ -14,27 +14,27 @@ export function appCommands(program: Command): void {
       for (const i of await ApiClient.fromEnv().pushSampleImages()) console.log(`pushed ${i}`);
     });
 
-  outputOption(program.command('apps').description('list apps: project, running/desired replicas, revision')).action(async (o: { output: string }) => {
-    const api = ApiClient.fromEnv();
-    wantsJson(o);
-    const apps = await api.apps();
-    if (printedJson(o, apps)) return;
-    await printIngressBanner(api);
-    console.log(
-      table(
-        ['APP', 'PROJECT', 'IMAGE', 'RUNNING', 'UNPLACED', 'REVISION', 'PLACEMENT'],
-        apps.map((a) => [
-          a.name,
-          a.project,
-          a.image,
-          `${a.running}/${a.desired}${a.leaving ? ` (+${a.leaving} leaving)` : ''}`,
-          a.unplaced,
-          a.revision,
-          a.pinned ? (a.volumes ? 'with its volumes' : 'pinned (plan)') : 'scheduled',
-        ]),
-      ),
-    );
-  });
+  listCommand(
+    program.command('apps').description('list apps: project, running/desired replicas, revision'),
+    (api) => api.apps(),
+    async (apps, api) => {
+      await printIngressBanner(api);
+      console.log(
+        table(
+          ['APP', 'PROJECT', 'IMAGE', 'RUNNING', 'UNPLACED', 'REVISION', 'PLACEMENT'],
+          apps.map((a) => [
+            a.name,
+            a.project,
+            a.image,
+            `${a.running}/${a.desired}${a.leaving ? ` (+${a.leaving} leaving)` : ''}`,
+            a.unplaced,
+            a.revision,
+            a.pinned ? (a.volumes ? 'with its volumes' : 'pinned (plan)') : 'scheduled',
+          ]),
+        ),
+      );
+    },
+  );
 
   const app = program.command('app').description('one app');
   app
@@ -68,22 +68,23 @@ export function appCommands(program: Command): void {
       for (const b of r.rollbacks) console.log(`rolled back at ${b.at}: ${b.fromImage} -> ${b.toImage}: ${b.reason}`);
     });
 
-  outputOption(program.command('ps').description('list replicas: app, node, address, state, revision')).action(async (o: { output: string }) => {
-    wantsJson(o);
-    const r = await ApiClient.fromEnv().replicas();
-    if (printedJson(o, r)) return;
-    const rows = r.replicas.map((x) => [
-      x.app,
-      x.node,
-      x.address,
-      x.desired ? x.state : `${x.state} (not in plan)`,
-      x.containerId?.slice(0, 12) ?? '-',
-      x.revision,
-    ]);
-    console.log(table(['APP', 'NODE', 'ADDRESS', 'STATE', 'CONTAINER', 'REVISION'], rows));
-    console.log(`\n${r.replicas.filter((x) => x.state === 'running' && x.desired).length} running, ${r.desired + r.unplaced.length} desired`);
-    for (const u of r.unplaced) console.log(`unplaced: ${u.app}.${u.slot}: ${u.message}`);
-  });
+  listCommand(
+    program.command('ps').description('list replicas: app, node, address, state, revision'),
+    (api) => api.replicas(),
+    (r) => {
+      const rows = r.replicas.map((x) => [
+        x.app,
+        x.node,
+        x.address,
+        x.desired ? x.state : `${x.state} (not in plan)`,
+        x.containerId?.slice(0, 12) ?? '-',
+        x.revision,
+      ]);
+      console.log(table(['APP', 'NODE', 'ADDRESS', 'STATE', 'CONTAINER', 'REVISION'], rows));
+      console.log(`\n${r.replicas.filter((x) => x.state === 'running' && x.desired).length} running, ${r.desired + r.unplaced.length} desired`);
+      for (const u of r.unplaced) console.log(`unplaced: ${u.app}.${u.slot}: ${u.message}`);
+    },
+  );
 
   program
     .command('status')

@@ -6,7 +6,7 @@ import { MatrixError } from '../../core/errors.ts';
 import { isRolloutWait } from '../../core/reconcile/reconcile.ts';
 import type { ChangeResult } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
-import { outputOption, printedJson, table, wantsJson } from '../output.ts';
+import { listCommand, table } from '../output.ts';
 import { ingressTrouble } from '../ingress-status.ts';
 
 export function deployCommands(program: Command): void {
@@ -83,17 +83,17 @@ project's apps; apps of the same project missing from the file keep running unle
       printChange(r);
     });
 
-  outputOption(program.command('projects').description('list projects: the deployed files and their apps')).action(async (o: { output: string }) => {
-    wantsJson(o);
-    const projects = await ApiClient.fromEnv().projects();
-    if (printedJson(o, projects)) return;
-    console.log(
-      table(
-        ['PROJECT', 'APPS', 'FILE', 'UPDATED'],
-        projects.map((p) => [p.name, p.apps.join(',') || '-', p.file ?? '-', p.updatedAt ?? '-']),
+  listCommand(
+    program.command('projects').description('list projects: the deployed files and their apps'),
+    (api) => api.projects(),
+    (projects) =>
+      console.log(
+        table(
+          ['PROJECT', 'APPS', 'FILE', 'UPDATED'],
+          projects.map((p) => [p.name, p.apps.join(',') || '-', p.file ?? '-', p.updatedAt ?? '-']),
+        ),
       ),
-    );
-  });
+  );
 
   const project = program.command('project').description('one project');
   project

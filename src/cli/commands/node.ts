@@ -13,26 +13,25 @@ import { engineShown } from '../../core/model.ts';
 import { homePaths } from '../../shared/home.ts';
 import { allDriverOptions, checkCreate, DRIVER_INFO, type CreateOptions } from '../../shared/machine-drivers.ts';
 import { readManagerConfig } from '../../shared/manager-config.ts';
+import type { NodeView, ReplicasView } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
 import { changeNode, drainNode, engineNode, findNode, machineFor, machineIfAny, withNodeAway } from '../node-cycle.ts';
 import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EngineEndpoint, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
-import { outputOption, printedJson, table, wantsJson } from '../output.ts';
+import { listCommand, table } from '../output.ts';
 
 /** The client certificate the stock docker CLI presents: its own, beside the manager's, from the same CA. */
 const DOCKER_CLIENT = 'docker';
 
 export function nodeCommands(program: Command): void {
   const nodes = program.command('nodes').description('the cluster nodes (`matrix node` for one)');
-  outputOption(nodes.command('ls', { isDefault: true }).description('list the nodes: health, engine version, running replicas, capacity, labels')).action(
-    listNodes,
-  );
+  listNodes(nodes.command('ls', { isDefault: true }).description('list the nodes: health, engine version, running replicas, capacity, labels'));
   nodes.command('label <node> <key=value...>').description('set labels on a node (used by constraints such as zone==a); `key=` removes one').action(labelNode);
 
   const node = program
     .command('node')
     .description('one node: inspect, labels, drain and remove, switch on and off, a shell on it, and the docker CLI pointed at its engine (env, config, ip)');
-  outputOption(node.command('ls').description('list the nodes (as `matrix nodes`)')).action(listNodes);
+  listNodes(node.command('ls').description('list the nodes (as `matrix nodes`)'));
   const create = node
     .command('create [name]')
     .description('make a machine with a driver and add it to the cluster as a node (its engine over mutual TLS with the cluster CA)')
@@ -193,11 +192,20 @@ export function nodeCommands(program: Command): void {
     });
 }
 
-async function listNodes(o: { output: string }): Promise<void> {
-  const api = ApiClient.fromEnv();
-  wantsJson(o);
-  const [list, { replicas }] = await Promise.all([api.nodes(), api.replicas()]);
-  if (printedJson(o, list)) return;
+/** `-o json` prints the nodes alone; the table also counts each node's running replicas. */
+function listNodes(cmd: Command): Command {
+  return listCommand(
+    cmd,
+    async (api) => {
+      const [list, { replicas }] = await Promise.all([api.nodes(), api.replicas()]);
+      return { list, replicas };
+    },
+    printNodes,
+    (d) => d.list,
+  );
+}
+
+async function printNodes({ list, replicas }: { list: NodeView[]; replicas: ReplicasView['replicas'] }, api: ApiClient): Promise<void> {
   await printIngressBanner(api);
   const running = new Map<string, number>();
   for (const r of replicas) if (r.state === 'running') running.set(r.node, (running.get(r.node) ?? 0) + 1);

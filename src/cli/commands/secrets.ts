@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { isMatrixError, MatrixError } from '../../core/errors.ts';
 import { checkSecretValue, SECRET_LIMITS } from '../../core/secrets.ts';
 import { ApiClient } from '../api-client.ts';
-import { outputOption, printedJson, table, wantsJson } from '../output.ts';
+import { listCommand, table } from '../output.ts';
 import { printChange } from './deploy.ts';
 
 export function secretCommands(program: Command): void {
@@ -32,11 +32,10 @@ or in a compose file (service \`secrets:\`, top-level \`secrets: { db-password: 
         printChange(r.change);
       }
     });
-  outputOption(s.command('ls').description('list secrets: name, version, size, the apps that receive them (never the values)')).action(
-    async (o: { output: string }) => {
-      wantsJson(o);
-      const list = await ApiClient.fromEnv().secrets();
-      if (printedJson(o, list)) return;
+  listCommand(
+    s.command('ls').description('list secrets: name, version, size, the apps that receive them (never the values)'),
+    (api) => api.secrets(),
+    (list) => {
       if (!list.length) return console.log('no secrets (`matrix secret set <name>` creates one)');
       console.log(
         table(

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import type { TokenRole } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
-import { outputOption, printedJson, table, wantsJson } from '../output.ts';
+import { listCommand, table } from '../output.ts';
 
 const ROLES: TokenRole[] = ['viewer', 'deployer', 'admin'];
 
@@ -23,17 +23,17 @@ export function tokenCommands(program: Command): void {
       console.log(r.token);
       console.log('it is not shown again; revoke it with `matrix token revoke ' + r.id + '`');
     });
-  outputOption(t.command('ls').description('list tokens (never the tokens themselves)')).action(async (o: { output: string }) => {
-    wantsJson(o);
-    const list = await ApiClient.fromEnv().tokens();
-    if (printedJson(o, list)) return;
-    console.log(
-      table(
-        ['ID', 'NAME', 'ROLE', 'CREATED'],
-        list.map((x) => [x.id, x.name, x.role, x.createdAt ?? '-']),
+  listCommand(
+    t.command('ls').description('list tokens (never the tokens themselves)'),
+    (api) => api.tokens(),
+    (list) =>
+      console.log(
+        table(
+          ['ID', 'NAME', 'ROLE', 'CREATED'],
+          list.map((x) => [x.id, x.name, x.role, x.createdAt ?? '-']),
+        ),
       ),
-    );
-  });
+  );
   t.command('revoke <id>')
     .description('revoke a token at once')
     .action(async (id: string) => {

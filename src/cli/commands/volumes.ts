@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { ApiClient } from '../api-client.ts';
-import { outputOption, printedJson, table, wantsJson } from '../output.ts';
+import { listCommand, table } from '../output.ts';
 import type { VolumesView } from '../../shared/api-types.ts';
 
 type Row = VolumesView['volumes'][number];
@@ -18,11 +18,10 @@ function unreachableNote(v: VolumesView): void {
 
 export function volumeCommands(program: Command): void {
   const vol = program.command('volume').description("apps' named volumes: each replica's own, on the node it runs on (volumes: in matrix.yaml or compose)");
-  outputOption(vol.command('ls').description('list the volumes on every answering node, with the containers that mount them')).action(
-    async (o: { output: string }) => {
-      wantsJson(o);
-      const v = await ApiClient.fromEnv().volumes();
-      if (printedJson(o, v)) return;
+  listCommand(
+    vol.command('ls').description('list the volumes on every answering node, with the containers that mount them'),
+    (api) => api.volumes(),
+    (v) => {
       console.log(
         table(
           ['NODE', 'NAME', 'APP', 'REPLICA', 'VOLUME', 'USED BY', 'CREATED'],
