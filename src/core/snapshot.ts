@@ -82,8 +82,7 @@ export interface Admission {
  */
 export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string> | ReadonlyMap<string, unknown>, admit: Admission): RoutedReplica[] {
   const up = new Map(s.nodes.filter((n) => n.state === 'up').map((n) => [n.name, n]));
-  const key = (r: { node: string; id: string; revision: string }) => `${r.node}\u0000${r.id}\u0000${r.revision}`;
-  const wanted = new Map<string, DesiredReplica>(admit.desired.map((d) => [key(d), d]));
+  const current = currentReplicaOf(admit.desired);
   const out: RoutedReplica[] = [];
   for (const o of s.replicas) {
     const n = up.get(o.node);
@@ -91,8 +90,7 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
     if (!n || n.driver === 'sim' || o.state !== 'running' || !s.healthy.has(o.containerId) || draining.has(o.containerId)) continue;
     const at = endpoint(o, n.address);
     if (!at) continue;
-    const d = wanted.get(key(o));
-    if (!admit.routed.has(o.containerId) && !(d && d.app === o.app && isCurrentReplica(o, d))) continue;
+    if (!admit.routed.has(o.containerId) && !current(o)) continue;
     out.push({ route: { app: o.app, node: o.node, ...at }, containerId: o.containerId, health: o.health, ...(o.internal ? { internal: true } : {}) });
   }
   // what stays on a drained node (a plan file pins it there) gets no traffic while the app has
@@ -101,6 +99,16 @@ export function routedReplicas(s: ClusterSnapshot, draining: ReadonlySet<string>
   const onDrained = (r: RoutedReplica) => admit.pinned?.has(r.route.app) === true && up.get(r.route.node)?.availability === 'drain';
   const servedElsewhere = new Set(out.filter((r) => !onDrained(r)).map((r) => r.route.app));
   return out.filter((r) => !onDrained(r) || !servedElsewhere.has(r.route.app));
+}
+
+/** Whether a container is a replica of `desired` as it is now: same node, slot, app and revision. */
+function currentReplicaOf(desired: readonly DesiredReplica[]): (o: ObservedReplica) => boolean {
+  const key = (r: { node: string; id: string; revision: string }) => `${r.node}\u0000${r.id}\u0000${r.revision}`;
+  const wanted = new Map<string, DesiredReplica>(desired.map((d) => [key(d), d]));
+  return (o) => {
+    const d = wanted.get(key(o));
+    return d !== undefined && d.app === o.app && isCurrentReplica(o, d);
+  };
 }
 
 /**
@@ -118,16 +126,14 @@ export function warmingReplicas(
   routed: readonly RoutedReplica[],
 ): RoutedReplica[] {
   const up = new Map(s.nodes.filter((n) => n.state === 'up' && n.driver !== 'sim').map((n) => [n.name, n]));
-  const key = (r: { node: string; id: string; revision: string }) => `${r.node}\u0000${r.id}\u0000${r.revision}`;
-  const wanted = new Map<string, DesiredReplica>(desired.map((d) => [key(d), d]));
+  const current = currentReplicaOf(desired);
   const inIngress = new Set(routed.map((r) => r.containerId));
   const out: RoutedReplica[] = [];
   for (const o of s.replicas) {
     const n = up.get(o.node);
     if (!n || o.internal || o.state !== 'running' || inIngress.has(o.containerId) || draining.has(o.containerId)) continue;
-    const d = wanted.get(key(o));
     const at = endpoint(o, n.address);
-    if (!at || !d || d.app !== o.app || !isCurrentReplica(o, d)) continue;
+    if (!at || !current(o)) continue;
     out.push({ route: { app: o.app, node: o.node, ...at }, containerId: o.containerId, health: o.health });
   }
   return out;
