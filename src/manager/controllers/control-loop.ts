@@ -54,7 +54,7 @@ export interface ControlLoopDeps {
   /** The replica health check; the sim driver passes its own. */
   probe?: HealthProbe;
   /** Where pass durations, failed passes and health-check results are counted (metrics/metrics.ts). */
-  metrics?: Pick<ClusterMetrics, 'observePass' | 'loopError' | 'healthCheck'>;
+  metrics?: Pick<ClusterMetrics, 'observePass' | 'observePlan' | 'loopError' | 'healthCheck'>;
   now?: () => number;
 }
 
@@ -187,7 +187,8 @@ export class ControlLoop {
   /** One pass: observe, decide, act. Passes never overlap. */
   pass(): Promise<PassReport> {
     return this.serial.run(async () => {
-      const report = await this.runPass();
+      const started = performance.now();
+      const report = await this.runPass().finally(() => this.deps.metrics?.observePass((performance.now() - started) / 1000));
       this.passes++;
       const ready = this.waiters.filter((w) => w.generation <= report.generation);
       this.waiters = this.waiters.filter((w) => w.generation > report.generation);
@@ -206,16 +207,6 @@ export class ControlLoop {
   }
 
   private async runPass(): Promise<PassReport> {
-    const started = performance.now();
-    let planned = 0;
-    try {
-      return await this.runPassTimed((ms) => (planned = ms));
-    } finally {
-      this.deps.metrics?.observePass((performance.now() - started) / 1000, planned / 1000);
-    }
-  }
-
-  private async runPassTimed(planMs: (ms: number) => void): Promise<PassReport> {
     const d = this.deps.store.currentDeployment();
     this.generation = d?.generation ?? 0;
     // internal apps are no name at the ingress: /<app>/ is a 404 for them, as for no app
@@ -229,7 +220,7 @@ export class ControlLoop {
     // planning is pure and quick: the ingress is told which replicas belong to the desired state
     const planStart = performance.now();
     const plan = d ? this.plan(d) : null;
-    planMs(performance.now() - planStart);
+    this.deps.metrics?.observePlan((performance.now() - planStart) / 1000);
     this.previousDesired = this.lastPlan?.desired ?? [];
     this.lastPlan = plan;
     for (const id of plan?.undrain ?? []) {

@@ -96,8 +96,10 @@ describe('cluster metrics', () => {
 
   it('observes passes, planning, failed passes, health checks and ingress reloads', async () => {
     const { m, scrape } = world();
-    m.observePass(0.02, 0.001);
-    m.observePass(0.3, 0.002);
+    m.observePass(0.02);
+    m.observePlan(0.001);
+    m.observePass(0.3);
+    m.observePlan(0.002);
     m.loopError();
     m.healthCheck('web', true);
     m.healthCheck('web', false);

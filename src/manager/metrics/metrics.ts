@@ -118,9 +118,12 @@ export class ClusterMetrics {
     });
   }
 
-  observePass(seconds: number, planSeconds: number): void {
+  observePass(seconds: number): void {
     this.passSeconds.observe(seconds);
-    this.planSeconds.observe(planSeconds);
+  }
+
+  observePlan(seconds: number): void {
+    this.planSeconds.observe(seconds);
   }
 
   loopError(): void {
