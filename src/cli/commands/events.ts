@@ -21,13 +21,14 @@ const FOLLOW_EVERY_MS = 1000;
 export function eventsQueryString(o: EventsOptions, after?: number): string {
   const q = new URLSearchParams();
   for (const k of ['app', 'node', 'kind', 'since'] as const) if (o[k] !== undefined) q.set(k, o[k]);
-  if (after !== undefined) q.set('after', String(after));
-  else if (o.tail !== undefined) {
+  if (after !== undefined) {
+    q.set('after', String(after));
+    q.set('limit', '1000');
+  } else if (o.tail !== undefined) {
     if (!/^\d{1,4}$/.test(o.tail) || Number(o.tail) < 1 || Number(o.tail) > 1000)
       throw new MatrixError('E_BAD_REQUEST', 'must be an integer in 1..1000', { path: '--tail' });
     q.set('limit', o.tail);
   }
-  if (after !== undefined) q.set('limit', '1000');
   return q.toString();
 }
 
