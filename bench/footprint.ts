@@ -80,13 +80,28 @@ async function simFigures(): Promise<{ rssMb: number; heapMb: number; baselineMb
   }
 }
 
-function vmRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) / 1024;
+interface Rss {
+  rss: number;
+  anon: number;
+  file: number;
+  threads: number;
 }
 
-async function labFigures(): Promise<{ idleMb: number; samples: number[] }> {
+/** The process's resident memory from /proc, in MB: all of it, anonymous (heaps), file-backed (the node binary, libraries). */
+function rssOf(pid: number): Rss {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => {
+    const m = new RegExp(`${name}:\\s+(\\d+)`).exec(status);
+    if (!m) throw new Error(`no ${name} for pid ${pid}`);
+    return Number(m[1]);
+  };
+  return { rss: field('VmRSS') / 1024, anon: field('RssAnon') / 1024, file: field('RssFile') / 1024, threads: field('Threads') };
+}
+
+/** The spec parser's worker ends after 60 s without a parse (src/manager/specs/spec-parser.ts). */
+const PARSER_IDLE_S = 60;
+
+async function labFigures(): Promise<{ afterDeploy: Rss; idle: Rss; samples: number[] }> {
   await labUp(3);
   try {
     await deploySpec(
@@ -97,13 +112,17 @@ async function labFigures(): Promise<{ idleMb: number; samples: number[] }> {
       (s) => s === 200,
     );
     const pid = Number(readFileSync(join(HOME, 'manager.pid'), 'utf8'));
+    const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+    await sleep(10);
+    const afterDeploy = rssOf(pid);
+    // idle: the loop's passes with nothing to do, once the parser's worker has ended; sampled once a second
+    await sleep(PARSER_IDLE_S);
     const samples: number[] = [];
-    // idle: a few passes of the loop with nothing to do, sampled once a second
     for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      samples.push(vmRssMb(pid));
+      await sleep(1);
+      samples.push(rssOf(pid).rss);
     }
-    return { idleMb: samples.at(-1)!, samples };
+    return { afterDeploy, idle: rssOf(pid), samples };
   } finally {
     await labDown();
   }
@@ -115,7 +134,14 @@ console.log(
 );
 const lab = values.lab ? await labFigures() : null;
 if (lab)
-  console.log(`lab: manager RSS idle with 3 nodes and 6 replicas: ${lab.idleMb.toFixed(0)} MB (samples ${lab.samples.map((s) => s.toFixed(0)).join(' ')})`);
+  for (const [when, r] of [
+    ['10 s after the deploy', lab.afterDeploy],
+    [`idle (${PARSER_IDLE_S + 10} s after)`, lab.idle],
+  ] as const)
+    console.log(
+      `lab: manager RSS ${when}, 3 nodes and 6 replicas: ${r.rss.toFixed(0)} MB (anonymous ${r.anon.toFixed(0)}, files ${r.file.toFixed(0)}; ${r.threads} threads)`,
+    );
+if (lab) console.log(`lab: idle samples ${lab.samples.map((s) => s.toFixed(0)).join(' ')} MB`);
 console.log(
   JSON.stringify({
     bench: 'footprint',
@@ -127,6 +153,6 @@ console.log(
       baselineMb: Math.round(sim.baselineMb),
       passS: Number(sim.passS.toFixed(3)),
     },
-    ...(lab ? { lab: { nodes: 3, idleRssMb: Math.round(lab.idleMb) } } : {}),
+    ...(lab ? { lab: { nodes: 3, afterDeployRssMb: Math.round(lab.afterDeploy.rss), idleRssMb: Math.round(lab.idle.rss) } } : {}),
   }),
 );

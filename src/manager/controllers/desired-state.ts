@@ -12,7 +12,7 @@ import type { Action, AppSpec } from '../../core/model.ts';
 import { appHistory, type AppRevisionEntry } from '../../core/app-revision.ts';
 import { describeAction } from '../../core/reconcile/reconcile.ts';
 import type { DeploymentPlan } from '../../core/reconcile/plan-deployment.ts';
-import { loadSpec, type LoadedSpec, type SpecWarning } from '../../core/appspec/load-spec.ts';
+import type { LoadedSpec, SpecWarning } from '../../core/appspec/load-spec.ts';
 import { problemsError } from '../../core/appspec/plan.ts';
 import { resolveImage, splitImage } from '../../core/appspec/image-ref.ts';
 import { deployProject, removeApps, resolveProject } from '../../core/projects.ts';
@@ -401,6 +401,8 @@ export class DesiredState {
 }
 
 async function inline(source: string, file: string): Promise<LoadedSpec> {
+  // loaded when used: the manager parses in its worker and never needs the parsers (YAML's ~70 modules) here
+  const { loadSpec } = await import('../../core/appspec/load-spec.ts');
   return loadSpec(source, file);
 }
 

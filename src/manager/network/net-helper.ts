@@ -36,10 +36,19 @@ export function lddPaths(out: string): string[] {
 
 export interface NetHelperImage {
   ref: string;
-  tar: Buffer;
+  /** Built when an engine lacks the image, not kept: it is megabytes the manager would hold while idle. */
+  tar: () => Promise<Buffer>;
 }
 
 export async function netHelperImage(busyboxPath = HOST_BUSYBOX): Promise<NetHelperImage> {
+  const files = await helperFiles(busyboxPath);
+  const hash = createHash('sha256');
+  for (const [name, body] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(name).update(body);
+  return { ref: `${REPO}:${hash.digest('hex').slice(0, 12)}`, tar: async () => helperTar(await helperFiles(busyboxPath)) };
+}
+
+/** The image's files by their path in it: busybox, iproute2 and the libraries it loads, read from this host. */
+async function helperFiles(busyboxPath: string): Promise<Map<string, Buffer>> {
   const read = (path: string, pkg: string): Buffer => {
     try {
       return readFileSync(path);
@@ -47,12 +56,15 @@ export async function netHelperImage(busyboxPath = HOST_BUSYBOX): Promise<NetHel
       throw new MatrixError('E_INTERNAL', `cannot read ${path} (install ${pkg}): ${(e as Error).message}`);
     }
   };
-  const busybox = read(busyboxPath, 'busybox-static');
   const libs = lddPaths((await runOk(['ldd', ...IPROUTE2])).toString());
-  const base = { mtime: new Date(0), uid: 0, gid: 0 };
-  const files = new Map<string, Buffer>([['bin/busybox', busybox]]);
+  const files = new Map<string, Buffer>([['bin/busybox', read(busyboxPath, 'busybox-static')]]);
   for (const bin of IPROUTE2) files.set(`sbin/${basename(bin)}`, read(bin, 'iproute2'));
   for (const lib of libs) files.set(lib.slice(1), read(lib, 'iproute2'));
+  return files;
+}
+
+function helperTar(files: Map<string, Buffer>): Promise<Buffer> {
+  const base = { mtime: new Date(0), uid: 0, gid: 0 };
   const dirs = new Set<string>();
   for (const name of files.keys()) for (let d = dirname(name); d !== '.'; d = dirname(d)) dirs.add(`${d}/`);
   const entries: TarEntry[] = [
@@ -60,9 +72,7 @@ export async function netHelperImage(busyboxPath = HOST_BUSYBOX): Promise<NetHel
     ...[...files].map(([name, body]): TarEntry => ({ header: { ...base, name, type: 'file', mode: 0o755, size: body.length }, body })),
     ...LINKS.map((l): TarEntry => ({ header: { ...base, name: `bin/${l}`, type: 'symlink', linkname: 'busybox', mode: 0o777 } })),
   ];
-  const hash = createHash('sha256');
-  for (const [name, body] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(name).update(body);
-  return { ref: `${REPO}:${hash.digest('hex').slice(0, 12)}`, tar: await tarBuffer(entries) };
+  return tarBuffer(entries);
 }
 
 async function ensureImage(docker: Docker, image: NetHelperImage): Promise<void> {
@@ -76,7 +86,7 @@ async function ensureImage(docker: Docker, image: NetHelperImage): Promise<void>
     });
   if (has) return;
   const [repo, tag] = image.ref.split(':');
-  const stream = (await docker.importImage(image.tar as unknown as NodeJS.ReadableStream, { repo, tag })) as NodeJS.ReadableStream;
+  const stream = (await docker.importImage((await image.tar()) as unknown as NodeJS.ReadableStream, { repo, tag })) as NodeJS.ReadableStream;
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
       const failed = out?.find((o) => o.error);

@@ -2,7 +2,7 @@
  * The manager's only way to talk to a node: the Docker Engine API over mutual TLS with the
  * cluster's client certificate. No agent runs on nodes.
  */
-import Docker from 'dockerode';
+import Docker from './dockerode.ts';
 import type { NodeInfo } from '../../core/model.ts';
 
 export interface ClientTls {

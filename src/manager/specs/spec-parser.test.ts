@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SPEC_LIMITS } from '../../core/appspec/limits.ts';
 import { SpecParser } from './spec-parser.ts';
 import { bigValidSpec } from './testdata/big-spec.ts';
@@ -28,6 +28,16 @@ describe('parsing specs in a worker', () => {
     await (q as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await new Promise((r) => setImmediate(r));
     await expect(q.parse('apps:\n  web: { image: cloud/web, port: 8080 }\n', 'a.yaml')).resolves.toMatchObject({ apps: [{ name: 'web' }] });
+  });
+
+  it('ends an idle worker, and the next parse starts a new one', async () => {
+    const q = parser({ idleMs: 50 });
+    q.warm();
+    expect(q.running).toBe(true);
+    await vi.waitFor(() => expect(q.running).toBe(false));
+    await expect(q.parse('apps:\n  web: { image: cloud/web, port: 8080 }\n', 'a.yaml')).resolves.toMatchObject({ apps: [{ name: 'web' }] });
+    expect(q.running).toBe(true); // kept for the next parse until idle again
+    await vi.waitFor(() => expect(q.running).toBe(false));
   });
 
   it("throws the spec's own error with its code, path and details", async () => {

@@ -3,7 +3,8 @@
  * and a deadline. The input limits (core/appspec/limits.ts) already bound what reaches a
  * parser; this bounds what is left (a valid 1 MiB YAML still takes a parser hundreds of ms),
  * so no spec can stall the control loop or the API, or take the manager's memory with it.
- * A worker that overruns is terminated and the next parse gets a fresh one.
+ * A worker that overruns is terminated and the next parse gets a fresh one. An idle worker
+ * ends after `idleMs`: it is an isolate of its own (~17 MB) that an idle manager would hold.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,8 @@ export interface SpecParserOptions {
   timeoutMs?: number;
   /** The worker's heap (default 256 MiB); a parse that needs more fails with E_INPUT_TOO_COMPLEX. */
   heapMb?: number;
+  /** An idle worker ends after this long (default 60 s); the next parse starts one (~0.1 s). */
+  idleMs?: number;
   /** The worker's module (tests give a misbehaving one); default parse-worker.js next to this file (.ts from the sources). */
   workerModule?: URL;
 }
@@ -38,23 +41,50 @@ export class SpecParser {
   private worker: Worker | null = null;
   private readonly serial = new Serial();
   private nextId = 1;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: SpecParserOptions = {}) {}
 
   /** One parse at a time; throws the spec's own MatrixError, or E_INPUT_TOO_COMPLEX. */
   parse(source: string, file: string): Promise<LoadedSpec> {
-    return this.serial.run(() => this.parseOne({ id: this.nextId++, source, file }));
+    return this.serial.run(async () => {
+      this.stopIdleTimer();
+      try {
+        return await this.parseOne({ id: this.nextId++, source, file });
+      } finally {
+        this.startIdleTimer();
+      }
+    });
   }
 
-  /** Starts the worker ahead of the first parse (it takes a few hundred ms to load the parsers), so the first deploy does not wait for it. */
+  /** Starts the worker ahead of a parse (it takes ~0.1 s to load the parsers), so that parse does not wait for it; it ends if idle. */
   warm(): void {
-    this.worker ??= this.spawn();
+    if (this.worker) return; // one that runs is either parsing or already counting its idle time
+    this.worker = this.spawn();
+    this.startIdleTimer();
+  }
+
+  /** Whether a worker is running now (tests). */
+  get running(): boolean {
+    return this.worker !== null;
   }
 
   async close(): Promise<void> {
+    this.stopIdleTimer();
     const w = this.worker;
     this.worker = null;
     await w?.terminate();
+  }
+
+  private startIdleTimer(): void {
+    if (!this.worker) return;
+    this.idleTimer = setTimeout(() => void this.close(), this.o.idleMs ?? 60_000);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private spawn(): Worker {
