@@ -9,6 +9,8 @@ import type { NodeAvailability } from '../core/model.ts';
 import type {
   ClusterEvent,
   EventsView,
+  LogsView,
+  StatsView,
   AppDetail,
   AppRevisionEntry,
   AppSummary,
@@ -147,6 +149,14 @@ export class ApiClient {
   /** `query`: the URL query of `GET /v1/events` (commands/events.ts builds it). */
   async events(query: string): Promise<ClusterEvent[]> {
     return (await this.request<EventsView>('GET', `/v1/events${query ? `?${query}` : ''}`)).events;
+  }
+
+  stats(): Promise<StatsView> {
+    return this.request<StatsView>('GET', '/v1/stats');
+  }
+
+  logs(app: string, query: string): Promise<LogsView> {
+    return this.request<LogsView>('GET', `/v1/apps/${encodeURIComponent(app)}/logs${query ? `?${query}` : ''}`);
   }
 
   async tokens(): Promise<TokenView[]> {

@@ -2,9 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { appCommands } from './commands/apps.ts';
 import { caCommands } from './commands/ca.ts';
+import { completionCommands } from './commands/completion.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { dnsCommands } from './commands/dns.ts';
 import { eventsCommands } from './commands/events.ts';
+import { logsCommands } from './commands/logs.ts';
+import { statsCommands } from './commands/stats.ts';
 import { volumeCommands } from './commands/volumes.ts';
 import { labCommands } from './commands/lab.ts';
 import { managerCommands } from './commands/manager.ts';
@@ -35,7 +38,10 @@ secretCommands(program);
 tokenCommands(program);
 dnsCommands(program);
 eventsCommands(program);
+logsCommands(program);
+statsCommands(program);
 volumeCommands(program);
+completionCommands(program);
 
 // no top-level await: the bundle is CommonJS, which Node loads faster than an ES module
 program.parseAsync(process.argv).catch((e: unknown) => {

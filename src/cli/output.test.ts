@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MatrixError } from '../core/errors.ts';
 import { Command } from 'commander';
-import { errorLines, listCommand, table, wantsJson } from './output.ts';
+import { columnsTable, errorLines, listCommand, table, wantsJson } from './output.ts';
 
 describe('cli output', () => {
   it('aligns table columns', () => {
@@ -38,7 +38,7 @@ describe('-o of list commands', () => {
     const cmd = listCommand(
       new Command('ls').exitOverride(),
       async () => (fetched++, [{ a: 1, hidden: 2 }]),
-      (d) => void printed.push(d),
+      (d, _api, wide) => void printed.push(wide ? { wide: d } : d),
       (d) => d.map((x) => ({ a: x.a })),
     );
     const log = console.log;
@@ -61,9 +61,25 @@ describe('-o of list commands', () => {
     expect(await run(['-o', 'json'])).toEqual({ logged: [JSON.stringify([{ a: 1 }], null, 2)], printed: [], fetched: 1 });
     expect(await run([])).toEqual({ logged: [], printed: [[{ a: 1, hidden: 2 }]], fetched: 1 });
     expect(await run(['--output', 'text'])).toMatchObject({ printed: [[{ a: 1, hidden: 2 }]] });
+    expect(await run(['-o', 'wide'])).toMatchObject({ printed: [{ wide: [{ a: 1, hidden: 2 }] }] });
     for (const output of ['yaml', 'JSON', '']) {
       expect(() => wantsJson({ output })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', path: '--output' }));
-      await expect(run(['-o', output])).rejects.toMatchObject({ code: 'E_BAD_REQUEST', path: '--output' });
+      await expect(run(['-o', output])).rejects.toMatchObject({
+        code: 'E_BAD_REQUEST',
+        path: '--output',
+        message: `must be text, wide or json, got "${output}"`,
+      });
     }
+    // commands whose text is not a table take no wide
+    expect(() => wantsJson({ output: 'wide' })).toThrow(expect.objectContaining({ message: 'must be text or json, got "wide"' }));
+  });
+
+  it('shows the wide columns with -o wide only', () => {
+    const cols = [
+      { head: 'NAME', cell: (r: { n: string; id: string }) => r.n },
+      { head: 'ID', cell: (r: { n: string; id: string }) => r.id, wide: true },
+    ];
+    expect(columnsTable(cols, [{ n: 'web', id: 'c0ffee' }], false)).toBe('NAME\nweb');
+    expect(columnsTable(cols, [{ n: 'web', id: 'c0ffee' }], true)).toBe('NAME  ID\nweb   c0ffee');
   });
 });

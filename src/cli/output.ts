@@ -4,31 +4,54 @@ import { ApiClient } from './api-client.ts';
 import { formatError, isMatrixError, MatrixError as Problem, type MatrixError } from '../core/errors.ts';
 
 /**
- * A list command with `-o, --output text|json`: the format is checked before any request,
- * then `fetch` asks the API; json prints what it answered (or the part `shown` picks), text
- * hands it to `print`.
+ * A list command with `-o, --output text|wide|json`: the format is checked before any
+ * request, then `fetch` asks the API; json prints what it answered (or the part `shown`
+ * picks), text and wide hand it to `print` (wide: with the columns `wideColumns` keeps for it).
  */
 export function listCommand<T>(
   cmd: Command,
   fetch: (api: ApiClient) => Promise<T>,
-  print: (data: T, api: ApiClient) => void | Promise<void>,
+  print: (data: T, api: ApiClient, wide: boolean) => void | Promise<void>,
   shown: (data: T) => unknown = (d) => d,
 ): Command {
-  return cmd.option('-o, --output <format>', 'text (a table) or json (what the API answers, as JSON)', 'text').action(async (o: { output?: string }) => {
-    const json = wantsJson(o);
-    const api = ApiClient.fromEnv();
-    const data = await fetch(api);
-    if (json) console.log(JSON.stringify(shown(data), null, 2));
-    else await print(data, api);
-  });
+  return cmd
+    .option('-o, --output <format>', 'text (a table), wide (a table with more columns) or json (what the API answers, as JSON)', 'text')
+    .action(async (o: { output?: string }) => {
+      const format = outputFormat(o, ['text', 'wide', 'json']);
+      const api = ApiClient.fromEnv();
+      const data = await fetch(api);
+      if (format === 'json') console.log(JSON.stringify(shown(data), null, 2));
+      else await print(data, api, format === 'wide');
+    });
 }
 
-/** Whether `-o json` was asked for; anything but text or json is refused with the flag. */
+/** The `-o` format asked for, one of `allowed`; anything else is refused with the flag. */
+export function outputFormat<F extends string>(o: { output?: string }, allowed: readonly F[]): F {
+  const f = (o.output ?? 'text') as F;
+  if (!allowed.includes(f))
+    throw new Problem('E_BAD_REQUEST', `must be ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, got "${o.output}"`, { path: '--output' });
+  return f;
+}
+
+/** Whether `-o json` was asked for (commands whose text is not a table); anything but text or json is refused with the flag. */
 export function wantsJson(o: { output?: string }): boolean {
-  if (o.output !== undefined && o.output !== 'text' && o.output !== 'json') {
-    throw new Problem('E_BAD_REQUEST', `must be text or json, got "${o.output}"`, { path: '--output' });
-  }
-  return o.output === 'json';
+  return outputFormat(o, ['text', 'json']) === 'json';
+}
+
+/** A column of a list table; `wide`: shown with `-o wide` only. */
+export interface Column<R> {
+  head: string;
+  cell: (row: R) => string | number;
+  wide?: boolean;
+}
+
+/** A table of `rows` with the columns for the format: every one with `-o wide`, the others without. */
+export function columnsTable<R>(columns: Column<R>[], rows: R[], wide: boolean): string {
+  const shown = columns.filter((c) => wide || !c.wide);
+  return table(
+    shown.map((c) => c.head),
+    rows.map((r) => shown.map((c) => c.cell(r))),
+  );
 }
 
 export function table(headers: string[], rows: (string | number)[][]): string {

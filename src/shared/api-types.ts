@@ -202,6 +202,57 @@ export interface EventsView {
   events: ClusterEvent[];
 }
 
+/** A node in `GET /v1/stats`: its usage is its cloudmatrix containers' (null: not measured, the node did not answer). */
+export interface NodeStats {
+  name: string;
+  state: string;
+  cpus: number | null;
+  /** Percent of one CPU, summed over its containers (as `docker stats`). */
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  memoryTotalBytes: number | null;
+  /** Images, containers' writable layers and volumes on the engine. */
+  diskBytes: number | null;
+  containers: number;
+}
+
+export interface AppStats {
+  name: string;
+  desired: number;
+  running: number;
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  /** Requests the ingress fetched from its replicas, per second, over the reading (null: the ingress did not answer). */
+  requestsPerSecond: number | null;
+  /** Fetches that failed (no connection, timeouts), per second. */
+  failedPerSecond: number | null;
+}
+
+export interface StatsView {
+  at: string;
+  nodes: NodeStats[];
+  apps: AppStats[];
+  /** What could not be read (a node, the ingress): the rest is still given. */
+  errors: { subject: string; message: string }[];
+}
+
+/** One line an app's replica wrote, as `GET /v1/apps/:name/logs` answers it. */
+export interface LogLine {
+  /** When the engine received it: RFC 3339 with 9 digits of fraction (these order as strings). */
+  at: string;
+  replica: string;
+  node: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface LogsView {
+  /** Every replica's lines, merged in time order. */
+  lines: LogLine[];
+  /** Replicas whose logs could not be read (a node down, say): the others' lines are still given. */
+  errors: { replica: string; node: string; message: string }[];
+}
+
 export type TokenRole = 'viewer' | 'deployer' | 'admin';
 
 export interface TokenView {

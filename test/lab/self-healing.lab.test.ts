@@ -5,12 +5,13 @@
  * -9 and restarted rebuilds its view from container labels without duplicating anything.
  */
 import { engineLinks } from '../../src/manager/lab/lab-commands.ts';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  MATRIX,
   dockerOn,
   get,
   labDown,
@@ -28,6 +29,7 @@ import {
   whileLoaded,
 } from './lab-harness.ts';
 import type { ReplicaRow } from '../../src/core/replica-status.ts';
+import type { LogLine, StatsView } from '../../src/shared/api-types.ts';
 
 const env: LabEnv = newLabEnv('heal', 213);
 
@@ -97,9 +99,79 @@ describe('self-healing in a real lab', () => {
     expect(nodes.map((n) => `${n.name} ${n.state}`)).toEqual(['node1 up', 'node2 up', 'node3 up']);
     const apps = JSON.parse(await matrixOk(env, ['apps', '-o', 'json'])) as { name: string; desired: number }[];
     expect(apps).toEqual([expect.objectContaining({ name: 'web', desired: 3 })]);
+    // -o wide: the same table with more columns (here: each replica's id, whether it is routed, the whole container id)
+    const wide = (await matrixOk(env, ['ps', '-o', 'wide'])).split('\n');
+    expect(wide[0]).toMatch(/^APP +REPLICA +NODE +ADDRESS +STATE +ROUTED +CONTAINER +REVISION$/);
+    expect(wide.filter((l) => /^web +web\.\d +node\d .* running +yes +[0-9a-f]{64} /.test(l))).toHaveLength(3);
     const bad = await matrix(env, ['apps', '-o', 'yaml']);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('error[E_BAD_REQUEST]: --output: must be text or json');
+    expect(bad.stderr).toContain('error[E_BAD_REQUEST]: --output: must be text, wide or json, got "yaml"');
+  });
+
+  it("`matrix logs web` merges every replica's lines in time order, each with its replica and node, and follows new ones", async () => {
+    const rows = running(await replicas());
+    const lines = (await matrixOk(env, ['logs', 'web', '--tail', '1000', '-o', 'json']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogLine);
+    // each replica's first line, from the node `ps` shows it on
+    for (const r of rows)
+      expect(lines.filter((l) => l.replica === r.id && l.node === r.node).map((l) => l.text)).toContain(`simplewebapp1: serving ${r.id} on :8080`);
+    expect(lines.some((l) => l.stream === 'stderr')).toBe(true); // httpd -v: the health probes' requests
+    const times = lines.map((l) => l.at);
+    expect(times).toEqual([...times].sort());
+    const text = (await matrixOk(env, ['logs', 'web', '--tail', '3'])).trim().split('\n');
+    expect(text).toHaveLength(3);
+    for (const l of text) expect(l).toMatch(/^web\.\d node\d +\| /);
+    // -f: lines written after it started (the probes' requests, every second) keep coming
+    const follow = spawn(MATRIX, ['logs', 'web', '-f', '-t', '--tail', '1'], { env: { ...process.env, MATRIX_HOME: env.home } });
+    try {
+      let out = '';
+      follow.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const count = await until(
+        async () => out.trim().split('\n').filter(Boolean).length,
+        (n) => n >= 4,
+        30,
+      );
+      expect(count, out).toBeGreaterThanOrEqual(4);
+      const followed = out.trim().split('\n');
+      expect(new Set(followed)).toHaveProperty('size', followed.length); // no line twice (-t: each has its time)
+    } finally {
+      follow.kill();
+    }
+    const none = await matrix(env, ['logs', 'no-such-app']);
+    expect([none.code, none.stderr.trim()]).toEqual([1, 'error[E_NOT_FOUND]: no app named no-such-app']);
+  });
+
+  it('`matrix stats` measures each node and app, with the request rate the ingress saw while it read', async () => {
+    let stop = false;
+    const load = (async () => {
+      while (!stop) await get(env.ingressPort, '/web/');
+    })();
+    let s: StatsView;
+    try {
+      s = JSON.parse(await matrixOk(env, ['stats', '-o', 'json'])) as StatsView;
+    } finally {
+      stop = true;
+      await load;
+    }
+    expect(s.errors).toEqual([]);
+    expect(s.nodes.map((n) => [n.name, n.state, n.containers])).toEqual([
+      ['node1', 'up', 1],
+      ['node2', 'up', 1],
+      ['node3', 'up', 1],
+    ]);
+    for (const n of s.nodes) {
+      expect(n.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(n.memoryBytes).toBeGreaterThan(0); // busybox httpd: some hundreds of KiB
+      expect(n.memoryBytes!).toBeLessThan(n.memoryTotalBytes!);
+      expect(n.diskBytes).toBeGreaterThan(0); // the sample image's layer at least
+    }
+    expect(s.apps).toEqual([expect.objectContaining({ name: 'web', desired: 3, running: 3, failedPerSecond: 0 })]);
+    expect(s.apps[0]!.requestsPerSecond).toBeGreaterThan(0);
+    const text = await matrixOk(env, ['stats']);
+    expect(text).toMatch(/^NODE +STATE +CPUS +CPU% +MEMORY +DISK +CONTAINERS\nnode1 +up /);
+    expect(text).toMatch(/\nweb +3\/3 +\d+\.\d% +\d/);
   });
 
   it("reschedules a switched-off node's replica onto the survivors while the ingress keeps answering", async () => {
@@ -115,7 +187,11 @@ describe('self-healing in a real lab', () => {
     // the load ends with this part, also when it fails: it must not run on into the next tests
     let rows: Row[];
     try {
-      await matrixOk(env, ['lab', 'poweroff', 'node2']);
+      // bounded well inside the test's own timeout: a power-off that hangs says so, with the manager's view
+      const t0 = Date.now();
+      const off = await matrix(env, ['lab', 'poweroff', 'node2'], 90_000);
+      if (off.code !== 0)
+        throw new Error(`lab poweroff node2 failed (${off.code}) after ${(Date.now() - t0) / 1000} s:\n${off.stderr}\n${managerLogTail(env)}`);
       // switched off means its memory is gone too: no mount of its engine's, and no container's
       // network namespace (whose veth would answer for the IP a restarted engine hands out again)
       const nodeDir = join(env.home, 'lab', 'node2');

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../api-client.ts';
 import { printIngressBanner } from '../ingress-status.ts';
-import { listCommand, table } from '../output.ts';
+import type { AppSummary, ReplicasView } from '../../shared/api-types.ts';
+import { columnsTable, listCommand, table } from '../output.ts';
 
 export function appCommands(program: Command): void {
   const images = program.command('images').description('images in the cluster registry');
@@ -17,20 +18,24 @@ export function appCommands(program: Command): void {
   listCommand(
     program.command('apps').description('list apps: project, running/desired replicas, revision'),
     (api) => api.apps(),
-    async (apps, api) => {
+    async (apps, api, wide) => {
       await printIngressBanner(api);
       console.log(
-        table(
-          ['APP', 'PROJECT', 'IMAGE', 'RUNNING', 'UNPLACED', 'REVISION', 'PLACEMENT'],
-          apps.map((a) => [
-            a.name,
-            a.project,
-            a.image,
-            `${a.running}/${a.desired}${a.leaving ? ` (+${a.leaving} leaving)` : ''}`,
-            a.unplaced,
-            a.revision,
-            a.pinned ? (a.volumes ? 'with its volumes' : 'pinned (plan)') : 'scheduled',
-          ]),
+        columnsTable<AppSummary>(
+          [
+            { head: 'APP', cell: (a) => a.name },
+            { head: 'PROJECT', cell: (a) => a.project },
+            { head: 'IMAGE', cell: (a) => a.image },
+            { head: 'RUNNING', cell: (a) => `${a.running}/${a.desired}${a.leaving ? ` (+${a.leaving} leaving)` : ''}` },
+            { head: 'SERVING', cell: (a) => (a.internal ? 'internal' : `${a.serving}${a.servingOld ? ` (${a.servingOld} old)` : ''}`), wide: true },
+            { head: 'UNPLACED', cell: (a) => a.unplaced },
+            { head: 'REVISION', cell: (a) => a.revision },
+            { head: 'UPDATING', cell: (a) => (a.updating ? 'yes' : 'no'), wide: true },
+            { head: 'ROLLBACKS', cell: (a) => a.rollbacks, wide: true },
+            { head: 'PLACEMENT', cell: (a) => (a.pinned ? (a.volumes ? 'with its volumes' : 'pinned (plan)') : 'scheduled') },
+          ],
+          apps,
+          wide,
         ),
       );
     },
@@ -71,16 +76,23 @@ export function appCommands(program: Command): void {
   listCommand(
     program.command('ps').description('list replicas: app, node, address, state, revision'),
     (api) => api.replicas(),
-    (r) => {
-      const rows = r.replicas.map((x) => [
-        x.app,
-        x.node,
-        x.address,
-        x.desired ? x.state : `${x.state} (not in plan)`,
-        x.containerId?.slice(0, 12) ?? '-',
-        x.revision,
-      ]);
-      console.log(table(['APP', 'NODE', 'ADDRESS', 'STATE', 'CONTAINER', 'REVISION'], rows));
+    (r, _api, wide) => {
+      console.log(
+        columnsTable<ReplicasView['replicas'][number]>(
+          [
+            { head: 'APP', cell: (x) => x.app },
+            { head: 'REPLICA', cell: (x) => x.id, wide: true },
+            { head: 'NODE', cell: (x) => x.node },
+            { head: 'ADDRESS', cell: (x) => x.address },
+            { head: 'STATE', cell: (x) => (x.desired ? x.state : `${x.state} (not in plan)`) },
+            { head: 'ROUTED', cell: (x) => (x.routed ? 'yes' : 'no'), wide: true },
+            { head: 'CONTAINER', cell: (x) => (wide ? (x.containerId ?? '-') : (x.containerId?.slice(0, 12) ?? '-')) },
+            { head: 'REVISION', cell: (x) => x.revision },
+          ],
+          r.replicas,
+          wide,
+        ),
+      );
       console.log(`\n${r.replicas.filter((x) => x.state === 'running' && x.desired).length} running, ${r.desired + r.unplaced.length} desired`);
       for (const u of r.unplaced) console.log(`unplaced: ${u.app}.${u.slot}: ${u.message}`);
     },

@@ -18,7 +18,7 @@ import { ApiClient } from '../api-client.ts';
 import { changeNode, drainNode, engineNode, findNode, machineFor, machineIfAny, withNodeAway } from '../node-cycle.ts';
 import { dockerConfigFlags, dockerEnv, ENV_SHELLS, envScript, type EngineEndpoint, type EnvShell } from '../docker-env.ts';
 import { printIngressBanner } from '../ingress-status.ts';
-import { listCommand, table } from '../output.ts';
+import { columnsTable, listCommand } from '../output.ts';
 
 /** The client certificate the stock docker CLI presents: its own, beside the manager's, from the same CA. */
 const DOCKER_CLIENT = 'docker';
@@ -205,26 +205,40 @@ function listNodes(cmd: Command): Command {
   );
 }
 
-async function printNodes({ list, replicas }: { list: NodeView[]; replicas: ReplicasView['replicas'] }, api: ApiClient): Promise<void> {
+async function printNodes({ list, replicas }: { list: NodeView[]; replicas: ReplicasView['replicas'] }, api: ApiClient, wide: boolean): Promise<void> {
   await printIngressBanner(api);
   const running = new Map<string, number>();
   for (const r of replicas) if (r.state === 'running') running.set(r.node, (running.get(r.node) ?? 0) + 1);
   console.log(
-    table(
-      ['NODE', 'DRIVER', 'ENGINE', 'STATE', 'VERSION', 'REPLICAS', 'CPUS', 'MEMORY', 'LABELS'],
-      list.map((n) => [
-        n.name,
-        n.driver ?? '-',
-        engineShown(n),
-        n.availability === 'drain' ? `${n.state}, drained` : n.state,
-        n.engineVersion ?? '-',
-        running.get(n.name) ?? 0,
-        n.capacity?.cpus ?? '-',
-        n.capacity ? `${n.capacity.memoryMb}M` : '-',
-        Object.entries(n.labels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',') || '-',
-      ]),
+    columnsTable<NodeView>(
+      [
+        { head: 'NODE', cell: (n) => n.name },
+        { head: 'ADDRESS', cell: (n) => n.address, wide: true },
+        { head: 'DRIVER', cell: (n) => n.driver ?? '-' },
+        { head: 'ENGINE', cell: (n) => engineShown(n) },
+        { head: 'STATE', cell: (n) => (n.availability === 'drain' ? `${n.state}, drained` : n.state) },
+        { head: 'VERSION', cell: (n) => n.engineVersion ?? '-' },
+        { head: 'REPLICAS', cell: (n) => running.get(n.name) ?? 0 },
+        { head: 'CPUS', cell: (n) => n.capacity?.cpus ?? '-' },
+        { head: 'MEMORY', cell: (n) => (n.capacity ? `${n.capacity.memoryMb}M` : '-') },
+        {
+          head: 'LABELS',
+          cell: (n) =>
+            Object.entries(n.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',') || '-',
+        },
+        {
+          head: 'API LABELS',
+          cell: (n) =>
+            Object.entries(n.apiLabels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',') || '-',
+          wide: true,
+        },
+      ],
+      list,
+      wide,
     ),
   );
 }

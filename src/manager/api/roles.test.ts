@@ -14,6 +14,11 @@ describe('roles', () => {
     expect(requiredRole('POST', '/v1/nodesx')).toBe('deployer'); // a prefix is not the route
   });
 
+  it("reading an app's logs needs a deployer: what apps print is not for every viewer", () => {
+    expect(requiredRole('GET', '/v1/apps/:name/logs')).toBe('deployer');
+    expect(requiredRole('GET', '/v1/apps/:name')).toBe('viewer');
+  });
+
   it('each role includes the ones below it', () => {
     expect(allows('admin', 'viewer')).toBe(true);
     expect(allows('deployer', 'deployer')).toBe(true);

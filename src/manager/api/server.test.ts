@@ -114,6 +114,8 @@ beforeAll(async () => {
     pushSampleImages: () => pushSampleImages(registry.client, ['simplewebapp1']),
     info: () => ({ registry: registry.client.addr, ingress: '127.0.0.1:0', pid: process.pid }),
     metrics: () => metrics.scrape(),
+    engineOf: dockerEngines(reg.pki.clientTls()),
+    requestTotals: () => metrics.appRequestTotals(),
   });
   await api.ready();
 }, 60_000);
@@ -141,6 +143,8 @@ describe('auth', () => {
     ['DELETE', '/v1/nodes/node1'],
     ['GET', '/v1/replicas'],
     ['GET', '/v1/routes'],
+    ['GET', '/v1/apps/x/logs'],
+    ['GET', '/v1/stats'],
     ['GET', '/v1/deployment'],
     ['POST', '/v1/deploy', { source: '' }],
     ['POST', '/v1/images/sample', {}],
@@ -606,7 +610,7 @@ describe('tokens and roles', () => {
     ['DELETE', '/v1/secrets/x'],
   ];
   const need = (m: Method, url: string) =>
-    url.startsWith('/v1/tokens') || (url.startsWith('/v1/nodes/') && m !== 'GET') ? 'admin' : m === 'GET' ? 'viewer' : 'deployer';
+    url.startsWith('/v1/tokens') || (url.startsWith('/v1/nodes/') && m !== 'GET') ? 'admin' : m === 'GET' && !url.endsWith('/logs') ? 'viewer' : 'deployer';
   const rank = { viewer: 0, deployer: 1, admin: 2 } as const;
 
   it('walks every route: no token 401, a role too low 403, enough role gets past auth', async () => {
@@ -639,6 +643,39 @@ describe('tokens and roles', () => {
     expect((await call('POST', '/v1/tokens', { body: { role: 'root' } })).statusCode).toBe(400);
     // only hashes are stored
     expect(JSON.stringify(store!.listTokens())).not.toContain(tokens.deployer);
+  });
+});
+
+describe('stats', () => {
+  it("answers every node with what it could not measure, and the ingress's rates as unknown without Varnish", async () => {
+    const res = await call('GET', '/v1/stats');
+    expect(res.statusCode).toBe(200);
+    const view = json(res);
+    expect(view.at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(view.nodes.length).toBeGreaterThan(0);
+    for (const n of view.nodes) expect(n).toMatchObject({ cpuPercent: expect.anything(), diskBytes: null });
+    expect(view.errors).toEqual(expect.arrayContaining([{ subject: 'ingress', message: 'Varnish did not answer: no request rates' }]));
+    // every node registered here is down (nothing answers at its address): each is said to be
+    expect(view.errors.filter((e: { message: string }) => e.message.endsWith('is down: not measured'))).toHaveLength(view.nodes.length);
+  });
+});
+
+describe('app logs', () => {
+  it('refuses an unknown app and bad query values with the path of the bad one', async () => {
+    const none = await call('GET', '/v1/apps/no-such-app/logs');
+    expect([none.statusCode, json(none).error.code]).toEqual([404, 'E_NOT_FOUND']);
+    for (const [query, path] of [
+      ['tail=0', 'tail'],
+      ['tail=10001', 'tail'],
+      ['tail=ten', 'tail'],
+      ['since=yesterday', 'since'],
+      ['after=2026-11-27T10:00:00Z', 'after'], // not a line's time: 9 digits of fraction
+      ['after=2026-11-27T10:00:00.000000000Zjunk', 'after'],
+      ['tail=1&tail=2', 'tail'],
+    ]) {
+      const res = await call('GET', `/v1/apps/no-such-app/logs?${query}`);
+      expect([res.statusCode, json(res).error.code, json(res).error.path], query).toEqual([400, 'E_BAD_REQUEST', path]);
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import { checkProjectName } from '../../core/projects.ts';
 import { checkSecretName, SECRET_LIMITS } from '../../core/secrets.ts';
 import { ROLES, type Role } from './roles.ts';
 import { parseDuration } from '../../core/appspec/fields.ts';
+import { normalizeLogTime } from '../../core/logs.ts';
 import { EVENT_KINDS, type EventKind } from '../../shared/api-types.ts';
 import type { EventQuery } from '../store/store.ts';
 
@@ -142,6 +143,35 @@ export function secretRequest(name: string, body: unknown): { name: string; valu
   return { name, value: Buffer.from(b.value, 'base64') };
 }
 
+/** Reads a query string's parameters: each once, non-empty, bounded; integers in a range. */
+function queryReader(query: unknown): { one: (key: string) => string | undefined; int: (key: string, min: number, max: number) => number | undefined } {
+  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  const one = (key: string): string | undefined => {
+    const v = q[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '' || v.length > 256) throw new MatrixError('E_BAD_REQUEST', 'must be given once, as a non-empty value', { path: key });
+    return v;
+  };
+  const int = (key: string, min: number, max: number): number | undefined => {
+    const v = one(key);
+    if (v === undefined) return undefined;
+    if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new MatrixError('E_BAD_REQUEST', `must be an integer in ${min}..${max}`, { path: key });
+    return Number(v);
+  };
+  return { one, int };
+}
+
+/** `since`: a duration back from now (`10m`) or an ISO time, as an ISO time. */
+function sinceParam(since: string | undefined, now: number): string | undefined {
+  if (since === undefined) return undefined;
+  const back = parseDuration(since);
+  const at = back.ok ? now - back.value * 1000 : /^\d{4}-\d\d-\d\dT/.test(since) ? Date.parse(since) : NaN;
+  if (!Number.isFinite(at))
+    throw new MatrixError('E_BAD_REQUEST', `must be a duration back from now like 10m or 2h, or an ISO time, got "${since}"`, { path: 'since' });
+  return new Date(at).toISOString();
+}
+
 /** At most this many events per answer: `matrix events` pages with `after`. */
 export const EVENTS_PAGE = 1000;
 
@@ -150,22 +180,10 @@ export const EVENTS_PAGE = 1000;
  * `node`, `kind`, `after` (an event id), `limit` (1..EVENTS_PAGE, default 200).
  */
 export function eventsQuery(query: unknown, now: number): EventQuery {
-  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
-  const one = (key: string): string | undefined => {
-    const v = q[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '' || v.length > 256) throw new MatrixError('E_BAD_REQUEST', 'must be given once, as a non-empty value', { path: key });
-    return v;
-  };
+  const { one, int } = queryReader(query);
   const out: EventQuery = { limit: 200 };
-  const since = one('since');
-  if (since !== undefined) {
-    const back = parseDuration(since);
-    const at = back.ok ? now - back.value * 1000 : /^\d{4}-\d\d-\d\dT/.test(since) ? Date.parse(since) : NaN;
-    if (!Number.isFinite(at))
-      throw new MatrixError('E_BAD_REQUEST', `must be a duration back from now like 10m or 2h, or an ISO time, got "${since}"`, { path: 'since' });
-    out.since = new Date(at).toISOString();
-  }
+  const since = sinceParam(one('since'), now);
+  if (since !== undefined) out.since = since;
   const app = one('app');
   if (app !== undefined) out.app = app;
   const node = one('node');
@@ -176,15 +194,38 @@ export function eventsQuery(query: unknown, now: number): EventQuery {
       throw new MatrixError('E_BAD_REQUEST', `must be one of ${EVENT_KINDS.join(', ')}`, { path: 'kind' });
     out.kind = kind as EventKind;
   }
-  const int = (key: string, min: number, max: number): number | undefined => {
-    const v = one(key);
-    if (v === undefined) return undefined;
-    if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max)
-      throw new MatrixError('E_BAD_REQUEST', `must be an integer in ${min}..${max}`, { path: key });
-    return Number(v);
-  };
   const after = int('after', 0, Number.MAX_SAFE_INTEGER);
   if (after !== undefined) out.afterId = after;
   out.limit = int('limit', 1, EVENTS_PAGE) ?? out.limit;
+  return out;
+}
+
+/** At most this many lines per logs answer (and per replica asked). */
+export const LOGS_TAIL_MAX = 10_000;
+
+export interface LogsQuery {
+  /** The last this many merged lines (default 200). */
+  tail: number;
+  /** Lines from then on (an ISO time). */
+  since?: string;
+  /** Lines strictly after this time (a line's `at`, when following). */
+  after?: string;
+}
+
+/** `GET /v1/apps/:name/logs` query: `tail` (1..LOGS_TAIL_MAX), `since` (as for events), `after` (a line's `at`). */
+export function logsQuery(query: unknown, now: number): LogsQuery {
+  const { one, int } = queryReader(query);
+  const out: LogsQuery = { tail: int('tail', 1, LOGS_TAIL_MAX) ?? 200 };
+  const since = sinceParam(one('since'), now);
+  if (since !== undefined) out.since = since;
+  const after = one('after');
+  if (after !== undefined) {
+    const at = normalizeLogTime(after);
+    if (at === null || at.length !== after.length || Number.isNaN(Date.parse(after)))
+      throw new MatrixError('E_BAD_REQUEST', `must be the time of a log line, like 2026-11-27T10:00:00.000000000Z, got "${after.slice(0, 60)}"`, {
+        path: 'after',
+      });
+    out.after = at;
+  }
   return out;
 }

@@ -37,6 +37,8 @@ mkdir -p "$WWW/$APP"
 } > "$WWW/index.html"
 cp "$WWW/index.html" "$WWW/$APP/index.html"
 echo ok > "$WWW/healthz"
+# the first line of its logs; httpd -v then logs each request on stderr
+echo "$APP: serving \${MATRIX_REPLICA:-unknown} on :\${PORT:-8080}"
 exec httpd -f -v -p "\${PORT:-8080}" -h "$WWW"
 `;
 }

@@ -76,6 +76,16 @@ describe('cluster metrics', () => {
     expect((await scrape()).get('matrix_app_requests_total{app="web"}')).toBe(20);
   });
 
+  it("answers each app's request totals read from Varnish now, and null when Varnish does not answer", async () => {
+    const { m, state } = world();
+    state.counters = new Map([['mx1.b_web_node1_32768', { req: 7, fail: 2 }]]);
+    expect(await m.appRequestTotals()).toEqual(new Map([['web', { req: 7, fail: 2 }]]));
+    state.counters = new Map([['mx1.b_web_node1_32768', { req: 9, fail: 2 }]]);
+    expect(await m.appRequestTotals()).toEqual(new Map([['web', { req: 9, fail: 2 }]]));
+    state.varnishDown = true;
+    expect(await m.appRequestTotals()).toBeNull();
+  });
+
   it('times a failover from the node going down to its replicas out of the ingress and replaced; counts events by kind', async () => {
     const { m, scrape } = world();
     m.event(ev('node-down', '2026-11-27T10:00:01.000Z', { node: 'node2', data: { since: '2026-11-27T10:00:00.500Z' } }));

@@ -168,13 +168,35 @@ export class ClusterMetrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  private async readBackends(): Promise<void> {
-    if (!this.source.backends) return;
+  /**
+   * Per app, the requests the ingress has fetched and the fetches that failed since the
+   * manager started, read from Varnish now; null when Varnish did not answer.
+   */
+  async appRequestTotals(): Promise<Map<string, { req: number; fail: number }> | null> {
+    if (!(await this.reading.run(() => this.readBackends()))) return null;
+    const totals = new Map<string, { req: number; fail: number }>();
+    for (const [counter, key] of [
+      [this.requests, 'req'],
+      [this.requestFailures, 'fail'],
+    ] as const) {
+      for (const v of (await counter.get()).values) {
+        const app = String(v.labels.app);
+        const t = totals.get(app) ?? { req: 0, fail: 0 };
+        t[key] = v.value;
+        totals.set(app, t);
+      }
+    }
+    return totals;
+  }
+
+  /** False when Varnish did not answer. */
+  private async readBackends(): Promise<boolean> {
+    if (!this.source.backends) return false;
     let read: Awaited<ReturnType<NonNullable<MetricsSource['backends']>>>;
     try {
       read = await this.source.backends();
     } catch {
-      return; // Varnish down or restarting: the counters stay where they were
+      return false; // Varnish down or restarting: the counters stay where they were
     }
     const next = new Map<string, { req: number; fail: number }>();
     for (const [key, v] of read.counters) {
@@ -189,5 +211,6 @@ export class ClusterMetrics {
       if (dFail > 0) this.requestFailures.inc({ app }, dFail);
     }
     this.lastBackend = next;
+    return true;
   }
 }

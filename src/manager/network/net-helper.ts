@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { MatrixError } from '../../core/errors.ts';
+import { demuxText } from '../../core/logs.ts';
 import { HOST_BUSYBOX } from '../images/rootfs.ts';
 import { tarBuffer, type TarEntry } from '../../util/tar.ts';
 import { runOk } from '../../util/exec.ts';
@@ -111,20 +112,9 @@ export async function runOnNodeNetwork(docker: Docker, image: NetHelperImage, sc
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
     if (StatusCode !== 0) {
       const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-      throw new Error(`route script exited ${StatusCode}: ${demux(logs).trim().split('\n').slice(-3).join('; ')}`);
+      throw new Error(`route script exited ${StatusCode}: ${demuxText(logs).trim().split('\n').slice(-3).join('; ')}`);
     }
   } finally {
     await c.remove({ force: true }).catch(() => undefined);
   }
-}
-
-/** The engine's multiplexed log stream (8-byte frame headers) as text. */
-function demux(buf: Buffer): string {
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length;) {
-    const len = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
-    i += 8 + len;
-  }
-  return out;
 }

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { LABELS, type NodeInfo } from '../../core/model.ts';
 import { engineClient, pingEngine, type ClientTls } from './docker-client.ts';
 import type { EngineFactory, EngineInfo, NodeEngine } from './engine.ts';
+import type { EngineContainerStats } from '../../core/stats.ts';
 import { MatrixError } from '../../core/errors.ts';
 import type { SecretReader } from '../secrets/vault.ts';
 import { ensureClusterNetwork, listManaged, listVolumes, pullImage, removeVolume, startReplica, stopAndRemove } from './node-ops.ts';
@@ -11,6 +12,8 @@ import { onClusterNetwork } from '../../core/network/routes.ts';
 
 /** Reads (info, list) answer in milliseconds on a live engine: a short timeout keeps a dead node from stalling the loop. */
 const READ_TIMEOUT_MS = 2_000;
+/** Usage (stats, disk) takes the engine a second or more to measure: longer than a read, far shorter than a write. */
+const USAGE_TIMEOUT_MS = 8_000;
 /** Writes (pull, create, stop) may legitimately take a while. */
 const WRITE_TIMEOUT_MS = 120_000;
 
@@ -23,6 +26,7 @@ export interface ClusterNetworkSettings {
 export class DockerEngine implements NodeEngine {
   private readonly reader: Docker;
   private readonly docker: Docker;
+  private readonly usage: Docker;
   /** The node's cluster network, made once per engine client (again after a failure). */
   private networkReady: Promise<void> | null = null;
 
@@ -34,6 +38,7 @@ export class DockerEngine implements NodeEngine {
   ) {
     this.reader = engineClient(node, tls, READ_TIMEOUT_MS);
     this.docker = engineClient(node, tls, WRITE_TIMEOUT_MS);
+    this.usage = engineClient(node, tls, USAGE_TIMEOUT_MS);
   }
 
   ping(timeoutMs: number): Promise<boolean> {
@@ -79,6 +84,34 @@ export class DockerEngine implements NodeEngine {
 
   removeVolume(name: string) {
     return removeVolume(this.node.name, this.docker, name);
+  }
+
+  async logs(containerId: string, o: { tail?: number; since?: string }): Promise<Buffer> {
+    // dockerode types since as a number; the engine also takes Unix seconds with nanoseconds
+    const opts = {
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      follow: false,
+      ...(o.tail !== undefined ? { tail: o.tail } : {}),
+      ...(o.since ? { since: o.since } : {}),
+    };
+    return (await this.reader.getContainer(containerId).logs(opts as unknown as { follow: false })) as Buffer;
+  }
+
+  async containerStats(containerId: string): Promise<EngineContainerStats> {
+    return (await this.usage.getContainer(containerId).stats({ stream: false })) as EngineContainerStats;
+  }
+
+  async diskBytes(): Promise<number> {
+    const df = (await this.usage.df()) as {
+      LayersSize?: number;
+      Containers?: { SizeRw?: number }[];
+      Volumes?: { UsageData?: { Size?: number } }[];
+    };
+    const sizes = [df.LayersSize ?? 0, ...(df.Containers ?? []).map((c) => c.SizeRw ?? 0), ...(df.Volumes ?? []).map((v) => v.UsageData?.Size ?? 0)];
+    // the engine answers -1 for a size it has not computed
+    return sizes.reduce((a, b) => a + Math.max(0, b), 0);
   }
 
   stop(containerId: string, graceSeconds: number) {

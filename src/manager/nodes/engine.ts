@@ -4,6 +4,7 @@
  */
 import type { DesiredReplica, NodeInfo, ObservedReplica, Resources } from '../../core/model.ts';
 import type { NodeVolume } from './node-ops.ts';
+import type { EngineContainerStats } from '../../core/stats.ts';
 
 export interface EngineInfo {
   capacity: Resources;
@@ -25,6 +26,12 @@ export interface NodeEngine {
   listVolumes?(): Promise<NodeVolume[]>;
   /** Removes one; E_VOLUME_IN_USE while a container mounts it. */
   removeVolume?(name: string): Promise<void>;
+  /** A container's logs as the engine answers them (multiplexed frames, lines stamped); a simulated node keeps none. */
+  logs?(containerId: string, o: { tail?: number; since?: string }): Promise<Buffer>;
+  /** A container's usage, as `docker stats --no-stream` reads it (two readings about a second apart). */
+  containerStats?(containerId: string): Promise<EngineContainerStats>;
+  /** Bytes the engine keeps on disk: images, containers' writable layers, volumes. */
+  diskBytes?(): Promise<number>;
   /** Calls `onChange` on a managed container's start, death, removal or health change; returns an unsubscribe. */
   watch?(onChange: () => void, onEnd: () => void): Promise<() => void>;
 }
