@@ -4,13 +4,32 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.test-labs/', '.bench-labs/', '**/testdata/'] },
+  { ignores: ['node_modules/', 'dist/', '.test-labs/', '.bench-labs/', '**/testdata/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // the dashboard runs in a browser (no-undef is off for TypeScript: its own DOM types check globals); of the
+    // manager's sources it takes types only, which vanish from the bundle (scripts/bundle-web.mjs)
+    files: ['web/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/',
+              allowTypeImports: true,
+              message: 'the dashboard talks to the manager over the API: import only types from src/ (import type ...)',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(docker.io docker-registry varnish tcc busybox-static iproute2 iptables util-linux procps curl wrk openssh-client openssh-server sudo)
+PKGS=(docker.io docker-registry varnish tcc busybox-static iproute2 iptables util-linux procps curl wrk openssh-client openssh-server sudo chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -183,7 +183,7 @@ describe('errors', () => {
     for (const [m, u] of [
       ['GET', '/v1/nope'],
       ['POST', '/v1/health'],
-      ['GET', '/'],
+      ['GET', '/nope'],
     ] as [Method, string][]) {
       const res = await call(m, u);
       expect(res.statusCode).toBe(404);

@@ -1,5 +1,6 @@
 /**
- * The manager's HTTP API. JSON in and out; every route but /v1/health needs the token;
+ * The manager's HTTP API. JSON in and out; every route but /v1/health and the dashboard's
+ * files (/ui/, dashboard.ts: the page logs in itself) needs the token;
  * every error goes through the one mapper. Bad input never reaches the store.
  */
 import { engineShown } from '../../core/model.ts';
@@ -39,6 +40,7 @@ import { randomBytes } from 'node:crypto';
 import { hashesEqual, hashToken, newToken, presentedHash } from './auth.ts';
 import { allows, requiredRole, type Role } from './roles.ts';
 import { toErrorBody } from './error-mapper.ts';
+import { dashboardRoutes, isDashboardRoute } from './dashboard.ts';
 import { appLogs } from './app-logs.ts';
 import { gatherStats } from './cluster-stats.ts';
 import type { NodeInfo } from '../../core/model.ts';
@@ -106,7 +108,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     return d.store.listTokens().find((t) => hashesEqual(t.hash, hash))?.role ?? null;
   };
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/v1/health') return;
+    if (req.url === '/v1/health' || isDashboardRoute(req.routeOptions.url)) return; // the dashboard's page loads before its login
     const role = roleOf(req.headers.authorization);
     if (role === null) throw new MatrixError('E_AUTH', 'missing or wrong API token (the CLI reads it from $MATRIX_TOKEN or <MATRIX_HOME>/token)');
     const route = req.routeOptions.url; // undefined for an unknown route: the 404 handler answers
@@ -358,6 +360,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
 
   app.post('/v1/deploy', async (req): Promise<ChangeResult> => d.desired.deploy(deployRequest(req.body)));
   app.post('/v1/images/sample', async () => ({ images: await d.pushSampleImages() }));
+  dashboardRoutes(app);
 
   return app;
 }
