@@ -8,6 +8,7 @@ import { homePaths } from '../shared/home.ts';
 import type { NodeAvailability } from '../core/model.ts';
 import type { NodeView } from '../shared/api-types.ts';
 import { ApiClient } from './api-client.ts';
+import { Progress } from './progress.ts';
 import { drainProgress, notServingAgain, stillRoutedThere } from './drain-progress.ts';
 
 /** Requests under way to a replica the ingress no longer routes to finish within this (the sample apps' take milliseconds). */
@@ -23,13 +24,16 @@ export async function drainNode(api: ApiClient, name: string, pinnedApps?: Reado
   // there for a moment, as a move onto it that was under way) is waited for
   pinnedApps ??= await planPinnedApps(api);
   const deadline = Date.now() + 120_000;
-  let said = -1;
+  const progress = new Progress();
   for (;;) {
     const { pinned, leaving } = drainProgress((await api.replicas()).replicas, name, pinnedApps);
-    if (leaving === 0) return pinned;
-    if (leaving !== said) console.log(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
-    said = leaving;
+    if (leaving === 0) {
+      progress.done();
+      return pinned;
+    }
+    progress.update(`draining ${name}: ${leaving} replica${leaving === 1 ? '' : 's'} still there`);
     if (Date.now() > deadline) {
+      progress.done();
       throw new MatrixError(
         'E_NODE_BUSY',
         `${name} still runs ${leaving} replica${leaving === 1 ? '' : 's'} on their way out after 120 s; follow with \`matrix ps\``,

@@ -8,6 +8,7 @@ import type { ChangeResult } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
 import { listCommand, table } from '../output.ts';
 import { ingressTrouble } from '../ingress-status.ts';
+import { Progress } from '../progress.ts';
 
 export function deployCommands(program: Command): void {
   program
@@ -33,13 +34,18 @@ project's apps; apps of the same project missing from the file keep running unle
       }
       const api = ApiClient.fromEnv();
       console.log(o.dryRun ? `checking ${file} (dry run)` : `deploying ${file}`);
-      const r = await api.deploy({
-        file: basename(file),
-        source,
-        dryRun: o.dryRun,
-        prune: o.prune,
-        ...(o.project !== undefined ? { project: o.project } : {}),
-      });
+      // the answer comes once the manager has pulled the images and started the first replicas
+      const waiting = new Progress();
+      if (!o.dryRun && process.stdout.isTTY) waiting.update('the nodes pull the images and start the replicas');
+      const r = await api
+        .deploy({
+          file: basename(file),
+          source,
+          dryRun: o.dryRun,
+          prune: o.prune,
+          ...(o.project !== undefined ? { project: o.project } : {}),
+        })
+        .finally(() => waiting.done());
       console.log(`project ${r.project}`);
       printChange(r);
       if (!r.dryRun) console.log(`deployed generation ${r.generation} (${r.replicas} replicas of project ${r.project} placed)`);
@@ -143,12 +149,13 @@ export function printChange(r: ChangeResult): void {
 async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 600_000, answerTimeoutMs = 120_000): Promise<void> {
   const rollbacksBefore = new Map((await api.apps()).map((a) => [a.name, a.rollbacks]));
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  const progress = new Progress();
   let sawUpdate = false;
   while (Date.now() < deadline) {
     const apps = await api.apps();
     const rolledBack = apps.find((a) => a.rollbacks > (rollbacksBefore.get(a.name) ?? 0));
     if (rolledBack) {
+      progress.done();
       console.error(
         `error[E_DEPLOY_FAILED]: the update of ${rolledBack.name} failed its health checks and was rolled back (see \`matrix app inspect ${rolledBack.name}\`)`,
       );
@@ -157,16 +164,15 @@ async function followRollout(api: ApiClient, deployed: Set<string>, timeoutMs = 
     }
     const busy = apps.filter((a) => a.updating);
     if (!busy.length) {
-      if (sawUpdate) console.log('rollout complete');
+      progress.done(sawUpdate ? 'rollout complete' : undefined);
       await waitUntilServing(api, deployed, answerTimeoutMs);
       return;
     }
     sawUpdate = true;
-    const line = busy.map((a) => `${a.name} ${a.running}/${a.desired} on the new revision`).join(', ');
-    if (line !== last) console.log(`rolling update: ${line}`);
-    last = line;
+    progress.update(`rolling update: ${busy.map((a) => `${a.name} ${a.running}/${a.desired} on the new revision`).join(', ')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+  progress.done();
   console.error('warning: still updating; follow with `matrix apps`');
 }
 
@@ -188,7 +194,7 @@ export function answering(names: readonly string[], internal: ReadonlySet<string
 export async function waitUntilServing(api: ApiClient, deployed: Set<string>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const started = Date.now();
-  let said = '';
+  const progress = new Progress();
   for (;;) {
     const all = (await api.apps()).filter((a) => deployed.has(a.name));
     // an app placed on simulated nodes alone is never routed: nothing to wait for
@@ -219,22 +225,19 @@ export async function waitUntilServing(api: ApiClient, deployed: Set<string>, ti
           quietMs: 2000,
           timedOut: (names: string[]) => console.error(`warning: the ingress still routes replaced replicas of ${names.join(', ')} (see \`matrix status\`)`),
         };
-    if (!step.names.length) return;
+    if (!step.names.length) return progress.done();
     // the change is done; routing it is the ingress's part, which may be down: pending, not failed
     const ingress = step.askIngress ? await ingressTrouble(api) : null;
     if (ingress) {
-      console.log(`done: ${step.names.join(', ')} ${step.pending(ingress)} (\`matrix status\`)`);
+      progress.done(`done: ${step.names.join(', ')} ${step.pending(ingress)} (\`matrix status\`)`);
       return;
     }
     if (Date.now() > deadline) {
+      progress.done();
       step.timedOut(step.names);
       return;
     }
-    const line = step.waiting(step.names);
-    if (line !== said && (step.quietMs === 0 || Date.now() - started > step.quietMs)) {
-      console.log(line);
-      said = line;
-    }
+    if (step.quietMs === 0 || Date.now() - started > step.quietMs) progress.update(step.waiting(step.names));
     await new Promise((r) => setTimeout(r, 100));
   }
 }

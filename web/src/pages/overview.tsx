@@ -10,7 +10,8 @@ function Summary({ view }: { view: ClusterView }) {
   const parts = [
     ...(s?.components ?? []).map((c) => ({ name: c.name, up: c.state === 'up', detail: c.lastError ?? c.detail ?? '' })),
     ...(s ? [{ name: 'store', up: s.store.state === 'up', detail: s.store.lastError ?? '' }] : []),
-    ...(s?.consumers ?? []).map((c) => ({ name: c.name, up: c.state !== 'failing', detail: c.lastError ?? '' })),
+    // a consumer shares its name with the process it feeds (ingress, dns): it is what the manager publishes to it
+    ...(s?.consumers ?? []).map((c) => ({ name: `${c.name} updates`, up: c.state !== 'failing', detail: c.lastError ?? '' })),
   ];
   const running = view.apps.reduce((n, a) => n + a.running, 0);
   const desired = view.apps.reduce((n, a) => n + a.desired, 0);
