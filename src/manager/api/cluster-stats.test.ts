@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedReplica } from '../../core/model.ts';
 import type { NodeView } from '../../shared/api-types.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
-import { gatherStats, RATE_WINDOW_MS } from './cluster-stats.ts';
+import { gatherStats, RATE_WINDOW_MS, STATS_PER_ENGINE } from './cluster-stats.ts';
 
 const node = (name: string, state: 'up' | 'down'): NodeView => ({ name, state, capacity: { cpus: 2, memoryMb: 1024 } }) as NodeView;
 const replica = (id: string, n: string, containerId: string, state: ObservedReplica['state'] = 'running'): ObservedReplica => ({
@@ -65,6 +65,31 @@ describe('gathering cluster stats', () => {
       { subject: 'web.2 on node2', message: 'no such container' },
       { subject: 'node3', message: 'node3 is down: not measured' },
     ]);
+  });
+
+  it(`asks one engine for at most ${STATS_PER_ENGINE} containers' stats at a time, and every engine at once`, async () => {
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const engineOf = (n: { name: string }): NodeEngine =>
+      ({
+        containerStats: async () => {
+          inFlight.set(n.name, (inFlight.get(n.name) ?? 0) + 1);
+          most.set(n.name, Math.max(most.get(n.name) ?? 0, inFlight.get(n.name)!));
+          await new Promise((r) => setTimeout(r, 5));
+          inFlight.set(n.name, inFlight.get(n.name)! - 1);
+          return stats(100);
+        },
+      }) as unknown as NodeEngine;
+    const replicas = Array.from({ length: 20 }, (_, i) => replica(`web.${i}`, i % 2 ? 'node2' : 'node1', `c${i}`));
+    const view = await gatherStats({
+      nodes: [node('node1', 'up'), node('node2', 'up')],
+      apps: [{ name: 'web', desired: 20 }],
+      replicas,
+      engineOf,
+      sleep: async () => undefined,
+    });
+    expect([...most.values()]).toEqual([STATS_PER_ENGINE, STATS_PER_ENGINE]);
+    expect(view.apps[0]).toMatchObject({ running: 20, cpuPercent: 200 }); // every one measured: 20 x 10%
   });
 
   it('says so when the ingress does not answer, and gives the rest', async () => {

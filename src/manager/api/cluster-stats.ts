@@ -8,6 +8,10 @@ import type { NodeInfo, ObservedReplica } from '../../core/model.ts';
 import { clusterStats, containerUsage, type ContainerUsage } from '../../core/stats.ts';
 import type { NodeView, StatsView } from '../../shared/api-types.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
+import { mapLimit } from '../../util/map-limit.ts';
+
+/** Stats calls in flight per engine: each takes the engine a second of sampling, and many at once would load it. */
+export const STATS_PER_ENGINE = 4;
 
 /** The ingress's counters are read this far apart at least, so a rate is over a second, not over how fast the engines answered. */
 export const RATE_WINDOW_MS = 1000;
@@ -38,8 +42,18 @@ export async function gatherStats(d: ClusterStatsDeps): Promise<StatsView> {
     if (!engine?.containerStats) return Promise.resolve(null);
     return engine.containerStats(r.containerId).then(containerUsage, (e: unknown) => fail(`${r.id} on ${r.node}`, e));
   };
-  const [usages, disks] = await Promise.all([
-    Promise.all(running.map(usageOf)),
+  // each node's replicas a few at a time, the nodes side by side
+  const byNode = new Map<string, number[]>();
+  running.forEach((r, i) => byNode.set(r.node, [...(byNode.get(r.node) ?? []), i]));
+  const usages = new Array<ContainerUsage | null>(running.length).fill(null);
+  const [, disks] = await Promise.all([
+    Promise.all(
+      [...byNode.values()].map((indexes) =>
+        mapLimit(indexes, STATS_PER_ENGINE, async (i) => {
+          usages[i] = await usageOf(running[i]!);
+        }),
+      ),
+    ),
     Promise.all(
       d.nodes.map(
         (n) =>
