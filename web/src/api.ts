@@ -15,6 +15,7 @@ import type {
   NodeView,
   ReplicasView,
   RollbackResult,
+  StatsView,
   StatusView,
 } from '../../src/shared/api-types.ts';
 
@@ -101,6 +102,10 @@ export class Api {
   /** Prometheus text. */
   metrics(signal?: AbortSignal): Promise<string> {
     return this.call('GET', '/metrics', undefined, signal);
+  }
+  /** Usage per node and app: costs the manager about a second and every engine a stats call per container (the poller reads it every 15 s at most). */
+  stats(signal?: AbortSignal): Promise<StatsView> {
+    return this.call('GET', '/v1/stats', undefined, signal);
   }
   /** Every app's spec (for the resources each replica reserves). */
   async deployment(signal?: AbortSignal): Promise<{ apps: AppSpec[]; generation: number } | null> {

@@ -36,3 +36,22 @@ export function colourOf(name: string): string {
   for (const c of name) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return PALETTE[h % PALETTE.length]!;
 }
+
+/** Bytes in binary units (as `docker stats` and `matrix stats`); a dash when not measured. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  // one decimal under 10 (3.5 GiB), none otherwise nor when it is 0 (4 GiB, as memory() writes a capacity)
+  return `${v < 10 ? Math.round(v * 10) / 10 : Math.round(v)} ${units[u]}`;
+}
+
+/** A percent with one decimal, or a dash when not measured. */
+export function percent(x: number | null | undefined): string {
+  return x === null || x === undefined ? '–' : `${x.toFixed(1)}%`;
+}

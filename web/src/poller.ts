@@ -1,16 +1,22 @@
 /**
  * The one timer of the dashboard: every 5 s (and at once after an action) it reads the
  * cluster (status, nodes, apps, replicas, new events, and /metrics while the manager serves
- * them) plus whatever the open page registered, then tells the listeners. It stops while the
- * tab is hidden and starts again, with a read at once, when the tab is shown.
+ * them) plus whatever the open page registered, then tells the listeners. Every third tick
+ * at most (15 s apart), while a page that shows usage is open, it also starts a read of
+ * /v1/stats, which costs the manager a second and every engine a stats call per container:
+ * never two at once, and not waited for by the tick. It stops while the tab is hidden and
+ * starts again, with a read at once, when the tab is shown.
  */
-import type { AppSpec, AppSummary, NodeView, ReplicasView, StatusView } from '../../src/shared/api-types.ts';
+import type { AppSpec, AppSummary, NodeView, ReplicasView, StatsView, StatusView } from '../../src/shared/api-types.ts';
 import { ApiError, type Api } from './api.ts';
 import { EventFeed } from './event-feed.ts';
 import { byLabel, parsePromText } from './prom-text.ts';
 import { Timeline } from './timeline.ts';
+import { usageGauges } from './usage.ts';
 
 export const POLL_MS = 5000;
+/** The least time between two reads of GET /v1/stats: every third tick. */
+export const STATS_MS = 3 * POLL_MS;
 
 export interface ClusterView {
   status: StatusView | null;
@@ -23,6 +29,12 @@ export interface ClusterView {
   /** Whether GET /metrics answers (requests per app come from there). */
   metrics: 'unknown' | 'ok' | 'unavailable';
   timeline: Timeline;
+  /** GET /v1/stats' newest answer (usage per node and app; null figures were not measured); null before the first. */
+  stats: StatsView | null;
+  /** Whether GET /v1/stats answers: after a 404 (an older manager) or 403 it is not asked again. */
+  statsState: 'unknown' | 'ok' | 'unavailable';
+  /** One sample per stats read: `cpu:<node>` (percent of its CPUs), `mem:<node>` (MiB). */
+  usage: Timeline;
   /** When the last read finished (ms); null before the first. */
   updatedAt: number | null;
   /** The last read's failure, shown over the (older) data. */
@@ -43,6 +55,11 @@ export class Poller {
   private again = false;
   private stopped = true;
   private specsKey = '';
+  /** Pages showing usage now (wantStats); none, no stats read. */
+  private statsWanted = 0;
+  /** When the last stats read started (performance.now(): a wall clock set back does not hold reads off). */
+  private statsAt = -Infinity;
+  private statsRead: AbortController | null = null;
 
   constructor(
     private readonly api: Api,
@@ -58,6 +75,9 @@ export class Poller {
       specs: new Map(),
       metrics: 'unknown',
       timeline: new Timeline(),
+      stats: null,
+      statsState: 'unknown',
+      usage: new Timeline(),
       updatedAt: null,
       error: null,
       paused: false,
@@ -84,6 +104,7 @@ export class Poller {
     if (this.timer !== null) window.clearTimeout(this.timer);
     this.timer = null;
     this.running?.abort();
+    this.statsRead?.abort();
   }
 
   subscribe(fn: (v: ClusterView) => void): () => void {
@@ -96,6 +117,16 @@ export class Poller {
     this.tasks.add(task);
     this.refresh();
     return () => this.tasks.delete(task);
+  }
+
+  /** A page that shows usage (GET /v1/stats) asks for it while it is open; returns the release. */
+  wantStats(): () => void {
+    this.statsWanted++;
+    let released = false;
+    return () => {
+      if (!released) this.statsWanted--;
+      released = true;
+    };
   }
 
   /** Read now (after an action, or a task was added); a read under way is followed by another. */
@@ -120,6 +151,7 @@ export class Poller {
       this.set({ paused: true });
       return;
     }
+    this.readStats();
     const ctl = new AbortController();
     this.running = ctl;
     // a page's task shows its own failures; the cluster's read decides whether the tick failed
@@ -180,6 +212,36 @@ export class Poller {
     this.view.timeline.add(Date.now() / 1000, gauges, counters);
     const specs = await this.readSpecs(apps, signal);
     this.set({ status, nodes, apps, replicas, events: this.feed.events, metrics, specs });
+  }
+
+  /**
+   * Starts a stats read when one is due: a page wants it, the manager answers the route, none
+   * is under way and the last began STATS_MS ago or more (ticks are POLL_MS apart after the
+   * previous one ended, so in steady state this is every third; an action's extra ticks never
+   * make it sooner). A failure other than 404/403 keeps the previous answer (it has its time).
+   */
+  private readStats(): void {
+    const now = performance.now();
+    if (!this.statsWanted || this.view.statsState === 'unavailable' || this.statsRead || now - this.statsAt < STATS_MS) return;
+    this.statsAt = now;
+    const at = Date.now() / 1000;
+    const ctl = new AbortController();
+    this.statsRead = ctl;
+    void this.api
+      .stats(ctl.signal)
+      .then(
+        (stats) => {
+          if (ctl.signal.aborted) return;
+          this.view.usage.add(at, usageGauges(stats));
+          this.set({ stats, statsState: 'ok' });
+        },
+        (e: unknown) => {
+          if (!ctl.signal.aborted && e instanceof ApiError && (e.status === 404 || e.status === 403)) this.set({ stats: null, statsState: 'unavailable' });
+        },
+      )
+      .finally(() => {
+        if (this.statsRead === ctl) this.statsRead = null;
+      });
   }
 
   /** The specs change only with a revision (resources are part of it): read /v1/deployment only then. */

@@ -2,9 +2,11 @@
  * The dashboard in a real browser (Debian's chromium through playwright-core, headless)
  * against the real API in this process: a SQLite store, the real control loop, desired-state
  * service and ingress consumer, over three simulated nodes (the sim driver), so replicas run,
- * move and serve. It logs in, reads the cluster, opens an app, scales it, drains a node and
- * deploys a spec through the UI, checking that each request reaches the API; runs axe-core
- * (no serious or critical violation); and saves screenshots under test-artifacts/.
+ * move and serve; their engines answer fixed container stats, so GET /v1/stats measures known
+ * usage. It logs in, reads the cluster and its usage, opens an app, scales it, drains a node
+ * and deploys a spec through the UI, checking that each request reaches the API; checks how
+ * often the page polls (and /v1/stats, which is dear, at most every 15 s); runs axe-core (no
+ * serious or critical violation); and saves screenshots under test-artifacts/.
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +16,9 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRevision } from '../../core/app-revision.ts';
+import type { NodeInfo } from '../../core/model.ts';
+import type { EngineContainerStats } from '../../core/stats.ts';
 import { Serial } from '../../util/serial.ts';
 import { ConsumerRunner } from '../controllers/consumers.ts';
 import { ControlLoop } from '../controllers/control-loop.ts';
@@ -24,6 +29,7 @@ import { ingressConsumer } from '../ingress/ingress-consumer.ts';
 import { ClusterMetrics } from '../metrics/metrics.ts';
 import { SecretBox } from '../secrets/secret-box.ts';
 import { Vault } from '../secrets/vault.ts';
+import type { NodeEngine } from '../nodes/engine.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { hashToken, newToken } from './auth.ts';
 import { buildApi } from './server.ts';
@@ -46,6 +52,21 @@ const SPEC = `apps:
     resources: { cpus: 0.25, memory: 128M }
     env: { VERSION: "1" }
 `;
+
+const MiB = 1024 * 1024;
+/**
+ * What every simulated container answers for its stats, as Docker shapes them: 5e7 ns of CPU
+ * over 1e9 ns of host time with 4 CPUs online is 20% of one CPU; 120 MiB of which 20 MiB page
+ * cache is 100 MiB used. A node with k containers (4 CPUs, 4 GiB) uses 5k% of its CPUs and k × 100 MiB.
+ */
+const CONTAINER_STATS: EngineContainerStats = {
+  cpu_stats: { cpu_usage: { total_usage: 250_000_000 }, system_cpu_usage: 5_000_000_000, online_cpus: 4 },
+  precpu_stats: { cpu_usage: { total_usage: 200_000_000 }, system_cpu_usage: 4_000_000_000 },
+  memory_stats: { usage: 120 * MiB, stats: { inactive_file: 20 * MiB } },
+};
+const DISK_BYTES = 3.5 * 1024 * MiB;
+/** What the page should show for k containers, as format.ts writes it. */
+const usageText = (k: number) => ({ cpu: `${(5 * k).toFixed(1)}%`, mem: k ? `${k * 100} MiB` : '0 B', appCpu: `${(20 * k).toFixed(1)}%` });
 
 interface Seen {
   method: string;
@@ -127,8 +148,24 @@ beforeAll(async () => {
   await desired.deploy({ file: 'shop.yaml', source: SPEC, dryRun: false });
   // a second revision of api, so its page has a history
   await desired.deploy({ file: 'shop.yaml', source: SPEC.replace('VERSION: "1"', 'VERSION: "2"'), dryRun: false });
-  await until('5 replicas running', () => running().length === 5 && running().every((r) => r.revision === running().find((x) => x.app === r.app)!.revision));
+  // and the second revision of api rolled out (no old replica still running: usage counts every running container)
+  const current = (app: string) => appRevision(store!.currentDeployment()!.apps.find((a) => a.name === app)!);
+  await until('5 replicas running at the current revisions', () => running().length === 5 && running().every((r) => r.revision === current(r.app)));
 
+  // the sim engines, plus what a Docker engine answers for usage (a simulated node measures none)
+  const simEngine = sim.engines();
+  const engineOf = (node: NodeInfo): NodeEngine => {
+    const e = simEngine(node);
+    const extra: Pick<NodeEngine, 'containerStats' | 'diskBytes'> = { containerStats: async () => CONTAINER_STATS, diskBytes: async () => DISK_BYTES };
+    return new Proxy(e, {
+      get: (t, k) => {
+        if (k in extra) return extra[k as keyof typeof extra];
+        const v: unknown = Reflect.get(t, k, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  };
+  // the ingress's counters for GET /v1/stats: web fetched 20 times a second, whoever reads them
   api = buildApi({
     tokenHash: hashToken(TOKEN),
     store,
@@ -138,6 +175,8 @@ beforeAll(async () => {
     pushSampleImages: async () => [],
     info: () => ({}),
     metrics: () => metrics.scrape(),
+    engineOf,
+    requestTotals: async () => new Map([['web', { req: Math.floor(Date.now() / 50), fail: 0 }]]),
   });
   api.addHook('onResponse', async (req, reply) => {
     seen.push({ method: req.method, url: req.url, status: reply.statusCode, body: req.body });
@@ -189,13 +228,26 @@ describe('the dashboard in chromium', { timeout: 60_000 }, () => {
     // one chip per replica, coloured by state: 5 running, routed by the ingress
     await poll(() => p.locator('tbody .chip').count()).toBe(5);
     await poll(() => p.locator('tbody .chip-serving').count()).toBe(5);
-    // the capacity the replicas reserve, per node
-    expect(await grid.locator('thead').textContent()).toMatch(/CPU [\d.]+\/4/);
+    // the capacity the replicas reserve, per node, labelled apart from what is used
+    expect(await grid.locator('thead').textContent()).toMatch(/reserved CPU [\d.]+\/4 · mem [\d.]+ (MiB|GiB)\/4 GiB/);
+    // measured usage from GET /v1/stats: the fixed container stats times the node's containers, over its 4 CPUs and 4 GiB
+    for (const n of ['n1', 'n2', 'n3']) {
+      const u = usageText(running().filter((r) => r.node === n).length);
+      const head = p.locator('.node-head', { has: p.locator('.node-name', { hasText: new RegExp(`^${n}$`) }) });
+      await poll(() => head.textContent()).toContain(`CPU used ${u.cpu}`);
+      expect(await head.textContent()).toContain(`mem used ${u.mem}/4 GiB`);
+      expect(await head.textContent()).toContain('disk 3.5 GiB');
+      // and the usage charts' legends read the same
+      await poll(() => p.getByRole('figure', { name: /CPU per node/ }).textContent()).toContain(`${n}: ${u.cpu.replace('%', ' %')}`);
+      expect(await p.getByRole('figure', { name: /Memory per node/ }).textContent()).toContain(`${n}: ${u.mem === '0 B' ? '0' : u.mem}`);
+    }
+    expect(seen.some((s) => s.url === '/v1/stats' && s.status === 200)).toBe(true);
     // requests per second from /metrics' counters: 50 fetches between two reads 5 s apart
     const requests = p.getByRole('figure', { name: /Requests per second/ });
     await poll(() => requests.textContent()).toMatch(/web: \d+(\.\d)? req\/s/);
     expect(Number(/web: ([\d.]+)/.exec((await requests.textContent())!)![1])).toBeGreaterThan(0);
-    expect(await p.locator('.chart canvas').count()).toBe(3);
+    // replicas, running per app, requests; CPU and memory per node
+    await poll(() => p.locator('.chart canvas').count()).toBe(5);
     await poll(() => p.locator('.events li').count()).toBeGreaterThan(0);
     expect(seen.some((s) => s.url.startsWith('/v1/events?') && s.url.includes('limit='))).toBe(true);
     expect(seen.some((s) => s.url === '/metrics' && s.status === 200)).toBe(true);
@@ -215,7 +267,13 @@ describe('the dashboard in chromium', { timeout: 60_000 }, () => {
     expect(await revisions.textContent()).toContain('current');
     await poll(() => p.locator('section', { hasText: 'Logs' }).textContent()).toMatch(/No log lines yet|Logs unavailable|api\./);
     await poll(() => p.locator('.events li').count()).toBeGreaterThan(0);
+    // its usage from GET /v1/stats: two replicas' fixed stats, summed
+    const u = usageText(running().filter((r) => r.app === 'api').length);
+    const usage = p.locator('dl.summary');
+    await poll(() => usage.textContent()).toContain(`CPU (% of one CPU)${u.appCpu}`);
+    expect(await usage.textContent()).toContain(`Memory${u.mem}`);
     expect(await axeProblems(p)).toEqual([]);
+    await p.screenshot({ path: join(ARTIFACTS, 'dashboard-desktop-app.png'), fullPage: true });
   });
 
   it('scales an app through a confirmation dialog, and the request reaches the API', async () => {
@@ -301,7 +359,7 @@ describe('the dashboard in chromium', { timeout: 60_000 }, () => {
     // nothing the page did broke its CSP or threw
     expect(pageErrors).toEqual([]);
   });
-  it('reads every 5 s with one timer, and not at all while the tab is hidden', async () => {
+  it('reads every 5 s with one timer, /v1/stats every third read only, and nothing while the tab is hidden', async () => {
     // a tab of its own, with a clock the test moves (time otherwise flows as usual)
     const ctx = await browser!.newContext();
     try {
@@ -311,6 +369,21 @@ describe('the dashboard in chromium', { timeout: 60_000 }, () => {
       p.on('requestfinished', (r) => {
         if (new URL(r.url()).pathname === '/v1/status') statusReads++;
       });
+      // each stats request: the status reads before it, and how many were under way with it
+      const statsAt: number[] = [];
+      let statsOpen = 0;
+      let statsMostOpen = 0;
+      const isStats = (r: { url: () => string }) => new URL(r.url()).pathname === '/v1/stats';
+      p.on('request', (r) => {
+        if (!isStats(r)) return;
+        statsAt.push(statusReads);
+        statsMostOpen = Math.max(statsMostOpen, ++statsOpen);
+      });
+      const closed = (r: { url: () => string }) => {
+        if (isStats(r)) statsOpen--;
+      };
+      p.on('requestfinished', closed);
+      p.on('requestfailed', closed);
       await p.goto(`${base}/ui/`);
       await p.getByLabel('API token').fill(TOKEN);
       await p.getByRole('button', { name: 'Log in' }).click();
@@ -320,6 +393,18 @@ describe('the dashboard in chromium', { timeout: 60_000 }, () => {
       const first = reads();
       await p.clock.fastForward(5_000);
       await poll(reads).toBe(first + 1);
+      // 45 s more of the page's clock, 5 s at a time (each stats read, a second on the manager, done before the next step, as in 15 s of real time)
+      await poll(() => statsOpen).toBe(0);
+      expect(statsAt).toHaveLength(1); // at once, with the first read
+      for (let i = 0; i < 9; i++) {
+        await p.clock.fastForward(5_000);
+        await poll(reads).toBe(first + 2 + i);
+        await poll(() => statsOpen).toBe(0);
+      }
+      // 50 s after the first read, 11 reads: /v1/stats with the first and every third after it, never two at once
+      expect(statsAt).toHaveLength(4);
+      expect(statsAt.slice(1).map((at, i) => at - statsAt[i]!)).toEqual([3, 3, 3]);
+      expect(statsMostOpen).toBe(1);
       const setVisibility = (state: 'hidden' | 'visible') =>
         p.evaluate((v) => {
           Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => v });
@@ -329,12 +414,61 @@ describe('the dashboard in chromium', { timeout: 60_000 }, () => {
       await p.clock.fastForward(5_000); // the pending read finds the tab hidden: no request, no next timer
       await poll(() => p.locator('.fresh').textContent()).toContain('paused');
       const hidden = reads();
+      const statsHidden = statsAt.length;
       await p.clock.fastForward(60_000);
       await new Promise((r) => setTimeout(r, 300));
       expect(reads()).toBe(hidden);
-      await setVisibility('visible'); // shown again: a read at once
+      expect(statsAt).toHaveLength(statsHidden);
+      await setVisibility('visible'); // shown again: a read at once, and (over 15 s since the last) stats with it
       await poll(reads).toBe(hidden + 1);
+      await poll(() => statsAt.length).toBe(statsHidden + 1);
       await poll(() => p.locator('.fresh').textContent()).toContain('updated');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('stops asking /v1/stats after a 404 (an older manager) and says so quietly', async () => {
+    const ctx = await browser!.newContext();
+    try {
+      await ctx.clock.install();
+      let statsAsked = 0;
+      await ctx.route('**/v1/stats', (r) => {
+        statsAsked++;
+        return r.fulfill({
+          status: 404,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'E_NOT_FOUND', message: 'Route GET:/v1/stats not found' } }),
+        });
+      });
+      const p = await ctx.newPage();
+      let statusReads = 0;
+      p.on('requestfinished', (r) => {
+        if (new URL(r.url()).pathname === '/v1/status') statusReads++;
+      });
+      await p.goto(`${base}/ui/`);
+      await p.getByLabel('API token').fill(TOKEN);
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.getByRole('heading', { name: 'Cluster', level: 1 }).waitFor();
+      await poll(() => p.getByRole('figure', { name: 'CPU and memory per node' }).textContent()).toContain('does not measure usage');
+      expect(statsAsked).toBe(1);
+      // the grid keeps what the replicas reserve, without the measured lines
+      const head = await p.locator('thead').textContent();
+      expect(head).toMatch(/reserved CPU/);
+      expect(head).not.toContain('CPU used');
+      const before = statusReads;
+      for (let i = 1; i <= 4; i++) {
+        await p.clock.fastForward(5_000);
+        await poll(() => statusReads).toBe(before + i);
+      }
+      // the other charts go on: replicas, running per app, requests (a rate once there are two reads)
+      await poll(() => p.locator('.chart canvas').count()).toBe(3);
+      // on an app page too
+      await p.getByRole('table').getByRole('link', { name: 'web' }).click();
+      await p.getByRole('heading', { name: 'web', level: 1 }).waitFor();
+      await poll(() => p.locator('.subtitle').count()).toBe(1);
+      expect(await p.locator('dl.summary').count()).toBe(0);
+      expect(statsAsked).toBe(1);
     } finally {
       await ctx.close();
     }

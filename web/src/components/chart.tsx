@@ -37,10 +37,22 @@ export function Chart({ title, lines, timeline, unit, digits = 0 }: { title: str
         height: HEIGHT,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: {
+          // the samples' times, a minute at least (uPlot would make one sample, the first stats read, a whole day)
+          x: {
+            time: true,
+            range: (u) => {
+              const t = u.data[0];
+              const lo = t[0] ?? 0;
+              const hi = t[t.length - 1] ?? lo;
+              return hi - lo < 60 ? [hi - 60, hi] : [lo, hi];
+            },
+          },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+        },
         // times as the events list shows them (24 h, the browser's locale), one row
         axes: [
-          { ...axis, values: (_u, ticks) => ticks.map((t) => clock(t * 1000)) },
+          { ...axis, space: 70, values: (_u, ticks) => ticks.map((t) => clock(t * 1000)) },
           { ...axis, size: 44 },
         ],
         series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.colour, width: 2, ...(l.dash ? { dash: l.dash } : {}) }))],

@@ -14,8 +14,9 @@ import { ErrorBox } from '../components/error-box.tsx';
 import { EventsList } from '../components/events-list.tsx';
 import { LogsPanel } from '../components/logs-panel.tsx';
 import { HistoryTable, Rollbacks, SpecView } from '../components/spec-view.tsx';
-import { useSession } from '../context.ts';
+import { useSession, useStats } from '../context.ts';
 import { EventFeed } from '../event-feed.ts';
+import { bytes, percent } from '../format.ts';
 import type { ClusterView } from '../poller.ts';
 
 const LOG_TAIL = 200;
@@ -65,7 +66,34 @@ function useAppData(name: string): AppData {
   return data;
 }
 
+/** The app's usage from the last stats read: its replicas' CPU and memory summed, the ingress's requests. */
+function Usage({ name, view }: { name: string; view: ClusterView }) {
+  if (view.statsState === 'unavailable') return null;
+  const a = view.stats?.apps.find((x) => x.name === name);
+  const rate = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
+  return (
+    <dl class="summary">
+      <div>
+        <dt>CPU (% of one CPU)</dt>
+        <dd>{percent(a?.cpuPercent)}</dd>
+      </div>
+      <div>
+        <dt>Memory</dt>
+        <dd>{bytes(a?.memoryBytes)}</dd>
+      </div>
+      <div>
+        <dt>Requests per second</dt>
+        <dd>
+          {rate(a?.requestsPerSecond)}
+          {a?.failedPerSecond ? <span class="bad"> ({rate(a.failedPerSecond)} failed)</span> : null}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
 export function AppPage({ name, view }: { name: string; view: ClusterView }) {
+  useStats();
   const data = useAppData(name);
   const summary = view.apps.find((a) => a.name === name);
   const d = data.detail;
@@ -86,6 +114,7 @@ export function AppPage({ name, view }: { name: string; view: ClusterView }) {
             {summary ? ` · ${summary.running}/${summary.desired} running, ${summary.serving} serving` : ''}
             {summary?.updating ? ' · rolling update under way' : ''}
           </p>
+          <Usage name={name} view={view} />
           <div class="actions">
             {summary ? <ScaleControl app={summary} /> : null}
             <RollbackControl app={name} history={data.history} current={d.revision} />

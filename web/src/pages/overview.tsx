@@ -2,8 +2,14 @@
 import { Chart, type Line } from '../components/chart.tsx';
 import { EventsList } from '../components/events-list.tsx';
 import { PlacementGrid } from '../components/placement-grid.tsx';
+import { useStats } from '../context.ts';
 import { colourOf } from '../format.ts';
 import type { ClusterView } from '../poller.ts';
+import type { Timeline } from '../timeline.ts';
+
+/** One line per key with `prefix`, named and coloured by what follows it (an app, a node). */
+const linesOf = (t: Timeline, prefix: string): Line[] =>
+  t.keys(prefix).map((k) => ({ key: k, label: k.slice(prefix.length), colour: colourOf(k.slice(prefix.length)) }));
 
 function Summary({ view }: { view: ClusterView }) {
   const s = view.status;
@@ -58,25 +64,41 @@ function Charts({ view }: { view: ClusterView }) {
     { key: 'total:running', label: 'running', colour: '#1f6feb' },
     { key: 'total:serving', label: 'serving', colour: '#2da44e' },
   ];
-  const perApp: Line[] = t.keys('running:').map((k) => ({ key: k, label: k.slice('running:'.length), colour: colourOf(k.slice('running:'.length)) }));
-  const requests: Line[] = t.keys('req:').map((k) => ({ key: k, label: k.slice('req:'.length), colour: colourOf(k.slice('req:'.length)) }));
+  const errors = view.stats?.errors ?? [];
   return (
     <div class="charts">
       <Chart title="Replicas, all apps" lines={totals} timeline={t} unit="" />
-      <Chart title="Running replicas per app" lines={perApp} timeline={t} unit="" />
+      <Chart title="Running replicas per app" lines={linesOf(t, 'running:')} timeline={t} unit="" />
       {view.metrics === 'unavailable' ? (
         <figure class="chart">
           <figcaption>Requests per app</figcaption>
           <p class="empty">This manager serves no metrics, or this token may not read them.</p>
         </figure>
       ) : (
-        <Chart title="Requests per second per app (through the ingress)" lines={requests} timeline={t} unit="req/s" digits={1} />
+        <Chart title="Requests per second per app (through the ingress)" lines={linesOf(t, 'req:')} timeline={t} unit="req/s" digits={1} />
       )}
+      {view.statsState === 'unavailable' ? (
+        <figure class="chart">
+          <figcaption>CPU and memory per node</figcaption>
+          <p class="empty">This manager does not measure usage (no GET /v1/stats), or this token may not read it.</p>
+        </figure>
+      ) : (
+        <>
+          <Chart title="CPU per node (% of its CPUs, every 15 s)" lines={linesOf(view.usage, 'cpu:')} timeline={view.usage} unit="%" digits={1} />
+          <Chart title="Memory per node (every 15 s)" lines={linesOf(view.usage, 'mem:')} timeline={view.usage} unit="MiB" />
+        </>
+      )}
+      {errors.length ? (
+        <p class="note" title={errors.map((e) => `${e.subject}: ${e.message}`).join('\n')}>
+          Not measured: {errors.map((e) => e.subject).join(', ')}.
+        </p>
+      ) : null}
     </div>
   );
 }
 
 export function Overview({ view }: { view: ClusterView }) {
+  useStats();
   return (
     <>
       <h1 tabIndex={-1} id="page-title">
