@@ -461,6 +461,33 @@ describe('projects', { timeout: 30_000 }, () => {
     expect(apps.map((a: { name: string; project: string }) => `${a.name}@${a.project}`)).toEqual(['api@shop', 'web@shop']);
   });
 
+  it("scales an app (the dry run changes nothing), answers its revisions, and refuses a rollback with nothing to go back to (the dashboard's actions)", async () => {
+    const replicasOfWeb = () => store!.currentDeployment()!.apps.find((a) => a.name === 'web')!.replicas;
+    for (const [body, path] of [
+      [{ replicas: -1 }, 'replicas'],
+      [{ replicas: 1.5 }, 'replicas'],
+      [{ replicas: '3' }, 'replicas'],
+      [{}, 'replicas'],
+    ] as const) {
+      const res = await call('POST', '/v1/apps/web/scale', { body });
+      expect([res.statusCode, json(res).error.code, json(res).error.path]).toEqual([400, 'E_BAD_REQUEST', path]);
+    }
+    const dry = await call('POST', '/v1/apps/web/scale', { body: { replicas: 3, dryRun: true } });
+    expect(dry.statusCode).toBe(200);
+    expect(json(dry)).toMatchObject({ dryRun: true, generation: null });
+    expect(replicasOfWeb()).toBe(1);
+    const real = await call('POST', '/v1/apps/web/scale', { body: { replicas: 3 } });
+    expect(json(real)).toMatchObject({ dryRun: false, generation: expect.any(Number) });
+    expect(replicasOfWeb()).toBe(3);
+    expect((await call('POST', '/v1/apps/nope/scale', { body: { replicas: 1 } })).statusCode).toBe(404);
+    // scaling is not a revision: web has the one it was deployed with
+    const history = json(await call('GET', '/v1/apps/web/history')).history;
+    expect(history).toEqual([expect.objectContaining({ image: expect.stringContaining('cloud/simplewebapp1'), replicas: 3 })]);
+    const back = await call('POST', '/v1/apps/web/rollback');
+    expect([back.statusCode, json(back).error.code, json(back).error.message]).toEqual([404, 'E_NOT_FOUND', 'web has no earlier revision to roll back to']);
+    expect(replicasOfWeb()).toBe(3);
+  });
+
   it('removes apps by name (all or nothing) and projects', async () => {
     for (const [body, path] of [
       [{ apps: [] }, 'apps'],
