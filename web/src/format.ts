@@ -1,4 +1,5 @@
 /** Pure: how times, sizes and counts read on the page. */
+import { binaryBytes } from '../../src/shared/units.ts';
 
 export function clock(iso: string | number): string {
   const d = new Date(iso);
@@ -39,16 +40,7 @@ export function colourOf(name: string): string {
 
 /** Bytes in binary units (as `docker stats` and `matrix stats`); a dash when not measured. */
 export function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  // one decimal under 10 (3.5 GiB), none otherwise nor when it is 0 (4 GiB, as memory() writes a capacity)
-  return `${v < 10 ? Math.round(v * 10) / 10 : Math.round(v)} ${units[u]}`;
+  return n === null || n === undefined ? '–' : binaryBytes(n);
 }
 
 /** A percent with one decimal, or a dash when not measured. */

@@ -7,7 +7,7 @@ describe('matrix stats', () => {
     expect([0, 1023, 1024, 1536, 10 * 1024 * 1024, 3.5 * 1024 ** 3, null].map(bytesText)).toEqual([
       '0 B',
       '1023 B',
-      '1.0 KiB',
+      '1 KiB',
       '1.5 KiB',
       '10 MiB',
       '3.5 GiB',

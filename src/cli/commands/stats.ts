@@ -4,18 +4,11 @@ import { MatrixError } from '../../core/errors.ts';
 import type { StatsView } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
 import { table, wantsJson } from '../output.ts';
+import { binaryBytes } from '../../shared/units.ts';
 
-/** Pure: bytes as a person reads them (binary units, as docker stats). */
+/** Pure: bytes in binary units, a dash when not measured. */
 export function bytesText(n: number | null): string {
-  if (n === null) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+  return n === null ? '-' : binaryBytes(n);
 }
 
 const pct = (x: number | null): string => (x === null ? '-' : `${x.toFixed(1)}%`);
