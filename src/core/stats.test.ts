@@ -55,7 +55,8 @@ describe('cluster stats', () => {
     expect(s.nodes).toEqual([
       { name: 'node1', state: 'up', cpus: 2, cpuPercent: 11, memoryBytes: 150, memoryTotalBytes: 4e9, diskBytes: 1e9, containers: 2 },
       { name: 'node2', state: 'up', cpus: 2, cpuPercent: 5.6, memoryBytes: 200, memoryTotalBytes: 4e9, diskBytes: 2e9, containers: 1 },
-      { name: 'node3', state: 'down', cpus: 2, cpuPercent: 0, memoryBytes: 0, memoryTotalBytes: 4e9, diskBytes: null, containers: 0 },
+      // not up: not asked, so unknown rather than an idle 0
+      { name: 'node3', state: 'down', cpus: 2, cpuPercent: null, memoryBytes: null, memoryTotalBytes: 4e9, diskBytes: null, containers: 0 },
     ]);
     expect(s.apps).toEqual([
       { name: 'api', desired: 1, running: 1, cpuPercent: 1, memoryBytes: 50, requestsPerSecond: 2, failedPerSecond: 0 },

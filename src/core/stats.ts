@@ -63,7 +63,8 @@ export function clusterStats(i: StatsInput): StatsView {
       name: n.name,
       state: n.state,
       cpus: n.cpus,
-      ...usageOf(mine),
+      // a node that is not up was not asked: unknown, not an idle 0
+      ...(n.state === 'up' ? usageOf(mine) : { cpuPercent: null, memoryBytes: null }),
       memoryTotalBytes: n.memoryTotalBytes,
       diskBytes: n.diskBytes,
       containers: mine.length,

@@ -58,7 +58,7 @@ describe('gathering cluster stats', () => {
     expect(view.nodes.map((n) => [n.name, n.cpuPercent, n.diskBytes, n.containers])).toEqual([
       ['node1', 10, 5e9, 1],
       ['node2', null, 7e9, 2],
-      ['node3', 0, null, 0],
+      ['node3', null, null, 0],
     ]);
     expect(view.apps).toEqual([{ name: 'web', desired: 4, running: 3, cpuPercent: null, memoryBytes: null, requestsPerSecond: 30, failedPerSecond: 2 }]);
     expect(view.errors).toEqual([
