@@ -4,7 +4,8 @@ import { clock } from '../format.ts';
 
 export function LogsPanel({ logs }: { logs: AppLogs | 'unavailable' | null }) {
   if (logs === null) return <p class="empty">Reading logs…</p>;
-  if (logs === 'unavailable' || !Array.isArray(logs.lines)) return <p class="empty">Logs unavailable.</p>;
+  if (logs === 'unavailable' || !Array.isArray(logs.lines))
+    return <p class="empty">Logs unavailable: this token may not read them (that needs a deployer token), or this manager has no logs route.</p>;
   return (
     <>
       {logs.lines.length ? (

@@ -45,8 +45,8 @@ function useAppData(name: string): AppData {
         logsRoute ? api.logs(name, LOG_TAIL, signal) : Promise.reject(new ApiError(404, { code: 'E_NOT_FOUND', message: 'no logs route' })),
       ]);
       if (signal.aborted) return;
-      // a manager without the logs route answers 404: ask no more while the page is open
-      if (logs.status === 'rejected' && logs.reason instanceof ApiError && logs.reason.status === 404) logsRoute = false;
+      // a manager without the logs route answers 404, and a viewer's token 403 (logs need a deployer): ask no more while the page is open
+      if (logs.status === 'rejected' && logs.reason instanceof ApiError && (logs.reason.status === 404 || logs.reason.status === 403)) logsRoute = false;
       if (detail.status === 'fulfilled') {
         const key = `${poller.view.status?.generation ?? 0} ${detail.value.revision}`;
         if (key !== historyKey) {
