@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MatrixError } from '../core/errors.ts';
 import { Command } from 'commander';
-import { columnsTable, errorLines, listCommand, table, wantsJson } from './output.ts';
+import { atFlags, columnsTable, errorLines, listCommand, table, wantsJson } from './output.ts';
 
 describe('cli output', () => {
   it('aligns table columns', () => {
@@ -81,5 +81,15 @@ describe('-o of list commands', () => {
     ];
     expect(columnsTable(cols, [{ n: 'web', id: 'c0ffee' }], false)).toBe('NAME\nweb');
     expect(columnsTable(cols, [{ n: 'web', id: 'c0ffee' }], true)).toBe('NAME  ID\nweb   c0ffee');
+  });
+});
+
+describe('errors at query parameters', () => {
+  it('are given again at the flag the user typed; others pass unchanged', async () => {
+    const fail = (path?: string) => Promise.reject(new MatrixError('E_BAD_REQUEST', 'must be a duration', path ? { path } : {}));
+    await expect(atFlags(fail('since'), { since: '--since' })).rejects.toMatchObject({ code: 'E_BAD_REQUEST', message: 'must be a duration', path: '--since' });
+    await expect(atFlags(fail('other'), { since: '--since' })).rejects.toMatchObject({ path: 'other' });
+    await expect(atFlags(fail(), { since: '--since' })).rejects.toHaveProperty('path', undefined);
+    await expect(atFlags(Promise.resolve(7), { since: '--since' })).resolves.toBe(7);
   });
 });

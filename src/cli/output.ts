@@ -38,6 +38,19 @@ export function wantsJson(o: { output?: string }): boolean {
   return outputFormat(o, ['text', 'json']) === 'json';
 }
 
+/**
+ * The API names a bad query parameter by its name (`since`); the user typed a flag
+ * (`--since`): an error at one of `flags`' parameters is given again at the flag.
+ */
+export async function atFlags<T>(p: Promise<T>, flags: Record<string, string>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (!isMatrixError(e) || e.path === undefined || flags[e.path] === undefined) throw e;
+    throw new Problem(e.code, e.message, { path: flags[e.path] });
+  }
+}
+
 /** A column of a list table; `wide`: shown with `-o wide` only. */
 export interface Column<R> {
   head: string;

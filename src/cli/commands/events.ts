@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import { EVENT_KINDS, type ClusterEvent } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
-import { wantsJson } from '../output.ts';
+import { atFlags, wantsJson } from '../output.ts';
 
 export interface EventsOptions {
   app?: string;
@@ -54,7 +54,7 @@ export function eventsCommands(program: Command): void {
       const json = wantsJson(o);
       const api = ApiClient.fromEnv();
       const print = (e: ClusterEvent) => console.log(json ? JSON.stringify(e) : eventLine(e));
-      let events = await api.events(eventsQueryString(o));
+      let events = await atFlags(api.events(eventsQueryString(o)), { since: '--since', app: '--app', node: '--node', kind: '--kind', limit: '--tail' });
       if (!events.length && !o.follow && !json) console.error('no events match');
       events.forEach(print);
       let last = events.at(-1)?.id ?? 0;

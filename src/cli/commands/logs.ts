@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { MatrixError } from '../../core/errors.ts';
 import type { LogLine, LogsView } from '../../shared/api-types.ts';
 import { ApiClient } from '../api-client.ts';
-import { wantsJson } from '../output.ts';
+import { atFlags, wantsJson } from '../output.ts';
 
 export interface LogsOptions {
   tail?: string;
@@ -70,7 +70,7 @@ export function logsCommands(program: Command): void {
         for (const l of view.lines) console.log(json ? JSON.stringify(l) : logLineText(l, width, o.timestamps));
       };
       const started = new Date().toISOString();
-      let view = await api.logs(app, logsQueryString(o));
+      let view = await atFlags(api.logs(app, logsQueryString(o)), { since: '--since', tail: '--tail' });
       if (!view.lines.length && !o.follow && !json && !view.errors.length) console.error(`${app} has printed nothing${o.since ? ' since then' : ''}`);
       print(view);
       let last = view.lines.at(-1)?.at;
