@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { backendName, renderVcl } from '../core/ingress/vcl.ts';
 import { buildApi } from './api/server.ts';
+import { appSummaries } from './api/app-summaries.ts';
 import { ensureApiToken } from './api/auth.ts';
 import { ConsumerRunner } from './controllers/consumers.ts';
 import { ClusterMetrics } from './metrics/metrics.ts';
@@ -101,16 +102,8 @@ export async function runManager(paths: HomePaths): Promise<void> {
   // read at each scrape, from the loop made below
   const metrics: ClusterMetrics = new ClusterMetrics({
     nodes: () => loop.snapshot().nodes,
-    apps: () => {
-      const running = loop.snapshot().replicas.filter((r) => r.state === 'running');
-      const serving = loop.appliedBy('ingress')?.routes ?? [];
-      return (store.currentDeployment()?.apps ?? []).map((a) => ({
-        name: a.name,
-        desired: a.replicas,
-        running: running.filter((r) => r.app === a.name).length,
-        serving: serving.filter((r) => r.route.app === a.name).length,
-      }));
-    },
+    // the same counts GET /v1/apps answers
+    apps: () => appSummaries(loop, store).map((a) => ({ name: a.name, desired: a.desired, running: a.running, serving: a.serving })),
     backends: async () => {
       const state = loop.state();
       const apps = new Map([...state.routes, ...state.warming].map((r) => [backendName(r.route), r.route.app]));

@@ -8,12 +8,8 @@ import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { MatrixError } from '../../core/errors.ts';
 import { byCodeUnit } from '../../core/compare.ts';
-import { hasVolumes } from '../../core/scheduler/existing.ts';
 import { appRevision } from '../../core/app-revision.ts';
 import { projectsOf } from '../../core/projects.ts';
-import { isRollingUpdate } from '../../core/reconcile/reconcile.ts';
-import { appCounts, replicaRows } from '../../core/replica-status.ts';
-import { nodeStatuses } from '../../core/snapshot.ts';
 import type {
   AppDetail,
   AppSummary,
@@ -28,7 +24,6 @@ import type {
   ProjectView,
   ReplicasView,
   RollbackResult,
-  RollbackView,
   SecretSetResult,
   SecretView,
   StatusView,
@@ -42,6 +37,7 @@ import { allows, requiredRole, type Role } from './roles.ts';
 import { toErrorBody } from './error-mapper.ts';
 import { dashboardRoutes, isDashboardRoute } from './dashboard.ts';
 import { appLogs } from './app-logs.ts';
+import { appSummaries, replicaRowsNow, rollbacksOf } from './app-summaries.ts';
 import { gatherStats } from './cluster-stats.ts';
 import type { NodeInfo } from '../../core/model.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
@@ -121,18 +117,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     }
   });
 
-  const rows = () => {
-    const routed = new Set((d.loop.appliedBy('ingress')?.routes ?? []).map((r) => r.containerId));
-    return replicaRows(d.loop.latestPlan()?.desired ?? [], [...d.loop.snapshot().replicas], nodeStatuses(d.loop.snapshot())).map((r) => ({
-      ...r,
-      routed: r.containerId !== null && routed.has(r.containerId),
-    }));
-  };
-  const rollbacksOf = (name: string): RollbackView[] =>
-    d.loop
-      .events()
-      .filter((e) => e.kind === 'rollback' && e.subject === name)
-      .map((e) => ({ at: e.at, reason: e.data?.reason ?? e.message, fromImage: e.data?.fromImage ?? '', toImage: e.data?.toImage ?? '' }));
+  const rows = () => replicaRowsNow(d.loop);
   const nodesView = (): NodeView[] => {
     const seen = new Map(d.loop.snapshot().nodes.map((n) => [n.name, n]));
     // a node added since the last pass shows as down until the loop has looked at it
@@ -175,34 +160,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     const stuck = new Set((plan?.unplaced ?? []).map((u) => `${u.app}.${u.slot}`));
     return { replicas: rows(), desired: (plan?.desired ?? []).filter((r) => !stuck.has(r.id)).length, unplaced: plan?.unplaced ?? [] };
   });
-  app.get('/v1/apps', async (): Promise<{ apps: AppSummary[] }> => {
-    const current = d.store.currentDeployment();
-    const all = rows();
-    const plan = d.loop.latestPlan();
-    const serving = d.loop.appliedBy('ingress')?.routes ?? [];
-    const desiredContainers = new Set(all.filter((r) => r.desired && r.containerId !== null).map((r) => r.containerId));
-    const simNodes = new Set(d.loop.snapshot().nodes.flatMap((n) => (n.driver === 'sim' ? [n.name] : [])));
-    return {
-      apps: (current?.apps ?? []).map((a) => ({
-        name: a.name,
-        project: a.project ?? 'default',
-        image: a.image,
-        revision: appRevision(a),
-        desired: a.replicas,
-        ...appCounts(all, a.name),
-        unplaced: (plan?.unplaced ?? []).filter((u) => u.app === a.name).length,
-        simulated: (plan?.desired ?? []).filter((r) => r.app === a.name && simNodes.has(r.node)).length,
-        // a plan file's replicas, and those that stay with their volumes, never leave their node
-        pinned: !!a.pins || hasVolumes(a),
-        internal: a.expose === 'internal',
-        volumes: hasVolumes(a),
-        updating: (plan?.blocked ?? []).some((b) => b.app === a.name && isRollingUpdate(b.kind)),
-        rollbacks: rollbacksOf(a.name).length,
-        serving: serving.filter((r) => r.route.app === a.name).length,
-        servingOld: serving.filter((r) => r.route.app === a.name && !desiredContainers.has(r.containerId)).length,
-      })),
-    };
-  });
+  app.get('/v1/apps', async (): Promise<{ apps: AppSummary[] }> => ({ apps: appSummaries(d.loop, d.store) }));
   app.get('/v1/stats', async (): Promise<StatsView> => {
     const engineOf = d.engineOf;
     const apps = (d.store.currentDeployment()?.apps ?? []).map((a) => ({ name: a.name, desired: a.replicas }));
@@ -231,7 +189,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
       replicas: rows().filter((r) => r.app === spec.name),
       unplaced: (plan?.unplaced ?? []).filter((u) => u.app === spec.name),
       blocked: (plan?.blocked ?? []).filter((b) => b.app === spec.name),
-      rollbacks: rollbacksOf(spec.name),
+      rollbacks: rollbacksOf(d.loop, spec.name),
     };
   });
   app.post('/v1/apps/remove', async (req): Promise<ChangeResult> => {

@@ -69,7 +69,11 @@ export class ClusterMetrics {
         },
       });
     perApp('matrix_replicas_desired', 'Replicas the desired state asks for, per app', (a) => a.desired);
-    perApp('matrix_replicas_running', 'Replicas running on answering nodes, per app', (a) => a.running);
+    perApp(
+      'matrix_replicas_running',
+      'Running replicas of the desired state, per app (as matrix apps counts them: replicas on their way out are not)',
+      (a) => a.running,
+    );
     perApp('matrix_replicas_serving', 'Replicas the ingress routes to, per app', (a) => a.serving);
     this.passSeconds = new Histogram({
       name: 'matrix_reconcile_duration_seconds',
