@@ -190,8 +190,11 @@ export function varnishdsOf(env: LabEnv): number[] {
 
 /** One app's rows of `GET /v1/replicas`, as `matrix ps` shows them. */
 export async function replicasOf(env: LabEnv, app: string): Promise<ReplicaRow[]> {
-  const r = await fetch(`http://127.0.0.1:${env.apiPort}/v1/replicas`, { headers: { authorization: `Bearer ${readToken(env)}` } });
-  return ((await r.json()) as { replicas: ReplicaRow[] }).replicas.filter((x) => x.app === app);
+  // a fresh connection each time, bounded (get: agent false): a pooled keep-alive socket the
+  // server has closed meanwhile could leave fetch waiting 300 s for an answer that never comes
+  const r = await get(env.apiPort, '/v1/replicas', 30_000, { authorization: `Bearer ${readToken(env)}` });
+  if (r.status !== 200) throw new Error(`GET /v1/replicas answered ${r.status}: ${r.body.slice(0, 300)}\n${managerLogTail(env, 60)}`);
+  return (JSON.parse(r.body) as { replicas: ReplicaRow[] }).replicas.filter((x) => x.app === app);
 }
 
 /** The docker CLI against lab node `node` (1-based), with the manager's client certificate; never throws. */

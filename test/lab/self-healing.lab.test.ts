@@ -179,7 +179,9 @@ describe('self-healing in a real lab', () => {
     const statuses: number[] = [];
     const load = (async () => {
       while (!stop) {
+        const sent = Date.now();
         const r = await get(env.ingressPort, '/web/');
+        if (Date.now() - sent > 5000) console.log(`slow request during the power-off: ${Date.now() - sent} ms, ${r.status}`);
         statuses.push(r.status);
         if (r.status !== 200) console.log(`failed request during the power-off: ${r.status} ${r.body.slice(0, 200)}`);
       }
@@ -189,7 +191,9 @@ describe('self-healing in a real lab', () => {
     try {
       // bounded well inside the test's own timeout: a power-off that hangs says so, with the manager's view
       const t0 = Date.now();
+      const step = (what: string) => console.log(`power-off test: ${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const off = await matrix(env, ['lab', 'poweroff', 'node2'], 90_000);
+      step('poweroff returned');
       if (off.code !== 0)
         throw new Error(`lab poweroff node2 failed (${off.code}) after ${(Date.now() - t0) / 1000} s:\n${off.stderr}\n${managerLogTail(env)}`);
       // switched off means its memory is gone too: no mount of its engine's, and no container's
@@ -201,12 +205,15 @@ describe('self-healing in a real lab', () => {
           .filter((l) => l.split(' ')[1]?.startsWith(`${nodeDir}/`)),
       ).toEqual([]);
       // nor a link of its engine's: docker0 and the containers' veths are gone when poweroff returns
-      expect(engineLinks(execFileSync('ip', ['-n', `${env.prefix}node2`, '-o', 'link', 'show'], { encoding: 'utf8' }))).toEqual([]);
+      expect(engineLinks(execFileSync('ip', ['-n', `${env.prefix}node2`, '-o', 'link', 'show'], { encoding: 'utf8', timeout: 30_000 }))).toEqual([]);
+      step('node2 checked');
       rows = await until(replicas, (r) => running(r).filter((x) => x.node !== 'node2').length === 3, 120);
+      step('replaced');
     } finally {
       stop = true;
       await load;
     }
+    console.log(`power-off test: ${statuses.length} requests during it`);
     const alive = running(rows).filter((x) => x.node !== 'node2');
     expect(alive).toHaveLength(3);
     expect(new Set(alive.map((r) => r.id))).toEqual(new Set(['web.0', 'web.1', 'web.2']));
