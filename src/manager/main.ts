@@ -42,7 +42,6 @@ import { netHelperImage, runOnNodeNetwork } from './network/net-helper.ts';
 import { setHostRoutes } from './network/host.ts';
 import { hostRoutes } from '../shared/host-routes.ts';
 import { engineClient } from './nodes/docker-client.ts';
-import type { NodeInfo } from '../core/model.ts';
 
 /** This host's addresses, for the API certificate when it listens on every address. */
 function hostAddresses(): string[] {
@@ -139,10 +138,9 @@ export async function runManager(paths: HomePaths): Promise<void> {
   );
   const dnsRecords = dns.consumer ? new ConsumerRunner(dns.consumer, log, events) : null;
   const sims = new SimEngines(paths.machines, vault.read); // nodes of the sim driver, simulated here
-  const engineOf = (node: NodeInfo) => sims.engine(node) ?? docker(node);
   const loop: ControlLoop = new ControlLoop({
     store,
-    engines: engineOf,
+    engines: (node) => sims.engine(node) ?? docker(node),
     probe: sims.probe(httpProbe),
     consumers: [ingress, network, ...(dnsRecords ? [dnsRecords] : [])],
     events,
@@ -205,7 +203,6 @@ export async function runManager(paths: HomePaths): Promise<void> {
       components: () => components.status(),
       dns: () => dns.view(),
       metrics: () => metrics.scrape(),
-      engineOf,
       requestTotals: () => metrics.appRequestTotals(),
     },
     apiCert ? { https: { key: readFileSync(apiCert.key, 'utf8'), cert: readFileSync(apiCert.cert, 'utf8') } } : {},

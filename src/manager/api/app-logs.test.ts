@@ -19,11 +19,11 @@ const node = (name: string): NodeInfo => ({ name, address: '127.0.0.1', enginePo
 /** Engines that answer from a table of container logs, record what they were asked, and fail for one node. */
 function engines(logs: Record<string, Buffer>, down = new Set<string>()) {
   const asked: { node: string; containerId: string; o: { tail?: number; since?: string } }[] = [];
-  const engineOf = (n: NodeInfo): NodeEngine =>
+  const engineOf = (name: string): NodeEngine =>
     ({
       logs: async (containerId: string, o: { tail?: number; since?: string }) => {
-        asked.push({ node: n.name, containerId, o });
-        if (down.has(n.name)) throw new Error('connect EHOSTUNREACH');
+        asked.push({ node: name, containerId, o });
+        if (down.has(name)) throw new Error('connect EHOSTUNREACH');
         return logs[containerId] ?? Buffer.alloc(0);
       },
     }) as unknown as NodeEngine;
@@ -63,9 +63,17 @@ describe("an app's logs from its replicas", () => {
 
   it('reports a replica on a node gone from the cluster, or on one that keeps no logs', async () => {
     const { engineOf } = engines(logs);
-    const noLogs = (n: NodeInfo): NodeEngine => (n.name === 'node2' ? ({} as NodeEngine) : engineOf(n));
+    const noLogs = (name: string): NodeEngine => (name === 'node2' ? ({} as NodeEngine) : engineOf(name));
     const view = await appLogs({ replicas, nodes: [node('node2')], engineOf: noLogs }, 'web', { tail: 10 });
     expect(view.errors.map((e) => e.message)).toEqual(['node1 is no longer in the cluster', 'node2 keeps no logs (a simulated node)']);
+  });
+
+  it('reports a replica on a node that is not up (the loop has no engine for it) without asking it', async () => {
+    const { engineOf, asked } = engines(logs);
+    const view = await appLogs({ replicas, nodes, engineOf: (name) => (name === 'node2' ? null : engineOf(name)) }, 'web', { tail: 10 });
+    expect(view.lines.map((l) => l.text)).toEqual(['one', 'three (err)']);
+    expect(view.errors).toEqual([{ replica: 'web.1', node: 'node2', message: 'node2 is not up: its logs cannot be read' }]);
+    expect(asked.map((a) => a.node)).toEqual(['node1']);
   });
 
   it('after a line: asks the engine from its time and leaves out that line and the ones before', async () => {

@@ -15,7 +15,8 @@ export const LOG_LINE_MAX = 16 * 1024;
 export interface AppLogsDeps {
   replicas: readonly ObservedReplica[];
   nodes: readonly NodeInfo[];
-  engineOf: (node: NodeInfo) => NodeEngine;
+  /** The engine of an up node (the loop's clients, `ControlLoop.engineOf`); null when it is not up. */
+  engineOf: (node: string) => NodeEngine | null;
 }
 
 export async function appLogs(d: AppLogsDeps, app: string, q: LogsQuery): Promise<LogsView> {
@@ -26,10 +27,10 @@ export async function appLogs(d: AppLogsDeps, app: string, q: LogsQuery): Promis
   const errors: LogsView['errors'] = [];
   const lists = await Promise.all(
     mine.map(async (r): Promise<LogLine[]> => {
-      const node = nodes.get(r.node);
-      const engine = node ? d.engineOf(node) : null;
+      const engine = nodes.has(r.node) ? d.engineOf(r.node) : null;
       if (!engine?.logs) {
-        errors.push({ replica: r.id, node: r.node, message: node ? `${r.node} keeps no logs (a simulated node)` : `${r.node} is no longer in the cluster` });
+        const why = !nodes.has(r.node) ? 'is no longer in the cluster' : engine ? 'keeps no logs (a simulated node)' : 'is not up: its logs cannot be read';
+        errors.push({ replica: r.id, node: r.node, message: `${r.node} ${why}` });
         return [];
       }
       try {

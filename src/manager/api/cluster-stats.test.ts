@@ -26,14 +26,14 @@ describe('gathering cluster stats', () => {
     let clock = 10_000;
     const slept: number[] = [];
     const asked: string[] = [];
-    const engineOf = (n: { name: string }): NodeEngine =>
+    const engineOf = (name: string): NodeEngine =>
       ({
         containerStats: async (id: string) => {
           asked.push(id);
           if (id === 'bad') throw new Error('no such container');
           return stats(id === 'c1' ? 100 : 300);
         },
-        diskBytes: async () => (n.name === 'node1' ? 5e9 : 7e9),
+        diskBytes: async () => (name === 'node1' ? 5e9 : 7e9),
       }) as unknown as NodeEngine;
     const totals = [new Map([['web', { req: 10, fail: 0 }]]), new Map([['web', { req: 40, fail: 2 }]])];
     const view = await gatherStats({
@@ -70,13 +70,13 @@ describe('gathering cluster stats', () => {
   it(`asks one engine for at most ${STATS_PER_ENGINE} containers' stats at a time, and every engine at once`, async () => {
     const inFlight = new Map<string, number>();
     const most = new Map<string, number>();
-    const engineOf = (n: { name: string }): NodeEngine =>
+    const engineOf = (name: string): NodeEngine =>
       ({
         containerStats: async () => {
-          inFlight.set(n.name, (inFlight.get(n.name) ?? 0) + 1);
-          most.set(n.name, Math.max(most.get(n.name) ?? 0, inFlight.get(n.name)!));
+          inFlight.set(name, (inFlight.get(name) ?? 0) + 1);
+          most.set(name, Math.max(most.get(name) ?? 0, inFlight.get(name)!));
           await new Promise((r) => setTimeout(r, 5));
-          inFlight.set(n.name, inFlight.get(n.name)! - 1);
+          inFlight.set(name, inFlight.get(name)! - 1);
           return stats(100);
         },
       }) as unknown as NodeEngine;

@@ -4,7 +4,7 @@
  * all at once; core/stats.ts makes the view. A node that does not answer costs only its part.
  */
 import { byCodeUnit } from '../../core/compare.ts';
-import type { NodeInfo, ObservedReplica } from '../../core/model.ts';
+import type { ObservedReplica } from '../../core/model.ts';
 import { clusterStats, containerUsage, type ContainerUsage } from '../../core/stats.ts';
 import type { NodeView, StatsView } from '../../shared/api-types.ts';
 import type { NodeEngine } from '../nodes/engine.ts';
@@ -20,7 +20,8 @@ export interface ClusterStatsDeps {
   nodes: readonly NodeView[];
   apps: readonly { name: string; desired: number }[];
   replicas: readonly ObservedReplica[];
-  engineOf: (node: NodeInfo) => NodeEngine;
+  /** The engine of an up node (the loop's clients, `ControlLoop.engineOf`); null when it is not up. */
+  engineOf: (node: string) => NodeEngine | null;
   /** Per app, requests fetched and failed fetches so far; null when the ingress did not answer. */
   requestTotals?: () => Promise<Map<string, { req: number; fail: number }> | null>;
   now?: () => number;
@@ -32,7 +33,14 @@ export async function gatherStats(d: ClusterStatsDeps): Promise<StatsView> {
   const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const errors: StatsView['errors'] = [];
   const fail = (subject: string, e: unknown): null => (errors.push({ subject, message: (e as Error).message.slice(0, 200) }), null);
-  const up = new Map(d.nodes.filter((n) => n.state === 'up').map((n) => [n.name, d.engineOf(n)]));
+  const up = new Map(
+    d.nodes
+      .filter((n) => n.state === 'up')
+      .flatMap((n) => {
+        const e = d.engineOf(n.name);
+        return e ? [[n.name, e] as const] : [];
+      }),
+  );
   const running = d.replicas.filter((r) => r.state === 'running');
 
   const t0 = now();

@@ -125,9 +125,22 @@ beforeAll(async () => {
   const events = new EventLog(1000, Date.now, store);
   const lock = new Serial();
   const ingress = ingressConsumer({ apply: async () => true }, {}, log);
+  // the sim engines, plus what a Docker engine answers for usage (a simulated node measures none)
+  const simEngine = sim.engines();
+  const engines = (node: NodeInfo): NodeEngine => {
+    const e = simEngine(node);
+    const extra: Pick<NodeEngine, 'containerStats' | 'diskBytes'> = { containerStats: async () => CONTAINER_STATS, diskBytes: async () => DISK_BYTES };
+    return new Proxy(e, {
+      get: (t, k) => {
+        if (k in extra) return extra[k as keyof typeof extra];
+        const v: unknown = Reflect.get(t, k, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  };
   loop = new ControlLoop({
     store,
-    engines: sim.engines(),
+    engines,
     probe: sim.probe(),
     consumers: [new ConsumerRunner(ingress, log, events)],
     events,
@@ -152,19 +165,6 @@ beforeAll(async () => {
   const current = (app: string) => appRevision(store!.currentDeployment()!.apps.find((a) => a.name === app)!);
   await until('5 replicas running at the current revisions', () => running().length === 5 && running().every((r) => r.revision === current(r.app)));
 
-  // the sim engines, plus what a Docker engine answers for usage (a simulated node measures none)
-  const simEngine = sim.engines();
-  const engineOf = (node: NodeInfo): NodeEngine => {
-    const e = simEngine(node);
-    const extra: Pick<NodeEngine, 'containerStats' | 'diskBytes'> = { containerStats: async () => CONTAINER_STATS, diskBytes: async () => DISK_BYTES };
-    return new Proxy(e, {
-      get: (t, k) => {
-        if (k in extra) return extra[k as keyof typeof extra];
-        const v: unknown = Reflect.get(t, k, t);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-      },
-    });
-  };
   // the ingress's counters for GET /v1/stats: web fetched 20 times a second, whoever reads them
   api = buildApi({
     tokenHash: hashToken(TOKEN),
@@ -175,7 +175,6 @@ beforeAll(async () => {
     pushSampleImages: async () => [],
     info: () => ({}),
     metrics: () => metrics.scrape(),
-    engineOf,
     requestTotals: async () => new Map([['web', { req: Math.floor(Date.now() / 50), fail: 0 }]]),
   });
   api.addHook('onResponse', async (req, reply) => {

@@ -114,7 +114,6 @@ beforeAll(async () => {
     pushSampleImages: () => pushSampleImages(registry.client, ['simplewebapp1']),
     info: () => ({ registry: registry.client.addr, ingress: '127.0.0.1:0', pid: process.pid }),
     metrics: () => metrics.scrape(),
-    engineOf: dockerEngines(reg.pki.clientTls()),
     requestTotals: () => metrics.appRequestTotals(),
   });
   await api.ready();

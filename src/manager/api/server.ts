@@ -39,8 +39,6 @@ import { dashboardRoutes, isDashboardRoute } from './dashboard.ts';
 import { appLogs } from './app-logs.ts';
 import { appSummaries, replicaRowsNow, rollbacksOf } from './app-summaries.ts';
 import { gatherStats } from './cluster-stats.ts';
-import type { NodeInfo } from '../../core/model.ts';
-import type { NodeEngine } from '../nodes/engine.ts';
 import { deployRequest, dryRunRequest, eventsQuery, logsQuery, nodeRequest, removeAppsRequest, scaleRequest, secretRequest, tokenRequest } from './validate.ts';
 
 export interface ApiDeps {
@@ -55,8 +53,6 @@ export interface ApiDeps {
   components?: () => ComponentStatus[];
   /** The `.matrix` DNS names (dns/dns-consumer.ts); absent in tests that run without them. */
   dns?: () => DnsView;
-  /** Each node's engine, for an app's logs (the loop's own factory); absent in tests that run without engines. */
-  engineOf?: (node: NodeInfo) => NodeEngine;
   /** Per app, the requests the ingress fetched and failed so far (metrics/metrics.ts); absent in tests without an ingress. */
   requestTotals?: () => Promise<Map<string, { req: number; fail: number }> | null>;
   /** `GET /metrics`, Prometheus text (metrics/metrics.ts); absent in tests that run without it. */
@@ -162,11 +158,14 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
   });
   app.get('/v1/apps', async (): Promise<{ apps: AppSummary[] }> => ({ apps: appSummaries(d.loop, d.store) }));
   app.get('/v1/stats', async (): Promise<StatsView> => {
-    const engineOf = d.engineOf;
     const apps = (d.store.currentDeployment()?.apps ?? []).map((a) => ({ name: a.name, desired: a.replicas }));
-    const nodes = nodesView();
-    if (!engineOf) return { at: new Date().toISOString(), nodes: [], apps: [], errors: [{ subject: 'manager', message: 'no engines to measure' }] };
-    return gatherStats({ nodes, apps, replicas: d.loop.snapshot().replicas, engineOf, ...(d.requestTotals ? { requestTotals: d.requestTotals } : {}) });
+    return gatherStats({
+      nodes: nodesView(),
+      apps,
+      replicas: d.loop.snapshot().replicas,
+      engineOf: (node) => d.loop.engineOf(node),
+      ...(d.requestTotals ? { requestTotals: d.requestTotals } : {}),
+    });
   });
   app.get<{ Params: { name: string } }>('/v1/apps/:name/logs', async (req): Promise<LogsView> => {
     const q = logsQuery(req.query, Date.now());
@@ -174,9 +173,7 @@ export function buildApi(d: ApiDeps, o: ApiOptions = {}) {
     const replicas = d.loop.snapshot().replicas;
     if (!d.store.currentDeployment()?.apps.some((a) => a.name === name) && !replicas.some((r) => r.app === name))
       throw new MatrixError('E_NOT_FOUND', `no app named ${name}`);
-    const engineOf = d.engineOf;
-    if (!engineOf) return { lines: [], errors: [] };
-    return appLogs({ replicas, nodes: d.store.listNodes(), engineOf }, name, q);
+    return appLogs({ replicas, nodes: d.store.listNodes(), engineOf: (node) => d.loop.engineOf(node) }, name, q);
   });
   app.get<{ Params: { name: string } }>('/v1/apps/:name', async (req): Promise<AppDetail> => {
     const spec = d.store.currentDeployment()?.apps.find((a) => a.name === req.params.name);
